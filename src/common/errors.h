@@ -1,0 +1,85 @@
+// The catalogue of every client-visible error: WebSocket close codes and reasons, ack error
+// names, upstream `disconnected` reasons and handshake statuses. Codes and names here are a
+// stable contract (docs/errors.md lists them); change wording only, never codes or names.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace wps::errors {
+
+// RFC 6455 close codes used by the service.
+enum CloseCode : uint16_t {
+  kCloseNormal = 1000,
+  kCloseGoingAway = 1001,
+  kCloseProtocolError = 1002,
+  kCloseUnsupportedData = 1003,
+  kCloseNoStatus = 1005,  // never sent; what a close frame without a status means
+  kCloseAbnormal = 1006,  // never sent; transport ended without a close frame
+  kCloseInvalidPayload = 1007,
+  kClosePolicyViolation = 1008,
+  kCloseTooBig = 1009,
+  kCloseInternalError = 1011,
+};
+
+// A service-initiated close: the code, the reason in the close frame, and the text used for the
+// `disconnected` system message and the upstream `disconnected` event.
+struct CloseSpec {
+  uint16_t code;
+  std::string_view reason;
+};
+
+// --- Service-initiated closes -------------------------------------------------------------
+inline constexpr CloseSpec kServerShutdown{kCloseGoingAway, "The server is shutting down."};
+inline constexpr CloseSpec kIdleTimeout{kCloseGoingAway,
+                                        "The connection timed out: no data from the client."};
+inline constexpr CloseSpec kInvalidJsonMessage{
+    kCloseInvalidPayload, "The client message is not a valid JSON protocol message."};
+inline constexpr CloseSpec kInvalidProtobufMessage{
+    kCloseInvalidPayload, "The client message is not a valid protobuf protocol message."};
+inline constexpr CloseSpec kJsonRequiresText{kCloseUnsupportedData,
+                                             "The JSON subprotocol requires text messages."};
+inline constexpr CloseSpec kProtobufRequiresBinary{
+    kCloseUnsupportedData, "The protobuf subprotocol requires binary messages."};
+inline constexpr CloseSpec kMessageTooLarge{kCloseTooBig, "The client message is too large."};
+inline constexpr CloseSpec kRecoveryFailed{kClosePolicyViolation,
+                                           "The connection could not be recovered."};
+inline constexpr CloseSpec kReliableBufferFull{kClosePolicyViolation,
+                                               "The reliable message buffer is full."};
+inline constexpr CloseSpec kOutboundQueueFull{kClosePolicyViolation,
+                                              "The outbound message queue is full."};
+inline constexpr CloseSpec kSendToGroupForbidden{
+    kClosePolicyViolation, "The client does not have permission to send to the group."};
+inline constexpr CloseSpec kUpstreamFailed{kCloseInternalError,
+                                           "The event handler failed to process the message."};
+inline constexpr CloseSpec kInvalidFrame{kCloseProtocolError, "Invalid WebSocket frame."};
+inline constexpr CloseSpec kInvalidUtf8{kCloseInvalidPayload, "Text message is not valid UTF-8."};
+// REST close: 1000 with an EMPTY close reason; the text goes only into the system message.
+inline constexpr std::string_view kAppServerClosed = "Application server closed the connection.";
+
+// --- Upstream `disconnected` reasons for client-side ends ----------------------------------
+inline constexpr std::string_view kClientClosed = "The client closed the connection.";
+inline constexpr std::string_view kConnectionEnded = "The connection ended.";
+inline constexpr std::string_view kRecoveryTimeout = "The connection recovery timeout expired.";
+
+// Builds "Application server closed the connection. Reason: <reason>" (no suffix when empty).
+std::string appServerClosedMessage(std::string_view reason);
+
+// --- Ack errors ----------------------------------------------------------------------------
+inline constexpr std::string_view kAckForbidden = "Forbidden";
+inline constexpr std::string_view kAckInternalServerError = "InternalServerError";
+inline constexpr std::string_view kAckInternalServerErrorMessage = "Internal server error";
+inline constexpr std::string_view kAckDuplicate = "Duplicate";
+inline constexpr std::string_view kAckBadRequest = "BadRequest";
+inline constexpr std::string_view kAckNotSupported = "NotSupported";
+
+// "Message with ack-id: N has been processed"
+std::string duplicateAckMessage(uint64_t ackId);
+// "The client does not have permission to join group 'g'." (verb: join / leave / send to)
+std::string forbiddenGroupMessage(std::string_view verb, std::string_view group);
+
+// Truncates a close reason to at most 123 bytes without splitting a UTF-8 sequence.
+std::string_view truncateCloseReason(std::string_view reason);
+
+}  // namespace wps::errors
