@@ -12,6 +12,10 @@ if(MOLD_PROGRAM AND NOT WPS_BUILD_FUZZERS)
 endif()
 
 set(WPS_WARNINGS -Wall -Wextra -Wno-missing-field-initializers)
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+  # GCC 12 false positives in std::string concatenation (GCC bug 105329).
+  list(APPEND WPS_WARNINGS -Wno-restrict)
+endif()
 if(WPS_WERROR)
   list(APPEND WPS_WARNINGS -Werror)
 endif()

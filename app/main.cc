@@ -1,0 +1,21 @@
+// webpubsubd: a self-hosted, Azure Web PubSub-compatible real-time messaging server.
+// Thin wiring: parse the command line, load settings, run the server until SIGINT/SIGTERM.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <iostream>
+
+#include "app/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"webpubsubd - self-hosted Azure Web PubSub-compatible server"};
+  app.set_version_flag("--version", "webpubsubd 0.1.0");
+  wps::app::ServeOptions serve;
+  wps::app::addServeOptions(app, serve);
+  wps::app::TokenOptions token;
+  CLI::App* tokenCmd = app.add_subcommand("token", "Print a client URL with an access token");
+  wps::app::addTokenOptions(*tokenCmd, token);
+  CLI11_PARSE(app, argc, argv);
+  if (*tokenCmd) return wps::app::runToken(serve, token);
+  return wps::app::runServe(serve);
+}

@@ -1,0 +1,90 @@
+// The server's settings after loading and validation. Plain values: built once at start-up,
+// then shared read-only by every thread.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cloudevents/url_template.h"
+
+namespace wps::config {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+struct HandlerAuth {
+  enum class Kind { kNone, kBearer };
+  Kind kind = Kind::kNone;
+  std::string token;  // kBearer: sent as "Authorization: Bearer <token>"; never logged
+};
+
+struct EventHandlerSettings {
+  cloudevents::UrlTemplate urlTemplate;
+  // "*", "a,b,c" or one name; empty matches no user event. Items trimmed, case-insensitive.
+  std::vector<std::string> userEvents;  // lower-cased items; {"*"} for every event
+  std::vector<std::string> systemEvents;  // lower-cased subset of connect/connected/disconnected
+  HandlerAuth auth;
+  std::optional<seconds> timeout;  // overrides upstream.timeout_seconds for this handler
+};
+
+struct HubSettings {
+  std::vector<EventHandlerSettings> eventHandlers;  // first match wins
+  bool allowAnonymous = false;
+  seconds keepAliveInterval{20};
+};
+
+struct UpstreamSettings {
+  seconds eventTimeout{100};  // per event, retries included
+  seconds probeTimeout{10};   // per abuse-protection probe
+  std::vector<milliseconds> retryDelays{milliseconds(1000), milliseconds(3000),
+                                        milliseconds(5000)};
+  size_t maxConnectionsPerOrigin = 128;  // per worker
+  size_t maxResponseBytes = 16 * 1024 * 1024;
+  size_t maxConnectionStateBytes = 8 * 1024;
+  bool forwardAccessToken = true;  // include access_token in the connect body's query
+  std::string requestOrigin;       // WebHook-Request-Origin override; empty = derived
+};
+
+struct LimitSettings {
+  size_t maxMessageBytes = 1024 * 1024;       // client message after reassembly
+  size_t maxRestBodyBytes = 1024 * 1024;      // REST request body
+  size_t outboundQueueBytes = 16 * 1024 * 1024;  // per connection, then "slow client"
+  size_t outboundQueueMessages = 16 * 1024;
+  size_t inboundQueueMessages = 256;  // queued behind a blocking event before reads pause
+  seconds handshakeTimeout{30};      // to receive a complete HTTP request head
+  seconds httpIdleTimeout{60};       // keep-alive REST connections
+};
+
+struct ReliableSettings {
+  seconds recoveryWindow{60};
+  size_t bufferMessages = 1000;
+  size_t bufferBytes = 16 * 1024 * 1024;
+  bool closeWithoutStatusEndsSession = false;  // treat a 1005 close like 1000
+};
+
+struct ServerSettings {
+  std::string listenHost = "127.0.0.1";
+  uint16_t listenPort = 8080;
+  std::vector<std::string> accessKeys;  // first is primary
+  std::string publicEndpoint;  // e.g. "https://pubsub.example.com"; empty = from the request
+  size_t workers = 0;          // 0 = number of cores
+  std::string logLevel = "info";
+  bool strictAudienceHost = false;
+  std::map<std::string, HubSettings> hubs;  // lower-cased hub name; "_default" for the rest
+  UpstreamSettings upstream;
+  LimitSettings limits;
+  ReliableSettings reliable;
+  seconds shutdownDrain{10};
+};
+
+// The settings that apply to a hub (lower-cased name): its own entry, else "_default", else an
+// empty hub (no handlers). The reference stays valid as long as `settings`.
+const HubSettings& hubSettings(const ServerSettings& settings, std::string_view hubKey);
+
+}  // namespace wps::config

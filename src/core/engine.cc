@@ -1,0 +1,84 @@
+#include "core/engine.h"
+
+#include "core/local_broker.h"
+
+namespace wps::core {
+
+// Forwards every operation to the active broker (local, or a cluster broker set at start-up).
+class Engine::RoutingBroker : public Broker {
+ public:
+  explicit RoutingBroker(Broker* target) : target_(target) {}
+  void setTarget(Broker* target) { target_ = target; }
+
+  void publish(const std::string& hubKey, const Target& target,
+               OutboundMessagePtr message) override {
+    target_->publish(hubKey, target, std::move(message));
+  }
+  void closeConnections(const std::string& hubKey, const Target& target, std::string reason,
+                        EventLoop& reply, std::function<void()> done) override {
+    target_->closeConnections(hubKey, target, std::move(reason), reply, std::move(done));
+  }
+  void addToGroups(const std::string& hubKey, const Target& target,
+                   std::vector<std::string> groups, EventLoop& reply,
+                   std::function<void(size_t)> done) override {
+    target_->addToGroups(hubKey, target, std::move(groups), reply, std::move(done));
+  }
+  void removeFromGroups(const std::string& hubKey, const Target& target,
+                        std::vector<std::string> groups, EventLoop& reply,
+                        std::function<void(size_t)> done) override {
+    target_->removeFromGroups(hubKey, target, std::move(groups), reply, std::move(done));
+  }
+  void count(const std::string& hubKey, const Target& target, EventLoop& reply,
+             std::function<void(size_t)> done) override {
+    target_->count(hubKey, target, reply, std::move(done));
+  }
+  void permission(const std::string& hubKey, const std::string& connectionId, PermissionOp op,
+                  auth::Permission permission, std::string group, EventLoop& reply,
+                  std::function<void(PermissionResult)> done) override {
+    target_->permission(hubKey, connectionId, op, permission, std::move(group), reply,
+                        std::move(done));
+  }
+  void listGroup(const std::string& hubKey, const std::string& group, EventLoop& reply,
+                 std::function<void(std::vector<MemberInfo>)> done) override {
+    target_->listGroup(hubKey, group, reply, std::move(done));
+  }
+
+ private:
+  Broker* target_;  // set before workers start; read-only afterwards
+};
+
+Engine::Worker::Worker(size_t index, EventLoop& loop, upstream::UpstreamClient& client,
+                       const config::ServerSettings& settings, upstream::AbuseProtection& abuse,
+                       Broker& broker, ConnectionDirectory& directory,
+                       const ReconnectionTokens& tokens, metrics::Metrics& metrics)
+    : shard(index),
+      dispatcher(settings, loop, client, abuse),
+      context{index, loop, settings, shard, dispatcher, broker, directory, tokens, metrics},
+      handshake(context) {}
+
+Engine::Engine(const config::ServerSettings& settings, std::vector<WorkerIo> io)
+    : settings_(settings),
+      tokens_(settings.accessKeys.empty() ? std::string_view("no-key") : settings.accessKeys[0]),
+      abuseProtection_(settings.upstream.probeTimeout) {
+  routing_ = std::make_unique<RoutingBroker>(nullptr);
+  std::vector<LocalBroker::Worker> brokerWorkers;
+  for (size_t i = 0; i < io.size(); ++i) {
+    workers_.push_back(std::make_unique<Worker>(i, *io[i].loop, *io[i].upstreamClient, settings,
+                                                abuseProtection_, *routing_, directory_, tokens_,
+                                                metrics_));
+    brokerWorkers.push_back({io[i].loop, &workers_.back()->shard});
+  }
+  localBroker_ = std::make_unique<LocalBroker>(std::move(brokerWorkers), directory_);
+  routing_->setTarget(localBroker_.get());
+}
+
+Engine::~Engine() = default;
+
+Broker& Engine::broker() { return *routing_; }
+
+void Engine::setBroker(std::unique_ptr<Broker> broker) {
+  clusterBroker_ = std::move(broker);
+  routing_->setTarget(clusterBroker_ ? clusterBroker_.get() : localBroker_.get());
+}
+
+}  // namespace wps::core

@@ -1,0 +1,74 @@
+// The messaging engine as a library: every core object of a node, built from the settings for
+// N workers whose event loops and upstream HTTP clients the transport provides. No I/O of its
+// own. Built and destroyed on the main thread while no worker runs; afterwards each worker's
+// objects are used only on that worker's loop (see docs/architecture.md).
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "config/settings.h"
+#include "core/broker.h"
+#include "core/connection_directory.h"
+#include "core/handshake.h"
+#include "core/reconnection_tokens.h"
+#include "core/shard.h"
+#include "core/worker_context.h"
+#include "metrics/metrics.h"
+#include "upstream/abuse_protection.h"
+#include "upstream/event_dispatcher.h"
+
+namespace wps::core {
+
+class Engine {
+ public:
+  struct WorkerIo {
+    EventLoop* loop;
+    upstream::UpstreamClient* upstreamClient;
+  };
+
+  // `settings` must outlive the engine. Routing starts with the in-memory LocalBroker.
+  Engine(const config::ServerSettings& settings, std::vector<WorkerIo> workers);
+  ~Engine();
+
+  size_t workerCount() const { return workers_.size(); }
+  WorkerContext& worker(size_t i) { return workers_[i]->context; }
+  HandshakeService& handshake(size_t i) { return workers_[i]->handshake; }
+  Shard& shard(size_t i) { return workers_[i]->shard; }
+  upstream::EventDispatcher& dispatcher(size_t i) { return workers_[i]->dispatcher; }
+  Broker& broker();
+  ConnectionDirectory& directory() { return directory_; }
+  metrics::Metrics& metrics() { return metrics_; }
+  const config::ServerSettings& settings() const { return settings_; }
+
+  // Replaces the broker (cluster mode). Call before workers start.
+  void setBroker(std::unique_ptr<Broker> broker);
+  // The in-memory broker over this node's workers (also used by cluster brokers for local
+  // delivery).
+  Broker& localBroker() { return *localBroker_; }
+
+ private:
+  class RoutingBroker;
+  struct Worker {
+    Worker(size_t index, EventLoop& loop, upstream::UpstreamClient& client,
+           const config::ServerSettings& settings, upstream::AbuseProtection& abuse,
+           Broker& broker, ConnectionDirectory& directory, const ReconnectionTokens& tokens,
+           metrics::Metrics& metrics);
+    Shard shard;
+    upstream::EventDispatcher dispatcher;
+    WorkerContext context;
+    HandshakeService handshake;
+  };
+
+  const config::ServerSettings& settings_;
+  ConnectionDirectory directory_;
+  ReconnectionTokens tokens_;
+  metrics::Metrics metrics_;
+  upstream::AbuseProtection abuseProtection_;
+  std::unique_ptr<Broker> localBroker_;
+  std::unique_ptr<Broker> clusterBroker_;
+  std::unique_ptr<RoutingBroker> routing_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+};
+
+}  // namespace wps::core

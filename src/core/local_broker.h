@@ -1,0 +1,57 @@
+// The single-node Broker: routes each operation to the workers of this process by posting to
+// their loops (connection targets go straight to the owning worker via the directory).
+// Thread-safe.
+#pragma once
+
+#include <vector>
+
+#include "core/broker.h"
+#include "core/connection_directory.h"
+#include "core/shard.h"
+
+namespace wps::core {
+
+class LocalBroker : public Broker {
+ public:
+  struct Worker {
+    EventLoop* loop;
+    Shard* shard;
+  };
+
+  LocalBroker(std::vector<Worker> workers, ConnectionDirectory& directory)
+      : workers_(std::move(workers)), directory_(directory) {}
+
+  void publish(const std::string& hubKey, const Target& target,
+               OutboundMessagePtr message) override;
+  void closeConnections(const std::string& hubKey, const Target& target, std::string reason,
+                        EventLoop& reply, std::function<void()> done) override;
+  void addToGroups(const std::string& hubKey, const Target& target,
+                   std::vector<std::string> groups, EventLoop& reply,
+                   std::function<void(size_t)> done) override;
+  void removeFromGroups(const std::string& hubKey, const Target& target,
+                        std::vector<std::string> groups, EventLoop& reply,
+                        std::function<void(size_t)> done) override;
+  void count(const std::string& hubKey, const Target& target, EventLoop& reply,
+             std::function<void(size_t)> done) override;
+  void permission(const std::string& hubKey, const std::string& connectionId, PermissionOp op,
+                  auth::Permission permission, std::string group, EventLoop& reply,
+                  std::function<void(PermissionResult)> done) override;
+  void listGroup(const std::string& hubKey, const std::string& group, EventLoop& reply,
+                 std::function<void(std::vector<MemberInfo>)> done) override;
+
+
+ private:
+  // Runs `fn(shard)` on every worker that may hold targets of `target` and combines the results
+  // with `+=` into `done(total)` on `reply`.
+  template <class T>
+  void gather(const std::string& hubKey, const Target& target, std::function<T(Shard&)> fn,
+              EventLoop& reply, std::function<void(T)> done);
+
+  // Workers that may hold the targets: the owner for connection targets, all otherwise.
+  std::vector<size_t> workersFor(const std::string& hubKey, const Target& target) const;
+
+  std::vector<Worker> workers_;
+  ConnectionDirectory& directory_;
+};
+
+}  // namespace wps::core

@@ -1,0 +1,598 @@
+#include "core/session.h"
+
+#include <algorithm>
+
+#include "cloudevents/signature.h"
+#include "common/log.h"
+#include "common/strings.h"
+#include "core/broker.h"
+#include "core/connection_directory.h"
+#include "core/reconnection_tokens.h"
+#include "core/shard.h"
+#include "metrics/metrics.h"
+#include "protocol/frames.h"
+#include "protocol/request_decoder.h"
+#include "protocol/service_messages.h"
+#include "upstream/connect_event.h"
+#include "upstream/user_event.h"
+
+namespace wps::core {
+
+using protocol::ClientKind;
+using upstream::DispatchOutcome;
+
+namespace {
+constexpr size_t kMaxRememberedAcks = 1000;
+
+std::vector<std::string> logSkipped(const std::vector<std::string>& roles,
+                                    const std::string& connectionId, auth::PermissionSet* out) {
+  std::vector<std::string> skipped;
+  *out = auth::PermissionSet::fromRoles(roles, &skipped);
+  for (const auto& s : skipped) {
+    WPS_LOG_WARN("connection {}: ignored role or permission entry: {}", connectionId, s);
+  }
+  return skipped;
+}
+}  // namespace
+
+ClientSession::ClientSession(WorkerContext& worker, SessionIdentity identity)
+    : worker_(worker), id_(std::move(identity)) {
+  logSkipped(id_.roles, id_.connectionId, &permissions_);
+  signature_ = cloudevents::computeSignature(worker_.settings.accessKeys, id_.connectionId);
+  if (!id_.cookies) id_.cookies = std::make_shared<upstream::CookieJar>();
+}
+
+ClientSession::~ClientSession() = default;
+
+std::chrono::seconds ClientSession::keepAliveInterval() const {
+  return config::hubSettings(worker_.settings, id_.hubKey).keepAliveInterval;
+}
+
+upstream::EventContext ClientSession::eventContext() const {
+  upstream::EventContext ctx;
+  ctx.hub = id_.hubKey;
+  ctx.connectionId = id_.connectionId;
+  ctx.userId = id_.userId;
+  ctx.subprotocol = id_.subprotocol;
+  ctx.connectionState = id_.connectionState;
+  ctx.signature = signature_;
+  ctx.origin = id_.origin;
+  return ctx;
+}
+
+std::string ClientSession::nextCeId() { return std::to_string(nextCeId_++); }
+
+bool ClientSession::inGroup(std::string_view group) const {
+  return std::binary_search(groups_.begin(), groups_.end(), group,
+                            [](std::string_view a, std::string_view b) { return a < b; });
+}
+
+bool ClientSession::addGroupLocal(const std::string& group) {
+  auto it = std::lower_bound(groups_.begin(), groups_.end(), group);
+  if (it != groups_.end() && *it == group) return false;
+  groups_.insert(it, group);
+  return true;
+}
+
+bool ClientSession::removeGroupLocal(const std::string& group) {
+  auto it = std::lower_bound(groups_.begin(), groups_.end(), group);
+  if (it == groups_.end() || *it != group) return false;
+  groups_.erase(it);
+  return true;
+}
+
+// --- Lifecycle -------------------------------------------------------------------------------
+
+void ClientSession::start(ClientTransport* transport) {
+  if (state_ != State::kCreated) return;
+  transport_ = transport;
+  state_ = State::kOpen;
+  nextCeId_ = std::max<uint64_t>(nextCeId_, 1);  // ce-id 0 was the connect event
+  if (!worker_.directory.insert(id_.connectionId, {id_.hubKey, worker_.index, id_.subprotocol,
+                                                   isReliable()})) {
+    WPS_LOG_ERROR("connection id collision: {}", id_.connectionId);
+  }
+  worker_.shard.add(shared_from_this());
+  metrics::Metrics::add(worker_.metrics.connections, 1);
+  metrics::Metrics::inc(worker_.metrics.connectionsOpened);
+  for (const auto& g : id_.initialGroups) worker_.shard.join(*this, g);
+  if (protocol::isPubSub(id_.kind)) {
+    std::optional<std::string> token;
+    if (isReliable()) token = worker_.tokens.issue(id_.connectionId, worker_.loop.wallNow());
+    sendControl(protocol::encodeJsonConnected(id_.connectionId, id_.userId, token),
+                protocol::encodeProtobufConnected(id_.connectionId, id_.userId, token));
+  }
+  upstream::UpstreamEvent connected;
+  connected.kind = cloudevents::EventKind::kConnected;
+  connected.contentType = "application/json";
+  connected.body = "{}";
+  worker_.dispatcher.dispatchDetached(eventContext(), std::move(connected), nextCeId(),
+                                      id_.cookies);
+}
+
+void ClientSession::abandon() {
+  if (state_ != State::kCreated) return;
+  state_ = State::kEnded;
+  worker_.directory.erase(id_.connectionId);
+  sendDisconnectedEvent(std::string(errors::kConnectionEnded));
+}
+
+bool ClientSession::resume(ClientTransport* transport) {
+  if (state_ != State::kDetached && state_ != State::kOpen) return false;
+  if (transport_) {
+    // An old transport is still attached: detach it quietly and close it.
+    ClientTransport* old = transport_;
+    transport_ = nullptr;
+    old->close(errors::kCloseGoingAway, "Replaced by a recovered connection.", std::nullopt, true);
+  }
+  recoveryTimer_.reset();
+  transport_ = transport;
+  state_ = State::kOpen;
+  for (size_t i = 0; i < replay_.size(); ++i) {
+    if (transport_->send(replay_[i]) == SendStatus::kOverflow) {
+      closeWithSpec(errors::kOutboundQueueFull, true);
+      return true;
+    }
+  }
+  drain();
+  return true;
+}
+
+void ClientSession::onTransportError(ClientTransport* from, uint16_t code,
+                                     std::string_view reason) {
+  if (from != transport_ || state_ != State::kOpen) return;
+  closeWith(code, reason, std::string(reason), false, true);
+}
+
+void ClientSession::onTransportClosed(ClientTransport* from, const TransportEnd& end) {
+  if (from != transport_) return;
+  transport_ = nullptr;
+  if (readingPaused_) readingPaused_ = false;
+  if (state_ == State::kClosing || state_ == State::kEnded) {
+    if (state_ == State::kClosing) finish(endReason_);
+    return;
+  }
+  if (state_ != State::kOpen) return;
+  std::string reason;
+  switch (end.cause) {
+    case TransportEnd::Cause::kClientClose:
+      reason = end.reason.empty() ? std::string(errors::kClientClosed) : end.reason;
+      break;
+    case TransportEnd::Cause::kServiceClose: reason = end.reason; break;
+    case TransportEnd::Cause::kLost: reason = std::string(errors::kConnectionEnded); break;
+  }
+  bool finalClose =
+      end.cause == TransportEnd::Cause::kClientClose &&
+      (end.code == errors::kCloseNormal ||
+       (!end.code && worker_.settings.reliable.closeWithoutStatusEndsSession));
+  if (isReliable() && !finalClose && end.cause != TransportEnd::Cause::kServiceClose) {
+    detach();
+    return;
+  }
+  finish(std::move(reason));
+}
+
+void ClientSession::detach() {
+  state_ = State::kDetached;
+  inbound_.clear();
+  std::weak_ptr<ClientSession> weak = weak_from_this();
+  recoveryTimer_ = worker_.loop.schedule(worker_.settings.reliable.recoveryWindow, [weak] {
+    if (auto self = weak.lock()) {
+      if (self->state_ == State::kDetached) {
+        self->finish(std::string(errors::kRecoveryTimeout));
+      }
+    }
+  });
+}
+
+void ClientSession::closeWith(uint16_t code, std::string_view closeReason,
+                              std::string upstreamReason, bool discardQueued, bool systemMessage) {
+  if (state_ == State::kClosing || state_ == State::kEnded || state_ == State::kCreated) return;
+  inbound_.clear();
+  if (state_ == State::kDetached || !transport_) {
+    finish(std::move(upstreamReason));
+    return;
+  }
+  state_ = State::kClosing;
+  endReason_ = std::move(upstreamReason);
+  std::optional<protocol::OutFrame> finalFrame;
+  if (systemMessage && protocol::isPubSub(id_.kind)) {
+    if (protocol::isJsonFamily(id_.kind)) {
+      finalFrame = protocol::makeTextFrame(protocol::encodeJsonDisconnected(endReason_));
+    } else {
+      finalFrame = protocol::makeBinaryFrame(protocol::encodeProtobufDisconnected(endReason_));
+    }
+  }
+  transport_->close(code, closeReason, std::move(finalFrame), discardQueued);
+}
+
+void ClientSession::closeWithSpec(const errors::CloseSpec& spec, bool discardQueued) {
+  closeWith(spec.code, spec.reason, std::string(spec.reason), discardQueued, true);
+}
+
+void ClientSession::closeByAppServer(std::string_view reason) {
+  closeWith(errors::kCloseNormal, "", errors::appServerClosedMessage(reason), false, true);
+}
+
+void ClientSession::closeForShutdown() {
+  closeWithSpec(errors::kServerShutdown, false);
+}
+
+void ClientSession::finish(std::string reason) {
+  if (state_ == State::kEnded) return;
+  auto self = shared_from_this();
+  bool registered = state_ != State::kCreated;
+  state_ = State::kEnded;
+  inbound_.clear();
+  replay_.clear();
+  replayBytes_ = 0;
+  recoveryTimer_.reset();
+  worker_.directory.erase(id_.connectionId);
+  if (registered) {
+    metrics::Metrics::add(worker_.metrics.connections, -1);
+    worker_.shard.remove(*this);
+  }
+  if (blockingActive_) {
+    pendingDisconnect_ = std::move(reason);  // sent once the in-flight event completes
+    return;
+  }
+  sendDisconnectedEvent(std::move(reason));
+}
+
+void ClientSession::sendDisconnectedEvent(std::string reason) {
+  upstream::UpstreamEvent ev;
+  ev.kind = cloudevents::EventKind::kDisconnected;
+  ev.contentType = "application/json";
+  ev.body = "{\"reason\":";
+  appendJsonString(ev.body, reason);
+  ev.body += "}";
+  worker_.dispatcher.dispatchDetached(eventContext(), std::move(ev), nextCeId(), id_.cookies);
+}
+
+// --- Inbound ---------------------------------------------------------------------------------
+
+void ClientSession::onMessage(bool binary, std::string_view payload) {
+  if (state_ != State::kOpen) return;
+  metrics::Metrics::inc(worker_.metrics.messagesReceived);
+  if (blockingActive_ || !inbound_.empty()) {
+    inbound_.push_back({binary, std::string(payload)});
+    if (inbound_.size() >= worker_.settings.limits.inboundQueueMessages && transport_ &&
+        !readingPaused_) {
+      readingPaused_ = true;
+      transport_->pauseReading(true);
+    }
+    return;
+  }
+  process(binary, payload);
+}
+
+void ClientSession::drain() {
+  if (draining_) return;
+  draining_ = true;
+  while (state_ == State::kOpen && !blockingActive_ && !inbound_.empty()) {
+    Inbound next = std::move(inbound_.front());
+    inbound_.pop_front();
+    process(next.binary, next.payload);
+  }
+  inbound_.shrink();
+  draining_ = false;
+  if (readingPaused_ && transport_ &&
+      inbound_.size() < worker_.settings.limits.inboundQueueMessages / 2 + 1) {
+    readingPaused_ = false;
+    transport_->pauseReading(false);
+  }
+}
+
+void ClientSession::process(bool binary, std::string_view payload) {
+  if (protocol::isPubSub(id_.kind)) {
+    processPubSub(binary, payload);
+  } else {
+    processSimple(binary, payload);
+  }
+}
+
+void ClientSession::processSimple(bool binary, std::string_view payload) {
+  if (id_.sendToGroupMode) {
+    if (!permissions_.allows(auth::Permission::kSendToGroup, id_.modeGroup)) {
+      closeWithSpec(errors::kSendToGroupForbidden, false);
+      return;
+    }
+    protocol::DataMessage m;
+    m.from = protocol::MessageSource::kGroup;
+    m.group = id_.modeGroup;
+    m.fromUserId = id_.userId;
+    m.payload.type = binary ? protocol::DataType::kBinary : protocol::DataType::kText;
+    m.payload.data = std::string(payload);
+    Target target = Target::group(id_.modeGroup);
+    if (id_.modeNoEcho) target.excluded.push_back(id_.connectionId);
+    worker_.broker.publish(id_.hubKey, target, OutboundMessage::make(std::move(m)));
+    return;
+  }
+  upstream::UpstreamEvent ev;
+  ev.kind = cloudevents::EventKind::kUser;
+  ev.userEventName = std::string(cloudevents::kEventMessage);
+  ev.contentType = binary ? "application/octet-stream" : "text/plain";
+  ev.body = std::string(payload);
+  startUserEvent(std::move(ev), std::nullopt);
+}
+
+void ClientSession::processPubSub(bool binary, std::string_view payload) {
+  bool json = protocol::isJsonFamily(id_.kind);
+  if (!json && !binary) {
+    closeWithSpec(errors::kProtobufRequiresBinary, false);
+    return;
+  }
+  // JSON in binary frames is accepted (UTF-8 JSON; docs allow it).
+  auto request = json ? protocol::decodeJsonRequest(payload)
+                      : protocol::decodeProtobufRequest(payload);
+  if (!request) {
+    WPS_LOG_DEBUG("connection {}: invalid client message: {}", id_.connectionId,
+                  request.status().message());
+    closeWithSpec(json ? errors::kInvalidJsonMessage : errors::kInvalidProtobufMessage, false);
+    return;
+  }
+  handleRequest(std::move(request.value()));
+}
+
+void ClientSession::handleRequest(protocol::ClientRequest request) {
+  using namespace protocol;
+  if (auto* r = std::get_if<JoinGroupRequest>(&request)) {
+    handleJoinLeave(r->group, r->ackId, true);
+  } else if (auto* r = std::get_if<LeaveGroupRequest>(&request)) {
+    handleJoinLeave(r->group, r->ackId, false);
+  } else if (auto* r = std::get_if<SendToGroupRequest>(&request)) {
+    handleSendToGroup(std::move(*r));
+  } else if (auto* r = std::get_if<EventRequest>(&request)) {
+    handleEvent(std::move(*r));
+  } else if (std::get_if<PingRequest>(&request)) {
+    sendControl(encodeJsonPong(), encodeProtobufPong());
+  } else if (auto* r = std::get_if<SequenceAckRequest>(&request)) {
+    handleSequenceAck(r->sequenceId);
+  } else if (auto* r = std::get_if<InvokeRequest>(&request)) {
+    std::string text = "{\"type\":\"invokeResponse\",\"invocationId\":";
+    appendJsonString(text, r->invocationId);
+    text += ",\"success\":false,\"error\":{\"name\":\"NotSupported\",\"message\":";
+    appendJsonString(text, "Invocations are not supported by this server.");
+    text += "}}";
+    sendFrame(makeTextFrame(std::move(text)));
+  } else if (std::get_if<CancelInvocationRequest>(&request)) {
+    // Nothing is in flight for invocations: nothing to cancel.
+  } else if (auto* r = std::get_if<StreamRequest>(&request)) {
+    std::string text = "{\"type\":\"streamClosed\",\"streamId\":";
+    appendJsonString(text, r->streamId);
+    text += ",\"error\":{\"name\":\"BadRequest\",\"message\":";
+    appendJsonString(text, "Streaming is not supported by this server.");
+    text += "}}";
+    sendFrame(makeTextFrame(std::move(text)));
+  } else if (auto* r = std::get_if<GroupStateRequest>(&request)) {
+    if (r->ackId) {
+      sendAck(*r->ackId, AckError{std::string(errors::kAckBadRequest),
+                                  "Group state is not supported by this server."});
+    }
+  }
+}
+
+void ClientSession::handleJoinLeave(const std::string& group, std::optional<uint64_t> ackId,
+                                    bool join) {
+  if (ackId && ackSeen(*ackId)) {
+    sendAck(*ackId, protocol::AckError{std::string(errors::kAckDuplicate),
+                                       errors::duplicateAckMessage(*ackId)});
+    return;
+  }
+  if (!permissions_.allows(auth::Permission::kJoinLeaveGroup, group)) {
+    if (ackId) {
+      sendAck(*ackId, protocol::AckError{std::string(errors::kAckForbidden),
+                                         errors::forbiddenGroupMessage(join ? "join" : "leave",
+                                                                       group)});
+    }
+    return;
+  }
+  if (join) {
+    worker_.shard.join(*this, group);
+  } else {
+    worker_.shard.leave(*this, group);
+  }
+  if (ackId) {
+    rememberAck(*ackId);
+    sendAck(*ackId, std::nullopt);
+  }
+}
+
+void ClientSession::handleSendToGroup(protocol::SendToGroupRequest r) {
+  if (r.ackId && ackSeen(*r.ackId)) {
+    sendAck(*r.ackId, protocol::AckError{std::string(errors::kAckDuplicate),
+                                         errors::duplicateAckMessage(*r.ackId)});
+    return;
+  }
+  if (!permissions_.allows(auth::Permission::kSendToGroup, r.group)) {
+    if (r.ackId) {
+      sendAck(*r.ackId, protocol::AckError{std::string(errors::kAckForbidden),
+                                           errors::forbiddenGroupMessage("send to", r.group)});
+    }
+    return;
+  }
+  protocol::DataMessage m;
+  m.from = protocol::MessageSource::kGroup;
+  m.group = r.group;
+  m.fromUserId = id_.userId;
+  m.payload = std::move(r.payload);
+  m.metadata = std::move(r.metadata);
+  Target target = Target::group(std::move(r.group));
+  if (r.noEcho) target.excluded.push_back(id_.connectionId);
+  worker_.broker.publish(id_.hubKey, target, OutboundMessage::make(std::move(m)));
+  if (r.ackId) {
+    rememberAck(*r.ackId);
+    sendAck(*r.ackId, std::nullopt);
+  }
+}
+
+void ClientSession::handleEvent(protocol::EventRequest r) {
+  if (r.ackId && ackSeen(*r.ackId)) {
+    sendAck(*r.ackId, protocol::AckError{std::string(errors::kAckDuplicate),
+                                         errors::duplicateAckMessage(*r.ackId)});
+    return;
+  }
+  upstream::UpstreamEvent ev;
+  ev.kind = cloudevents::EventKind::kUser;
+  ev.userEventName = std::move(r.event);
+  if (r.hasData) {
+    ev.contentType = std::string(upstream::contentTypeFor(r.payload.type));
+    ev.body = std::move(r.payload.data);
+  } else {
+    ev.contentType = "text/plain";
+  }
+  for (auto& [k, v] : r.metadata) {
+    ev.extraHeaders.push_back({"X-WebPubSub-Metadata-" + toLowerAscii(k), v});
+  }
+  startUserEvent(std::move(ev), r.ackId);
+}
+
+void ClientSession::handleSequenceAck(uint64_t sequenceId) {
+  if (!isReliable()) return;
+  if (sequenceId > lastSequenceId_ || sequenceId < lastAckedSequenceId_) return;
+  lastAckedSequenceId_ = sequenceId;
+  while (!replay_.empty() && replay_.front().sequenceId <= sequenceId) {
+    replayBytes_ -= replay_.front().size();
+    replay_.pop_front();
+  }
+  replay_.shrink();
+}
+
+void ClientSession::startUserEvent(upstream::UpstreamEvent event, std::optional<uint64_t> ackId) {
+  metrics::Metrics::inc(worker_.metrics.upstreamRequests);
+  blockingActive_ = true;
+  auto self = shared_from_this();
+  auto handle = worker_.dispatcher.dispatch(
+      eventContext(), std::move(event), nextCeId(), id_.cookies,
+      [self, ackId](DispatchOutcome outcome) { self->onUserEventDone(std::move(outcome), ackId); });
+  if (blockingActive_) blocking_ = std::move(handle);
+}
+
+void ClientSession::onUserEventDone(DispatchOutcome outcome, std::optional<uint64_t> ackId) {
+  auto finished = std::move(blocking_);  // released when this function returns
+  blockingActive_ = false;
+  if (state_ == State::kEnded) {
+    if (pendingDisconnect_) {
+      std::string reason = std::move(*pendingDisconnect_);
+      pendingDisconnect_.reset();
+      sendDisconnectedEvent(std::move(reason));
+    }
+    return;
+  }
+  bool simple = !protocol::isPubSub(id_.kind);
+  std::optional<protocol::Payload> reply;
+  bool ok = outcome.succeeded();
+  if (ok) {
+    auto state =
+        upstream::connectionStateUpdate(*outcome.response, worker_.settings.upstream.maxConnectionStateBytes);
+    auto answer = upstream::interpretUserEventAnswer(*outcome.response, simple);
+    if (!state || !answer) {
+      WPS_LOG_WARN("connection {}: invalid event handler answer: {}", id_.connectionId,
+                   (!state ? state.status() : answer.status()).message());
+      ok = false;
+    } else {
+      if (*state) id_.connectionState = std::move(**state);
+      reply = std::move(answer.value());
+    }
+  } else if (outcome.kind == DispatchOutcome::Kind::kCompleted) {
+    if (outcome.response) {
+      WPS_LOG_WARN("connection {}: event handler answered {}", id_.connectionId,
+                   outcome.response->status);
+    } else {
+      WPS_LOG_WARN("connection {}: event failed: {}", id_.connectionId,
+                   outcome.response.status().toString());
+    }
+  } else if (outcome.kind == DispatchOutcome::Kind::kValidationFailed) {
+    WPS_LOG_WARN("connection {}: event dropped: abuse protection validation failed",
+                 id_.connectionId);
+  }
+  if (!ok) {
+    metrics::Metrics::inc(worker_.metrics.upstreamFailures);
+    if (simple) {
+      closeWithSpec(errors::kUpstreamFailed, false);
+      return;
+    }
+    if (ackId) {
+      sendAck(*ackId, protocol::AckError{std::string(errors::kAckInternalServerError),
+                                         std::string(errors::kAckInternalServerErrorMessage)});
+    }
+  } else {
+    if (reply) {
+      if (simple) {
+        bool binary = !protocol::isTextFrameFor(reply->type);
+        sendFrame(protocol::makeSharedFrame(
+            binary, std::make_shared<const std::string>(std::move(reply->data))));
+      } else {
+        protocol::DataMessage m;
+        m.from = protocol::MessageSource::kServer;
+        m.payload = std::move(*reply);
+        sendData(OutboundMessage(std::move(m)));
+      }
+    }
+    if (ackId) {
+      rememberAck(*ackId);
+      sendAck(*ackId, std::nullopt);
+    }
+  }
+  drain();
+}
+
+// --- Outbound --------------------------------------------------------------------------------
+
+void ClientSession::deliver(const OutboundMessage& message) {
+  if (state_ != State::kOpen && state_ != State::kDetached) return;
+  sendData(message);
+}
+
+void ClientSession::sendData(const OutboundMessage& message) {
+  metrics::Metrics::inc(worker_.metrics.messagesDelivered);
+  if (!isReliable()) {
+    sendFrame(message.frameFor(id_.kind, std::nullopt));
+    return;
+  }
+  protocol::OutFrame frame = message.frameFor(id_.kind, ++lastSequenceId_);
+  const auto& limits = worker_.settings.reliable;
+  if (replay_.size() + 1 > limits.bufferMessages || replayBytes_ + frame.size() > limits.bufferBytes) {
+    closeWithSpec(errors::kReliableBufferFull, true);
+    return;
+  }
+  replayBytes_ += frame.size();
+  replay_.push_back(frame);
+  if (state_ == State::kOpen) sendFrame(std::move(frame));
+}
+
+void ClientSession::sendControl(std::string jsonText, std::string protobufBytes) {
+  if (protocol::isJsonFamily(id_.kind)) {
+    sendFrame(protocol::makeTextFrame(std::move(jsonText)));
+  } else {
+    sendFrame(protocol::makeBinaryFrame(std::move(protobufBytes)));
+  }
+}
+
+void ClientSession::sendAck(uint64_t ackId, std::optional<protocol::AckError> error) {
+  sendControl(protocol::encodeJsonAck(ackId, error), protocol::encodeProtobufAck(ackId, error));
+}
+
+void ClientSession::sendFrame(protocol::OutFrame frame) {
+  if (!transport_ || state_ != State::kOpen) return;
+  if (transport_->send(std::move(frame)) == SendStatus::kOverflow) {
+    metrics::Metrics::inc(worker_.metrics.slowClientsClosed);
+    closeWithSpec(errors::kOutboundQueueFull, true);
+  }
+}
+
+// --- Acks ------------------------------------------------------------------------------------
+
+bool ClientSession::ackSeen(uint64_t ackId) const { return acks_ && acks_->ids.count(ackId) > 0; }
+
+void ClientSession::rememberAck(uint64_t ackId) {
+  if (!acks_) acks_ = std::make_unique<AckCache>();
+  if (!acks_->ids.insert(ackId).second) return;
+  acks_->order.push_back(ackId);
+  if (acks_->order.size() > kMaxRememberedAcks) {
+    acks_->ids.erase(acks_->order.front());
+    acks_->order.pop_front();
+  }
+}
+
+}  // namespace wps::core

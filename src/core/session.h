@@ -1,0 +1,204 @@
+// One logical client connection: identity, permissions, groups, the upstream event pipeline of
+// the connection, and (reliable subprotocols) the replay buffer that lets it outlive a single
+// WebSocket transport. Owned by the Shard of its worker; loop-thread only.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+
+#include "common/ring_queue.h"
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "auth/permissions.h"
+#include "common/errors.h"
+#include "core/client_transport.h"
+#include "core/outbound_message.h"
+#include "api/filter/filter.h"
+#include "core/worker_context.h"
+#include "protocol/client_kind.h"
+#include "protocol/client_requests.h"
+#include "upstream/cookie_jar.h"
+#include "upstream/event_dispatcher.h"
+
+namespace wps::core {
+
+// Everything the handshake decided about a new connection.
+struct SessionIdentity {
+  std::string hubKey;  // lower-cased hub
+  std::string connectionId;
+  std::optional<std::string> userId;
+  protocol::ClientKind kind = protocol::ClientKind::kSimple;
+  std::string subprotocol;  // as selected (client's spelling); empty = none
+  std::vector<std::string> roles;
+  std::vector<std::string> initialGroups;
+  // Simple clients: webpubsub_mode=sendToGroup.
+  bool sendToGroupMode = false;
+  std::string modeGroup;
+  bool modeNoEcho = false;
+  std::string origin;  // WebHook-Request-Origin for this connection's events
+  std::string connectionState;
+  std::shared_ptr<upstream::CookieJar> cookies;
+};
+
+class ClientSession : public std::enable_shared_from_this<ClientSession> {
+ public:
+  enum class State { kCreated, kOpen, kDetached, kClosing, kEnded };
+
+  ClientSession(WorkerContext& worker, SessionIdentity identity);
+  ~ClientSession();
+
+  ClientSession(const ClientSession&) = delete;
+  ClientSession& operator=(const ClientSession&) = delete;
+
+  // --- Transport side --------------------------------------------------------------------
+  // First transport of a new connection, after the 101 went out: registers the session, joins
+  // the initial groups, sends the `connected` system message (PubSub) and the upstream
+  // `connected` event.
+  void start(ClientTransport* transport);
+  // The 101 could not be written: the connection ends before it started (the upstream still
+  // gets `disconnected`, because `connect` succeeded).
+  void abandon();
+  // A reliable session takes a new transport (recovery): replays unacknowledged messages.
+  // Returns false (transport untouched) when the session can no longer be recovered.
+  bool resume(ClientTransport* transport);
+  // One complete data message from the client.
+  void onMessage(bool binary, std::string_view payload);
+  // The transport detected a protocol violation (bad framing, too large, invalid UTF-8).
+  void onTransportError(ClientTransport* from, uint16_t code, std::string_view reason);
+  // `from` is gone and must not be used again. Ignored unless `from` is the current transport
+  // (a transport replaced by a recovery reports its end too).
+  void onTransportClosed(ClientTransport* from, const TransportEnd& end);
+
+  // --- Routing side ------------------------------------------------------------------------
+  // Queues a data message (group/server) for this client.
+  void deliver(const OutboundMessage& message);
+  // Closes the connection as the application server (REST), ending a reliable session for good.
+  void closeByAppServer(std::string_view reason);
+  // Closes the connection because the server is shutting down.
+  void closeForShutdown();
+
+  // --- Queries -------------------------------------------------------------------------------
+  const std::string& hubKey() const { return id_.hubKey; }
+  const std::string& connectionId() const { return id_.connectionId; }
+  const std::optional<std::string>& userId() const { return id_.userId; }
+  protocol::ClientKind kind() const { return id_.kind; }
+  const std::string& subprotocol() const { return id_.subprotocol; }
+  const std::vector<std::string>& groups() const { return groups_; }
+  State state() const { return state_; }
+  bool isReliable() const { return protocol::isReliable(id_.kind); }
+  auth::PermissionSet& permissions() { return permissions_; }
+  std::chrono::seconds keepAliveInterval() const;
+  size_t bufferedMessages() const { return replay_.size(); }
+
+  // Group list maintenance, called only by Shard::join/leave.
+  bool addGroupLocal(const std::string& group);
+  bool removeGroupLocal(const std::string& group);
+
+  bool inGroup(std::string_view group) const;
+
+ private:
+  struct Inbound {
+    bool binary;
+    std::string payload;
+  };
+
+  void process(bool binary, std::string_view payload);
+  void processSimple(bool binary, std::string_view payload);
+  void processPubSub(bool binary, std::string_view payload);
+  void handleRequest(protocol::ClientRequest request);
+  void handleJoinLeave(const std::string& group, std::optional<uint64_t> ackId, bool join);
+  void handleSendToGroup(protocol::SendToGroupRequest request);
+  void handleEvent(protocol::EventRequest request);
+  void handleSequenceAck(uint64_t sequenceId);
+  void drain();
+
+  // Blocking user events.
+  void startUserEvent(upstream::UpstreamEvent event, std::optional<uint64_t> ackId);
+  void onUserEventDone(upstream::DispatchOutcome outcome, std::optional<uint64_t> ackId);
+
+  // Output.
+  void sendData(const OutboundMessage& message);
+  void sendControl(std::string jsonText, std::string protobufBytes);
+  void sendAck(uint64_t ackId, std::optional<protocol::AckError> error);
+  void sendFrame(protocol::OutFrame frame);
+
+  // Ends.
+  void closeWith(uint16_t code, std::string_view closeReason, std::string upstreamReason,
+                 bool discardQueued, bool systemMessage);
+  void closeWithSpec(const errors::CloseSpec& spec, bool discardQueued);
+  void detach();
+  void finish(std::string reason);
+  void sendDisconnectedEvent(std::string reason);
+
+  // Ack ids (idempotency): the last 1000 successful ones.
+  bool ackSeen(uint64_t ackId) const;
+  void rememberAck(uint64_t ackId);
+
+  upstream::EventContext eventContext() const;
+  std::string nextCeId();
+
+  WorkerContext& worker_;
+  SessionIdentity id_;
+  auth::PermissionSet permissions_;
+  std::string signature_;
+  State state_ = State::kCreated;
+  ClientTransport* transport_ = nullptr;
+  std::vector<std::string> groups_;  // sorted
+  uint64_t nextCeId_ = 0;
+
+  // Inbound pipeline.
+  RingQueue<Inbound> inbound_;
+  std::unique_ptr<upstream::RequestHandle> blocking_;
+  bool blockingActive_ = false;
+  bool draining_ = false;
+  bool readingPaused_ = false;
+  std::optional<std::string> pendingDisconnect_;  // ended while an event was in flight
+
+  // Acks.
+  struct AckCache {
+    std::unordered_set<uint64_t> ids;
+    std::deque<uint64_t> order;
+  };
+  std::unique_ptr<AckCache> acks_;
+
+  // Reliable.
+  uint64_t lastSequenceId_ = 0;
+  uint64_t lastAckedSequenceId_ = 0;
+  RingQueue<protocol::OutFrame> replay_;
+  size_t replayBytes_ = 0;
+  std::unique_ptr<Timer> recoveryTimer_;
+
+  std::string endReason_;  // set when a service-initiated close starts
+};
+
+using SessionPtr = std::shared_ptr<ClientSession>;
+
+}  // namespace wps::core
+
+namespace wps::core {
+
+// Presents a session to the OData filter evaluator without copying anything.
+class SessionFilterView : public api::filter::FilterSubject {
+ public:
+  explicit SessionFilterView(const ClientSession& s) : s_(s) {}
+  std::string_view connectionId() const override { return s_.connectionId(); }
+  std::optional<std::string_view> userId() const override {
+    if (!s_.userId()) return std::nullopt;
+    return std::string_view(*s_.userId());
+  }
+  bool inGroup(std::string_view group) const override { return s_.inGroup(group); }
+  size_t groupCount() const override { return s_.groups().size(); }
+  std::optional<std::string_view> protocol() const override {
+    if (s_.subprotocol().empty()) return std::nullopt;
+    return std::string_view(s_.subprotocol());
+  }
+
+ private:
+  const ClientSession& s_;
+};
+
+}  // namespace wps::core

@@ -1,0 +1,64 @@
+// The connections owned by one worker, indexed per hub by connection id, user and group.
+// Owned by the worker; loop-thread only (other threads reach it through Broker / post()).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "core/target.h"
+
+namespace wps::core {
+
+class ClientSession;
+
+class Shard {
+ public:
+  explicit Shard(size_t index) : index_(index) {}
+
+  size_t index() const { return index_; }
+
+  // Registers a session (indexed by id, hub and user). The shard shares ownership until
+  // remove().
+  void add(std::shared_ptr<ClientSession> session);
+  // Unregisters a session from every index, groups included. No-op when absent.
+  void remove(ClientSession& session);
+  std::shared_ptr<ClientSession> find(std::string_view connectionId) const;
+
+  // Group membership; both keep the session's own group list in sync. They return true when
+  // membership changed.
+  bool join(ClientSession& session, const std::string& group);
+  bool leave(ClientSession& session, const std::string& group);
+  void leaveAll(ClientSession& session);
+
+  // Calls `fn` for every session of `hubKey` selected by `target` (scope, excluded, filter).
+  // `fn` must not add or remove sessions or change the selected scope's membership.
+  void forEachTarget(const std::string& hubKey, const Target& target,
+                     const std::function<void(ClientSession&)>& fn) const;
+
+  bool hasGroup(const std::string& hubKey, const std::string& group) const;
+  bool hasUser(const std::string& hubKey, const std::string& userId) const;
+  size_t size() const { return sessions_.size(); }
+  // Every session (shutdown, tests).
+  std::vector<std::shared_ptr<ClientSession>> all() const;
+
+ private:
+  using Members = std::unordered_set<ClientSession*>;
+  struct HubIndex {
+    Members all;
+    std::unordered_map<std::string, Members> users;
+    std::unordered_map<std::string, Members> groups;
+  };
+  void visit(const Members& members, const Target& target,
+             const std::function<void(ClientSession&)>& fn) const;
+
+  size_t index_;
+  std::unordered_map<std::string, std::shared_ptr<ClientSession>> sessions_;
+  std::unordered_map<std::string, HubIndex> hubs_;
+};
+
+}  // namespace wps::core

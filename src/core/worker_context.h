@@ -1,0 +1,38 @@
+// The per-worker services a session uses. Built by the Engine; everything referenced lives as
+// long as the worker. Loop-thread only except where a member says otherwise.
+#pragma once
+
+#include <cstddef>
+
+#include "common/event_loop.h"
+#include "config/settings.h"
+
+namespace wps::metrics {
+class Metrics;
+}
+
+namespace wps::upstream {
+class EventDispatcher;
+}
+
+namespace wps::core {
+
+class Broker;
+class ConnectionDirectory;
+class Shard;
+class ReconnectionTokens;
+
+
+struct WorkerContext {
+  size_t index;
+  EventLoop& loop;
+  const config::ServerSettings& settings;
+  Shard& shard;
+  upstream::EventDispatcher& dispatcher;
+  Broker& broker;                // thread-safe
+  ConnectionDirectory& directory;  // thread-safe
+  const ReconnectionTokens& tokens;  // thread-safe
+  metrics::Metrics& metrics;     // thread-safe
+};
+
+}  // namespace wps::core

@@ -1,0 +1,226 @@
+// Decoder of json.webpubsub.azure.v1 client requests (client-protocols.md §6.1).
+#include <boost/json.hpp>
+
+#include <cmath>
+
+#include "common/base64.h"
+#include "common/strings.h"
+#include "protocol/json_writer.h"
+#include "protocol/metadata.h"
+#include "protocol/names.h"
+#include "protocol/request_decoder.h"
+
+namespace wps::protocol {
+namespace {
+
+using boost::json::object;
+using boost::json::value;
+
+const value* field(const object& o, std::string_view name) {
+  auto it = o.find(name);
+  return it == o.end() ? nullptr : &it->value();
+}
+
+// A JSON number that is a non-negative integer within uint64.
+std::optional<uint64_t> asUint64(const value& v) {
+  if (v.is_uint64()) return v.get_uint64();
+  if (v.is_int64()) {
+    int64_t i = v.get_int64();
+    if (i < 0) return std::nullopt;
+    return static_cast<uint64_t>(i);
+  }
+  if (v.is_double()) {
+    double d = v.get_double();
+    if (d < 0 || d != std::floor(d) || d >= 18446744073709551616.0) return std::nullopt;
+    return static_cast<uint64_t>(d);
+  }
+  return std::nullopt;
+}
+
+Status bad(std::string why) { return invalidArgument(std::move(why)); }
+
+StatusOr<std::optional<uint64_t>> readAckId(const object& o) {
+  const value* v = field(o, "ackId");
+  if (!v || v->is_null()) return std::optional<uint64_t>();
+  auto id = asUint64(*v);
+  if (!id) return bad("ackId must be a non-negative integer");
+  return std::optional<uint64_t>(*id);
+}
+
+StatusOr<std::string> readGroup(const object& o) {
+  const value* v = field(o, "group");
+  if (!v || !v->is_string()) return bad("group must be a string");
+  std::string g(v->get_string().data(), v->get_string().size());
+  if (!isValidGroupName(g)) return bad("group is not a valid group name");
+  return g;
+}
+
+StatusOr<Metadata> readMetadata(const object& o, bool* present) {
+  *present = false;
+  const value* v = field(o, "metadata");
+  if (!v || v->is_null()) return Metadata{};
+  if (!v->is_object()) return bad("metadata must be an object of strings");
+  *present = true;
+  Metadata m;
+  for (const auto& [k, item] : v->get_object()) {
+    if (!item.is_string()) return bad("metadata values must be strings");
+    m.emplace_back(std::string(k.data(), k.size()),
+                   std::string(item.get_string().data(), item.get_string().size()));
+  }
+  Status st = validateMetadata(m);
+  if (!st) return st;
+  return m;
+}
+
+// Reads dataType/data into `payload`; `*hasData` false when `data` is absent (allowed only with
+// metadata).
+Status readPayload(const object& o, bool metadataPresent, Payload* payload, bool* hasData) {
+  DataType type = DataType::kJson;
+  if (const value* dt = field(o, "dataType"); dt && !dt->is_null()) {
+    if (!dt->is_string()) return bad("dataType must be a string");
+    auto parsed = parseDataType(std::string_view(dt->get_string().data(), dt->get_string().size()));
+    if (!parsed) return bad("unknown dataType");
+    type = *parsed;
+  }
+  const value* data = field(o, "data");
+  *hasData = data != nullptr;
+  if (!data) {
+    if (!metadataPresent) return bad("data is required");
+    payload->type = DataType::kText;
+    payload->data.clear();
+    return Status::ok();
+  }
+  payload->type = type;
+  switch (type) {
+    case DataType::kJson:
+      if (data->is_null()) return bad("json data must not be null");
+      payload->data = toJsonText(*data);
+      break;
+    case DataType::kText:
+      if (!data->is_string()) return bad("text data must be a string");
+      payload->data.assign(data->get_string().data(), data->get_string().size());
+      break;
+    case DataType::kBinary:
+    case DataType::kProtobuf: {
+      if (!data->is_string()) return bad("binary data must be a base64 string");
+      auto decoded =
+          base64Decode(std::string_view(data->get_string().data(), data->get_string().size()));
+      if (!decoded) return bad("data is not valid base64");
+      payload->data = std::move(*decoded);
+      break;
+    }
+  }
+  return Status::ok();
+}
+
+StatusOr<std::string> readString(const object& o, std::string_view name) {
+  const value* v = field(o, name);
+  if (!v || !v->is_string()) return bad(std::string(name) + " must be a string");
+  return std::string(v->get_string().data(), v->get_string().size());
+}
+
+}  // namespace
+
+StatusOr<ClientRequest> decodeJsonRequest(std::string_view text) {
+  boost::system::error_code ec;
+  boost::json::storage_ptr sp = boost::json::make_shared_resource<boost::json::monotonic_resource>();
+  value root = boost::json::parse(text, ec, sp);
+  if (ec) return bad("not valid JSON");
+  if (!root.is_object()) return bad("a message must be a JSON object");
+  const object& o = root.get_object();
+  const value* typeValue = field(o, "type");
+  if (!typeValue || !typeValue->is_string()) return bad("type must be a string");
+  std::string_view type(typeValue->get_string().data(), typeValue->get_string().size());
+
+  if (iequals(type, "joinGroup") || iequals(type, "leaveGroup")) {
+    auto group = readGroup(o);
+    if (!group) return group.status();
+    auto ack = readAckId(o);
+    if (!ack) return ack.status();
+    if (iequals(type, "joinGroup")) return ClientRequest(JoinGroupRequest{*group, *ack});
+    return ClientRequest(LeaveGroupRequest{*group, *ack});
+  }
+  if (iequals(type, "sendToGroup")) {
+    auto group = readGroup(o);
+    if (!group) return group.status();
+    if (const value* stream = field(o, "stream"); stream && !stream->is_null()) {
+      StreamRequest r;
+      if (stream->is_object()) {
+        if (const value* id = field(stream->get_object(), "streamId"); id && id->is_string()) {
+          r.streamId.assign(id->get_string().data(), id->get_string().size());
+        }
+      }
+      return ClientRequest(std::move(r));
+    }
+    SendToGroupRequest r;
+    r.group = std::move(*group);
+    auto ack = readAckId(o);
+    if (!ack) return ack.status();
+    r.ackId = *ack;
+    if (const value* noEcho = field(o, "noEcho"); noEcho && !noEcho->is_null()) {
+      if (!noEcho->is_bool()) return bad("noEcho must be true or false");
+      r.noEcho = noEcho->get_bool();
+    }
+    if (const value* ttl = field(o, "ttlSeconds"); ttl && !ttl->is_null()) {
+      auto t = asUint64(*ttl);
+      if (!t || *t > 300) return bad("ttlSeconds must be an integer from 0 to 300");
+      r.ttlSeconds = static_cast<uint32_t>(*t);
+    }
+    bool metadataPresent = false;
+    auto metadata = readMetadata(o, &metadataPresent);
+    if (!metadata) return metadata.status();
+    r.metadata = std::move(*metadata);
+    bool hasData = true;
+    Status st = readPayload(o, metadataPresent, &r.payload, &hasData);
+    if (!st) return st;
+    return ClientRequest(std::move(r));
+  }
+  if (iequals(type, "event")) {
+    EventRequest r;
+    auto event = readString(o, "event");
+    if (!event) return event.status();
+    if (!isValidEventName(*event)) return bad("event is not a valid event name");
+    r.event = std::move(*event);
+    auto ack = readAckId(o);
+    if (!ack) return ack.status();
+    r.ackId = *ack;
+    bool metadataPresent = false;
+    auto metadata = readMetadata(o, &metadataPresent);
+    if (!metadata) return metadata.status();
+    r.metadata = std::move(*metadata);
+    Status st = readPayload(o, metadataPresent, &r.payload, &r.hasData);
+    if (!st) return st;
+    return ClientRequest(std::move(r));
+  }
+  if (iequals(type, "ping")) return ClientRequest(PingRequest{});
+  if (iequals(type, "sequenceAck")) {
+    const value* v = field(o, "sequenceId");
+    auto id = v ? asUint64(*v) : std::nullopt;
+    if (!id) return bad("sequenceId must be a non-negative integer");
+    return ClientRequest(SequenceAckRequest{*id});
+  }
+  if (iequals(type, "invoke")) {
+    auto id = readString(o, "invocationId");
+    if (!id) return id.status();
+    return ClientRequest(InvokeRequest{std::move(*id)});
+  }
+  if (iequals(type, "cancelInvocation")) {
+    auto id = readString(o, "invocationId");
+    if (!id) return id.status();
+    return ClientRequest(CancelInvocationRequest{std::move(*id)});
+  }
+  if (iequals(type, "streamData") || iequals(type, "streamEnd")) {
+    auto id = readString(o, "streamId");
+    if (!id) return id.status();
+    return ClientRequest(StreamRequest{std::move(*id)});
+  }
+  if (iequals(type, "setGroupState") || iequals(type, "subscribeGroupState") ||
+      iequals(type, "unsubscribeGroupState")) {
+    auto ack = readAckId(o);
+    if (!ack) return ack.status();
+    return ClientRequest(GroupStateRequest{*ack});
+  }
+  return bad("unknown message type");
+}
+
+}  // namespace wps::protocol

@@ -1,0 +1,53 @@
+// Service→client messages of the PubSub subprotocols, encoded for JSON (client-protocols.md
+// §6.2) and protobuf (§8). Data messages are split into a shared body (encoded once per
+// broadcast) and per-receiver framing (frames.h). Pure functions, thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "protocol/payload.h"
+
+namespace wps::protocol {
+
+enum class MessageSource : uint8_t { kGroup, kServer };
+
+struct DataMessage {
+  MessageSource from = MessageSource::kServer;
+  std::string group;                      // kGroup only
+  std::optional<std::string> fromUserId;  // kGroup: the publisher's user id (null when none)
+  Payload payload;
+  Metadata metadata;
+};
+
+struct AckError {
+  std::string name;
+  std::string message;
+};
+
+// --- JSON -----------------------------------------------------------------------------------
+// {"type":"message","from":...,["group":..,"fromUserId":..,]"dataType":..,"data":..[,"metadata":{}]
+// WITHOUT the closing '}' (makeJsonDataFrame adds it, with a sequenceId when reliable).
+std::string encodeJsonDataBody(const DataMessage& m);
+std::string encodeJsonAck(uint64_t ackId, const std::optional<AckError>& error);
+std::string encodeJsonConnected(std::string_view connectionId,
+                                const std::optional<std::string>& userId,
+                                const std::optional<std::string>& reconnectionToken);
+std::string encodeJsonDisconnected(std::string_view message);
+std::string encodeJsonPong();
+
+// --- Protobuf (DownstreamMessage) -------------------------------------------------------------
+// DataMessage fields 1 (from), 2 (group), 3 (data), 5 (metadata); without sequence_id and
+// without the DownstreamMessage wrapper (makeProtobufDataFrame adds both). JSON payloads use
+// json_data unless `jsonAsText`.
+std::string encodeProtobufDataBody(const DataMessage& m, bool jsonAsText = false);
+std::string encodeProtobufAck(uint64_t ackId, const std::optional<AckError>& error);
+std::string encodeProtobufConnected(std::string_view connectionId,
+                                    const std::optional<std::string>& userId,
+                                    const std::optional<std::string>& reconnectionToken);
+std::string encodeProtobufDisconnected(std::string_view reason);
+std::string encodeProtobufPong();
+
+}  // namespace wps::protocol

@@ -1,0 +1,49 @@
+// The transport runtime: N worker threads with their event loops, the listener, the HTTP
+// server (client upgrades → core handshakes; other paths → HttpHandler) and the WebSocket
+// transports. The only public face of the Asio/Beast code; no Asio types here.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "common/event_loop.h"
+#include "common/status.h"
+#include "config/settings.h"
+#include "transport/http_handler.h"
+#include "upstream/upstream_client.h"
+
+namespace wps::core {
+class Engine;
+}
+
+namespace wps::transport {
+
+class Runtime {
+ public:
+  virtual ~Runtime() = default;
+
+  // Creates `settings.workers` workers (0 = number of cores). Nothing runs yet.
+  static std::unique_ptr<Runtime> create(const config::ServerSettings& settings);
+
+  virtual size_t workerCount() const = 0;
+  virtual EventLoop& loop(size_t worker) = 0;
+  virtual upstream::UpstreamClient& upstreamClient(size_t worker) = 0;
+
+  // Binds the listening socket. Port 0 picks a free port. Returns the bound port. Errors:
+  // kUnavailable with the OS message (address in use, permission denied, bad address).
+  virtual StatusOr<uint16_t> listen(const std::string& host, uint16_t port) = 0;
+
+  // Connects the engine and the HTTP handler. Call once before start().
+  virtual void attach(core::Engine& engine, HttpHandler& handler) = 0;
+
+  // Starts the worker threads and accepting.
+  virtual void start() = 0;
+  // Thread-safe. Stops accepting new TCP connections and closes idle HTTP connections.
+  virtual void stopAccepting() = 0;
+  // Thread-safe. Open WebSocket transports on all workers.
+  virtual size_t openWebSockets() = 0;
+  // Thread-safe. Stops every loop and joins the threads. Pending work is dropped.
+  virtual void stop() = 0;
+};
+
+}  // namespace wps::transport

@@ -1,0 +1,52 @@
+#include "transport/worker_io.h"
+
+#include "transport/ws_connection.h"
+
+namespace wps::transport {
+
+WorkerIo::WorkerIo(size_t i) : index(i), io(1), loop(io, i), scratch(64 * 1024) {}
+
+WorkerIo::~WorkerIo() = default;
+
+void WorkerIo::addConnection(WsConnection* c) {
+  c->prev = nullptr;
+  c->next = head_;
+  if (head_) head_->prev = c;
+  head_ = c;
+  ++count_;
+}
+
+void WorkerIo::removeConnection(WsConnection* c) {
+  if (c->prev) c->prev->next = c->next;
+  if (c->next) c->next->prev = c->prev;
+  if (head_ == c) head_ = c->next;
+  c->prev = c->next = nullptr;
+  --count_;
+}
+
+WsConnection* WorkerIo::nextOf(WsConnection* c) { return c->next; }
+
+void WorkerIo::startTicker() {
+  ticker_ = std::make_unique<boost::asio::steady_timer>(io);
+  tick();
+}
+
+void WorkerIo::stopTicker() {
+  if (ticker_) ticker_->cancel();
+}
+
+void WorkerIo::tick() {
+  ticker_->expires_after(std::chrono::seconds(1));
+  ticker_->async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    TimePoint now = Clock::now();
+    // Hold references: tick() may close connections.
+    std::vector<std::shared_ptr<WsConnection>> all;
+    all.reserve(connectionCount());
+    forEachConnection([&](WsConnection& c) { all.push_back(c.shared_from_this()); });
+    for (auto& c : all) c->tick(now);
+    tick();
+  });
+}
+
+}  // namespace wps::transport

@@ -1,0 +1,291 @@
+#include "transport/ws_connection.h"
+
+#include <boost/asio/write.hpp>
+
+#include "common/errors.h"
+#include "common/log.h"
+#include "protocol/frames.h"
+#include "transport/worker_io.h"
+
+namespace wps::transport {
+
+namespace asio = boost::asio;
+using core::SendStatus;
+using core::TransportEnd;
+
+namespace {
+constexpr size_t kMaxFramesPerWrite = 64;
+}
+
+WsConnection::WsConnection(WorkerIo& worker, asio::ip::tcp::socket socket, WsLimits limits,
+                           std::chrono::seconds keepAlive)
+    : worker_(worker),
+      socket_(std::move(socket)),
+      limits_(limits),
+      keepAlive_(keepAlive),
+      parser_(ws::Role::kServer, ws::ParserLimits{limits.maxMessageBytes}) {
+  lastReceive_ = lastPing_ = Clock::now();
+  worker_.addConnection(this);
+}
+
+WsConnection::~WsConnection() { worker_.removeConnection(this); }
+
+void WsConnection::start(std::shared_ptr<core::ClientSession> session, std::string initialBytes) {
+  session_ = std::move(session);
+  boost::system::error_code ec;
+  socket_.non_blocking(true, ec);
+  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  if (!initialBytes.empty()) {
+    pending_ = std::move(initialBytes);
+    size_t consumed = 0;
+    if (consume(pending_.data(), pending_.size(), &consumed)) pending_.erase(0, consumed);
+  }
+  readLoop();
+}
+
+void WsConnection::refuse(uint16_t code, std::string_view reason) {
+  start(nullptr, {});
+  close(code, reason, std::nullopt, true);
+}
+
+// --- Reading -----------------------------------------------------------------------------------
+
+void WsConnection::readLoop() {
+  if (reading_ || readPaused_ || socketClosed_) return;
+  reading_ = true;
+  socket_.async_wait(asio::ip::tcp::socket::wait_read,
+                     [self = shared_from_this()](const boost::system::error_code& ec) {
+                       self->reading_ = false;
+                       self->onReadable(ec);
+                     });
+}
+
+void WsConnection::onReadable(const boost::system::error_code& waitError) {
+  if (socketClosed_) return;
+  if (waitError) {
+    if (waitError != asio::error::operation_aborted) end({TransportEnd::Cause::kLost, {}, {}});
+    return;
+  }
+  // Drain what the kernel has, one scratch buffer at a time.
+  for (int round = 0; round < 4 && !socketClosed_ && !readPaused_; ++round) {
+    boost::system::error_code ec;
+    size_t n;
+    char* base;
+    size_t len;
+    if (pending_.empty()) {
+      base = worker_.scratch.data();
+      n = socket_.read_some(asio::buffer(worker_.scratch), ec);
+      len = n;
+    } else {
+      // Continue an incomplete frame: read straight behind it.
+      size_t need = parser_.minimumBytesForNextFrame(pending_.data(), pending_.size());
+      size_t want = std::max<size_t>(need > pending_.size() ? need - pending_.size() : 0, 16384);
+      want = std::min(want, limits_.maxMessageBytes + 16);
+      size_t old = pending_.size();
+      pending_.resize(old + want);
+      n = socket_.read_some(asio::buffer(pending_.data() + old, want), ec);
+      pending_.resize(old + n);
+      base = pending_.data();
+      len = pending_.size();
+    }
+    if (ec == asio::error::would_block || ec == asio::error::try_again) break;
+    if (ec || n == 0) {
+      end({TransportEnd::Cause::kLost, {}, {}});
+      return;
+    }
+    lastReceive_ = Clock::now();
+    size_t consumed = 0;
+    if (!consume(base, len, &consumed)) return;
+    if (base == worker_.scratch.data()) {
+      if (consumed < len) pending_.assign(base + consumed, len - consumed);
+    } else {
+      pending_.erase(0, consumed);
+      if (pending_.empty()) std::string().swap(pending_);  // idle connections hold no buffer
+    }
+    if (n < worker_.scratch.size() && base == worker_.scratch.data()) break;
+  }
+  readLoop();
+}
+
+// Parses complete frames; false when reading must stop (error or closed).
+bool WsConnection::consume(char* data, size_t len, size_t* consumed) {
+  if (parserFailed_) {
+    *consumed = len;  // after a protocol error, input is discarded until the socket closes
+    return true;
+  }
+  auto err = parser_.parse(data, len, consumed, *this);
+  if (err) {
+    parserFailed_ = true;
+    *consumed = len;
+    WPS_LOG_DEBUG("websocket protocol error ({}): {}", err->closeCode, err->reason);
+    if (session_) session_->onTransportError(this, err->closeCode, err->reason);
+    close(err->closeCode, err->reason, std::nullopt, false);  // no-op if the session closed
+  }
+  return !socketClosed_;
+}
+
+void WsConnection::onMessage(bool binary, std::string_view payload) {
+  if (closeQueued_ || !session_) return;
+  session_->onMessage(binary, payload);
+}
+
+void WsConnection::onPing(std::string_view payload) {
+  if (closeQueued_) return;
+  queueRaw(protocol::makePongFrame(payload));
+}
+
+void WsConnection::onPong(std::string_view) {}
+
+void WsConnection::onClose(std::optional<uint16_t> code, std::string_view reason) {
+  closeReceived_ = true;
+  if (!closeQueued_) {
+    // Client-initiated: echo its code, then end.
+    endInfo_ = TransportEnd{TransportEnd::Cause::kClientClose, code, std::string(reason)};
+    closeQueued_ = true;
+    queueRaw(protocol::makeCloseFrame(code.value_or(0), ""));
+    return;
+  }
+  if (closeSent_) shutdownSocket();
+}
+
+void WsConnection::pauseReading(bool paused) {
+  if (readPaused_ == paused) return;
+  readPaused_ = paused;
+  if (!paused) readLoop();
+}
+
+// --- Writing -----------------------------------------------------------------------------------
+
+SendStatus WsConnection::send(protocol::OutFrame frame) {
+  if (closeQueued_ || socketClosed_) return SendStatus::kClosed;
+  if (queuedBytes_ + frame.size() > limits_.maxQueuedBytes ||
+      queue_.size() >= limits_.maxQueuedFrames) {
+    return SendStatus::kOverflow;
+  }
+  queueRaw(std::move(frame));
+  return SendStatus::kQueued;
+}
+
+void WsConnection::queueRaw(protocol::OutFrame frame) {
+  if (socketClosed_) return;
+  queuedBytes_ += frame.size();
+  queue_.push_back(std::move(frame));
+  if (!writing_) startWrite();
+}
+
+void WsConnection::startWrite() {
+  if (writing_ || queue_.empty() || socketClosed_) return;
+  iov_.clear();
+  size_t frames = 0;
+  while (frames < queue_.size() && frames < kMaxFramesPerWrite) {
+    const protocol::OutFrame& f = queue_[frames];
+    if (f.headLen) iov_.emplace_back(f.inlineBytes, f.headLen);
+    if (f.body && !f.body->empty()) iov_.emplace_back(f.body->data(), f.body->size());
+    if (f.tailLen) iov_.emplace_back(f.inlineBytes + f.headLen, f.tailLen);
+    ++frames;
+    if (f.isClose) break;
+  }
+  writing_ = true;
+  writingFrames_ = frames;
+  asio::async_write(socket_, iov_,
+                    [self = shared_from_this(), frames](const boost::system::error_code& ec,
+                                                        size_t) { self->onWritten(ec, frames); });
+}
+
+void WsConnection::onWritten(const boost::system::error_code& ec, size_t frames) {
+  writing_ = false;
+  writingFrames_ = 0;
+  if (ec) {
+    if (!socketClosed_) end({TransportEnd::Cause::kLost, {}, {}});
+    return;
+  }
+  bool wroteClose = false;
+  for (size_t i = 0; i < frames && !queue_.empty(); ++i) {
+    wroteClose = wroteClose || queue_.front().isClose;
+    queuedBytes_ -= queue_.front().size();
+    queue_.pop_front();
+  }
+  if (queue_.empty()) queue_.shrink();
+  if (wroteClose) {
+    closeSent_ = true;
+    queue_.clear();
+    queuedBytes_ = 0;
+    if (closeReceived_) {
+      shutdownSocket();
+    } else {
+      startGraceTimer();
+    }
+    return;
+  }
+  startWrite();
+}
+
+void WsConnection::close(uint16_t code, std::string_view reason,
+                         std::optional<protocol::OutFrame> finalFrame, bool discardQueued) {
+  if (closeQueued_ || socketClosed_) return;
+  closeQueued_ = true;
+  endInfo_ = TransportEnd{TransportEnd::Cause::kServiceClose, code, std::string(reason)};
+  if (discardQueued) {
+    // Keep only the frames a write in progress is sending.
+    if (queue_.size() > writingFrames_) {
+      RingQueue<protocol::OutFrame> kept;
+      for (size_t i = 0; i < writingFrames_; ++i) kept.push_back(std::move(queue_[i]));
+      queue_ = std::move(kept);
+    }
+    queuedBytes_ = 0;
+    for (size_t i = 0; i < queue_.size(); ++i) queuedBytes_ += queue_[i].size();
+  }
+  if (finalFrame) queueRaw(std::move(*finalFrame));
+  queueRaw(protocol::makeCloseFrame(code, reason));
+}
+
+void WsConnection::startGraceTimer() {
+  graceTimer_ = std::make_unique<asio::steady_timer>(worker_.io);
+  graceTimer_->expires_after(limits_.closeGrace);
+  graceTimer_->async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (!ec) self->shutdownSocket();
+  });
+}
+
+void WsConnection::shutdownSocket() {
+  if (socketClosed_) return;
+  TransportEnd how = endInfo_.value_or(TransportEnd{TransportEnd::Cause::kLost, {}, {}});
+  end(std::move(how));
+}
+
+void WsConnection::end(TransportEnd how) {
+  if (socketClosed_) return;
+  socketClosed_ = true;
+  boost::system::error_code ec;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  socket_.close(ec);
+  if (graceTimer_) graceTimer_->cancel();
+  queue_.clear();
+  queuedBytes_ = 0;
+  std::string().swap(pending_);
+  if (ended_) return;
+  ended_ = true;
+  // A close we started reports as a service close even if the peer vanished meanwhile.
+  if (endInfo_ && how.cause == TransportEnd::Cause::kLost) how = *endInfo_;
+  auto session = std::move(session_);
+  if (session) session->onTransportClosed(this, how);
+}
+
+// --- Keep-alive --------------------------------------------------------------------------------
+
+void WsConnection::tick(TimePoint now) {
+  if (socketClosed_ || closeQueued_) return;
+  if (now - lastReceive_ > 3 * keepAlive_) {
+    if (session_) {
+      session_->onTransportError(this, errors::kIdleTimeout.code, errors::kIdleTimeout.reason);
+    }
+    close(errors::kIdleTimeout.code, errors::kIdleTimeout.reason, std::nullopt, true);
+    return;
+  }
+  if (now - lastPing_ >= keepAlive_) {
+    lastPing_ = now;
+    queueRaw(protocol::makePingFrame());
+  }
+}
+
+}  // namespace wps::transport

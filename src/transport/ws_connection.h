@@ -1,0 +1,107 @@
+// One WebSocket transport: our own RFC 6455 framing over a TCP socket (protocol/websocket),
+// a bounded outbound queue written with writev (shared broadcast bodies are never copied),
+// and the closing handshake. Carries one ClientSession (or none, to refuse a recovery).
+// Owned by its worker (shared_ptr held by the read loop); loop-thread only.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/ring_queue.h"
+#include "core/client_transport.h"
+#include "core/session.h"
+#include "protocol/websocket/parser.h"
+
+namespace wps::transport {
+
+class WorkerIo;
+
+struct WsLimits {
+  size_t maxMessageBytes = 1024 * 1024;
+  size_t maxQueuedBytes = 16 * 1024 * 1024;
+  size_t maxQueuedFrames = 16 * 1024;
+  Duration closeGrace = std::chrono::seconds(5);
+};
+
+class WsConnection final : public core::ClientTransport,
+                           public ws::MessageSink,
+                           public std::enable_shared_from_this<WsConnection> {
+ public:
+  WsConnection(WorkerIo& worker, boost::asio::ip::tcp::socket socket, WsLimits limits,
+               std::chrono::seconds keepAlive);
+  ~WsConnection() override;
+
+  // Starts reading. `session` may be null: the connection is then only closed with
+  // `refuseCode`/`refuseReason` (a failed recovery: accept, then close 1008).
+  void start(std::shared_ptr<core::ClientSession> session, std::string initialBytes);
+  void refuse(uint16_t code, std::string_view reason);
+
+  // core::ClientTransport
+  core::SendStatus send(protocol::OutFrame frame) override;
+  void close(uint16_t code, std::string_view reason, std::optional<protocol::OutFrame> finalFrame,
+             bool discardQueued) override;
+  void pauseReading(bool paused) override;
+  size_t queuedBytes() const override { return queuedBytes_; }
+
+  // Keep-alive: pings every interval; closes a connection silent for three intervals.
+  void tick(TimePoint now);
+  // Server shutdown: the session closes itself; a connection without one is dropped.
+  void attachSession(std::shared_ptr<core::ClientSession> session) { session_ = std::move(session); }
+  core::ClientSession* session() const { return session_.get(); }
+
+  // Intrusive list of the worker's connections.
+  WsConnection* prev = nullptr;
+  WsConnection* next = nullptr;
+
+ private:
+  // ws::MessageSink
+  void onMessage(bool binary, std::string_view payload) override;
+  void onPing(std::string_view payload) override;
+  void onPong(std::string_view payload) override;
+  void onClose(std::optional<uint16_t> code, std::string_view reason) override;
+
+  void readLoop();
+  void onReadable(const boost::system::error_code& ec);
+  bool consume(char* data, size_t len, size_t* consumed);
+  void queueRaw(protocol::OutFrame frame);
+  void startWrite();
+  void onWritten(const boost::system::error_code& ec, size_t frames);
+  void startGraceTimer();
+  void shutdownSocket();
+  void end(core::TransportEnd how);
+
+  WorkerIo& worker_;
+  boost::asio::ip::tcp::socket socket_;
+  WsLimits limits_;
+  Duration keepAlive_;
+  std::shared_ptr<core::ClientSession> session_;
+  ws::MessageParser parser_;
+  std::string pending_;  // an incomplete frame carried over between reads
+
+  RingQueue<protocol::OutFrame> queue_;
+  size_t queuedBytes_ = 0;
+  size_t writingFrames_ = 0;
+  std::vector<boost::asio::const_buffer> iov_;
+  bool writing_ = false;
+
+  bool readPaused_ = false;
+  bool reading_ = false;
+  bool parserFailed_ = false;
+  bool closeQueued_ = false;     // our close frame is queued (nothing more may be sent)
+  bool closeSent_ = false;       // our close frame was written
+  bool closeReceived_ = false;   // the client's close frame arrived
+  bool socketClosed_ = false;
+  bool ended_ = false;
+  std::optional<core::TransportEnd> endInfo_;
+  std::unique_ptr<boost::asio::steady_timer> graceTimer_;
+
+  TimePoint lastReceive_;
+  TimePoint lastPing_;
+};
+
+}  // namespace wps::transport

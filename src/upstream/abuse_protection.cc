@@ -1,0 +1,108 @@
+#include "upstream/abuse_protection.h"
+
+#include "cloudevents/request_builder.h"
+#include "common/log.h"
+
+namespace wps::upstream {
+
+using std::chrono::seconds;
+
+void AbuseProtection::check(const ProbeTarget& target, Delivery& delivery,
+                            std::function<void(bool)> done) {
+  TimePoint now = delivery.loop().now();
+  bool runProbe = false;
+  std::optional<bool> immediate;
+  {
+    std::lock_guard lock(mu_);
+    Entry& e = entries_[target.url];
+    if (now >= e.next && !e.probing) {
+      e.probing = true;
+      runProbe = true;
+    }
+    if (e.initialized) {
+      immediate = e.success;
+    } else {
+      e.waiters.push_back({&delivery.loop(), std::move(done)});
+    }
+  }
+  if (runProbe) startProbe(target, delivery);
+  if (immediate) done(*immediate);
+}
+
+void AbuseProtection::clear() {
+  std::lock_guard lock(mu_);
+  entries_.clear();
+}
+
+void AbuseProtection::startProbe(const ProbeTarget& target, Delivery& delivery) {
+  // The probe owns its state; it lives until the final answer.
+  struct Probe {
+    ProbeTarget target;
+    std::unique_ptr<RequestHandle> inflight;
+  };
+  auto probe = std::make_shared<Probe>();
+  probe->target = target;
+  EventLoop& loop = delivery.loop();
+  auto judge = [this, probe, &loop](StatusOr<cloudevents::HttpResponse> r) {
+    bool ok = r && cloudevents::validationAllows(*r, probe->target.origin);
+    if (!ok) {
+      if (!r) {
+        WPS_LOG_WARN("abuse protection: validation of {} failed: {}",
+                     redactUrl(probe->target.url), r.status().toString());
+      } else {
+        WPS_LOG_WARN("abuse protection: validation of {} failed: status {}, {}",
+                     redactUrl(probe->target.url), r->status,
+                     r->isSuccess() ? "WebHook-Allowed-Origin does not allow this origin"
+                                    : "non-2xx status");
+      }
+    }
+    finishProbe(probe->target.url, ok, loop.now());
+    probe->inflight.reset();
+  };
+  auto options = cloudevents::buildValidationRequest(target.url, "OPTIONS", target.origin,
+                                                     target.hub, target.extra);
+  Delivery* d = &delivery;
+  probe->inflight = delivery.send(
+      std::move(options), loop.now() + probeTimeout_,
+      [this, probe, judge, d](StatusOr<cloudevents::HttpResponse> r) mutable {
+        if (r && r->status == 404) {
+          auto get = cloudevents::buildValidationRequest(probe->target.url, "GET",
+                                                         probe->target.origin, probe->target.hub,
+                                                         probe->target.extra);
+          // Replacing the handle from inside its own callback is allowed (it only cancels a
+          // delivery that has already finished).
+          probe->inflight = d->send(std::move(get), d->loop().now() + probeTimeout_, judge);
+          return;
+        }
+        judge(std::move(r));
+      });
+}
+
+void AbuseProtection::finishProbe(const std::string& url, bool ok, TimePoint now) {
+  std::vector<Waiter> waiters;
+  {
+    std::lock_guard lock(mu_);
+    Entry& e = entries_[url];
+    if (ok) {
+      e.interval = seconds(60);
+    } else if (e.success || !e.initialized) {
+      e.interval = seconds(1);
+    } else {
+      e.interval = std::min<Duration>(e.interval * 2, seconds(60));
+    }
+    e.success = ok;
+    e.initialized = true;
+    e.probing = false;
+    e.next = now + e.interval;
+    waiters.swap(e.waiters);
+  }
+  for (auto& w : waiters) {
+    if (w.loop->isInLoopThread()) {
+      w.done(ok);
+    } else {
+      w.loop->post([done = std::move(w.done), ok] { done(ok); });
+    }
+  }
+}
+
+}  // namespace wps::upstream

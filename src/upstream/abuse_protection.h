@@ -1,0 +1,62 @@
+// Abuse-protection (webhook validation) results, cached per validation URL and shared by all
+// workers (upstream-cloudevents.md §4.4): the first event for a URL waits for the probe
+// (concurrent events share it); a success is trusted for 60 s, then re-checked in the
+// background; a failure fails events at once and is re-checked after 1 s, doubling up to 60 s.
+// Thread-safe: check() may be called from any worker; callbacks run on the caller's loop.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/event_loop.h"
+#include "upstream/delivery.h"
+
+namespace wps::upstream {
+
+struct ProbeTarget {
+  std::string url;     // the handler's template with {event} = "validate"
+  std::string hub;     // lower-cased, sent as ce-hub
+  std::string origin;  // WebHook-Request-Origin
+  cloudevents::HttpHeaders extra;  // handler auth (Authorization), if configured
+};
+
+class AbuseProtection {
+ public:
+  explicit AbuseProtection(Duration probeTimeout) : probeTimeout_(probeTimeout) {}
+
+  // Calls `done(true)` if events may be posted to `target.url`, `done(false)` if its validation
+  // failed. Runs `done` on `delivery.loop()`: synchronously when the cached result is usable,
+  // otherwise once the probe (OPTIONS, then GET on 404, each bounded by the probe timeout and
+  // retried per policy) completes. A probe needed by the call runs on the calling worker.
+  void check(const ProbeTarget& target, Delivery& delivery, std::function<void(bool)> done);
+
+  // Forgets every cached result (tests, config reload).
+  void clear();
+
+ private:
+  struct Waiter {
+    EventLoop* loop;
+    std::function<void(bool)> done;
+  };
+  struct Entry {
+    bool initialized = false;
+    bool success = true;
+    bool probing = false;
+    Duration interval{};
+    TimePoint next{};
+    std::vector<Waiter> waiters;
+  };
+
+  void startProbe(const ProbeTarget& target, Delivery& delivery);
+  void finishProbe(const std::string& url, bool ok, TimePoint now);
+
+  Duration probeTimeout_;
+  std::mutex mu_;
+  std::unordered_map<std::string, Entry> entries_;  // guarded by mu_
+};
+
+}  // namespace wps::upstream

@@ -1,0 +1,108 @@
+#include "upstream/delivery.h"
+
+namespace wps::upstream {
+
+bool isRetryable(const StatusOr<cloudevents::HttpResponse>& outcome) {
+  if (!outcome) return outcome.status().code() == StatusCode::kUnavailable;
+  int s = outcome->status;
+  return s == 408 || (s >= 500 && s <= 599);
+}
+
+// Shared state of one delivery: alive while an attempt or a retry timer is pending.
+class Delivery::Attempt : public std::enable_shared_from_this<Delivery::Attempt> {
+ public:
+  Attempt(Delivery& owner, cloudevents::HttpRequest request, TimePoint deadline,
+          UpstreamClient::Callback done)
+      : owner_(owner), request_(std::move(request)), deadline_(deadline), done_(std::move(done)) {}
+
+  void start() { sendOnce(); }
+
+  void cancel() {
+    cancelled_ = true;
+    inflight_.reset();
+    timer_.reset();
+    done_ = nullptr;
+  }
+
+ private:
+  void sendOnce() {
+    TimePoint now = owner_.loop_.now();
+    if (now >= deadline_) {
+      finish(Status(StatusCode::kDeadlineExceeded, "the event timed out"));
+      return;
+    }
+    std::weak_ptr<Attempt> weak = shared_from_this();
+    inflight_ = owner_.client_.send(request_, deadline_ - now,
+                                    [weak](StatusOr<cloudevents::HttpResponse> r) {
+                                      if (auto self = weak.lock()) self->onResult(std::move(r));
+                                    });
+  }
+
+  void onResult(StatusOr<cloudevents::HttpResponse> r) {
+    inflight_.reset();
+    if (cancelled_) return;
+    if (!isRetryable(r) || retries_ >= owner_.retryDelays_.size()) {
+      finish(std::move(r));
+      return;
+    }
+    Duration delay = owner_.retryDelays_[retries_++];
+    if (owner_.loop_.now() + delay >= deadline_) {
+      // The retry could not start before the deadline: the budget is spent.
+      finish(Status(StatusCode::kDeadlineExceeded, "the event timed out while retrying"));
+      return;
+    }
+    std::weak_ptr<Attempt> weak = shared_from_this();
+    timer_ = owner_.loop_.schedule(delay, [weak] {
+      if (auto self = weak.lock()) {
+        self->timer_.reset();
+        if (!self->cancelled_) self->sendOnce();
+      }
+    });
+  }
+
+  void finish(StatusOr<cloudevents::HttpResponse> r) {
+    auto done = std::move(done_);
+    done_ = nullptr;
+    keepAlive_.reset();
+    if (done) done(std::move(r));
+  }
+
+ public:
+  std::shared_ptr<Attempt> keepAlive_;  // self-reference while pending
+
+ private:
+  Delivery& owner_;
+  cloudevents::HttpRequest request_;
+  TimePoint deadline_;
+  UpstreamClient::Callback done_;
+  std::unique_ptr<RequestHandle> inflight_;
+  std::unique_ptr<Timer> timer_;
+  size_t retries_ = 0;
+  bool cancelled_ = false;
+};
+
+namespace {
+class AttemptHandle : public RequestHandle {
+ public:
+  explicit AttemptHandle(std::weak_ptr<Delivery::Attempt> a) : attempt_(std::move(a)) {}
+  ~AttemptHandle() override {
+    if (auto a = attempt_.lock()) {
+      a->cancel();
+      a->keepAlive_.reset();
+    }
+  }
+
+ private:
+  std::weak_ptr<Delivery::Attempt> attempt_;
+};
+}  // namespace
+
+std::unique_ptr<RequestHandle> Delivery::send(cloudevents::HttpRequest request,
+                                              TimePoint deadline, UpstreamClient::Callback done) {
+  auto attempt = std::make_shared<Attempt>(*this, std::move(request), deadline, std::move(done));
+  attempt->keepAlive_ = attempt;
+  attempt->start();
+  return std::make_unique<AttemptHandle>(attempt);
+}
+
+}  // namespace wps::upstream

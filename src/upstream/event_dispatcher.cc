@@ -1,0 +1,152 @@
+#include "upstream/event_dispatcher.h"
+
+#include "cloudevents/request_builder.h"
+#include "common/log.h"
+#include "upstream/handler_selector.h"
+
+namespace wps::upstream {
+namespace {
+
+// A dispatch in progress: waiting for validation, then for the delivery.
+struct Pending {
+  std::unique_ptr<RequestHandle> delivery;
+  bool cancelled = false;
+};
+
+class PendingHandle : public RequestHandle {
+ public:
+  explicit PendingHandle(std::shared_ptr<Pending> p) : p_(std::move(p)) {}
+  ~PendingHandle() override {
+    p_->cancelled = true;
+    p_->delivery.reset();
+  }
+
+ private:
+  std::shared_ptr<Pending> p_;
+};
+
+cloudevents::HttpHeaders authHeaders(const config::EventHandlerSettings& h) {
+  cloudevents::HttpHeaders out;
+  if (h.auth.kind == config::HandlerAuth::Kind::kBearer) {
+    out.push_back({"Authorization", "Bearer " + h.auth.token});
+  }
+  return out;
+}
+
+}  // namespace
+
+EventDispatcher::EventDispatcher(const config::ServerSettings& settings, EventLoop& loop,
+                                 UpstreamClient& client, AbuseProtection& abuseProtection)
+    : settings_(settings),
+      loop_(loop),
+      delivery_(loop, client, settings.upstream.retryDelays),
+      abuseProtection_(abuseProtection) {}
+
+bool EventDispatcher::hasHandler(std::string_view hubKey, cloudevents::EventKind kind,
+                                 std::string_view userEventName) const {
+  return selectHandler(config::hubSettings(settings_, hubKey), kind, userEventName) != nullptr;
+}
+
+std::unique_ptr<RequestHandle> EventDispatcher::dispatch(const EventContext& ctx,
+                                                         UpstreamEvent event, std::string ceId,
+                                                         std::shared_ptr<CookieJar> cookies,
+                                                         Callback done) {
+  const auto& hub = config::hubSettings(settings_, ctx.hub);
+  const config::EventHandlerSettings* handler =
+      selectHandler(hub, event.kind, event.userEventName);
+  if (!handler) {
+    done(DispatchOutcome{DispatchOutcome::Kind::kNoHandler,
+                         Status(StatusCode::kNotFound, "no event handler matches")});
+    return nullptr;
+  }
+  std::string_view eventName = cloudevents::ceEventName(event.kind, event.userEventName);
+  std::string url = handler->urlTemplate.resolve(ctx.hub, eventName);
+  TimePoint deadline = loop_.now() + handler->timeout.value_or(settings_.upstream.eventTimeout);
+
+  cloudevents::HttpHeaders extra = std::move(event.extraHeaders);
+  for (auto& h : authHeaders(*handler)) extra.push_back(std::move(h));
+  if (cookies) {
+    std::string cookie = cookies->headerFor(url, loop_.wallNow());
+    if (!cookie.empty()) extra.push_back({"Cookie", std::move(cookie)});
+  }
+  cloudevents::EventAttributes attrs;
+  attrs.kind = event.kind;
+  attrs.userEventName = event.userEventName;
+  attrs.hub = ctx.hub;
+  attrs.connectionId = ctx.connectionId;
+  if (ctx.userId) attrs.userId = *ctx.userId;
+  attrs.subprotocol = ctx.subprotocol;
+  attrs.connectionState = ctx.connectionState;
+  attrs.signature = ctx.signature;
+  attrs.id = ceId;
+  attrs.time = loop_.wallNow();
+  attrs.origin = ctx.origin;
+  auto request = cloudevents::buildEventRequest(url, attrs, event.contentType,
+                                                std::move(event.body), std::move(extra));
+
+  ProbeTarget probe;
+  probe.url = handler->urlTemplate.resolve(ctx.hub, cloudevents::kEventValidate);
+  probe.hub = ctx.hub;
+  probe.origin = ctx.origin;
+  probe.extra = authHeaders(*handler);
+
+  auto pending = std::make_shared<Pending>();
+  auto handle = std::make_unique<PendingHandle>(pending);
+  EventLoop* loop = &loop_;
+  Delivery* delivery = &delivery_;
+  abuseProtection_.check(
+      probe, delivery_,
+      [pending, request = std::move(request), deadline, done = std::move(done), cookies, loop,
+       delivery, url](bool allowed) mutable {
+        if (pending->cancelled) return;
+        if (!allowed) {
+          done(DispatchOutcome{DispatchOutcome::Kind::kValidationFailed,
+                               Status(StatusCode::kFailedPrecondition,
+                                      "abuse protection validation failed")});
+          return;
+        }
+        pending->delivery = delivery->send(
+            std::move(request), deadline,
+            [pending, done = std::move(done), cookies, loop,
+             url](StatusOr<cloudevents::HttpResponse> r) {
+              if (pending->cancelled) return;
+              if (cookies && r && r->isSuccess()) {
+                for (auto sc : cloudevents::findAllHeaders(r->headers, "Set-Cookie")) {
+                  if (!cookies->store(sc, url, loop->wallNow())) {
+                    WPS_LOG_WARN("ignored an invalid Set-Cookie from the event handler");
+                  }
+                }
+              }
+              done(DispatchOutcome{DispatchOutcome::Kind::kCompleted, std::move(r)});
+            });
+      });
+  return handle;
+}
+
+void EventDispatcher::dispatchDetached(const EventContext& ctx, UpstreamEvent event,
+                                       std::string ceId, std::shared_ptr<CookieJar> cookies) {
+  uint64_t id = nextDetachedId_++;
+  std::string eventName(cloudevents::ceEventName(event.kind, event.userEventName));
+  std::string connectionId = ctx.connectionId;
+  auto finished = std::make_shared<bool>(false);
+  auto handle = dispatch(ctx, std::move(event), std::move(ceId), std::move(cookies),
+                         [this, id, eventName, connectionId, finished](DispatchOutcome o) {
+                           if (o.kind == DispatchOutcome::Kind::kCompleted) {
+                             if (!o.response) {
+                               WPS_LOG_WARN("{} event for connection {} failed: {}", eventName,
+                                            connectionId, o.response.status().toString());
+                             } else if (!o.response->isSuccess()) {
+                               WPS_LOG_WARN("{} event for connection {} answered {}", eventName,
+                                            connectionId, o.response->status);
+                             }
+                           } else if (o.kind == DispatchOutcome::Kind::kValidationFailed) {
+                             WPS_LOG_WARN("{} event for connection {} dropped: validation failed",
+                                          eventName, connectionId);
+                           }
+                           *finished = true;
+                           detached_.erase(id);
+                         });
+  if (handle && !*finished) detached_.emplace(id, std::move(handle));
+}
+
+}  // namespace wps::upstream

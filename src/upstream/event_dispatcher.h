@@ -1,0 +1,92 @@
+// Sends CloudEvents to a hub's event handler: selects the handler, passes abuse protection,
+// builds the binary-mode request and delivers it with retries within the event's timeout.
+// Owned by one worker; loop-thread only. One instance per worker.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "cloudevents/event_types.h"
+#include "cloudevents/http_message.h"
+#include "config/settings.h"
+#include "upstream/abuse_protection.h"
+#include "upstream/cookie_jar.h"
+#include "upstream/delivery.h"
+
+namespace wps::upstream {
+
+// The identity every event of one connection carries.
+struct EventContext {
+  std::string hub;  // lower-cased
+  std::string connectionId;
+  std::optional<std::string> userId;
+  std::string subprotocol;      // empty = none
+  std::string connectionState;  // empty = none
+  std::string signature;        // precomputed ce-signature ("" without keys)
+  std::string origin;           // WebHook-Request-Origin
+};
+
+struct UpstreamEvent {
+  cloudevents::EventKind kind = cloudevents::EventKind::kUser;
+  std::string userEventName;  // user events
+  std::string contentType;
+  std::string body;
+  cloudevents::HttpHeaders extraHeaders;  // X-WebPubSub-Metadata-*
+};
+
+struct DispatchOutcome {
+  enum class Kind {
+    kNoHandler,         // no handler matched: nothing was sent
+    kValidationFailed,  // abuse protection failed for the handler's URL
+    kCompleted,         // `response` holds the final answer or transport error
+  };
+  Kind kind = Kind::kNoHandler;
+  StatusOr<cloudevents::HttpResponse> response = Status(StatusCode::kInternal, "not sent");
+
+  bool succeeded() const { return kind == Kind::kCompleted && response && response->isSuccess(); }
+};
+
+class EventDispatcher {
+ public:
+  using Callback = std::function<void(DispatchOutcome)>;
+
+  EventDispatcher(const config::ServerSettings& settings, EventLoop& loop, UpstreamClient& client,
+                  AbuseProtection& abuseProtection);
+
+  // True if an event of this kind/name would be sent for `hubKey` (a handler matches).
+  bool hasHandler(std::string_view hubKey, cloudevents::EventKind kind,
+                  std::string_view userEventName) const;
+
+  // Sends `event` for `ctx` with ce-id `ceId`. `done` gets the outcome on the loop thread
+  // (synchronously for kNoHandler). Set-Cookie of 2xx answers are stored into `cookies` (may
+  // be null). Destroying the returned handle cancels (no callback); it is null when `done` was
+  // already called.
+  std::unique_ptr<RequestHandle> dispatch(const EventContext& ctx, UpstreamEvent event,
+                                          std::string ceId, std::shared_ptr<CookieJar> cookies,
+                                          Callback done);
+
+  // Fire-and-forget (connected, disconnected): the dispatcher keeps the request alive itself
+  // until it completes; failures are logged. Drained on shutdown.
+  void dispatchDetached(const EventContext& ctx, UpstreamEvent event, std::string ceId,
+                        std::shared_ptr<CookieJar> cookies);
+
+  // Detached requests still in flight.
+  size_t detachedInFlight() const { return detached_.size(); }
+  // Cancels every detached request (shutdown deadline).
+  void cancelDetached() { detached_.clear(); }
+
+  EventLoop& loop() { return loop_; }
+
+ private:
+  const config::ServerSettings& settings_;
+  EventLoop& loop_;
+  Delivery delivery_;
+  AbuseProtection& abuseProtection_;
+  uint64_t nextDetachedId_ = 0;
+  std::unordered_map<uint64_t, std::unique_ptr<RequestHandle>> detached_;
+};
+
+}  // namespace wps::upstream

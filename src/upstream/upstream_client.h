@@ -1,0 +1,40 @@
+// The I/O boundary towards event handlers: one HTTP exchange. Implementations:
+// transport/http_upstream_client (keep-alive pool per origin, per worker) and
+// tests/fakes/fake_upstream_client.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include "cloudevents/http_message.h"
+#include "common/status.h"
+#include "common/time.h"
+
+namespace wps::upstream {
+
+// An in-flight request. Destroying it cancels the request: its callback will not run.
+class RequestHandle {
+ public:
+  virtual ~RequestHandle() = default;
+};
+
+// Owned by one worker; every method is called on that worker's loop thread.
+class UpstreamClient {
+ public:
+  using Callback = std::function<void(StatusOr<cloudevents::HttpResponse>)>;
+
+  virtual ~UpstreamClient() = default;
+
+  // Sends `request` (absolute http/https URL). Calls `done` exactly once, on the loop thread and
+  // never from inside send(), with the response (any status) or an error:
+  //   kUnavailable       name resolution, connect, reset, TLS or HTTP protocol failure
+  //   kDeadlineExceeded  no complete response within `timeout`
+  //   kResourceExhausted the response body is larger than the configured maximum
+  //   kInvalidArgument   the request cannot be sent (bad URL, non-ASCII header value)
+  // Destroying the returned handle before `done` runs cancels the request and `done` is
+  // dropped; destroying it from inside `done` is allowed. Redirects are not followed.
+  virtual std::unique_ptr<RequestHandle> send(cloudevents::HttpRequest request, Duration timeout,
+                                              Callback done) = 0;
+};
+
+}  // namespace wps::upstream
