@@ -1,7 +1,9 @@
 // Decoder of json.webpubsub.azure.v1 client requests (client-protocols.md §6.1).
 #include <boost/json.hpp>
+#include <boost/json/basic_parser_impl.hpp>
 
 #include <cmath>
+#include <set>
 
 #include "common/base64.h"
 #include "common/strings.h"
@@ -55,12 +57,93 @@ StatusOr<std::string> readGroup(const object& o) {
   return g;
 }
 
-StatusOr<Metadata> readMetadata(const object& o, bool* present) {
+// boost::json keeps only the last of duplicate keys, so the metadata object is checked for
+// duplicates on the source text: a SAX pass that records the keys of every object that is the
+// value of a top-level "metadata" member.
+class MetadataKeyChecker {
+ public:
+  static constexpr std::size_t max_object_size = std::size_t(-1);
+  static constexpr std::size_t max_array_size = std::size_t(-1);
+  static constexpr std::size_t max_key_size = std::size_t(-1);
+  static constexpr std::size_t max_string_size = std::size_t(-1);
+
+  bool duplicate = false;
+
+  bool on_document_begin(boost::system::error_code&) { return true; }
+  bool on_document_end(boost::system::error_code&) { return true; }
+  bool on_array_begin(boost::system::error_code&) { return enter(false); }
+  bool on_array_end(std::size_t, boost::system::error_code&) { return leave(); }
+  bool on_object_begin(boost::system::error_code&) { return enter(true); }
+  bool on_object_end(std::size_t, boost::system::error_code&) { return leave(); }
+  bool on_string_part(boost::json::string_view, std::size_t, boost::system::error_code&) {
+    return true;
+  }
+  bool on_string(boost::json::string_view, std::size_t, boost::system::error_code&) {
+    return true;
+  }
+  bool on_key_part(boost::json::string_view s, std::size_t, boost::system::error_code&) {
+    key_.append(s.data(), s.size());
+    return true;
+  }
+  bool on_key(boost::json::string_view s, std::size_t, boost::system::error_code& ec) {
+    key_.append(s.data(), s.size());
+    if (depth_ == 1) {
+      topKey_ = key_;
+    } else if (inMetadata_ && depth_ == 2 && !keys_.insert(key_).second) {
+      duplicate = true;
+      ec = boost::json::error::syntax;  // stops the parse
+      return false;
+    }
+    key_.clear();
+    return true;
+  }
+  bool on_number_part(boost::json::string_view, boost::system::error_code&) { return true; }
+  bool on_int64(int64_t, boost::json::string_view, boost::system::error_code&) { return true; }
+  bool on_uint64(uint64_t, boost::json::string_view, boost::system::error_code&) { return true; }
+  bool on_double(double, boost::json::string_view, boost::system::error_code&) { return true; }
+  bool on_bool(bool, boost::system::error_code&) { return true; }
+  bool on_null(boost::system::error_code&) { return true; }
+  bool on_comment_part(boost::json::string_view, boost::system::error_code&) { return true; }
+  bool on_comment(boost::json::string_view, boost::system::error_code&) { return true; }
+
+ private:
+  bool enter(bool isObject) {
+    ++depth_;
+    if (isObject && depth_ == 2 && topKey_ == "metadata") {
+      inMetadata_ = true;
+      keys_.clear();
+    }
+    return true;
+  }
+  bool leave() {
+    if (depth_ == 2) inMetadata_ = false;
+    --depth_;
+    return true;
+  }
+
+  int depth_ = 0;
+  bool inMetadata_ = false;
+  std::string key_;
+  std::string topKey_;
+  std::set<std::string> keys_;
+};
+
+bool hasDuplicateMetadataKeys(std::string_view text) {
+  boost::json::basic_parser<MetadataKeyChecker> parser{boost::json::parse_options()};
+  boost::system::error_code ec;
+  parser.write_some(false, text.data(), text.size(), ec);
+  return parser.handler().duplicate;
+}
+
+StatusOr<Metadata> readMetadata(std::string_view text, const object& o, bool* present) {
   *present = false;
   const value* v = field(o, "metadata");
   if (!v || v->is_null()) return Metadata{};
   if (!v->is_object()) return bad("metadata must be an object of strings");
   *present = true;
+  if (!v->get_object().empty() && hasDuplicateMetadataKeys(text)) {
+    return bad("duplicate metadata key");
+  }
   Metadata m;
   for (const auto& [k, item] : v->get_object()) {
     if (!item.is_string()) return bad("metadata values must be strings");
@@ -167,7 +250,7 @@ StatusOr<ClientRequest> decodeJsonRequest(std::string_view text) {
       r.ttlSeconds = static_cast<uint32_t>(*t);
     }
     bool metadataPresent = false;
-    auto metadata = readMetadata(o, &metadataPresent);
+    auto metadata = readMetadata(text, o, &metadataPresent);
     if (!metadata) return metadata.status();
     r.metadata = std::move(*metadata);
     bool hasData = true;
@@ -185,7 +268,7 @@ StatusOr<ClientRequest> decodeJsonRequest(std::string_view text) {
     if (!ack) return ack.status();
     r.ackId = *ack;
     bool metadataPresent = false;
-    auto metadata = readMetadata(o, &metadataPresent);
+    auto metadata = readMetadata(text, o, &metadataPresent);
     if (!metadata) return metadata.status();
     r.metadata = std::move(*metadata);
     Status st = readPayload(o, metadataPresent, &r.payload, &r.hasData);

@@ -210,7 +210,9 @@ void WsConnection::onWritten(const boost::system::error_code& ec, size_t frames)
     closeSent_ = true;
     queue_.clear();
     queuedBytes_ = 0;
-    if (closeReceived_) {
+    if (closeReceived_ || parserFailed_) {
+      // After a protocol error the input cannot be trusted to carry the peer's close frame:
+      // fail the connection at once (RFC 6455 §7.1.7).
       shutdownSocket();
     } else {
       startGraceTimer();

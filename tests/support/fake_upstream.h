@@ -1,0 +1,80 @@
+// A scripted event handler for tests: an HTTP/1.1 server on 127.0.0.1 (port 0) on its own
+// thread that records every request and answers with a replaceable handler. The default handler
+// passes abuse-protection probes (WebHook-Allowed-Origin: *) and answers 200 with no body.
+// Thread-safe.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cloudevents/http_message.h"
+
+namespace wps::test {
+
+struct RecordedRequest {
+  std::string method;
+  std::string target;
+  cloudevents::HttpHeaders headers;
+  std::string body;
+  std::chrono::steady_clock::time_point at;
+
+  // First header value (case-insensitive name) or "".
+  std::string header(std::string_view name) const;
+  bool hasHeader(std::string_view name) const;
+  // The last path segment, e.g. "connect" for /upstream/chat/connect.
+  std::string event() const;
+};
+
+struct Reply {
+  enum class Action {
+    kRespond,          // send `response` after `delay`
+    kHang,             // never answer (the connection stays open)
+    kCloseConnection,  // close the TCP connection without answering
+    kGarbage,          // answer bytes that are not HTTP
+  };
+  Action action = Action::kRespond;
+  cloudevents::HttpResponse response{200, {}, {}};
+  std::chrono::milliseconds delay{0};
+
+  static Reply status(int code) { return Reply{Action::kRespond, {code, {}, {}}, {}}; }
+  static Reply text(std::string body, std::string contentType = "text/plain") {
+    return Reply{Action::kRespond, {200, {{"Content-Type", std::move(contentType)}}, std::move(body)},
+                 {}};
+  }
+};
+
+class FakeUpstream {
+ public:
+  using Handler = std::function<Reply(const RecordedRequest&)>;
+
+  FakeUpstream();
+  ~FakeUpstream();
+  FakeUpstream(const FakeUpstream&) = delete;
+  FakeUpstream& operator=(const FakeUpstream&) = delete;
+
+  uint16_t port() const;
+  // "http://127.0.0.1:<port><path>"
+  std::string url(std::string_view path) const;
+
+  void setHandler(Handler handler);
+  static Reply defaultReply(const RecordedRequest& r);
+
+  std::vector<RecordedRequest> requests() const;
+  // Requests whose event() equals `event` (POSTs only unless event == "validate").
+  std::vector<RecordedRequest> requestsFor(std::string_view event) const;
+  // Waits until `count` requests satisfy `pred` or `timeout` passes; returns whether they did.
+  bool waitFor(const std::function<bool(const RecordedRequest&)>& pred, size_t count,
+               std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) const;
+  bool waitForEvent(std::string_view event, size_t count = 1,
+                    std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) const;
+  void clear();
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace wps::test
