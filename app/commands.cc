@@ -107,7 +107,8 @@ int runToken(const ServeOptions& serve, const TokenOptions& o) {
     if (host == "0.0.0.0" || host == "::") host = "127.0.0.1";
     endpoint = "http://" + host + ":" + std::to_string(settings->listenPort);
   }
-  while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
+  while (!endpoint.empty() && endpoint.back() == '/')
+    endpoint.pop_back();
   std::string audience = endpoint + "/client/hubs/" + o.hub;
   std::optional<std::string> user;
   if (!o.user.empty()) user = o.user;

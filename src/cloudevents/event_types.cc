@@ -4,10 +4,14 @@ namespace wps::cloudevents {
 
 std::string ceType(EventKind kind, std::string_view eventName) {
   switch (kind) {
-    case EventKind::kConnect: return std::string(kTypeConnect);
-    case EventKind::kConnected: return std::string(kTypeConnected);
-    case EventKind::kDisconnected: return std::string(kTypeDisconnected);
-    case EventKind::kUser: break;
+    case EventKind::kConnect:
+      return std::string(kTypeConnect);
+    case EventKind::kConnected:
+      return std::string(kTypeConnected);
+    case EventKind::kDisconnected:
+      return std::string(kTypeDisconnected);
+    case EventKind::kUser:
+      break;
   }
   std::string s(kUserTypePrefix);
   s += eventName;
@@ -16,10 +20,14 @@ std::string ceType(EventKind kind, std::string_view eventName) {
 
 std::string_view ceEventName(EventKind kind, std::string_view userEventName) {
   switch (kind) {
-    case EventKind::kConnect: return kEventConnect;
-    case EventKind::kConnected: return kEventConnected;
-    case EventKind::kDisconnected: return kEventDisconnected;
-    case EventKind::kUser: break;
+    case EventKind::kConnect:
+      return kEventConnect;
+    case EventKind::kConnected:
+      return kEventConnected;
+    case EventKind::kDisconnected:
+      return kEventDisconnected;
+    case EventKind::kUser:
+      break;
   }
   return userEventName;
 }

@@ -36,7 +36,8 @@ HttpRequest buildEventRequest(std::string url, const EventAttributes& a,
       h.push_back({"ce-connectionState", std::string(a.connectionState)});
     }
   }
-  for (auto& e : extra) h.push_back(std::move(e));
+  for (auto& e : extra)
+    h.push_back(std::move(e));
   req.body = std::move(body);
   return req;
 }
@@ -50,7 +51,8 @@ HttpRequest buildValidationRequest(std::string url, std::string_view method,
   req.headers.push_back({"WebHook-Request-Origin", std::string(origin)});
   req.headers.push_back({"ce-awpsversion", std::string(kAwpsVersion)});
   req.headers.push_back({"ce-hub", std::string(hub)});
-  for (auto& e : extra) req.headers.push_back(std::move(e));
+  for (auto& e : extra)
+    req.headers.push_back(std::move(e));
   return req;
 }
 

@@ -60,9 +60,15 @@ std::string UrlTemplate::resolve(std::string_view hub, std::string_view event) c
   out.reserve(text_.size() + 32);
   for (const auto& p : pieces_) {
     switch (p.part) {
-      case Part::kLiteral: out += p.literal; break;
-      case Part::kHub: out += percentEncodeData(hub); break;
-      case Part::kEvent: out += percentEncodeData(event); break;
+      case Part::kLiteral:
+        out += p.literal;
+        break;
+      case Part::kHub:
+        out += percentEncodeData(hub);
+        break;
+      case Part::kEvent:
+        out += percentEncodeData(event);
+        break;
     }
   }
   return out;

@@ -39,7 +39,8 @@ void encodeInto(std::string& out, std::string_view in, const char* alphabet, boo
 std::array<int8_t, 256> makeTable(const char* alphabet) {
   std::array<int8_t, 256> t{};
   t.fill(-1);
-  for (int i = 0; i < 64; ++i) t[static_cast<unsigned char>(alphabet[i])] = static_cast<int8_t>(i);
+  for (int i = 0; i < 64; ++i)
+    t[static_cast<unsigned char>(alphabet[i])] = static_cast<int8_t>(i);
   return t;
 }
 
@@ -86,7 +87,9 @@ std::string base64Encode(std::string_view bytes) {
   return out;
 }
 
-void appendBase64(std::string& out, std::string_view bytes) { encodeInto(out, bytes, kStd, true); }
+void appendBase64(std::string& out, std::string_view bytes) {
+  encodeInto(out, bytes, kStd, true);
+}
 
 std::string base64UrlEncode(std::string_view bytes) {
   std::string out;

@@ -28,7 +28,8 @@ std::string_view truncateCloseReason(std::string_view reason) {
   if (reason.size() <= 123) return reason;
   size_t n = 123;
   // Step back over continuation bytes so a multi-byte sequence is not cut.
-  while (n > 0 && (static_cast<unsigned char>(reason[n]) & 0xC0) == 0x80) --n;
+  while (n > 0 && (static_cast<unsigned char>(reason[n]) & 0xC0) == 0x80)
+    --n;
   return reason.substr(0, n);
 }
 

@@ -38,7 +38,8 @@ std::string redactUrl(std::string_view url) {
     static constexpr std::string_view kSensitive[] = {
         "access_token", "awps_reconnection_token", "code", "sig", "signature", "token"};
     bool sensitive = false;
-    for (auto s : kSensitive) sensitive = sensitive || iequals(name, s);
+    for (auto s : kSensitive)
+      sensitive = sensitive || iequals(name, s);
     if (sensitive && eq != std::string_view::npos) {
       out.append(name);
       out.append("=***");

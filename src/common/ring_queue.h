@@ -47,7 +47,8 @@ class RingQueue {
   }
 
   void clear() {
-    while (size_ > 0) pop_front();
+    while (size_ > 0)
+      pop_front();
     storage_.reset();
     capacity_ = 0;
     head_ = 0;

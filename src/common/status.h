@@ -15,18 +15,18 @@ namespace wps {
 // the catalogue in common/errors.h.
 enum class StatusCode {
   kOk = 0,
-  kInvalidArgument,    // malformed input from a peer
-  kUnauthenticated,    // bad/missing token or signature
-  kPermissionDenied,   // authenticated, but not allowed
-  kNotFound,           // target does not exist
-  kAlreadyExists,      // duplicate
-  kResourceExhausted,  // a bounded queue or limit is full
-  kUnavailable,        // peer down, connection refused/reset; retryable
-  kDeadlineExceeded,   // timeout
-  kCancelled,          // the caller went away
-  kFailedPrecondition, // operation not valid in the current state
-  kUnsupported,        // recognised but not supported
-  kInternal,           // bug or unexpected condition
+  kInvalidArgument,     // malformed input from a peer
+  kUnauthenticated,     // bad/missing token or signature
+  kPermissionDenied,    // authenticated, but not allowed
+  kNotFound,            // target does not exist
+  kAlreadyExists,       // duplicate
+  kResourceExhausted,   // a bounded queue or limit is full
+  kUnavailable,         // peer down, connection refused/reset; retryable
+  kDeadlineExceeded,    // timeout
+  kCancelled,           // the caller went away
+  kFailedPrecondition,  // operation not valid in the current state
+  kUnsupported,         // recognised but not supported
+  kInternal,            // bug or unexpected condition
 };
 
 const char* statusCodeName(StatusCode code);
@@ -50,15 +50,21 @@ class Status {
   std::string message_;
 };
 
-inline Status invalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
-inline Status unauthenticated(std::string m) { return {StatusCode::kUnauthenticated, std::move(m)}; }
-inline Status internalError(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
+inline Status invalidArgument(std::string m) {
+  return {StatusCode::kInvalidArgument, std::move(m)};
+}
+inline Status unauthenticated(std::string m) {
+  return {StatusCode::kUnauthenticated, std::move(m)};
+}
+inline Status internalError(std::string m) {
+  return {StatusCode::kInternal, std::move(m)};
+}
 
 // Either a value or a non-OK Status. Accessing value() of an error is a programming error.
 template <class T>
 class StatusOr {
  public:
-  StatusOr(T value) : v_(std::move(value)) {}  // NOLINT(implicit)
+  StatusOr(T value) : v_(std::move(value)) {}        // NOLINT(implicit)
   StatusOr(Status status) : v_(std::move(status)) {  // NOLINT(implicit)
     assert(!std::get<Status>(v_).isOk());
   }

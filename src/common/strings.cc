@@ -4,11 +4,14 @@
 
 namespace wps {
 
-char asciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+char asciiLower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+}
 
 std::string toLowerAscii(std::string_view s) {
   std::string out(s);
-  for (char& c : out) c = asciiLower(c);
+  for (char& c : out)
+    c = asciiLower(c);
   return out;
 }
 
@@ -29,14 +32,19 @@ bool startsWith(std::string_view s, std::string_view prefix) {
 }
 
 bool endsWith(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-static bool isAsciiSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+static bool isAsciiSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && isAsciiSpace(s.front())) s.remove_prefix(1);
-  while (!s.empty() && isAsciiSpace(s.back())) s.remove_suffix(1);
+  while (!s.empty() && isAsciiSpace(s.front()))
+    s.remove_prefix(1);
+  while (!s.empty() && isAsciiSpace(s.back()))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -60,8 +68,8 @@ bool isBlank(std::string_view s) {
       unsigned char c1 = static_cast<unsigned char>(s[i + 1]);
       unsigned char c2 = static_cast<unsigned char>(s[i + 2]);
       bool space = (c == 0xE1 && c1 == 0x9A && c2 == 0x80) ||
-                   (c == 0xE2 && c1 == 0x80 && ((c2 >= 0x80 && c2 <= 0x8A) || c2 == 0xA8 ||
-                                               c2 == 0xA9 || c2 == 0xAF)) ||
+                   (c == 0xE2 && c1 == 0x80 &&
+                    ((c2 >= 0x80 && c2 <= 0x8A) || c2 == 0xA8 || c2 == 0xA9 || c2 == 0xAF)) ||
                    (c == 0xE2 && c1 == 0x81 && c2 == 0x9F) ||
                    (c == 0xE3 && c1 == 0x80 && c2 == 0x80);
       if (space) {
@@ -233,13 +241,27 @@ void appendJsonString(std::string& out, std::string_view s) {
     out.append(s.data() + runStart, i - runStart);
     runStart = i + 1;
     switch (c) {
-      case '"': out.append("\\\""); break;
-      case '\\': out.append("\\\\"); break;
-      case '\n': out.append("\\n"); break;
-      case '\r': out.append("\\r"); break;
-      case '\t': out.append("\\t"); break;
-      case '\b': out.append("\\b"); break;
-      case '\f': out.append("\\f"); break;
+      case '"':
+        out.append("\\\"");
+        break;
+      case '\\':
+        out.append("\\\\");
+        break;
+      case '\n':
+        out.append("\\n");
+        break;
+      case '\r':
+        out.append("\\r");
+        break;
+      case '\t':
+        out.append("\\t");
+        break;
+      case '\b':
+        out.append("\\b");
+        break;
+      case '\f':
+        out.append("\\f");
+        break;
       default:
         out.append("\\u00");
         out.push_back(kHex[c >> 4]);

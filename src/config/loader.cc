@@ -1,9 +1,9 @@
 #include "config/loader.h"
 
+#include <toml++/toml.h>
 #include <fstream>
 #include <set>
 #include <sstream>
-#include <toml++/toml.h>
 
 #include "auth/access_key.h"
 #include "common/strings.h"
@@ -27,7 +27,8 @@ class Reader {
                  std::initializer_list<std::string_view> allowed) {
     for (const auto& [k, v] : table) {
       bool known = false;
-      for (auto a : allowed) known = known || k.str() == a;
+      for (auto a : allowed)
+        known = known || k.str() == a;
       if (!known) fail(join(prefix, std::string(k.str())), "unknown key");
     }
   }
@@ -140,7 +141,8 @@ void readHandler(Reader& r, const toml::table& t, const std::string& prefix,
     std::string_view name = trim(item);
     if (name.empty()) continue;
     if (name != "*" && !protocol::isValidEventName(name)) {
-      r.fail(prefix + ".user_event_pattern", "'" + std::string(name) + "' is not a valid event name");
+      r.fail(prefix + ".user_event_pattern",
+             "'" + std::string(name) + "' is not a valid event name");
       return;
     }
     h->userEvents.push_back(toLowerAscii(name));
@@ -271,9 +273,10 @@ StatusOr<ServerSettings> loadSettings(std::string_view tomlText) {
   r.readString(root, "", "public_endpoint", &s.publicEndpoint);
   r.readInt(root, "", "workers", &s.workers, 0, 256);
   r.readString(root, "", "log_level", &s.logLevel);
-  static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn",
+  static const std::set<std::string> kLevels = {"trace", "debug",    "info", "warn",
                                                 "error", "critical", "off"};
-  if (!kLevels.count(s.logLevel)) r.fail("log_level", "must be one of trace, debug, info, warn, error, off");
+  if (!kLevels.count(s.logLevel))
+    r.fail("log_level", "must be one of trace, debug, info, warn, error, off");
   r.readBool(root, "", "strict_audience_host", &s.strictAudienceHost);
 
   if (const toml::table* hubs = r.subTable(root, "", "hubs")) {
@@ -301,8 +304,8 @@ StatusOr<ServerSettings> loadSettings(std::string_view tomlText) {
   if (const toml::table* u = r.subTable(root, "", "upstream")) {
     r.checkKeys(*u, "upstream",
                 {"timeout_seconds", "probe_timeout_seconds", "retry_delays_ms",
-                 "max_connections_per_origin", "max_response_bytes",
-                 "max_connection_state_bytes", "forward_access_token", "request_origin"});
+                 "max_connections_per_origin", "max_response_bytes", "max_connection_state_bytes",
+                 "forward_access_token", "request_origin"});
     r.readSeconds(*u, "upstream", "timeout_seconds", &s.upstream.eventTimeout, 1, 3600);
     r.readSeconds(*u, "upstream", "probe_timeout_seconds", &s.upstream.probeTimeout, 1, 600);
     if (const toml::node* n = u->get("retry_delays_ms")) {

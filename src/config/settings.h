@@ -27,7 +27,7 @@ struct HandlerAuth {
 struct EventHandlerSettings {
   cloudevents::UrlTemplate urlTemplate;
   // "*", "a,b,c" or one name; empty matches no user event. Items trimmed, case-insensitive.
-  std::vector<std::string> userEvents;  // lower-cased items; {"*"} for every event
+  std::vector<std::string> userEvents;    // lower-cased items; {"*"} for every event
   std::vector<std::string> systemEvents;  // lower-cased subset of connect/connected/disconnected
   HandlerAuth auth;
   std::optional<seconds> timeout;  // overrides upstream.timeout_seconds for this handler
@@ -42,8 +42,7 @@ struct HubSettings {
 struct UpstreamSettings {
   seconds eventTimeout{100};  // per event, retries included
   seconds probeTimeout{10};   // per abuse-protection probe
-  std::vector<milliseconds> retryDelays{milliseconds(1000), milliseconds(3000),
-                                        milliseconds(5000)};
+  std::vector<milliseconds> retryDelays{milliseconds(1000), milliseconds(3000), milliseconds(5000)};
   size_t maxConnectionsPerOrigin = 128;  // per worker
   size_t maxResponseBytes = 16 * 1024 * 1024;
   size_t maxConnectionStateBytes = 8 * 1024;
@@ -52,13 +51,13 @@ struct UpstreamSettings {
 };
 
 struct LimitSettings {
-  size_t maxMessageBytes = 1024 * 1024;       // client message after reassembly
-  size_t maxRestBodyBytes = 1024 * 1024;      // REST request body
+  size_t maxMessageBytes = 1024 * 1024;          // client message after reassembly
+  size_t maxRestBodyBytes = 1024 * 1024;         // REST request body
   size_t outboundQueueBytes = 16 * 1024 * 1024;  // per connection, then "slow client"
   size_t outboundQueueMessages = 16 * 1024;
   size_t inboundQueueMessages = 256;  // queued behind a blocking event before reads pause
-  seconds handshakeTimeout{30};      // to receive a complete HTTP request head
-  seconds httpIdleTimeout{60};       // keep-alive REST connections
+  seconds handshakeTimeout{30};       // to receive a complete HTTP request head
+  seconds httpIdleTimeout{60};        // keep-alive REST connections
 };
 
 struct ReliableSettings {

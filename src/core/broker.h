@@ -26,8 +26,8 @@ enum class PermissionOp { kGrant, kRevoke, kCheck };
 
 enum class PermissionResult {
   kConnectionNotFound,
-  kAllowed,     // check: permitted; grant/revoke: done
-  kDenied,      // check: not permitted
+  kAllowed,       // check: permitted; grant/revoke: done
+  kDenied,        // check: not permitted
   kLimitReached,  // grant: per-connection limit hit
 };
 
@@ -43,9 +43,8 @@ class Broker {
   // Closes every selected connection as the application server ("Application server closed the
   // connection. Reason: <reason>"); a detached reliable session ends too. `done` runs on
   // `reply` once every owner has started its closes.
-  virtual void closeConnections(const std::string& hubKey, const Target& target,
-                                std::string reason, EventLoop& reply,
-                                std::function<void()> done) = 0;
+  virtual void closeConnections(const std::string& hubKey, const Target& target, std::string reason,
+                                EventLoop& reply, std::function<void()> done) = 0;
 
   // Adds (or removes) every selected connection to (from) every group; `done(matched)` gets the
   // number of selected connections.

@@ -18,9 +18,8 @@ class Engine::RoutingBroker : public Broker {
                         EventLoop& reply, std::function<void()> done) override {
     target_->closeConnections(hubKey, target, std::move(reason), reply, std::move(done));
   }
-  void addToGroups(const std::string& hubKey, const Target& target,
-                   std::vector<std::string> groups, EventLoop& reply,
-                   std::function<void(size_t)> done) override {
+  void addToGroups(const std::string& hubKey, const Target& target, std::vector<std::string> groups,
+                   EventLoop& reply, std::function<void(size_t)> done) override {
     target_->addToGroups(hubKey, target, std::move(groups), reply, std::move(done));
   }
   void removeFromGroups(const std::string& hubKey, const Target& target,
@@ -74,7 +73,9 @@ Engine::Engine(const config::ServerSettings& settings, std::vector<WorkerIo> io)
 
 Engine::~Engine() = default;
 
-Broker& Engine::broker() { return *routing_; }
+Broker& Engine::broker() {
+  return *routing_;
+}
 
 void Engine::setBroker(std::unique_ptr<Broker> broker) {
   clusterBroker_ = std::move(broker);

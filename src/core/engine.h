@@ -51,8 +51,8 @@ class Engine {
   class RoutingBroker;
   struct Worker {
     Worker(size_t index, EventLoop& loop, upstream::UpstreamClient& client,
-           const config::ServerSettings& settings, upstream::AbuseProtection& abuse,
-           Broker& broker, ConnectionDirectory& directory, const ReconnectionTokens& tokens,
+           const config::ServerSettings& settings, upstream::AbuseProtection& abuse, Broker& broker,
+           ConnectionDirectory& directory, const ReconnectionTokens& tokens,
            metrics::Metrics& metrics);
     Shard shard;
     upstream::EventDispatcher dispatcher;

@@ -53,7 +53,9 @@ const std::string* offered(const std::vector<std::string>& offers, std::string_v
 
 }  // namespace
 
-std::string newConnectionId() { return base64UrlEncode(secureRandomBytes(16)); }
+std::string newConnectionId() {
+  return base64UrlEncode(secureRandomBytes(16));
+}
 
 std::unique_ptr<upstream::RequestHandle> HandshakeService::handle(
     HandshakeRequest req, std::function<void(HandshakeResult)> done) {
@@ -114,7 +116,8 @@ std::unique_ptr<upstream::RequestHandle> HandshakeService::handle(
       if (parts) {
         std::string_view path = parts->target;
         path = path.substr(0, path.find('?'));
-        while (!path.empty() && path.back() == '/') path.remove_suffix(1);
+        while (!path.empty() && path.back() == '/')
+          path.remove_suffix(1);
         audience.pathPrefix = std::string(path);
         audience.allowedAuthorities.push_back(parts->hostHeader);
       }
@@ -170,9 +173,9 @@ std::unique_ptr<upstream::RequestHandle> HandshakeService::handle(
   id.cookies = std::make_shared<upstream::CookieJar>();
 
   // Finishes the handshake once the connect decision (if any) is known.
-  auto complete = [this, hubKey](SessionIdentity id, std::vector<std::string> offers,
-                                 std::optional<upstream::ConnectDecision> decision)
-      -> HandshakeResult {
+  auto complete = [this, hubKey](
+                      SessionIdentity id, std::vector<std::string> offers,
+                      std::optional<upstream::ConnectDecision> decision) -> HandshakeResult {
     if (decision) {
       if (decision->userId) {
         id.userId = decision->userId->empty() ? std::nullopt

@@ -16,12 +16,12 @@
 namespace wps::core {
 
 struct HandshakeRequest {
-  std::string hub;                    // from the path (/client/hubs/{hub}) or ?hub=, decoded
-  upstream::MultiMap query;           // decoded query parameters, in order
-  cloudevents::HttpHeaders headers;   // all request headers
+  std::string hub;                        // from the path (/client/hubs/{hub}) or ?hub=, decoded
+  upstream::MultiMap query;               // decoded query parameters, in order
+  cloudevents::HttpHeaders headers;       // all request headers
   std::vector<std::string> subprotocols;  // offered, in order
-  std::string host;                   // Host header
-  bool secure = false;                // TLS
+  std::string host;                       // Host header
+  bool secure = false;                    // TLS
 };
 
 struct HandshakeResult {

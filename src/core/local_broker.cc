@@ -8,8 +8,7 @@
 
 namespace wps::core {
 
-std::vector<size_t> LocalBroker::workersFor(const std::string& hubKey,
-                                            const Target& target) const {
+std::vector<size_t> LocalBroker::workersFor(const std::string& hubKey, const Target& target) const {
   std::vector<size_t> out;
   if (target.kind == Target::Kind::kConnection) {
     auto loc = directory_.find(target.name);
@@ -17,7 +16,8 @@ std::vector<size_t> LocalBroker::workersFor(const std::string& hubKey,
     return out;
   }
   out.reserve(workers_.size());
-  for (size_t i = 0; i < workers_.size(); ++i) out.push_back(i);
+  for (size_t i = 0; i < workers_.size(); ++i)
+    out.push_back(i);
   return out;
 }
 
@@ -63,8 +63,7 @@ void LocalBroker::publish(const std::string& hubKey, const Target& target,
   for (size_t w : workersFor(hubKey, target)) {
     Shard* shard = workers_[w].shard;
     auto deliver = [shard, hubKey, shared, message] {
-      shard->forEachTarget(hubKey, *shared,
-                           [&message](ClientSession& s) { s.deliver(*message); });
+      shard->forEachTarget(hubKey, *shared, [&message](ClientSession& s) { s.deliver(*message); });
     };
     // Local delivery runs inline: it keeps per-publisher order and saves a hop.
     if (workers_[w].loop->isInLoopThread()) {
@@ -82,10 +81,10 @@ void LocalBroker::closeConnections(const std::string& hubKey, const Target& targ
       hubKey, target,
       [hubKey, target, reason](Shard& shard) -> size_t {
         std::vector<std::shared_ptr<ClientSession>> victims;
-        shard.forEachTarget(hubKey, target, [&](ClientSession& s) {
-          victims.push_back(s.shared_from_this());
-        });
-        for (auto& s : victims) s->closeByAppServer(reason);
+        shard.forEachTarget(hubKey, target,
+                            [&](ClientSession& s) { victims.push_back(s.shared_from_this()); });
+        for (auto& s : victims)
+          s->closeByAppServer(reason);
         return victims.size();
       },
       reply, [done = std::move(done)](size_t) { done(); });
@@ -100,7 +99,8 @@ void LocalBroker::addToGroups(const std::string& hubKey, const Target& target,
         std::vector<ClientSession*> selected;
         shard.forEachTarget(hubKey, target, [&](ClientSession& s) { selected.push_back(&s); });
         for (ClientSession* s : selected) {
-          for (const auto& g : groups) shard.join(*s, g);
+          for (const auto& g : groups)
+            shard.join(*s, g);
         }
         return selected.size();
       },
@@ -116,7 +116,8 @@ void LocalBroker::removeFromGroups(const std::string& hubKey, const Target& targ
         std::vector<ClientSession*> selected;
         shard.forEachTarget(hubKey, target, [&](ClientSession& s) { selected.push_back(&s); });
         for (ClientSession* s : selected) {
-          for (const auto& g : groups) shard.leave(*s, g);
+          for (const auto& g : groups)
+            shard.leave(*s, g);
         }
         return selected.size();
       },
@@ -147,7 +148,8 @@ struct PermissionAccumulator {
 struct MemberList {
   std::vector<MemberInfo> members;
   MemberList& operator+=(MemberList&& o) {
-    for (auto& m : o.members) members.push_back(std::move(m));
+    for (auto& m : o.members)
+      members.push_back(std::move(m));
     return *this;
   }
   MemberList& operator+=(const MemberList& o) {
@@ -199,7 +201,8 @@ void LocalBroker::listGroup(const std::string& hubKey, const std::string& group,
         });
         return list;
       },
-      reply, [done = std::move(done)](MemberList list) {
+      reply,
+      [done = std::move(done)](MemberList list) {
         std::sort(list.members.begin(), list.members.end(),
                   [](const MemberInfo& a, const MemberInfo& b) {
                     return a.connectionId < b.connectionId;

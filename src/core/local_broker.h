@@ -25,9 +25,8 @@ class LocalBroker : public Broker {
                OutboundMessagePtr message) override;
   void closeConnections(const std::string& hubKey, const Target& target, std::string reason,
                         EventLoop& reply, std::function<void()> done) override;
-  void addToGroups(const std::string& hubKey, const Target& target,
-                   std::vector<std::string> groups, EventLoop& reply,
-                   std::function<void(size_t)> done) override;
+  void addToGroups(const std::string& hubKey, const Target& target, std::vector<std::string> groups,
+                   EventLoop& reply, std::function<void(size_t)> done) override;
   void removeFromGroups(const std::string& hubKey, const Target& target,
                         std::vector<std::string> groups, EventLoop& reply,
                         std::function<void(size_t)> done) override;
@@ -38,7 +37,6 @@ class LocalBroker : public Broker {
                   std::function<void(PermissionResult)> done) override;
   void listGroup(const std::string& hubKey, const std::string& group, EventLoop& reply,
                  std::function<void(std::vector<MemberInfo>)> done) override;
-
 
  private:
   // Runs `fn(shard)` on every worker that may hold targets of `target` and combines the results

@@ -30,7 +30,8 @@ protocol::OutFrame OutboundMessage::frameFor(protocol::ClientKind kind,
     case ClientKind::kSimple:
       return protocol::makeSharedFrame(!protocol::isTextFrameFor(message_.payload.type), raw());
     case ClientKind::kJson:
-    case ClientKind::kJsonReliable: return protocol::makeJsonDataFrame(json(), sequenceId);
+    case ClientKind::kJsonReliable:
+      return protocol::makeJsonDataFrame(json(), sequenceId);
     case ClientKind::kProtobuf:
     case ClientKind::kProtobufReliable:
       return protocol::makeProtobufDataFrame(protobuf(), sequenceId);

@@ -60,7 +60,9 @@ upstream::EventContext ClientSession::eventContext() const {
   return ctx;
 }
 
-std::string ClientSession::nextCeId() { return std::to_string(nextCeId_++); }
+std::string ClientSession::nextCeId() {
+  return std::to_string(nextCeId_++);
+}
 
 bool ClientSession::inGroup(std::string_view group) const {
   return std::binary_search(groups_.begin(), groups_.end(), group,
@@ -88,14 +90,15 @@ void ClientSession::start(ClientTransport* transport) {
   transport_ = transport;
   state_ = State::kOpen;
   nextCeId_ = std::max<uint64_t>(nextCeId_, 1);  // ce-id 0 was the connect event
-  if (!worker_.directory.insert(id_.connectionId, {id_.hubKey, worker_.index, id_.subprotocol,
-                                                   isReliable()})) {
+  if (!worker_.directory.insert(id_.connectionId,
+                                {id_.hubKey, worker_.index, id_.subprotocol, isReliable()})) {
     WPS_LOG_ERROR("connection id collision: {}", id_.connectionId);
   }
   worker_.shard.add(shared_from_this());
   metrics::Metrics::add(worker_.metrics.connections, 1);
   metrics::Metrics::inc(worker_.metrics.connectionsOpened);
-  for (const auto& g : id_.initialGroups) worker_.shard.join(*this, g);
+  for (const auto& g : id_.initialGroups)
+    worker_.shard.join(*this, g);
   if (protocol::isPubSub(id_.kind)) {
     std::optional<std::string> token;
     if (isReliable()) token = worker_.tokens.issue(id_.connectionId, worker_.loop.wallNow());
@@ -158,13 +161,16 @@ void ClientSession::onTransportClosed(ClientTransport* from, const TransportEnd&
     case TransportEnd::Cause::kClientClose:
       reason = end.reason.empty() ? std::string(errors::kClientClosed) : end.reason;
       break;
-    case TransportEnd::Cause::kServiceClose: reason = end.reason; break;
-    case TransportEnd::Cause::kLost: reason = std::string(errors::kConnectionEnded); break;
+    case TransportEnd::Cause::kServiceClose:
+      reason = end.reason;
+      break;
+    case TransportEnd::Cause::kLost:
+      reason = std::string(errors::kConnectionEnded);
+      break;
   }
-  bool finalClose =
-      end.cause == TransportEnd::Cause::kClientClose &&
-      (end.code == errors::kCloseNormal ||
-       (!end.code && worker_.settings.reliable.closeWithoutStatusEndsSession));
+  bool finalClose = end.cause == TransportEnd::Cause::kClientClose &&
+                    (end.code == errors::kCloseNormal ||
+                     (!end.code && worker_.settings.reliable.closeWithoutStatusEndsSession));
   if (isReliable() && !finalClose && end.cause != TransportEnd::Cause::kServiceClose) {
     detach();
     return;
@@ -323,8 +329,8 @@ void ClientSession::processPubSub(bool binary, std::string_view payload) {
     return;
   }
   // JSON in binary frames is accepted (UTF-8 JSON; docs allow it).
-  auto request = json ? protocol::decodeJsonRequest(payload)
-                      : protocol::decodeProtobufRequest(payload);
+  auto request =
+      json ? protocol::decodeJsonRequest(payload) : protocol::decodeProtobufRequest(payload);
   if (!request) {
     WPS_LOG_DEBUG("connection {}: invalid client message: {}", id_.connectionId,
                   request.status().message());
@@ -381,9 +387,9 @@ void ClientSession::handleJoinLeave(const std::string& group, std::optional<uint
   }
   if (!permissions_.allows(auth::Permission::kJoinLeaveGroup, group)) {
     if (ackId) {
-      sendAck(*ackId, protocol::AckError{std::string(errors::kAckForbidden),
-                                         errors::forbiddenGroupMessage(join ? "join" : "leave",
-                                                                       group)});
+      sendAck(*ackId,
+              protocol::AckError{std::string(errors::kAckForbidden),
+                                 errors::forbiddenGroupMessage(join ? "join" : "leave", group)});
     }
     return;
   }
@@ -483,8 +489,8 @@ void ClientSession::onUserEventDone(DispatchOutcome outcome, std::optional<uint6
   std::optional<protocol::Payload> reply;
   bool ok = outcome.succeeded();
   if (ok) {
-    auto state =
-        upstream::connectionStateUpdate(*outcome.response, worker_.settings.upstream.maxConnectionStateBytes);
+    auto state = upstream::connectionStateUpdate(*outcome.response,
+                                                 worker_.settings.upstream.maxConnectionStateBytes);
     auto answer = upstream::interpretUserEventAnswer(*outcome.response, simple);
     if (!state || !answer) {
       WPS_LOG_WARN("connection {}: invalid event handler answer: {}", id_.connectionId,
@@ -552,7 +558,8 @@ void ClientSession::sendData(const OutboundMessage& message) {
   }
   protocol::OutFrame frame = message.frameFor(id_.kind, ++lastSequenceId_);
   const auto& limits = worker_.settings.reliable;
-  if (replay_.size() + 1 > limits.bufferMessages || replayBytes_ + frame.size() > limits.bufferBytes) {
+  if (replay_.size() + 1 > limits.bufferMessages ||
+      replayBytes_ + frame.size() > limits.bufferBytes) {
     closeWithSpec(errors::kReliableBufferFull, true);
     return;
   }
@@ -583,7 +590,9 @@ void ClientSession::sendFrame(protocol::OutFrame frame) {
 
 // --- Acks ------------------------------------------------------------------------------------
 
-bool ClientSession::ackSeen(uint64_t ackId) const { return acks_ && acks_->ids.count(ackId) > 0; }
+bool ClientSession::ackSeen(uint64_t ackId) const {
+  return acks_ && acks_->ids.count(ackId) > 0;
+}
 
 void ClientSession::rememberAck(uint64_t ackId) {
   if (!acks_) acks_ = std::make_unique<AckCache>();

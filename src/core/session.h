@@ -6,18 +6,18 @@
 #include <cstdint>
 #include <deque>
 
-#include "common/ring_queue.h"
 #include <memory>
 #include <optional>
 #include <string>
 #include <unordered_set>
 #include <vector>
+#include "common/ring_queue.h"
 
+#include "api/filter/filter.h"
 #include "auth/permissions.h"
 #include "common/errors.h"
 #include "core/client_transport.h"
 #include "core/outbound_message.h"
-#include "api/filter/filter.h"
 #include "core/worker_context.h"
 #include "protocol/client_kind.h"
 #include "protocol/client_requests.h"

@@ -59,15 +59,15 @@ bool Shard::leave(ClientSession& session, const std::string& group) {
 
 void Shard::leaveAll(ClientSession& session) {
   std::vector<std::string> groups = session.groups();
-  for (const auto& g : groups) leave(session, g);
+  for (const auto& g : groups)
+    leave(session, g);
 }
 
 void Shard::visit(const Members& members, const Target& target,
                   const std::function<void(ClientSession&)>& fn) const {
   for (ClientSession* s : members) {
-    if (!target.excluded.empty() &&
-        std::find(target.excluded.begin(), target.excluded.end(), s->connectionId()) !=
-            target.excluded.end()) {
+    if (!target.excluded.empty() && std::find(target.excluded.begin(), target.excluded.end(),
+                                              s->connectionId()) != target.excluded.end()) {
       continue;
     }
     if (target.filter && !target.filter->matches(SessionFilterView(*s))) continue;
@@ -81,7 +81,9 @@ void Shard::forEachTarget(const std::string& hubKey, const Target& target,
   if (hubIt == hubs_.end()) return;
   const HubIndex& hub = hubIt->second;
   switch (target.kind) {
-    case Target::Kind::kAll: visit(hub.all, target, fn); break;
+    case Target::Kind::kAll:
+      visit(hub.all, target, fn);
+      break;
     case Target::Kind::kGroup: {
       auto g = hub.groups.find(target.name);
       if (g != hub.groups.end()) visit(g->second, target, fn);
@@ -115,7 +117,8 @@ bool Shard::hasUser(const std::string& hubKey, const std::string& userId) const 
 std::vector<std::shared_ptr<ClientSession>> Shard::all() const {
   std::vector<std::shared_ptr<ClientSession>> out;
   out.reserve(sessions_.size());
-  for (const auto& [id, s] : sessions_) out.push_back(s);
+  for (const auto& [id, s] : sessions_)
+    out.push_back(s);
   return out;
 }
 

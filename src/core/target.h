@@ -13,16 +13,14 @@ namespace wps::core {
 struct Target {
   enum class Kind { kAll, kGroup, kUser, kConnection };
   Kind kind = Kind::kAll;
-  std::string name;                    // group, user id or connection id
-  std::vector<std::string> excluded;   // connection ids never selected (exact match)
+  std::string name;                                   // group, user id or connection id
+  std::vector<std::string> excluded;                  // connection ids never selected (exact match)
   std::shared_ptr<const api::filter::Filter> filter;  // null = no filter
 
   static Target all() { return {}; }
   static Target group(std::string g) { return {Kind::kGroup, std::move(g), {}, nullptr}; }
   static Target user(std::string u) { return {Kind::kUser, std::move(u), {}, nullptr}; }
-  static Target connection(std::string c) {
-    return {Kind::kConnection, std::move(c), {}, nullptr};
-  }
+  static Target connection(std::string c) { return {Kind::kConnection, std::move(c), {}, nullptr}; }
 };
 
 }  // namespace wps::core

@@ -22,17 +22,16 @@ class ConnectionDirectory;
 class Shard;
 class ReconnectionTokens;
 
-
 struct WorkerContext {
   size_t index;
   EventLoop& loop;
   const config::ServerSettings& settings;
   Shard& shard;
   upstream::EventDispatcher& dispatcher;
-  Broker& broker;                // thread-safe
-  ConnectionDirectory& directory;  // thread-safe
+  Broker& broker;                    // thread-safe
+  ConnectionDirectory& directory;    // thread-safe
   const ReconnectionTokens& tokens;  // thread-safe
-  metrics::Metrics& metrics;     // thread-safe
+  metrics::Metrics& metrics;         // thread-safe
 };
 
 }  // namespace wps::core

@@ -13,14 +13,14 @@ class Metrics {
   using Counter = std::atomic<uint64_t>;
   using Gauge = std::atomic<int64_t>;
 
-  Gauge connections{0};          // logical connections (detached reliable sessions included)
+  Gauge connections{0};  // logical connections (detached reliable sessions included)
   Counter connectionsOpened{0};
   Counter handshakesRejected{0};
   Counter messagesReceived{0};   // client data messages
   Counter messagesDelivered{0};  // data frames queued to clients
   Counter slowClientsClosed{0};
-  Counter upstreamRequests{0};   // events dispatched to event handlers
-  Counter upstreamFailures{0};   // events that failed (non-2xx after retries, errors, timeouts)
+  Counter upstreamRequests{0};  // events dispatched to event handlers
+  Counter upstreamFailures{0};  // events that failed (non-2xx after retries, errors, timeouts)
   Counter restRequests{0};
   Counter restErrors{0};
 

@@ -39,7 +39,9 @@ std::optional<uint64_t> asUint64(const value& v) {
   return std::nullopt;
 }
 
-Status bad(std::string why) { return invalidArgument(std::move(why)); }
+Status bad(std::string why) {
+  return invalidArgument(std::move(why));
+}
 
 StatusOr<std::optional<uint64_t>> readAckId(const object& o) {
   const value* v = field(o, "ackId");
@@ -78,9 +80,7 @@ class MetadataKeyChecker {
   bool on_string_part(boost::json::string_view, std::size_t, boost::system::error_code&) {
     return true;
   }
-  bool on_string(boost::json::string_view, std::size_t, boost::system::error_code&) {
-    return true;
-  }
+  bool on_string(boost::json::string_view, std::size_t, boost::system::error_code&) { return true; }
   bool on_key_part(boost::json::string_view s, std::size_t, boost::system::error_code&) {
     key_.append(s.data(), s.size());
     return true;
@@ -206,7 +206,8 @@ StatusOr<std::string> readString(const object& o, std::string_view name) {
 
 StatusOr<ClientRequest> decodeJsonRequest(std::string_view text) {
   boost::system::error_code ec;
-  boost::json::storage_ptr sp = boost::json::make_shared_resource<boost::json::monotonic_resource>();
+  boost::json::storage_ptr sp =
+      boost::json::make_shared_resource<boost::json::monotonic_resource>();
   value root = boost::json::parse(text, ec, sp);
   if (ec) return bad("not valid JSON");
   if (!root.is_object()) return bad("a message must be a JSON object");

@@ -19,13 +19,17 @@ namespace {
 
 namespace pb = ::azure::webpubsub;
 
-Status bad(std::string why) { return invalidArgument(std::move(why)); }
+Status bad(std::string why) {
+  return invalidArgument(std::move(why));
+}
 
 // Protobuf maps have no order; sort by key so that delivery is deterministic.
 StatusOr<Metadata> readMetadata(const google::protobuf::Map<std::string, std::string>& map) {
   Metadata m;
   m.reserve(map.size());
-  for (const auto& [k, v] : map) m.emplace_back(k, v);
+  for (const auto& [k, v] : map) {
+    m.emplace_back(k, v);
+  }
   std::sort(m.begin(), m.end());
   Status st = validateMetadata(m);
   if (!st) return st;
@@ -35,7 +39,8 @@ StatusOr<Metadata> readMetadata(const google::protobuf::Map<std::string, std::st
 // json_data must hold one JSON value other than null; stored compact (as the JSON decoder does).
 StatusOr<std::string> compactJson(std::string_view text) {
   boost::system::error_code ec;
-  boost::json::storage_ptr sp = boost::json::make_shared_resource<boost::json::monotonic_resource>();
+  boost::json::storage_ptr sp =
+      boost::json::make_shared_resource<boost::json::monotonic_resource>();
   boost::json::value v = boost::json::parse(text, ec, sp);
   if (ec) return bad("json_data is not valid JSON");
   if (v.is_null()) return bad("json data must not be null");
@@ -76,7 +81,8 @@ Status readPayload(bool present, const pb::MessageData& data, const Metadata& me
       payload->data = std::move(*json);
       return Status::ok();
     }
-    case pb::MessageData::DATA_NOT_SET: break;
+    case pb::MessageData::DATA_NOT_SET:
+      break;
   }
   return bad("MessageData has no data");
 }
@@ -136,7 +142,8 @@ StatusOr<ClientRequest> decodeProtobufRequest(std::string_view bytes) {
   switch (msg.message_case()) {
     case pb::UpstreamMessage::kSendToGroupMessage:
       return decodeSendToGroup(msg.send_to_group_message());
-    case pb::UpstreamMessage::kEventMessage: return decodeEvent(msg.event_message());
+    case pb::UpstreamMessage::kEventMessage:
+      return decodeEvent(msg.event_message());
     case pb::UpstreamMessage::kJoinGroupMessage: {
       const auto& m = msg.join_group_message();
       if (!isValidGroupName(m.group())) return bad("group is not a valid group name");
@@ -149,8 +156,10 @@ StatusOr<ClientRequest> decodeProtobufRequest(std::string_view bytes) {
     }
     case pb::UpstreamMessage::kSequenceAckMessage:
       return ClientRequest(SequenceAckRequest{msg.sequence_ack_message().sequence_id()});
-    case pb::UpstreamMessage::kPingMessage: return ClientRequest(PingRequest{});
-    case pb::UpstreamMessage::MESSAGE_NOT_SET: break;
+    case pb::UpstreamMessage::kPingMessage:
+      return ClientRequest(PingRequest{});
+    case pb::UpstreamMessage::MESSAGE_NOT_SET:
+      break;
   }
   return bad("unknown or missing message type");
 }

@@ -53,7 +53,8 @@ class ServerImpl : public Server {
       if (host.find(':') != std::string::npos) host = "[" + host + "]";
       endpoint = "http://" + host + ":" + std::to_string(port_);
     }
-    while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
+    while (!endpoint.empty() && endpoint.back() == '/')
+      endpoint.pop_back();
     return "Endpoint=" + endpoint + ";AccessKey=" + settings_.accessKeys.front() + ";Version=1.0;";
   }
 
@@ -69,7 +70,8 @@ class ServerImpl : public Server {
         p->set_value();
       });
     }
-    for (auto& f : done) f.wait();
+    for (auto& f : done)
+      f.wait();
   }
 
   void shutdown() override {
@@ -78,7 +80,8 @@ class ServerImpl : public Server {
     WPS_LOG_INFO("shutting down: closing {} connections", engine_->directory().size());
     runtime_->stopAccepting();
     onEachWorker([this](size_t i) {
-      for (auto& s : engine_->shard(i).all()) s->closeForShutdown();
+      for (auto& s : engine_->shard(i).all())
+        s->closeForShutdown();
     });
     auto deadline = Clock::now() + settings_.shutdownDrain;
     while (Clock::now() < deadline) {

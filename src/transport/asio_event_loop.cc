@@ -38,7 +38,9 @@ class AsioTimer : public Timer {
 
 }  // namespace
 
-void AsioEventLoop::post(Task task) { boost::asio::post(io_, std::move(task)); }
+void AsioEventLoop::post(Task task) {
+  boost::asio::post(io_, std::move(task));
+}
 
 std::unique_ptr<Timer> AsioEventLoop::schedule(Duration delay, Task task) {
   return std::make_unique<AsioTimer>(io_, delay, std::move(task));

@@ -14,9 +14,9 @@ struct HttpServerRequest {
   std::string target;  // raw request target: path and query, undecoded
   cloudevents::HttpHeaders headers;
   std::string body;
-  std::string host;    // Host header
+  std::string host;  // Host header
   bool secure = false;
-  size_t worker = 0;   // index of the worker that received it
+  size_t worker = 0;  // index of the worker that received it
 };
 
 struct HttpServerResponse {

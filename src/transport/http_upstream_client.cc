@@ -62,8 +62,8 @@ struct Op {
   TimePoint deadline;
   upstream::UpstreamClient::Callback done;
   bool cancelled = false;
-  Connection* active = nullptr;       // connection in use, for cancellation
-  std::shared_ptr<Waiter> waiting;    // pool wait in progress, for cancellation
+  Connection* active = nullptr;     // connection in use, for cancellation
+  std::shared_ptr<Waiter> waiting;  // pool wait in progress, for cancellation
 };
 
 class OpHandle : public upstream::RequestHandle {
@@ -196,8 +196,8 @@ class HttpUpstreamClient : public upstream::UpstreamClient {
         co_await resolver.async_resolve(parts.host, std::to_string(parts.port), kTuple);
     if (op->cancelled) co_return nullptr;
     if (rec) {
-      finish(op, Status(StatusCode::kUnavailable, "cannot resolve " + parts.host + ": " +
-                                                      rec.message()));
+      finish(op, Status(StatusCode::kUnavailable,
+                        "cannot resolve " + parts.host + ": " + rec.message()));
       co_return nullptr;
     }
     auto conn = std::make_unique<Connection>(io_);
@@ -247,7 +247,8 @@ class HttpUpstreamClient : public upstream::UpstreamClient {
     req.target(parts.target);
     req.version(11);
     req.set(http::field::host, parts.hostHeader);
-    for (const auto& h : op->request.headers) req.insert(h.name, h.value);
+    for (const auto& h : op->request.headers)
+      req.insert(h.name, h.value);
     req.keep_alive(true);
     if (!op->request.body.empty() || op->request.method == "POST") {
       req.body() = op->request.body;

@@ -113,7 +113,8 @@ std::string statusLine(int status) {
 class RuntimeImpl : public Runtime {
  public:
   explicit RuntimeImpl(const config::ServerSettings& settings) : settings_(settings) {
-    size_t n = settings.workers ? settings.workers : std::max(1u, std::thread::hardware_concurrency());
+    size_t n =
+        settings.workers ? settings.workers : std::max(1u, std::thread::hardware_concurrency());
     HttpClientOptions http;
     http.maxConnectionsPerOrigin = settings.upstream.maxConnectionsPerOrigin;
     http.maxResponseBytes = settings.upstream.maxResponseBytes;
@@ -190,13 +191,15 @@ class RuntimeImpl : public Runtime {
 
   size_t openWebSockets() override {
     size_t total = 0;
-    for (auto& w : workers_) total += w->connectionCount();
+    for (auto& w : workers_)
+      total += w->connectionCount();
     return total;
   }
 
   void stop() override {
     std::call_once(stopOnce_, [this] {
-      for (auto& w : workers_) w->io.stop();
+      for (auto& w : workers_)
+        w->io.stop();
       for (auto& w : workers_) {
         if (w->thread.joinable()) w->thread.join();
       }
@@ -207,16 +210,16 @@ class RuntimeImpl : public Runtime {
   void accept() {
     if (!accepting_ || !acceptor_) return;
     WorkerIo& target = *workers_[nextWorker_++ % workers_.size()];
-    acceptor_->async_accept(target.io, [this, &target](const boost::system::error_code& ec,
-                                                       tcp::socket socket) {
-      if (ec == asio::error::operation_aborted || !accepting_) return;
-      if (!ec) {
-        asio::co_spawn(target.io, httpSession(target, std::move(socket)), asio::detached);
-      } else {
-        WPS_LOG_WARN("accept failed: {}", ec.message());
-      }
-      accept();
-    });
+    acceptor_->async_accept(
+        target.io, [this, &target](const boost::system::error_code& ec, tcp::socket socket) {
+          if (ec == asio::error::operation_aborted || !accepting_) return;
+          if (!ec) {
+            asio::co_spawn(target.io, httpSession(target, std::move(socket)), asio::detached);
+          } else {
+            WPS_LOG_WARN("accept failed: {}", ec.message());
+          }
+          accept();
+        });
   }
 
   WsLimits wsLimits() const {
@@ -293,7 +296,8 @@ class RuntimeImpl : public Runtime {
       http::response<http::string_body> res;
       res.version(11);
       res.result(static_cast<unsigned>(rv->value->status));
-      for (const auto& h : rv->value->headers) res.insert(h.name, h.value);
+      for (const auto& h : rv->value->headers)
+        res.insert(h.name, h.value);
       bool head_request = req.method() == http::verb::head;
       res.body() = std::move(rv->value->body);
       res.keep_alive(keepAlive && accepting_);
@@ -315,12 +319,13 @@ class RuntimeImpl : public Runtime {
     stream.socket().shutdown(tcp::socket::shutdown_send, ec);
   }
 
-  static asio::awaitable<void> writeSimple(beast::tcp_stream& stream, int status,
-                                           std::string_view body, bool keepAlive,
-                                           std::vector<std::pair<std::string, std::string>> extra = {}) {
+  static asio::awaitable<void> writeSimple(
+      beast::tcp_stream& stream, int status, std::string_view body, bool keepAlive,
+      std::vector<std::pair<std::string, std::string>> extra = {}) {
     std::string out = statusLine(status);
     out += "Content-Type: text/plain; charset=utf-8\r\n";
-    for (const auto& [k, v] : extra) out += k + ": " + v + "\r\n";
+    for (const auto& [k, v] : extra)
+      out += k + ": " + v + "\r\n";
     out += "Content-Length: " + std::to_string(body.size()) + "\r\n";
     out += keepAlive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n";
     out += body;
@@ -415,8 +420,8 @@ class RuntimeImpl : public Runtime {
 
   // Hands a socket to another worker (recovery of a session that lives there). Not a coroutine:
   // GCC 12 mishandles init-captures of lambdas inside coroutines.
-  void moveToWorker(tcp::socket socket, WorkerIo& owner, std::string response,
-                    std::string leftover, std::string connectionId) {
+  void moveToWorker(tcp::socket socket, WorkerIo& owner, std::string response, std::string leftover,
+                    std::string connectionId) {
     boost::system::error_code ec;
     auto protocol = socket.local_endpoint(ec).protocol();
     if (ec) return;
@@ -448,7 +453,8 @@ class RuntimeImpl : public Runtime {
   void attachRecovered(WorkerIo& w, tcp::socket socket, std::string leftover,
                        const std::string& connectionId) {
     auto session = engine_->shard(w.index).find(connectionId);
-    std::chrono::seconds keepAlive = session ? session->keepAliveInterval() : std::chrono::seconds(20);
+    std::chrono::seconds keepAlive =
+        session ? session->keepAliveInterval() : std::chrono::seconds(20);
     auto conn = std::make_shared<WsConnection>(w, std::move(socket), wsLimits(), keepAlive);
     if (!session || !session->resume(conn.get())) {
       conn->refuse(errors::kRecoveryFailed.code, errors::kRecoveryFailed.reason);

@@ -24,7 +24,9 @@ void WorkerIo::removeConnection(WsConnection* c) {
   --count_;
 }
 
-WsConnection* WorkerIo::nextOf(WsConnection* c) { return c->next; }
+WsConnection* WorkerIo::nextOf(WsConnection* c) {
+  return c->next;
+}
 
 void WorkerIo::startTicker() {
   ticker_ = std::make_unique<boost::asio::steady_timer>(io);
@@ -44,7 +46,8 @@ void WorkerIo::tick() {
     std::vector<std::shared_ptr<WsConnection>> all;
     all.reserve(connectionCount());
     forEachConnection([&](WsConnection& c) { all.push_back(c.shared_from_this()); });
-    for (auto& c : all) c->tick(now);
+    for (auto& c : all)
+      c->tick(now);
     tick();
   });
 }

@@ -28,7 +28,9 @@ WsConnection::WsConnection(WorkerIo& worker, asio::ip::tcp::socket socket, WsLim
   worker_.addConnection(this);
 }
 
-WsConnection::~WsConnection() { worker_.removeConnection(this); }
+WsConnection::~WsConnection() {
+  worker_.removeConnection(this);
+}
 
 void WsConnection::start(std::shared_ptr<core::ClientSession> session, std::string initialBytes) {
   session_ = std::move(session);
@@ -231,11 +233,13 @@ void WsConnection::close(uint16_t code, std::string_view reason,
     // Keep only the frames a write in progress is sending.
     if (queue_.size() > writingFrames_) {
       RingQueue<protocol::OutFrame> kept;
-      for (size_t i = 0; i < writingFrames_; ++i) kept.push_back(std::move(queue_[i]));
+      for (size_t i = 0; i < writingFrames_; ++i)
+        kept.push_back(std::move(queue_[i]));
       queue_ = std::move(kept);
     }
     queuedBytes_ = 0;
-    for (size_t i = 0; i < queue_.size(); ++i) queuedBytes_ += queue_[i].size();
+    for (size_t i = 0; i < queue_.size(); ++i)
+      queuedBytes_ += queue_[i].size();
   }
   if (finalFrame) queueRaw(std::move(*finalFrame));
   queueRaw(protocol::makeCloseFrame(code, reason));

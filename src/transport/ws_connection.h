@@ -51,7 +51,9 @@ class WsConnection final : public core::ClientTransport,
   // Keep-alive: pings every interval; closes a connection silent for three intervals.
   void tick(TimePoint now);
   // Server shutdown: the session closes itself; a connection without one is dropped.
-  void attachSession(std::shared_ptr<core::ClientSession> session) { session_ = std::move(session); }
+  void attachSession(std::shared_ptr<core::ClientSession> session) {
+    session_ = std::move(session);
+  }
   core::ClientSession* session() const { return session_.get(); }
 
   // Intrusive list of the worker's connections.
@@ -92,9 +94,9 @@ class WsConnection final : public core::ClientTransport,
   bool readPaused_ = false;
   bool reading_ = false;
   bool parserFailed_ = false;
-  bool closeQueued_ = false;     // our close frame is queued (nothing more may be sent)
-  bool closeSent_ = false;       // our close frame was written
-  bool closeReceived_ = false;   // the client's close frame arrived
+  bool closeQueued_ = false;    // our close frame is queued (nothing more may be sent)
+  bool closeSent_ = false;      // our close frame was written
+  bool closeReceived_ = false;  // the client's close frame arrived
   bool socketClosed_ = false;
   bool ended_ = false;
   std::optional<core::TransportEnd> endInfo_;

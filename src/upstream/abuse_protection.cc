@@ -47,8 +47,8 @@ void AbuseProtection::startProbe(const ProbeTarget& target, Delivery& delivery) 
     bool ok = r && cloudevents::validationAllows(*r, probe->target.origin);
     if (!ok) {
       if (!r) {
-        WPS_LOG_WARN("abuse protection: validation of {} failed: {}",
-                     redactUrl(probe->target.url), r.status().toString());
+        WPS_LOG_WARN("abuse protection: validation of {} failed: {}", redactUrl(probe->target.url),
+                     r.status().toString());
       } else {
         WPS_LOG_WARN("abuse protection: validation of {} failed: status {}, {}",
                      redactUrl(probe->target.url), r->status,
@@ -66,9 +66,9 @@ void AbuseProtection::startProbe(const ProbeTarget& target, Delivery& delivery) 
       std::move(options), loop.now() + probeTimeout_,
       [this, probe, judge, d](StatusOr<cloudevents::HttpResponse> r) mutable {
         if (r && r->status == 404) {
-          auto get = cloudevents::buildValidationRequest(probe->target.url, "GET",
-                                                         probe->target.origin, probe->target.hub,
-                                                         probe->target.extra);
+          auto get =
+              cloudevents::buildValidationRequest(probe->target.url, "GET", probe->target.origin,
+                                                  probe->target.hub, probe->target.extra);
           // Replacing the handle from inside its own callback is allowed (it only cancels a
           // delivery that has already finished).
           probe->inflight = d->send(std::move(get), d->loop().now() + probeTimeout_, judge);

@@ -16,9 +16,9 @@ namespace wps::upstream {
 using MultiMap = std::vector<std::pair<std::string, std::vector<std::string>>>;
 
 struct ConnectBodyInput {
-  MultiMap claims;                    // every token claim rendered as strings
-  MultiMap query;                     // URL-decoded query parameters
-  MultiMap headers;                   // handshake headers without Authorization
+  MultiMap claims;                        // every token claim rendered as strings
+  MultiMap query;                         // URL-decoded query parameters
+  MultiMap headers;                       // handshake headers without Authorization
   std::vector<std::string> subprotocols;  // offered, in the client's order
 };
 
@@ -27,11 +27,11 @@ std::string buildConnectBody(const ConnectBodyInput& input);
 
 // What a successful connect answer changes.
 struct ConnectDecision {
-  std::optional<std::string> userId;               // set: replaces sub ("" = no user id)
-  std::optional<std::vector<std::string>> roles;   // set: replaces the token's roles
-  std::vector<std::string> groups;                 // non-empty: replaces the token's groups
-  std::optional<std::string> subprotocol;          // non-empty: the chosen subprotocol
-  std::optional<std::string> connectionState;      // from ce-connectionState (last value)
+  std::optional<std::string> userId;              // set: replaces sub ("" = no user id)
+  std::optional<std::vector<std::string>> roles;  // set: replaces the token's roles
+  std::vector<std::string> groups;                // non-empty: replaces the token's groups
+  std::optional<std::string> subprotocol;         // non-empty: the chosen subprotocol
+  std::optional<std::string> connectionState;     // from ce-connectionState (last value)
 };
 
 // Interprets a 2xx answer: empty body, `null`, or a JSON object whatever the Content-Type;

@@ -35,8 +35,8 @@ bool pathMatches(std::string_view requestPath, std::string_view cookiePath) {
 // Parses an IMF-fixdate / RFC 850 / asctime-like date leniently via strptime.
 bool parseHttpDate(std::string_view text, WallTime* out) {
   std::string s(text);
-  const char* formats[] = {"%a, %d %b %Y %H:%M:%S", "%a, %d-%b-%Y %H:%M:%S", "%A, %d-%b-%y %H:%M:%S",
-                           "%a %b %d %H:%M:%S %Y"};
+  const char* formats[] = {"%a, %d %b %Y %H:%M:%S", "%a, %d-%b-%Y %H:%M:%S",
+                           "%A, %d-%b-%y %H:%M:%S", "%a %b %d %H:%M:%S %Y"};
   for (const char* f : formats) {
     std::tm tm{};
     const char* end = strptime(s.c_str(), f, &tm);

@@ -97,8 +97,8 @@ class AttemptHandle : public RequestHandle {
 };
 }  // namespace
 
-std::unique_ptr<RequestHandle> Delivery::send(cloudevents::HttpRequest request,
-                                              TimePoint deadline, UpstreamClient::Callback done) {
+std::unique_ptr<RequestHandle> Delivery::send(cloudevents::HttpRequest request, TimePoint deadline,
+                                              UpstreamClient::Callback done) {
   auto attempt = std::make_shared<Attempt>(*this, std::move(request), deadline, std::move(done));
   attempt->keepAlive_ = attempt;
   attempt->start();

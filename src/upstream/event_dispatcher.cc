@@ -52,8 +52,7 @@ std::unique_ptr<RequestHandle> EventDispatcher::dispatch(const EventContext& ctx
                                                          std::shared_ptr<CookieJar> cookies,
                                                          Callback done) {
   const auto& hub = config::hubSettings(settings_, ctx.hub);
-  const config::EventHandlerSettings* handler =
-      selectHandler(hub, event.kind, event.userEventName);
+  const config::EventHandlerSettings* handler = selectHandler(hub, event.kind, event.userEventName);
   if (!handler) {
     done(DispatchOutcome{DispatchOutcome::Kind::kNoHandler,
                          Status(StatusCode::kNotFound, "no event handler matches")});
@@ -64,7 +63,8 @@ std::unique_ptr<RequestHandle> EventDispatcher::dispatch(const EventContext& ctx
   TimePoint deadline = loop_.now() + handler->timeout.value_or(settings_.upstream.eventTimeout);
 
   cloudevents::HttpHeaders extra = std::move(event.extraHeaders);
-  for (auto& h : authHeaders(*handler)) extra.push_back(std::move(h));
+  for (auto& h : authHeaders(*handler))
+    extra.push_back(std::move(h));
   if (cookies) {
     std::string cookie = cookies->headerFor(url, loop_.wallNow());
     if (!cookie.empty()) extra.push_back({"Cookie", std::move(cookie)});
@@ -100,9 +100,9 @@ std::unique_ptr<RequestHandle> EventDispatcher::dispatch(const EventContext& ctx
        delivery, url](bool allowed) mutable {
         if (pending->cancelled) return;
         if (!allowed) {
-          done(DispatchOutcome{DispatchOutcome::Kind::kValidationFailed,
-                               Status(StatusCode::kFailedPrecondition,
-                                      "abuse protection validation failed")});
+          done(DispatchOutcome{
+              DispatchOutcome::Kind::kValidationFailed,
+              Status(StatusCode::kFailedPrecondition, "abuse protection validation failed")});
           return;
         }
         pending->delivery = delivery->send(

@@ -6,10 +6,14 @@ namespace wps::upstream {
 
 std::string_view contentTypeFor(protocol::DataType type) {
   switch (type) {
-    case protocol::DataType::kText: return "text/plain";
-    case protocol::DataType::kJson: return "application/json";
-    case protocol::DataType::kBinary: return "application/octet-stream";
-    case protocol::DataType::kProtobuf: return "application/x-protobuf";
+    case protocol::DataType::kText:
+      return "text/plain";
+    case protocol::DataType::kJson:
+      return "application/json";
+    case protocol::DataType::kBinary:
+      return "application/octet-stream";
+    case protocol::DataType::kProtobuf:
+      return "application/x-protobuf";
   }
   return "application/octet-stream";
 }

@@ -29,10 +29,9 @@ TEST_F(UpstreamTest, ConnectCarriesEveryCloudEventsHeaderAndTheSpecBody) {
   EXPECT_EQ(r.header("ce-type"), "azure.webpubsub.sys.connect");
   EXPECT_EQ(r.header("ce-source"), "/hubs/chat/client/" + id);
   EXPECT_EQ(r.header("ce-id"), "0");
-  EXPECT_TRUE(std::regex_match(r.header("ce-time"),
-                               std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)")));
-  EXPECT_EQ(r.header("ce-signature"),
-            cloudevents::computeSignature({kTestKey, kTestKey2}, id));
+  EXPECT_TRUE(
+      std::regex_match(r.header("ce-time"), std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)")));
+  EXPECT_EQ(r.header("ce-signature"), cloudevents::computeSignature({kTestKey, kTestKey2}, id));
   EXPECT_EQ(r.header("ce-userId"), "alice");
   EXPECT_EQ(r.header("ce-hub"), "chat");
   EXPECT_EQ(r.header("ce-eventName"), "connect");
@@ -68,7 +67,8 @@ TEST_F(UpstreamTest, ValidationProbePrecedesTheFirstEventAndIsCached) {
   EXPECT_EQ(all[0].header("ce-hub"), "chat");
   EXPECT_FALSE(all[0].hasHeader("ce-signature"));
   size_t probes = 0;
-  for (auto& r : all) probes += r.method == "OPTIONS";
+  for (auto& r : all)
+    probes += r.method == "OPTIONS";
   EXPECT_EQ(probes, 1u);
 }
 
@@ -90,7 +90,8 @@ TEST_F(UpstreamTest, ValidationAcceptsOriginListsWithPortsAndFallsBackToGet) {
     if (r.method == "OPTIONS") return Reply::status(404);
     if (r.method == "GET") {
       Reply ok = Reply::status(200);
-      ok.response.headers.push_back({"WebHook-Allowed-Origin", "other.example.com, 127.0.0.1:8080"});
+      ok.response.headers.push_back(
+          {"WebHook-Allowed-Origin", "other.example.com, 127.0.0.1:8080"});
       return ok;
     }
     return Reply::status(204);
@@ -98,7 +99,8 @@ TEST_F(UpstreamTest, ValidationAcceptsOriginListsWithPortsAndFallsBackToGet) {
   auto c = simpleClient();
   ASSERT_TRUE(c);
   bool sawGet = false;
-  for (auto& r : upstream.requests()) sawGet = sawGet || (r.method == "GET" && r.event() == "validate");
+  for (auto& r : upstream.requests())
+    sawGet = sawGet || (r.method == "GET" && r.event() == "validate");
   EXPECT_TRUE(sawGet);
 }
 
@@ -148,8 +150,9 @@ TEST_F(UpstreamTest, TooManyRequestsIsNotRetried) {
 TEST_F(UpstreamTest, ConnectAnswerOverridesIdentityAndSetsState) {
   upstream.setHandler([](const RecordedRequest& r) {
     if (r.event() == "connect") {
-      Reply ok = Reply::text(R"({"UserId":"bob","groups":["g1"],"roles":["webpubsub.sendToGroup.g1"],"subprotocol":null})",
-                             "application/json");
+      Reply ok = Reply::text(
+          R"({"UserId":"bob","groups":["g1"],"roles":["webpubsub.sendToGroup.g1"],"subprotocol":null})",
+          "application/json");
       ok.response.headers.push_back({"ce-connectionState", "eyJrIjoidiJ9"});
       return ok;
     }
@@ -219,7 +222,10 @@ TEST_F(UpstreamTest, EmptyUserIdInTheAnswerMeansNoUser) {
 }
 
 TEST_F(UpstreamTest, InvalidConnectAnswersGive500) {
-  const char* bodies[] = {"{not json", "[1,2]", R"({"userId":5})", R"({"groups":["ok",""]})",
+  const char* bodies[] = {"{not json",
+                          "[1,2]",
+                          R"({"userId":5})",
+                          R"({"groups":["ok",""]})",
                           R"({"roles":"webpubsub.sendToGroup"})",
                           R"({"subprotocol":"json.webpubsub.azure.v1"})"};
   for (const char* b : bodies) {
@@ -236,10 +242,9 @@ TEST_F(UpstreamTest, InvalidConnectAnswersGive500) {
 TEST_F(UpstreamTest, SubprotocolSelection) {
   // No subprotocol in the answer: the first Web PubSub name offered is selected.
   HandshakeOutcome out;
-  auto c = WsClient::connect(port(), server->clientTarget("chat"),
-                             {"custom.v1", "json.reliable.webpubsub.azure.v1",
-                              "json.webpubsub.azure.v1"},
-                             &out);
+  auto c = WsClient::connect(
+      port(), server->clientTarget("chat"),
+      {"custom.v1", "json.reliable.webpubsub.azure.v1", "json.webpubsub.azure.v1"}, &out);
   ASSERT_TRUE(c);
   EXPECT_EQ(out.subprotocol, "json.reliable.webpubsub.azure.v1");
   // Only custom names offered, nobody picks one: 400.
@@ -247,7 +252,8 @@ TEST_F(UpstreamTest, SubprotocolSelection) {
   EXPECT_EQ(out.status, 400);
   // The handler picks a custom subprotocol: a simple client with that protocol.
   upstream.setHandler([](const RecordedRequest& r) {
-    if (r.event() == "connect") return Reply::text(R"({"subprotocol":"custom.v1"})", "application/json");
+    if (r.event() == "connect")
+      return Reply::text(R"({"subprotocol":"custom.v1"})", "application/json");
     if (r.event() == "message") return Reply::text("pong");
     return FakeUpstream::defaultReply(r);
   });
@@ -305,8 +311,8 @@ TEST_F(HandshakeTest, TokensAreValidated) {
     auto c = WsClient::connect(port(), target, {}, &out);
     return c ? 101 : out.status;
   };
-  EXPECT_EQ(status("/client/hubs/chat"), 401);                                // missing
-  EXPECT_EQ(status("/client/hubs/chat?access_token=garbage"), 401);           // garbage
+  EXPECT_EQ(status("/client/hubs/chat"), 401);                       // missing
+  EXPECT_EQ(status("/client/hubs/chat?access_token=garbage"), 401);  // garbage
   TokenSpec expired;
   expired.lifetime = std::chrono::seconds(-600);  // beyond the 5 minute skew
   EXPECT_EQ(status(server->clientTarget("chat", expired)), 401);
@@ -345,8 +351,9 @@ TEST_F(HandshakeTest, BadRequestsAreRefusedWith400) {
   EXPECT_EQ(status(server->clientTarget("chat", badGroup)), 400);
   EXPECT_EQ(status(server->clientTarget("chat", {}, "&webpubsub_mode=bogus")), 400);
   EXPECT_EQ(status(server->clientTarget("chat", {}, "&webpubsub_mode=sendToGroup")), 400);
-  EXPECT_EQ(status(server->clientTarget("chat", {}, "&webpubsub_mode=sendToGroup&group=g&noEcho=maybe")),
-            400);
+  EXPECT_EQ(
+      status(server->clientTarget("chat", {}, "&webpubsub_mode=sendToGroup&group=g&noEcho=maybe")),
+      400);
   EXPECT_EQ(status(server->clientTarget("chat", {}, "&webpubsub_mode=SENDEVENT")), 101);
   EXPECT_EQ(status(server->clientTarget("chat", {}, "&webpubsub_mode=")), 101);
   // Not a WebSocket upgrade at all.
@@ -368,8 +375,8 @@ TEST_F(HandshakeTest, AnonymousConnectFollowsThePolicy) {
 TEST_F(HandshakeTest, NoConnectHandlerAcceptsWithTheTokenIdentity) {
   server.reset();
   auto s = TestServer::defaultSettings();
-  s.hubs["chat"] = TestServer::hubWithHandler(upstream.url("/upstream/{hub}/{event}"), "*",
-                                              {"connected"});
+  s.hubs["chat"] =
+      TestServer::hubWithHandler(upstream.url("/upstream/{hub}/{event}"), "*", {"connected"});
   server = std::make_unique<TestServer>(std::move(s));
   TokenSpec t;
   t.userId = "erin";

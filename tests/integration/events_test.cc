@@ -83,7 +83,8 @@ TEST_F(UpstreamTest, FailuresCloseSimpleClientsWith1011) {
       {Reply{Reply::Action::kGarbage, {}, {}}, "garbage"},
   };
   for (auto& c : cases) {
-    upstream.setHandler([reply = c.reply](const RecordedRequest& r) { return answerMessages(r, reply); });
+    upstream.setHandler(
+        [reply = c.reply](const RecordedRequest& r) { return answerMessages(r, reply); });
     auto client = simpleClient();
     ASSERT_TRUE(client) << c.name;
     client->sendText("x");
@@ -122,7 +123,8 @@ TEST_F(UpstreamTest, ConnectionStateIsSetCarriedAndCleared) {
   });
   auto c = simpleClient();
   ASSERT_TRUE(c);
-  for (const char* m : {"set", "keep", "clear", "after", "done"}) c->sendText(m);
+  for (const char* m : {"set", "keep", "clear", "after", "done"})
+    c->sendText(m);
   EXPECT_EQ(c->nextData().data, "ok");
   auto posts = upstream.requestsFor("message");
   ASSERT_EQ(posts.size(), 5u);
@@ -292,13 +294,16 @@ TEST_F(UpstreamTest, SendToGroupModeNeedsPermission) {
   EXPECT_TRUE(upstream.requestsFor("message").empty());  // no upstream event in this mode
 
   // noEcho: a member sending to its own group does not receive its message.
-  auto noEcho = server->connect("chat", [] {
-    TokenSpec t;
-    t.userId = "quiet";
-    t.groups = {"room"};
-    t.roles = {"webpubsub.sendToGroup"};
-    return t;
-  }(), {}, "&webpubsub_mode=sendToGroup&group=room&noEcho=true");
+  auto noEcho = server->connect(
+      "chat",
+      [] {
+        TokenSpec t;
+        t.userId = "quiet";
+        t.groups = {"room"};
+        t.roles = {"webpubsub.sendToGroup"};
+        return t;
+      }(),
+      {}, "&webpubsub_mode=sendToGroup&group=room&noEcho=true");
   ASSERT_TRUE(noEcho);
   noEcho->sendText("quiet one");
   EXPECT_EQ(receiver->nextData().data, "quiet one");

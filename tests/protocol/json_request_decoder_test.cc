@@ -112,10 +112,14 @@ TEST(JsonRequestDecoder, GroupRules) {
 
   // Counted in UTF-16 code units: 1024 'é' (2048 bytes) is fine, 513 emoji (1026 units) is not.
   std::string accents;
-  for (int i = 0; i < 1024; ++i) accents += "\xC3\xA9";
+  for (int i = 0; i < 1024; ++i) {
+    accents += "\xC3\xA9";
+  }
   as<JoinGroupRequest>(R"({"type":"joinGroup","group":")" + accents + "\"}");
   std::string emoji;
-  for (int i = 0; i < 513; ++i) emoji += "\xF0\x9F\x98\x80";
+  for (int i = 0; i < 513; ++i) {
+    emoji += "\xF0\x9F\x98\x80";
+  }
   EXPECT_TRUE(invalid(R"({"type":"joinGroup","group":")" + emoji + "\"}"));
   // Escapes are decoded before the check.
   EXPECT_EQ(as<JoinGroupRequest>(R"({"type":"joinGroup","group":"a\u0062"})").group, "ab");
@@ -219,11 +223,13 @@ TEST(JsonRequestDecoder, BinaryAndProtobufDataAreBase64) {
   EXPECT_EQ(b.payload.data, std::string("\x00\xff\x10", 3));
   auto p = as<EventRequest>(event(R"(,"dataType":"protobuf","data":"CgNhYmM=")"));
   EXPECT_EQ(p.payload.type, DataType::kProtobuf);
-  EXPECT_EQ(p.payload.data, "\x0a\x03" "abc");
+  EXPECT_EQ(p.payload.data,
+            "\x0a\x03"
+            "abc");
   EXPECT_EQ(as<SendToGroupRequest>(send(R"(,"dataType":"binary","data":"")")).payload.data, "");
-  EXPECT_TRUE(invalid(send(R"(,"dataType":"binary","data":"AP8")")));     // no padding
-  EXPECT_TRUE(invalid(send(R"(,"dataType":"binary","data":"A P8Q")")));   // whitespace
-  EXPECT_TRUE(invalid(send(R"(,"dataType":"binary","data":"AP-_")")));    // URL alphabet
+  EXPECT_TRUE(invalid(send(R"(,"dataType":"binary","data":"AP8")")));    // no padding
+  EXPECT_TRUE(invalid(send(R"(,"dataType":"binary","data":"A P8Q")")));  // whitespace
+  EXPECT_TRUE(invalid(send(R"(,"dataType":"binary","data":"AP-_")")));   // URL alphabet
   EXPECT_TRUE(invalid(send(R"(,"dataType":"binary","data":[0,1])")));
   EXPECT_TRUE(invalid(send(R"(,"dataType":"protobuf","data":"!!!!")")));
   EXPECT_TRUE(invalid(event(R"(,"dataType":"protobuf","data":12)")));
@@ -270,7 +276,7 @@ TEST(JsonRequestDecoder, MetadataLimits) {
   EXPECT_TRUE(ok(withMeta("k", std::string(1024, 'v'))).index() == 2);
   EXPECT_TRUE(invalid(withMeta("k", std::string(1025, 'v'))));
   EXPECT_TRUE(invalid(withMeta("", "v")));
-  EXPECT_TRUE(invalid(withMeta("a b", "v")));    // not a token character
+  EXPECT_TRUE(invalid(withMeta("a b", "v")));  // not a token character
   EXPECT_TRUE(invalid(withMeta("a:b", "v")));
   EXPECT_TRUE(invalid(withMeta("k\xC3\xA9", "v")));  // non-ASCII key
   EXPECT_TRUE(invalid(withMeta("k", "v\xC3\xA9")));  // non-ASCII value
@@ -292,12 +298,13 @@ TEST(JsonRequestDecoder, MetadataLimits) {
 TEST(JsonRequestDecoder, DuplicateMetadataKeysAreInvalid) {
   EXPECT_TRUE(invalid(send(R"(,"data":1,"metadata":{"k":"1","k":"2"})")));
   EXPECT_TRUE(invalid(event(R"(,"metadata":{"a":"1","b":"2","a":"3"})")));
-  EXPECT_TRUE(invalid(event(R"(,"metadata":{"k":"1","\u006b":"2"})")));  // same key after unescaping
+  EXPECT_TRUE(
+      invalid(event(R"(,"metadata":{"k":"1","\u006b":"2"})")));  // same key after unescaping
   // Keys are compared case-sensitively, and only within metadata.
   EXPECT_EQ(as<EventRequest>(event(R"(,"metadata":{"k":"1","K":"2"})")).metadata.size(), 2u);
-  EXPECT_EQ(as<SendToGroupRequest>(send(R"(,"data":{"k":1,"k":2},"metadata":{"k":"1"})"))
-                .metadata.size(),
-            1u);
+  EXPECT_EQ(
+      as<SendToGroupRequest>(send(R"(,"data":{"k":1,"k":2},"metadata":{"k":"1"})")).metadata.size(),
+      1u);
 }
 
 // --- event ----------------------------------------------------------------------------------
@@ -341,10 +348,9 @@ TEST(JsonRequestDecoder, Ping) {
 TEST(JsonRequestDecoder, SequenceAck) {
   EXPECT_EQ(as<SequenceAckRequest>(R"({"type":"sequenceAck","sequenceId":42})").sequenceId, 42u);
   EXPECT_EQ(as<SequenceAckRequest>(R"({"type":"sequenceAck","sequenceId":0})").sequenceId, 0u);
-  EXPECT_EQ(
-      as<SequenceAckRequest>(R"({"type":"sequenceAck","sequenceId":18446744073709551615})")
-          .sequenceId,
-      UINT64_MAX);
+  EXPECT_EQ(as<SequenceAckRequest>(R"({"type":"sequenceAck","sequenceId":18446744073709551615})")
+                .sequenceId,
+            UINT64_MAX);
   EXPECT_TRUE(invalid(R"({"type":"sequenceAck"})"));
   EXPECT_TRUE(invalid(R"({"type":"sequenceAck","sequenceId":"42"})"));
   EXPECT_TRUE(invalid(R"({"type":"sequenceAck","sequenceId":-1})"));
@@ -360,25 +366,26 @@ TEST(JsonRequestDecoder, InvokeAndCancel) {
             "inv-1");
   EXPECT_TRUE(invalid(R"({"type":"invoke","target":"event"})"));
   EXPECT_TRUE(invalid(R"({"type":"invoke","invocationId":1})"));
-  EXPECT_EQ(
-      as<CancelInvocationRequest>(R"({"type":"cancelInvocation","invocationId":"inv-2"})")
-          .invocationId,
-      "inv-2");
+  EXPECT_EQ(as<CancelInvocationRequest>(R"({"type":"cancelInvocation","invocationId":"inv-2"})")
+                .invocationId,
+            "inv-2");
   EXPECT_TRUE(invalid(R"({"type":"cancelInvocation"})"));
 }
 
 TEST(JsonRequestDecoder, StreamRequests) {
-  EXPECT_EQ(as<StreamRequest>(
-                R"({"type":"sendToGroup","group":"g","noEcho":false,"stream":{"streamId":"s1","idleTimeoutMs":1000}})")
-                .streamId,
-            "s1");
-  EXPECT_EQ(as<StreamRequest>(
-                R"({"type":"streamData","streamId":"s2","streamSequenceId":1,"dataType":"text","data":"x"})")
-                .streamId,
-            "s2");
-  EXPECT_EQ(as<StreamRequest>(R"({"type":"streamEnd","streamId":"s3","error":{"message":"m"}})")
-                .streamId,
-            "s3");
+  EXPECT_EQ(
+      as<StreamRequest>(
+          R"({"type":"sendToGroup","group":"g","noEcho":false,"stream":{"streamId":"s1","idleTimeoutMs":1000}})")
+          .streamId,
+      "s1");
+  EXPECT_EQ(
+      as<StreamRequest>(
+          R"({"type":"streamData","streamId":"s2","streamSequenceId":1,"dataType":"text","data":"x"})")
+          .streamId,
+      "s2");
+  EXPECT_EQ(
+      as<StreamRequest>(R"({"type":"streamEnd","streamId":"s3","error":{"message":"m"}})").streamId,
+      "s3");
   EXPECT_TRUE(invalid(R"({"type":"streamData"})"));
   EXPECT_TRUE(invalid(R"({"type":"streamEnd","streamId":5})"));
   // A stream start still needs a valid group.
@@ -386,10 +393,10 @@ TEST(JsonRequestDecoder, StreamRequests) {
 }
 
 TEST(JsonRequestDecoder, GroupStateRequests) {
-  EXPECT_EQ(*as<GroupStateRequest>(
-                 R"({"type":"setGroupState","group":"g","state":{"a":"b"},"ackId":4})")
-                 .ackId,
-            4u);
+  EXPECT_EQ(
+      *as<GroupStateRequest>(R"({"type":"setGroupState","group":"g","state":{"a":"b"},"ackId":4})")
+           .ackId,
+      4u);
   EXPECT_FALSE(as<GroupStateRequest>(R"({"type":"subscribeGroupState","group":"g"})").ackId);
   EXPECT_EQ(
       *as<GroupStateRequest>(R"({"type":"UnsubscribeGroupState","group":"g","ackId":0})").ackId,

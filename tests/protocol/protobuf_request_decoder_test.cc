@@ -39,7 +39,9 @@ bool invalid(std::string_view bytes) {
   auto r = decodeProtobufRequest(bytes);
   return !r.isOk() && r.status().code() == StatusCode::kInvalidArgument;
 }
-bool invalid(const Upstream& m) { return invalid(bytesOf(m)); }
+bool invalid(const Upstream& m) {
+  return invalid(bytesOf(m));
+}
 
 Upstream sendToGroup(const std::string& group) {
   Upstream m;
@@ -98,8 +100,8 @@ TEST(ProtobufRequestDecoder, LeaveGroup) {
 }
 
 TEST(ProtobufRequestDecoder, GroupRules) {
-  for (const std::string& g : {std::string(), std::string("   "), std::string(" \t\n"),
-                               std::string(1025, 'g')}) {
+  for (const std::string& g :
+       {std::string(), std::string("   "), std::string(" \t\n"), std::string(1025, 'g')}) {
     Upstream join;
     join.mutable_join_group_message()->set_group(g);
     EXPECT_TRUE(invalid(join)) << g.size();
@@ -343,7 +345,8 @@ TEST(ProtobufRequestDecoder, FieldNumbersMatchTheSpec) {
   // send_to_group_message = 1 {group "g", ack_id = 2 1, data = 3 {json_data = 4 "1"},
   //                            no_echo = 4 true, ttl_seconds = 5 9, metadata = 6 {"k": "v"}}
   auto send = as<SendToGroupRequest>(
-      "\x0a\x17\x0a\x01g\x10\x01\x1a\x03\x22\x01" "1\x20\x01\x28\x09\x32\x06\x0a\x01k\x12\x01v"s);
+      "\x0a\x16\x0a\x01g\x10\x01\x1a\x03\x22\x01"
+      "1\x20\x01\x28\x09\x32\x06\x0a\x01k\x12\x01v"s);
   EXPECT_EQ(send.group, "g");
   EXPECT_EQ(*send.ackId, 1u);
   EXPECT_EQ(send.payload.type, DataType::kJson);
@@ -353,7 +356,9 @@ TEST(ProtobufRequestDecoder, FieldNumbersMatchTheSpec) {
   EXPECT_EQ(send.metadata, (Metadata{{"k", "v"}}));
   // event_message = 5 {event = 1 "e", data = 2 {binary_data = 2 "\x00"}, ack_id = 3 2,
   //                    metadata = 4 {"k": "v"}}
-  auto ev = as<EventRequest>("\x2a\x11\x0a\x01" "e\x12\x03\x12\x01\x00\x18\x02\x22\x06\x0a\x01k\x12\x01v"s);
+  auto ev = as<EventRequest>(
+      "\x2a\x12\x0a\x01"
+      "e\x12\x03\x12\x01\x00\x18\x02\x22\x06\x0a\x01k\x12\x01v"s);
   EXPECT_EQ(ev.event, "e");
   EXPECT_EQ(ev.payload.type, DataType::kBinary);
   EXPECT_EQ(ev.payload.data, "\x00"s);
@@ -362,7 +367,10 @@ TEST(ProtobufRequestDecoder, FieldNumbersMatchTheSpec) {
   // send_to_group_message {group "g", stream = 7 {stream_id = 1 "s"}}
   EXPECT_EQ(as<StreamRequest>("\x0a\x08\x0a\x01g\x3a\x03\x0a\x01s"s).streamId, "s");
   // event_message {event "e", stream = 5 {stream_id "s"}}
-  EXPECT_EQ(as<StreamRequest>("\x2a\x08\x0a\x01" "e\x2a\x03\x0a\x01s"s).streamId, "s");
+  EXPECT_EQ(as<StreamRequest>("\x2a\x08\x0a\x01"
+                              "e\x2a\x03\x0a\x01s"s)
+                .streamId,
+            "s");
   // sequence_ack_message = 8 {sequence_id = 1 300}
   EXPECT_EQ(as<SequenceAckRequest>("\x42\x03\x08\xac\x02"s).sequenceId, 300u);
   // ping_message = 9 {}
@@ -381,23 +389,23 @@ TEST(ProtobufRequestDecoder, NoCaseOrUnknownCaseIsInvalid) {
   using namespace std::string_literals;
   EXPECT_TRUE(invalid(""));
   EXPECT_TRUE(invalid(Upstream()));
-  EXPECT_TRUE(invalid("\x12\x00"s));          // field 2: not an upstream case
-  EXPECT_TRUE(invalid("\x1a\x00"s));          // field 3
-  EXPECT_TRUE(invalid("\x22\x00"s));          // field 4
-  EXPECT_TRUE(invalid("\x52\x00"s));          // field 10
-  EXPECT_TRUE(invalid("\x08\x01"s));          // field 1 as a varint
+  EXPECT_TRUE(invalid("\x12\x00"s));  // field 2: not an upstream case
+  EXPECT_TRUE(invalid("\x1a\x00"s));  // field 3
+  EXPECT_TRUE(invalid("\x22\x00"s));  // field 4
+  EXPECT_TRUE(invalid("\x52\x00"s));  // field 10
+  EXPECT_TRUE(invalid("\x08\x01"s));  // field 1 as a varint
 }
 
 TEST(ProtobufRequestDecoder, UnparsableBytesAreInvalid) {
   using namespace std::string_literals;
   EXPECT_TRUE(invalid("\xff"s));
   EXPECT_TRUE(invalid("\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff"s));
-  EXPECT_TRUE(invalid("\x32\x05\x0a\x01g"s));                // truncated submessage
-  EXPECT_TRUE(invalid("\x32\x7f\x0a\x01g"s));                // length beyond the end
-  EXPECT_TRUE(invalid("\x32\x03\x0a\x01\xff"s));             // group is not UTF-8
-  EXPECT_TRUE(invalid("{\"type\":\"ping\"}"));               // JSON on a protobuf connection
-  EXPECT_TRUE(invalid("\x07"s));                             // wire type 7
-  EXPECT_TRUE(invalid("\x0a\x06\x0a\x01g\x1a\x01\x0a"s));    // MessageData cut in a tag
+  EXPECT_TRUE(invalid("\x32\x05\x0a\x01g"s));              // truncated submessage
+  EXPECT_TRUE(invalid("\x32\x7f\x0a\x01g"s));              // length beyond the end
+  EXPECT_TRUE(invalid("\x32\x03\x0a\x01\xff"s));           // group is not UTF-8
+  EXPECT_TRUE(invalid("{\"type\":\"ping\"}"));             // JSON on a protobuf connection
+  EXPECT_TRUE(invalid("\x07"s));                           // wire type 7
+  EXPECT_TRUE(invalid("\x0a\x06\x0a\x01g\x1a\x01\x0a"s));  // MessageData cut in a tag
 }
 
 TEST(ProtobufRequestDecoder, LastCaseWins) {

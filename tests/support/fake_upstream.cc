@@ -94,18 +94,21 @@ class FakeUpstream::Impl {
           co_await t.async_wait(kTuple);
           co_return;
         }
-        case Reply::Action::kCloseConnection: co_return;
+        case Reply::Action::kCloseConnection:
+          co_return;
         case Reply::Action::kGarbage: {
           static constexpr std::string_view kJunk = "this is not HTTP\r\n\r\n";
           co_await asio::async_write(socket, asio::buffer(kJunk), kTuple);
           co_return;
         }
-        case Reply::Action::kRespond: break;
+        case Reply::Action::kRespond:
+          break;
       }
       http::response<http::string_body> res;
       res.version(11);
       res.result(static_cast<unsigned>(reply.response.status));
-      for (const auto& h : reply.response.headers) res.insert(h.name, h.value);
+      for (const auto& h : reply.response.headers)
+        res.insert(h.name, h.value);
       res.body() = reply.response.body;
       res.keep_alive(req.keep_alive());
       res.prepare_payload();
@@ -127,7 +130,9 @@ class FakeUpstream::Impl {
 FakeUpstream::FakeUpstream() : impl_(std::make_unique<Impl>()) {}
 FakeUpstream::~FakeUpstream() = default;
 
-uint16_t FakeUpstream::port() const { return impl_->port_; }
+uint16_t FakeUpstream::port() const {
+  return impl_->port_;
+}
 
 std::string FakeUpstream::url(std::string_view path) const {
   return "http://127.0.0.1:" + std::to_string(impl_->port_) + std::string(path);
@@ -164,15 +169,17 @@ bool FakeUpstream::waitFor(const std::function<bool(const RecordedRequest&)>& pr
   std::unique_lock lock(impl_->mu_);
   return impl_->cv_.wait_for(lock, timeout, [&] {
     size_t n = 0;
-    for (const auto& r : impl_->requests_) n += pred(r) ? 1 : 0;
+    for (const auto& r : impl_->requests_)
+      n += pred(r) ? 1 : 0;
     return n >= count;
   });
 }
 
 bool FakeUpstream::waitForEvent(std::string_view event, size_t count,
                                 std::chrono::milliseconds timeout) const {
-  return waitFor([event](const RecordedRequest& r) { return r.method == "POST" && r.event() == event; },
-                 count, timeout);
+  return waitFor(
+      [event](const RecordedRequest& r) { return r.method == "POST" && r.event() == event; }, count,
+      timeout);
 }
 
 void FakeUpstream::clear() {

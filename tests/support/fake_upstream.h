@@ -41,8 +41,8 @@ struct Reply {
 
   static Reply status(int code) { return Reply{Action::kRespond, {code, {}, {}}, {}}; }
   static Reply text(std::string body, std::string contentType = "text/plain") {
-    return Reply{Action::kRespond, {200, {{"Content-Type", std::move(contentType)}}, std::move(body)},
-                 {}};
+    return Reply{
+        Action::kRespond, {200, {{"Content-Type", std::move(contentType)}}, std::move(body)}, {}};
   }
 };
 

@@ -51,8 +51,8 @@ cloudevents::HttpResponse httpRequest(uint16_t port, const std::string& method,
     std::string_view line = trim(lines[i]);
     size_t colon = line.find(':');
     if (colon == std::string_view::npos) continue;
-    res.headers.push_back({std::string(trim(line.substr(0, colon))),
-                           std::string(trim(line.substr(colon + 1)))});
+    res.headers.push_back(
+        {std::string(trim(line.substr(0, colon))), std::string(trim(line.substr(colon + 1)))});
   }
   res.body = data.substr(headEnd + 4);
   return res;

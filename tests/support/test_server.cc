@@ -43,7 +43,9 @@ TestServer::TestServer(config::ServerSettings settings) {
   if (!st) throw std::runtime_error("server start: " + st.message());
 }
 
-TestServer::~TestServer() { shutdown(); }
+TestServer::~TestServer() {
+  shutdown();
+}
 
 void TestServer::shutdown() {
   if (stopped_) return;

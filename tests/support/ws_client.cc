@@ -89,9 +89,11 @@ class WsClient::Impl : public ws::MessageSink {
   void sendFrame(uint8_t opcode, std::string_view payload, bool fin) {
     uint8_t key[4];
     std::string k = ws::makeClientKey();  // random bytes source
-    for (int i = 0; i < 4; ++i) key[i] = static_cast<uint8_t>(k[i]);
+    for (int i = 0; i < 4; ++i)
+      key[i] = static_cast<uint8_t>(k[i]);
     uint8_t header[ws::kMaxFrameHeaderBytes];
-    size_t n = ws::encodeFrameHeader(header, static_cast<ws::Opcode>(opcode), fin, payload.size(), key);
+    size_t n =
+        ws::encodeFrameHeader(header, static_cast<ws::Opcode>(opcode), fin, payload.size(), key);
     std::string frame(reinterpret_cast<char*>(header), n);
     std::string masked(payload);
     ws::applyMask(masked.data(), masked.size(), key, 0);
@@ -117,7 +119,8 @@ std::unique_ptr<WsClient> WsClient::connect(uint16_t port, const std::string& ta
   std::string key = ws::makeClientKey();
   std::string req = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
                     "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
-                    "Sec-WebSocket-Key: " + key + "\r\n";
+                    "Sec-WebSocket-Key: " +
+                    key + "\r\n";
   if (!subprotocols.empty()) {
     req += "Sec-WebSocket-Protocol: ";
     for (size_t i = 0; i < subprotocols.size(); ++i) {
@@ -126,7 +129,8 @@ std::unique_ptr<WsClient> WsClient::connect(uint16_t port, const std::string& ta
     }
     req += "\r\n";
   }
-  for (const auto& h : extraHeaders) req += h.name + ": " + h.value + "\r\n";
+  for (const auto& h : extraHeaders)
+    req += h.name + ": " + h.value + "\r\n";
   req += "\r\n";
   impl->write(req);
   // Read the answer head (and a body when Content-Length says so).
@@ -170,15 +174,21 @@ std::unique_ptr<WsClient> WsClient::connect(uint16_t port, const std::string& ta
   return client;
 }
 
-void WsClient::sendText(std::string_view text) { impl_->sendFrame(1, text, true); }
-void WsClient::sendBinary(std::string_view bytes) { impl_->sendFrame(2, bytes, true); }
+void WsClient::sendText(std::string_view text) {
+  impl_->sendFrame(1, text, true);
+}
+void WsClient::sendBinary(std::string_view bytes) {
+  impl_->sendFrame(2, bytes, true);
+}
 void WsClient::sendFrame(uint8_t opcode, std::string_view payload, bool fin) {
   impl_->sendFrame(opcode, payload, fin);
 }
 void WsClient::sendClose(std::optional<uint16_t> code, std::string_view reason) {
   impl_->sendFrame(8, code ? ws::encodeClosePayload(*code, reason) : std::string(), true);
 }
-void WsClient::sendRaw(std::string_view bytes) { impl_->write(bytes); }
+void WsClient::sendRaw(std::string_view bytes) {
+  impl_->write(bytes);
+}
 
 WsMessage WsClient::next(std::chrono::milliseconds timeout, bool returnPings) {
   auto deadline = std::chrono::steady_clock::now() + timeout;

@@ -14,16 +14,16 @@
 namespace wps::test {
 
 struct HandshakeOutcome {
-  int status = 0;              // HTTP status of the answer (101 on success); 0 = no answer
-  std::string subprotocol;     // Sec-WebSocket-Protocol of a 101
+  int status = 0;           // HTTP status of the answer (101 on success); 0 = no answer
+  std::string subprotocol;  // Sec-WebSocket-Protocol of a 101
   cloudevents::HttpHeaders headers;
-  std::string body;            // body of a non-101 answer
+  std::string body;  // body of a non-101 answer
 };
 
 struct WsMessage {
   enum class Kind { kText, kBinary, kPing, kPong, kClose, kTimeout, kClosedTcp };
   Kind kind = Kind::kTimeout;
-  std::string data;                  // payload (close: the reason)
+  std::string data;  // payload (close: the reason)
   std::optional<uint16_t> closeCode;
 
   bool isText() const { return kind == Kind::kText; }

@@ -32,7 +32,8 @@ class Filter {
   // e.g. "Invalid syntax for 'userId lt 1': Type 'string', expect 'int'. (Parameter 'filter')";
   // <subject> is the whole filter for syntax errors (white-space-only text is one), else the
   // source text of the failing sub-expression. See parser.h and checker.h for the details.
-  // Cost: about linear in the text; nesting deeper than 100 levels is an error, not a stack overflow.
+  // Cost: about linear in the text; nesting deeper than 100 levels is an error, not a stack
+  // overflow.
   static StatusOr<Filter> parse(std::string_view text);
 
   // True for the empty filter.

@@ -1,0 +1,104 @@
+// Test harness: starts webpubsubd (the binary from the build) with a generated TOML config and an
+// Express upstream built with the official @azure/web-pubsub-express, both on port 0, and stops
+// both by PID at the end.
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import express from "express";
+import WebSocket from "ws";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const serverBinary =
+  process.env.WEBPUBSUBD ?? path.resolve(here, "../../build/bin/webpubsubd");
+
+export const ACCESS_KEY = "conformance-access-key-0123456789abcdefghij";
+
+// Starts an Express app serving `handlers` (an array of middleware) on 127.0.0.1:0.
+export async function startUpstream(...middleware) {
+  const app = express();
+  for (const m of middleware) app.use(m);
+  const server = app.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  return {
+    port: server.address().port,
+    url: (p) => `http://127.0.0.1:${server.address().port}${p}`,
+    close: () => new Promise((r) => { server.closeAllConnections?.(); server.close(r); }),
+  };
+}
+
+// Starts webpubsubd with `toml` (listen and key are added). Resolves to {connectionString, port,
+// stop()} once it printed its connection string.
+export async function startServer(toml = "", extraArgs = []) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "wps-conf-"));
+  const config = path.join(dir, "webpubsubd.toml");
+  fs.writeFileSync(config, `listen = "127.0.0.1:0"\naccess_keys = ["${ACCESS_KEY}"]\n${toml}\n`);
+  const child = spawn(serverBinary, ["--config", config, ...extraArgs], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  child.stderr.on("data", (d) => { stderr += d; });
+  const connectionString = await new Promise((resolve, reject) => {
+    let out = "";
+    child.stdout.on("data", (d) => {
+      out += d;
+      const line = out.split("\n").find((l) => l.startsWith("Endpoint="));
+      if (line) resolve(line.trim());
+    });
+    child.on("exit", (code) => reject(new Error(`webpubsubd exited with ${code}: ${stderr}`)));
+  });
+  const port = Number(/:(\d+);/.exec(connectionString)[1]);
+  return {
+    connectionString,
+    port,
+    stderr: () => stderr,
+    async stop() {
+      if (child.exitCode !== null) return child.exitCode;
+      child.kill("SIGTERM");
+      const [code] = await once(child, "exit");
+      fs.rmSync(dir, { recursive: true, force: true });
+      return code;
+    },
+  };
+}
+
+// A TOML hub section routing every event of `hub` to `url` (a template).
+export function hubToml(hub, url, { userEvents = "*", system = ["connect", "connected", "disconnected"] } = {}) {
+  return `[hubs.${hub}]\n[[hubs.${hub}.event_handlers]]\nurl_template = "${url}"\n` +
+    `user_event_pattern = "${userEvents}"\nsystem_events = ${JSON.stringify(system)}\n`;
+}
+
+// Opens a ws connection; resolves to the socket once open, rejects with {statusCode} on refusal.
+export function openWebSocket(url, protocols) {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, protocols);
+    const inbox = [];
+    const waiters = [];
+    ws.on("message", (data, isBinary) => {
+      const m = { data: isBinary ? Buffer.from(data) : data.toString(), isBinary };
+      const w = waiters.shift();
+      if (w) w(m); else inbox.push(m);
+    });
+    ws.nextMessage = (timeoutMs = 5000) => new Promise((res, rej) => {
+      if (inbox.length) return res(inbox.shift());
+      const t = setTimeout(() => rej(new Error("timed out waiting for a message")), timeoutMs);
+      waiters.push((m) => { clearTimeout(t); res(m); });
+    });
+    ws.closed = new Promise((res) => ws.on("close", (code, reason) => res({ code, reason: reason.toString() })));
+    ws.on("open", () => resolve(ws));
+    ws.on("unexpected-response", (req, res) => reject(Object.assign(new Error(`HTTP ${res.statusCode}`), { statusCode: res.statusCode })));
+    ws.on("error", (e) => reject(e));
+  });
+}
+
+// Polls `predicate` until it is true (or fails after `timeoutMs`).
+export async function eventually(predicate, timeoutMs = 5000, what = "condition") {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await predicate()) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}

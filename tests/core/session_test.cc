@@ -1,0 +1,408 @@
+// ClientSession semantics with fakes: manual loop, scripted upstream, recording transport.
+#include "core/session.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include "core/engine.h"
+#include "core/shard.h"
+#include "fakes/fake_transport.h"
+#include "fakes/fake_upstream_client.h"
+#include "fakes/manual_event_loop.h"
+#include "protocol/client_kind.h"
+
+namespace wps::core {
+namespace {
+
+using namespace std::chrono_literals;
+using protocol::ClientKind;
+using test::FakeTransport;
+using test::FakeUpstreamClient;
+using test::ManualEventLoop;
+
+config::ServerSettings testSettings() {
+  config::ServerSettings s;
+  s.accessKeys = {"unit-test-access-key-0123456789abcdefghij"};
+  s.workers = 1;
+  config::HubSettings hub;
+  config::EventHandlerSettings h{*cloudevents::UrlTemplate::parse("http://up/{event}"), {}, {}, {}, {}};
+  h.userEvents = {"*"};
+  h.systemEvents = {"connected", "disconnected"};
+  hub.eventHandlers.push_back(std::move(h));
+  s.hubs["chat"] = std::move(hub);
+  s.reliable.bufferMessages = 5;
+  s.reliable.recoveryWindow = 30s;
+  return s;
+}
+
+class SessionTest : public ::testing::Test {
+ protected:
+  SessionTest()
+      : settings(testSettings()), client(loop), engine(settings, {{&loop, &client}}) {}
+
+  std::shared_ptr<ClientSession> open(FakeTransport& t, ClientKind kind,
+                                      std::vector<std::string> roles = {},
+                                      std::optional<std::string> user = "alice") {
+    SessionIdentity id;
+    id.hubKey = "chat";
+    id.connectionId = "conn-" + std::to_string(next++);
+    id.userId = std::move(user);
+    id.kind = kind;
+    id.subprotocol = std::string(protocol::subprotocolName(kind));
+    id.roles = std::move(roles);
+    id.origin = "localhost";
+    auto s = std::make_shared<ClientSession>(engine.worker(0), std::move(id));
+    s->start(&t);
+    passValidation();
+    return s;
+  }
+
+  // Answers pending probes (OPTIONS) and connected events with success.
+  void passValidation() {
+    loop.runPending();
+    for (size_t i = 0; i < client.count(); ++i) {
+      const auto& r = client.request(i);
+      if (r.method == "OPTIONS" && !answered.count(i)) {
+        client.respond(i, 200, {{"WebHook-Allowed-Origin", "*"}});
+        answered.insert(i);
+      }
+    }
+    loop.runPending();
+  }
+
+  // Index of the last request whose URL ends with `event`.
+  std::optional<size_t> lastRequest(std::string_view event) {
+    for (size_t i = client.count(); i-- > 0;) {
+      if (client.request(i).method == "POST" && client.request(i).url.ends_with(event)) return i;
+    }
+    return std::nullopt;
+  }
+
+  static boost::json::value json(const std::string& s) { return boost::json::parse(s); }
+
+  ManualEventLoop loop;
+  config::ServerSettings settings;
+  FakeUpstreamClient client;
+  Engine engine;
+  std::set<size_t> answered;
+  int next = 0;
+};
+
+TEST_F(SessionTest, PubSubClientGetsConnectedFirstAndUpstreamConnected) {
+  FakeTransport t;
+  auto s = open(t, ClientKind::kJson);
+  ASSERT_GE(t.frames.size(), 1u);
+  auto first = json(t.payload(0));
+  EXPECT_EQ(first.at("event"), "connected");
+  EXPECT_EQ(first.at("connectionId"), "conn-0");
+  EXPECT_FALSE(first.as_object().contains("reconnectionToken"));
+  ASSERT_TRUE(lastRequest("connected"));
+  EXPECT_EQ(engine.directory().find("conn-0")->hubKey, "chat");
+}
+
+TEST_F(SessionTest, SimpleMessagesAreSequentialAndReadingPausesWhenTheQueueIsFull) {
+  settings.limits.inboundQueueMessages = 2;
+  FakeTransport t;
+  auto s = open(t, ClientKind::kSimple);
+  s->onMessage(false, "one");
+  s->onMessage(false, "two");
+  s->onMessage(false, "three");
+  loop.runPending();
+  auto first = lastRequest("message");
+  ASSERT_TRUE(first);
+  EXPECT_EQ(client.request(*first).body, "one");
+  EXPECT_TRUE(t.paused);  // two queued behind the blocking event
+  client.respond(*first, 200, {{"Content-Type", "text/plain"}}, "re:one");
+  loop.runPending();
+  auto second = lastRequest("message");
+  EXPECT_EQ(client.request(*second).body, "two");
+  EXPECT_FALSE(t.paused);
+  ASSERT_EQ(t.frames.size(), 1u);
+  EXPECT_EQ(t.payload(0), "re:one");
+}
+
+TEST_F(SessionTest, SimpleClientFailureClosesWith1011) {
+  FakeTransport t;
+  auto s = open(t, ClientKind::kSimple);
+  s->onMessage(false, "x");
+  loop.runPending();
+  client.respond(*lastRequest("message"), 500);  // retried after 1 s, 3 s, 5 s
+  for (int i = 0; i < 3; ++i) {
+    loop.advance(6s);
+    client.respond(*lastRequest("message"), 500);
+  }
+  loop.runPending();
+  ASSERT_TRUE(t.closed);
+  EXPECT_EQ(t.closed->code, 1011);
+  EXPECT_FALSE(t.closed->finalFrame);  // simple clients get no system message
+}
+
+TEST_F(SessionTest, JoinLeaveNeedsPermissionAndAcksAreIdempotent) {
+  FakeTransport t;
+  auto s = open(t, ClientKind::kJson, {"webpubsub.joinLeaveGroup.g1"});
+  t.frames.clear();
+  s->onMessage(false, R"({"type":"joinGroup","group":"g1","ackId":1})");
+  s->onMessage(false, R"({"type":"joinGroup","group":"g1","ackId":1})");
+  s->onMessage(false, R"({"type":"joinGroup","group":"g2","ackId":2})");
+  s->onMessage(false, R"({"type":"joinGroup","group":"g2"})");  // no ack: dropped silently
+  ASSERT_EQ(t.frames.size(), 3u);
+  EXPECT_EQ(json(t.payload(0)), json(R"({"type":"ack","ackId":1,"success":true})"));
+  auto dup = json(t.payload(1));
+  EXPECT_EQ(dup.at("error").at("name"), "Duplicate");
+  EXPECT_EQ(dup.at("error").at("message"), "Message with ack-id: 1 has been processed");
+  auto forbidden = json(t.payload(2));
+  EXPECT_EQ(forbidden.at("success"), false);
+  EXPECT_EQ(forbidden.at("error").at("name"), "Forbidden");
+  EXPECT_TRUE(s->inGroup("g1"));
+  EXPECT_FALSE(s->inGroup("g2"));
+  EXPECT_FALSE(t.closed);  // never a disconnect for permissions
+  // A failed ackId may be retried; a duplicate check comes before the permission check.
+  s->onMessage(false, R"({"type":"joinGroup","group":"g2","ackId":2})");
+  EXPECT_EQ(json(t.payload(3)).at("error").at("name"), "Forbidden");
+}
+
+TEST_F(SessionTest, GroupMessagesReachMembersInTheirProtocolAndRespectNoEcho) {
+  FakeTransport a, b, c;
+  auto sa = open(a, ClientKind::kJson, {"webpubsub.sendToGroup", "webpubsub.joinLeaveGroup"});
+  auto sb = open(b, ClientKind::kSimple);
+  auto sc = open(c, ClientKind::kProtobuf);
+  engine.shard(0).join(*sa, "room");
+  engine.shard(0).join(*sb, "room");
+  engine.shard(0).join(*sc, "room");
+  a.frames.clear();
+  b.frames.clear();
+  c.frames.clear();
+  sa->onMessage(false,
+                R"({"type":"sendToGroup","group":"room","dataType":"json","data":{"x":1},"noEcho":true,"ackId":9})");
+  ASSERT_EQ(a.frames.size(), 1u);  // only the ack: noEcho
+  EXPECT_EQ(json(a.payload(0)).at("ackId"), 9);
+  ASSERT_EQ(b.frames.size(), 1u);
+  EXPECT_EQ(b.payload(0), R"({"x":1})");  // raw JSON text for simple receivers
+  ASSERT_EQ(c.frames.size(), 1u);
+  EXPECT_NE(c.payload(0).find(R"({"x":1})"), std::string::npos);  // json_data for protobuf
+  // Without noEcho the sender receives its own message, with fromUserId.
+  sa->onMessage(false, R"({"type":"sendToGroup","group":"room","dataType":"text","data":"hi"})");
+  auto echo = json(a.payload(1));
+  EXPECT_EQ(echo.at("from"), "group");
+  EXPECT_EQ(echo.at("group"), "room");
+  EXPECT_EQ(echo.at("fromUserId"), "alice");
+  EXPECT_EQ(echo.at("dataType"), "text");
+  EXPECT_EQ(echo.at("data"), "hi");
+}
+
+TEST_F(SessionTest, EventReplyComesBeforeTheAckAndFailuresKeepTheConnection) {
+  FakeTransport t;
+  auto s = open(t, ClientKind::kJson);
+  t.frames.clear();
+  s->onMessage(false, R"({"type":"event","event":"calc","dataType":"json","data":[1,2],"ackId":5})");
+  loop.runPending();
+  auto idx = lastRequest("calc");
+  ASSERT_TRUE(idx);
+  const auto& req = client.request(*idx);
+  EXPECT_EQ(req.body, "[1,2]");
+  EXPECT_EQ(*cloudevents::findHeader(req.headers, "Content-Type"), "application/json");
+  EXPECT_EQ(*cloudevents::findHeader(req.headers, "ce-type"), "azure.webpubsub.user.calc");
+  client.respond(*idx, 200, {{"Content-Type", "application/json"}}, "3");
+  loop.runPending();
+  ASSERT_EQ(t.frames.size(), 2u);
+  auto reply = json(t.payload(0));
+  EXPECT_EQ(reply.at("from"), "server");
+  EXPECT_EQ(reply.at("dataType"), "json");
+  EXPECT_EQ(reply.at("data"), 3);
+  EXPECT_EQ(json(t.payload(1)), json(R"({"type":"ack","ackId":5,"success":true})"));
+  // Upstream failure: InternalServerError ack, the connection stays open.
+  s->onMessage(false, R"({"type":"event","event":"calc","data":"x","ackId":6})");
+  loop.runPending();
+  client.respond(*lastRequest("calc"), 400);
+  loop.runPending();
+  auto err = json(t.payload(2));
+  EXPECT_EQ(err.at("error").at("name"), "InternalServerError");
+  EXPECT_EQ(err.at("error").at("message"), "Internal server error");
+  EXPECT_FALSE(t.closed);
+  // The failed ackId was not remembered: a retry calls the upstream again.
+  size_t before = client.count();
+  s->onMessage(false, R"({"type":"event","event":"calc","data":"x","ackId":6})");
+  loop.runPending();
+  EXPECT_GT(client.count(), before);
+}
+
+TEST_F(SessionTest, RequestsQueueBehindABlockingEvent) {
+  FakeTransport t;
+  auto s = open(t, ClientKind::kJson, {"webpubsub.joinLeaveGroup"});
+  t.frames.clear();
+  s->onMessage(false, R"({"type":"event","event":"slow","data":"x"})");
+  s->onMessage(false, R"({"type":"joinGroup","group":"g","ackId":1})");
+  s->onMessage(false, R"({"type":"ping"})");
+  loop.runPending();
+  EXPECT_TRUE(t.frames.empty());  // nothing processed while the event waits
+  EXPECT_FALSE(s->inGroup("g"));
+  client.respond(*lastRequest("slow"), 204);
+  loop.runPending();
+  ASSERT_EQ(t.frames.size(), 2u);
+  EXPECT_EQ(json(t.payload(0)).at("type"), "ack");
+  EXPECT_EQ(json(t.payload(1)).at("type"), "pong");
+}
+
+TEST_F(SessionTest, InvalidMessagesClose1007WithADisconnectedMessage) {
+  FakeTransport t;
+  auto s = open(t, ClientKind::kJson);
+  s->onMessage(false, R"({"type":"joinGroup"})");
+  ASSERT_TRUE(t.closed);
+  EXPECT_EQ(t.closed->code, 1007);
+  EXPECT_EQ(t.closed->reason, "The client message is not a valid JSON protocol message.");
+  ASSERT_TRUE(t.closed->finalFrame);
+  EXPECT_EQ(json(*t.closed->finalFrame).at("event"), "disconnected");
+}
+
+TEST_F(SessionTest, SlowClientIsClosedWith1008) {
+  FakeTransport t;
+  auto s = open(t, ClientKind::kJson);
+  t.overflow = true;
+  protocol::DataMessage m;
+  m.payload = {protocol::DataType::kText, "x"};
+  s->deliver(OutboundMessage(m));
+  ASSERT_TRUE(t.closed);
+  EXPECT_EQ(t.closed->code, 1008);
+  EXPECT_EQ(t.closed->reason, "The outbound message queue is full.");
+  EXPECT_TRUE(t.closed->discardQueued);
+}
+
+TEST_F(SessionTest, AppServerCloseSendsTheReasonInTheSystemMessageOnly) {
+  FakeTransport t;
+  auto s = open(t, ClientKind::kJson);
+  s->closeByAppServer("kick");
+  ASSERT_TRUE(t.closed);
+  EXPECT_EQ(t.closed->code, 1000);
+  EXPECT_EQ(t.closed->reason, "");
+  EXPECT_EQ(json(*t.closed->finalFrame).at("message"),
+            "Application server closed the connection. Reason: kick");
+  s->onTransportClosed(&t, {TransportEnd::Cause::kServiceClose, 1000, ""});
+  loop.runPending();
+  auto d = lastRequest("disconnected");
+  ASSERT_TRUE(d);
+  EXPECT_EQ(json(client.request(*d).body).at("reason"),
+            "Application server closed the connection. Reason: kick");
+  EXPECT_FALSE(engine.directory().find(s->connectionId()));
+}
+
+// --- Reliable sessions (client-protocols.md §7) ----------------------------------------------
+
+TEST_F(SessionTest, ReliableMessagesCarrySequenceIdsAndAcksTrimTheBuffer) {
+  FakeTransport t;
+  auto s = open(t, ClientKind::kJsonReliable);
+  EXPECT_TRUE(json(t.payload(0)).as_object().contains("reconnectionToken"));
+  t.frames.clear();
+  for (int i = 0; i < 3; ++i) {
+    protocol::DataMessage m;
+    m.payload = {protocol::DataType::kText, "m" + std::to_string(i)};
+    s->deliver(OutboundMessage(m));
+  }
+  ASSERT_EQ(t.frames.size(), 3u);
+  EXPECT_EQ(json(t.payload(0)).at("sequenceId"), 1);
+  EXPECT_EQ(json(t.payload(2)).at("sequenceId"), 3);
+  EXPECT_EQ(s->bufferedMessages(), 3u);
+  s->onMessage(false, R"({"type":"sequenceAck","sequenceId":2})");
+  EXPECT_EQ(s->bufferedMessages(), 1u);
+  s->onMessage(false, R"({"type":"sequenceAck","sequenceId":99})");  // beyond the last sent
+  EXPECT_EQ(s->bufferedMessages(), 1u);
+  // Acks, pongs and system messages carry no sequenceId.
+  s->onMessage(false, R"({"type":"ping"})");
+  EXPECT_FALSE(json(t.payload(3)).as_object().contains("sequenceId"));
+}
+
+TEST_F(SessionTest, ReliableBufferOverflowCloses1008) {
+  FakeTransport t;
+  auto s = open(t, ClientKind::kJsonReliable);
+  for (int i = 0; i < 6; ++i) {
+    protocol::DataMessage m;
+    m.payload = {protocol::DataType::kText, "m"};
+    s->deliver(OutboundMessage(m));
+  }
+  ASSERT_TRUE(t.closed);
+  EXPECT_EQ(t.closed->code, 1008);
+  EXPECT_EQ(t.closed->reason, "The reliable message buffer is full.");
+}
+
+TEST_F(SessionTest, DroppedTransportIsRecoveredWithReplayAndNoNewEvents) {
+  FakeTransport t1;
+  auto s = open(t1, ClientKind::kJsonReliable);
+  protocol::DataMessage m;
+  m.payload = {protocol::DataType::kText, "before"};
+  s->deliver(OutboundMessage(m));
+  size_t requestsBefore = client.count();
+  s->onTransportClosed(&t1, {TransportEnd::Cause::kLost, std::nullopt, ""});
+  EXPECT_EQ(s->state(), ClientSession::State::kDetached);
+  m.payload.data = "while away";
+  s->deliver(OutboundMessage(m));
+  loop.advance(10s);
+  FakeTransport t2;
+  ASSERT_TRUE(s->resume(&t2));
+  ASSERT_EQ(t2.frames.size(), 2u);  // replayed with their original ids, no connected message
+  EXPECT_EQ(json(t2.payload(0)).at("sequenceId"), 1);
+  EXPECT_EQ(json(t2.payload(0)).at("data"), "before");
+  EXPECT_EQ(json(t2.payload(1)).at("sequenceId"), 2);
+  loop.runPending();
+  EXPECT_EQ(client.count(), requestsBefore);  // no connect/connected/disconnected
+}
+
+TEST_F(SessionTest, RecoveryWindowExpiryEndsTheSession) {
+  FakeTransport t;
+  auto s = open(t, ClientKind::kJsonReliable);
+  s->onTransportClosed(&t, {TransportEnd::Cause::kLost, std::nullopt, ""});
+  EXPECT_TRUE(engine.directory().find(s->connectionId()));  // still exists for REST
+  loop.advance(31s);
+  EXPECT_EQ(s->state(), ClientSession::State::kEnded);
+  auto d = lastRequest("disconnected");
+  ASSERT_TRUE(d);
+  EXPECT_EQ(json(client.request(*d).body).at("reason"), "The connection recovery timeout expired.");
+  FakeTransport late;
+  EXPECT_FALSE(s->resume(&late));
+}
+
+TEST_F(SessionTest, ClientCloseWith1000EndsAReliableSessionAtOnce) {
+  FakeTransport t;
+  auto s = open(t, ClientKind::kJsonReliable);
+  s->onTransportClosed(&t, {TransportEnd::Cause::kClientClose, 1000, ""});
+  EXPECT_EQ(s->state(), ClientSession::State::kEnded);
+  FakeTransport t2;
+  auto s2 = open(t2, ClientKind::kJsonReliable);
+  s2->onTransportClosed(&t2, {TransportEnd::Cause::kClientClose, std::nullopt, ""});
+  EXPECT_EQ(s2->state(), ClientSession::State::kDetached);  // 1005 keeps the session
+}
+
+// --- Shard ------------------------------------------------------------------------------------
+
+TEST_F(SessionTest, ShardIndexesUsersGroupsAndFiltersWithoutTheRemovedSessions) {
+  FakeTransport a, b;
+  auto sa = open(a, ClientKind::kSimple, {}, "u1");
+  auto sb = open(b, ClientKind::kSimple, {}, std::nullopt);
+  Shard& shard = engine.shard(0);
+  shard.join(*sa, "g");
+  shard.join(*sb, "g");
+  EXPECT_TRUE(shard.hasUser("chat", "u1"));
+  EXPECT_TRUE(shard.hasGroup("chat", "g"));
+  auto count = [&](const Target& target) {
+    size_t n = 0;
+    shard.forEachTarget("chat", target, [&](ClientSession&) { ++n; });
+    return n;
+  };
+  EXPECT_EQ(count(Target::all()), 2u);
+  EXPECT_EQ(count(Target::group("g")), 2u);
+  EXPECT_EQ(count(Target::user("u1")), 1u);
+  Target excluded = Target::group("g");
+  excluded.excluded = {sa->connectionId()};
+  EXPECT_EQ(count(excluded), 1u);
+  Target filtered = Target::all();
+  filtered.filter = std::make_shared<api::filter::Filter>(*api::filter::Filter::parse("userId eq null"));
+  EXPECT_EQ(count(filtered), 1u);
+  EXPECT_EQ(count(Target::connection(sb->connectionId())), 1u);
+  sa->onTransportClosed(&a, {TransportEnd::Cause::kClientClose, 1000, ""});
+  EXPECT_FALSE(shard.hasUser("chat", "u1"));
+  EXPECT_EQ(count(Target::group("g")), 1u);
+  shard.leave(*sb, "g");
+  EXPECT_FALSE(shard.hasGroup("chat", "g"));
+}
+
+}  // namespace
+}  // namespace wps::core

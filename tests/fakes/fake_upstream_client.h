@@ -1,0 +1,70 @@
+// An UpstreamClient for unit tests: records every request; the test answers each one. Callbacks
+// are posted to the ManualEventLoop (never run inside send()), as the contract requires.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "common/event_loop.h"
+#include "upstream/upstream_client.h"
+
+namespace wps::test {
+
+class FakeUpstreamClient : public upstream::UpstreamClient {
+ public:
+  struct Sent {
+    cloudevents::HttpRequest request;
+    Duration timeout;
+    Callback done;
+    bool cancelled = false;
+    bool answered = false;
+  };
+
+  explicit FakeUpstreamClient(EventLoop& loop) : loop_(loop) {}
+
+  std::unique_ptr<upstream::RequestHandle> send(cloudevents::HttpRequest request, Duration timeout,
+                                                Callback done) override {
+    auto s = std::make_shared<Sent>(Sent{std::move(request), timeout, std::move(done)});
+    sent_.push_back(s);
+    return std::make_unique<Handle>(s);
+  }
+
+  size_t count() const { return sent_.size(); }
+  const cloudevents::HttpRequest& request(size_t i) const { return sent_.at(i)->request; }
+  bool cancelled(size_t i) const { return sent_.at(i)->cancelled; }
+  Duration timeout(size_t i) const { return sent_.at(i)->timeout; }
+
+  // Answers request `i` (posted to the loop; call loop.runPending()).
+  void respond(size_t i, cloudevents::HttpResponse response) {
+    answer(i, StatusOr<cloudevents::HttpResponse>(std::move(response)));
+  }
+  void respond(size_t i, int status, cloudevents::HttpHeaders headers = {}, std::string body = {}) {
+    respond(i, cloudevents::HttpResponse{status, std::move(headers), std::move(body)});
+  }
+  void fail(size_t i, StatusCode code) { answer(i, Status(code, "fake failure")); }
+
+ private:
+  class Handle : public upstream::RequestHandle {
+   public:
+    explicit Handle(std::shared_ptr<Sent> s) : s_(std::move(s)) {}
+    ~Handle() override { s_->cancelled = true; }
+
+   private:
+    std::shared_ptr<Sent> s_;
+  };
+
+  void answer(size_t i, StatusOr<cloudevents::HttpResponse> r) {
+    auto s = sent_.at(i);
+    if (s->answered) return;
+    s->answered = true;
+    loop_.post([s, r = std::move(r)]() mutable {
+      if (!s->cancelled && s->done) s->done(std::move(r));
+    });
+  }
+
+  EventLoop& loop_;
+  std::vector<std::shared_ptr<Sent>> sent_;
+};
+
+}  // namespace wps::test
