@@ -55,6 +55,10 @@ class Broker {
                                 std::vector<std::string> groups, EventLoop& reply,
                                 std::function<void(size_t)> done) = 0;
 
+  // Removes every selected connection from all its groups; `done(matched)`.
+  virtual void leaveAllGroups(const std::string& hubKey, const Target& target, EventLoop& reply,
+                              std::function<void(size_t)> done) = 0;
+
   // Number of selected connections (existence checks).
   virtual void count(const std::string& hubKey, const Target& target, EventLoop& reply,
                      std::function<void(size_t)> done) = 0;

@@ -27,6 +27,10 @@ class Engine::RoutingBroker : public Broker {
                         std::function<void(size_t)> done) override {
     target_->removeFromGroups(hubKey, target, std::move(groups), reply, std::move(done));
   }
+  void leaveAllGroups(const std::string& hubKey, const Target& target, EventLoop& reply,
+                      std::function<void(size_t)> done) override {
+    target_->leaveAllGroups(hubKey, target, reply, std::move(done));
+  }
   void count(const std::string& hubKey, const Target& target, EventLoop& reply,
              std::function<void(size_t)> done) override {
     target_->count(hubKey, target, reply, std::move(done));

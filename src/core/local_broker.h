@@ -30,6 +30,8 @@ class LocalBroker : public Broker {
   void removeFromGroups(const std::string& hubKey, const Target& target,
                         std::vector<std::string> groups, EventLoop& reply,
                         std::function<void(size_t)> done) override;
+  void leaveAllGroups(const std::string& hubKey, const Target& target, EventLoop& reply,
+                      std::function<void(size_t)> done) override;
   void count(const std::string& hubKey, const Target& target, EventLoop& reply,
              std::function<void(size_t)> done) override;
   void permission(const std::string& hubKey, const std::string& connectionId, PermissionOp op,

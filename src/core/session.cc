@@ -364,6 +364,11 @@ void ClientSession::handleRequest(protocol::ClientRequest request) {
   } else if (std::get_if<CancelInvocationRequest>(&request)) {
     // Nothing is in flight for invocations: nothing to cancel.
   } else if (auto* r = std::get_if<StreamRequest>(&request)) {
+    if (!isJsonFamily(id_.kind)) {
+      // Protobuf has no streamClosed message: a stream start is an invalid message (§8.2).
+      closeWithSpec(errors::kInvalidProtobufMessage, false);
+      return;
+    }
     std::string text = "{\"type\":\"streamClosed\",\"streamId\":";
     appendJsonString(text, r->streamId);
     text += ",\"error\":{\"name\":\"BadRequest\",\"message\":";

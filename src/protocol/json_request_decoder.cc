@@ -208,7 +208,9 @@ StatusOr<ClientRequest> decodeJsonRequest(std::string_view text) {
   boost::system::error_code ec;
   boost::json::storage_ptr sp =
       boost::json::make_shared_resource<boost::json::monotonic_resource>();
-  value root = boost::json::parse(text, ec, sp);
+  boost::json::parse_options options;
+  options.max_depth = 64;  // the .NET default; Boost's own is 32
+  value root = boost::json::parse(text, ec, sp, options);
   if (ec) return bad("not valid JSON");
   if (!root.is_object()) return bad("a message must be a JSON object");
   const object& o = root.get_object();

@@ -25,7 +25,8 @@ Status validateMetadata(const Metadata& metadata) {
     }
     if (v.size() > 1024) return invalidArgument("metadata values must have at most 1024 bytes");
     for (char c : v) {
-      if (static_cast<unsigned char>(c) >= 0x80 || c == '\r' || c == '\n' || c == '\0') {
+      auto u = static_cast<unsigned char>(c);
+      if (u >= 0x7F || (u < 0x20 && c != '\t')) {
         return invalidArgument("metadata values must be printable ASCII");
       }
     }

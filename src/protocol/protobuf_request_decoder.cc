@@ -130,14 +130,18 @@ StatusOr<ClientRequest> decodeEvent(const pb::UpstreamMessage::EventMessage& m) 
 
 StatusOr<ClientRequest> decodeProtobufRequest(std::string_view bytes) {
   if (bytes.size() > static_cast<size_t>(INT_MAX)) return bad("message too large");
+  // Invalid UTF-8 in a string field fails the parse and makes libprotobuf log an error; that
+  // is client input (reported as a 1007 close), so libprotobuf's logging is silenced once for
+  // the process instead of taking LogSilencer's global mutex on every message.
+  static const bool kSilenced = [] {
+    google::protobuf::SetLogHandler(
+        [](google::protobuf::LogLevel, const char*, int, const std::string&) {});
+    return true;
+  }();
+  (void)kSilenced;
   pb::UpstreamMessage msg;
-  {
-    // Invalid UTF-8 in a string field fails the parse and makes libprotobuf log an error;
-    // that is client input, not a problem of ours, so keep it out of stderr.
-    google::protobuf::LogSilencer silence;
-    if (!msg.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-      return bad("not a valid UpstreamMessage");
-    }
+  if (!msg.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return bad("not a valid UpstreamMessage");
   }
   switch (msg.message_case()) {
     case pb::UpstreamMessage::kSendToGroupMessage:

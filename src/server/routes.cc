@@ -5,17 +5,21 @@
 namespace wps::server {
 
 void Routes::handle(transport::HttpServerRequest request, Respond respond) {
+  if (api::RestApi::handles(request.target)) {
+    api::RestRequest r{std::move(request.method), std::move(request.target),
+                       std::move(request.headers), std::move(request.body),
+                       std::move(request.host),    request.secure,
+                       request.worker};
+    rest_.handle(r, [respond = std::move(respond)](cloudevents::HttpResponse res) {
+      respond(transport::HttpServerResponse{res.status, std::move(res.headers),
+                                            std::move(res.body)});
+    });
+    return;
+  }
   std::string_view path = request.target;
   path = path.substr(0, path.find('?'));
   transport::HttpServerResponse res;
-  if (path == "/api/health") {
-    if (request.method == "HEAD" || request.method == "GET") {
-      res.status = 200;
-    } else {
-      res.status = 405;
-      res.headers.push_back({"Allow", "GET, HEAD"});
-    }
-  } else if (path == "/metrics" && request.method == "GET") {
+  if (path == "/metrics" && request.method == "GET") {
     res.status = 200;
     res.headers.push_back({"Content-Type", "text/plain; version=0.0.4"});
     res.body = engine_.metrics().render();

@@ -1,7 +1,8 @@
-// The HTTP routes that are not client endpoints: /api/health, /metrics, and the REST API.
-// Runs on the worker that received the request.
+// The HTTP routes that are not client endpoints: the REST API (/api/..., health included) and
+// /metrics. Runs on the worker that received the request.
 #pragma once
 
+#include "api/rest_api.h"
 #include "core/engine.h"
 #include "transport/http_handler.h"
 
@@ -9,11 +10,12 @@ namespace wps::server {
 
 class Routes : public transport::HttpHandler {
  public:
-  explicit Routes(core::Engine& engine) : engine_(engine) {}
+  explicit Routes(core::Engine& engine) : engine_(engine), rest_(engine) {}
   void handle(transport::HttpServerRequest request, Respond respond) override;
 
  private:
   core::Engine& engine_;
+  api::RestApi rest_;
 };
 
 }  // namespace wps::server

@@ -145,6 +145,7 @@ void WsConnection::onClose(std::optional<uint16_t> code, std::string_view reason
     endInfo_ = TransportEnd{TransportEnd::Cause::kClientClose, code, std::string(reason)};
     closeQueued_ = true;
     queueRaw(protocol::makeCloseFrame(code.value_or(0), ""));
+    startGraceTimer();
     return;
   }
   if (closeSent_) shutdownSocket();
@@ -216,10 +217,9 @@ void WsConnection::onWritten(const boost::system::error_code& ec, size_t frames)
       // After a protocol error the input cannot be trusted to carry the peer's close frame:
       // fail the connection at once (RFC 6455 §7.1.7).
       shutdownSocket();
-    } else {
-      startGraceTimer();
     }
-    return;
+    return;  // otherwise the grace timer started by close() ends the wait for the peer
+
   }
   startWrite();
 }
@@ -243,6 +243,9 @@ void WsConnection::close(uint16_t code, std::string_view reason,
   }
   if (finalFrame) queueRaw(std::move(*finalFrame));
   queueRaw(protocol::makeCloseFrame(code, reason));
+  // The closing handshake gets a bounded time, whether or not the peer reads what we queued
+  // (a slow client may never take the close frame).
+  startGraceTimer();
 }
 
 void WsConnection::startGraceTimer() {

@@ -31,7 +31,19 @@ void AbuseProtection::check(const ProbeTarget& target, Delivery& delivery,
 
 void AbuseProtection::clear() {
   std::lock_guard lock(mu_);
-  entries_.clear();
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    if (!it->second.probing) {
+      it = entries_.erase(it);
+      continue;
+    }
+    // A probe is in flight: its waiters still need its answer, and later events wait for it
+    // instead of using the forgotten result.
+    Entry& e = it->second;
+    e.initialized = false;
+    e.success = true;
+    e.interval = {};
+    ++it;
+  }
 }
 
 void AbuseProtection::startProbe(const ProbeTarget& target, Delivery& delivery) {

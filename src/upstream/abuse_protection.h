@@ -34,7 +34,8 @@ class AbuseProtection {
   // retried per policy) completes. A probe needed by the call runs on the calling worker.
   void check(const ProbeTarget& target, Delivery& delivery, std::function<void(bool)> done);
 
-  // Forgets every cached result (tests, config reload).
+  // Forgets every cached result (tests, config reload). Probes in flight complete and still
+  // answer the events waiting for them; events checked meanwhile wait for those probes too.
   void clear();
 
  private:

@@ -1,5 +1,6 @@
 #include "upstream/cookie_jar.h"
 
+#include <algorithm>
 #include <ctime>
 
 #include "cloudevents/url_template.h"
@@ -10,6 +11,9 @@ namespace {
 
 constexpr size_t kMaxCookies = 50;
 constexpr size_t kMaxCookieBytes = 4096;
+// Expiry dates are capped at 400 days ahead (RFC 6265bis); this also keeps far-future values
+// ("Expires=... 9999", huge Max-Age) from overflowing WallTime's nanosecond range.
+constexpr int64_t kMaxLifetimeSeconds = 400 * 24 * 3600;
 
 std::string defaultPath(std::string_view target) {
   std::string_view path = target.substr(0, target.find('?'));
@@ -32,8 +36,9 @@ bool pathMatches(std::string_view requestPath, std::string_view cookiePath) {
   return cookiePath.back() == '/' || requestPath[cookiePath.size()] == '/';
 }
 
-// Parses an IMF-fixdate / RFC 850 / asctime-like date leniently via strptime.
-bool parseHttpDate(std::string_view text, WallTime* out) {
+// Parses an IMF-fixdate / RFC 850 / asctime-like date leniently via strptime, into seconds since
+// the Unix epoch.
+bool parseHttpDate(std::string_view text, int64_t* out) {
   std::string s(text);
   const char* formats[] = {"%a, %d %b %Y %H:%M:%S", "%a, %d-%b-%Y %H:%M:%S",
                            "%A, %d-%b-%y %H:%M:%S", "%a %b %d %H:%M:%S %Y"};
@@ -41,7 +46,7 @@ bool parseHttpDate(std::string_view text, WallTime* out) {
     std::tm tm{};
     const char* end = strptime(s.c_str(), f, &tm);
     if (end) {
-      *out = WallClock::from_time_t(timegm(&tm));
+      *out = static_cast<int64_t>(timegm(&tm));
       return true;
     }
   }
@@ -84,12 +89,14 @@ bool CookieJar::store(std::string_view setCookie, std::string_view requestUrl, W
       if (!secs) continue;
       haveMaxAge = true;
       c.persistent = true;
-      c.expires = *secs <= 0 ? WallTime{} : now + std::chrono::seconds(*secs);
+      c.expires = *secs <= 0 ? WallTime{}
+                             : now + std::chrono::seconds(std::min(*secs, kMaxLifetimeSeconds));
     } else if (iequals(key, "expires") && !haveMaxAge) {
-      WallTime t;
+      int64_t t;
       if (parseHttpDate(val, &t)) {
         c.persistent = true;
-        c.expires = t;
+        t = std::clamp<int64_t>(t, 0, unixSeconds(now) + kMaxLifetimeSeconds);
+        c.expires = WallTime(std::chrono::seconds(t));
       }
     }
   }

@@ -14,8 +14,9 @@ namespace wps::upstream {
 class CookieJar {
  public:
   // Stores one Set-Cookie header value received for `requestUrl`. Invalid cookies are ignored
-  // (returns false). Honours Domain, Path, Max-Age, Expires and Secure; a cookie whose expiry
-  // is in the past deletes a stored cookie of the same name, domain and path.
+  // (returns false). Honours Domain, Path, Max-Age, Expires and Secure (expiry capped at 400
+  // days ahead); a cookie whose expiry is in the past deletes a stored cookie of the same name,
+  // domain and path.
   bool store(std::string_view setCookie, std::string_view requestUrl, WallTime now);
 
   // The Cookie header value for a request to `url` ("a=1; b=2"), or empty.

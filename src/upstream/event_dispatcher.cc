@@ -11,6 +11,7 @@ namespace {
 struct Pending {
   std::unique_ptr<RequestHandle> delivery;
   bool cancelled = false;
+  bool finished = false;  // `done` has run
 };
 
 class PendingHandle : public RequestHandle {
@@ -60,7 +61,8 @@ std::unique_ptr<RequestHandle> EventDispatcher::dispatch(const EventContext& ctx
   }
   std::string_view eventName = cloudevents::ceEventName(event.kind, event.userEventName);
   std::string url = handler->urlTemplate.resolve(ctx.hub, eventName);
-  TimePoint deadline = loop_.now() + handler->timeout.value_or(settings_.upstream.eventTimeout);
+  // The event's budget starts with its first attempt, after validation (spec §7.2).
+  Duration timeout = handler->timeout.value_or(settings_.upstream.eventTimeout);
 
   cloudevents::HttpHeaders extra = std::move(event.extraHeaders);
   for (auto& h : authHeaders(*handler))
@@ -96,20 +98,22 @@ std::unique_ptr<RequestHandle> EventDispatcher::dispatch(const EventContext& ctx
   Delivery* delivery = &delivery_;
   abuseProtection_.check(
       probe, delivery_,
-      [pending, request = std::move(request), deadline, done = std::move(done), cookies, loop,
+      [pending, request = std::move(request), timeout, done = std::move(done), cookies, loop,
        delivery, url](bool allowed) mutable {
         if (pending->cancelled) return;
         if (!allowed) {
+          pending->finished = true;
           done(DispatchOutcome{
               DispatchOutcome::Kind::kValidationFailed,
               Status(StatusCode::kFailedPrecondition, "abuse protection validation failed")});
           return;
         }
         pending->delivery = delivery->send(
-            std::move(request), deadline,
+            std::move(request), loop->now() + timeout,
             [pending, done = std::move(done), cookies, loop,
              url](StatusOr<cloudevents::HttpResponse> r) {
               if (pending->cancelled) return;
+              pending->finished = true;
               if (cookies && r && r->isSuccess()) {
                 for (auto sc : cloudevents::findAllHeaders(r->headers, "Set-Cookie")) {
                   if (!cookies->store(sc, url, loop->wallNow())) {
@@ -120,6 +124,8 @@ std::unique_ptr<RequestHandle> EventDispatcher::dispatch(const EventContext& ctx
               done(DispatchOutcome{DispatchOutcome::Kind::kCompleted, std::move(r)});
             });
       });
+  // A cached validation failure completes the dispatch inside check(): nothing to cancel.
+  if (pending->finished) return nullptr;
   return handle;
 }
 

@@ -61,9 +61,10 @@ class EventDispatcher {
                   std::string_view userEventName) const;
 
   // Sends `event` for `ctx` with ce-id `ceId`. `done` gets the outcome on the loop thread
-  // (synchronously for kNoHandler). Set-Cookie of 2xx answers are stored into `cookies` (may
-  // be null). Destroying the returned handle cancels (no callback); it is null when `done` was
-  // already called.
+  // (synchronously for kNoHandler and for a cached validation failure). The event's timeout
+  // (handler's, else upstream.timeout_seconds) starts with its first attempt, after validation.
+  // Set-Cookie of 2xx answers are stored into `cookies` (may be null). Destroying the returned
+  // handle cancels (no callback); it is null when `done` was already called.
   std::unique_ptr<RequestHandle> dispatch(const EventContext& ctx, UpstreamEvent event,
                                           std::string ceId, std::shared_ptr<CookieJar> cookies,
                                           Callback done);

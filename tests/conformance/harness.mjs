@@ -83,8 +83,12 @@ export function openWebSocket(url, protocols) {
     });
     ws.nextMessage = (timeoutMs = 5000) => new Promise((res, rej) => {
       if (inbox.length) return res(inbox.shift());
-      const t = setTimeout(() => rej(new Error("timed out waiting for a message")), timeoutMs);
-      waiters.push((m) => { clearTimeout(t); res(m); });
+      const waiter = (m) => { clearTimeout(t); res(m); };
+      const t = setTimeout(() => {
+        waiters.splice(waiters.indexOf(waiter), 1); // a late message goes to the next reader
+        rej(new Error("timed out waiting for a message"));
+      }, timeoutMs);
+      waiters.push(waiter);
     });
     ws.closed = new Promise((res) => ws.on("close", (code, reason) => res({ code, reason: reason.toString() })));
     ws.on("open", () => resolve(ws));
@@ -101,4 +105,33 @@ export async function eventually(predicate, timeoutMs = 5000, what = "condition"
     await new Promise((r) => setTimeout(r, 20));
   }
   throw new Error(`timed out waiting for ${what}`);
+}
+
+// A TCP proxy in front of `targetPort`; kill() destroys every proxied connection (both sides),
+// which a client sees as a dropped socket (no close frame).
+export async function startProxy(targetPort) {
+  const net = await import("node:net");
+  const pairs = new Set();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(targetPort, "127.0.0.1");
+    const pair = { client, upstream };
+    pairs.add(pair);
+    client.pipe(upstream);
+    upstream.pipe(client);
+    const drop = () => { client.destroy(); upstream.destroy(); pairs.delete(pair); };
+    client.on("error", drop);
+    upstream.on("error", drop);
+    client.on("close", drop);
+    upstream.on("close", drop);
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  return {
+    port: server.address().port,
+    connections: () => pairs.size,
+    kill() {
+      for (const p of [...pairs]) { p.client.resetAndDestroy(); p.upstream.destroy(); pairs.delete(p); }
+    },
+    close: () => new Promise((r) => { for (const p of pairs) { p.client.destroy(); p.upstream.destroy(); } server.close(r); }),
+  };
 }

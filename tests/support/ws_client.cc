@@ -108,12 +108,17 @@ WsClient::~WsClient() = default;
 std::unique_ptr<WsClient> WsClient::connect(uint16_t port, const std::string& target,
                                             const std::vector<std::string>& subprotocols,
                                             HandshakeOutcome* outcome,
-                                            const cloudevents::HttpHeaders& extraHeaders) {
+                                            const cloudevents::HttpHeaders& extraHeaders,
+                                            int receiveBufferBytes) {
   HandshakeOutcome local;
   HandshakeOutcome& out = outcome ? *outcome : local;
   out = {};
   auto impl = std::make_unique<Impl>();
   boost::system::error_code ec;
+  if (receiveBufferBytes > 0) {
+    impl->socket.open(tcp::v4(), ec);
+    impl->socket.set_option(asio::socket_base::receive_buffer_size(receiveBufferBytes), ec);
+  }
   impl->socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), ec);
   if (ec) return nullptr;
   std::string key = ws::makeClientKey();

@@ -37,10 +37,12 @@ class WsClient {
 
   // Connects to 127.0.0.1:port and sends the upgrade for `target` ("/client/hubs/chat?...").
   // Returns the client when the answer is 101; otherwise null with `*outcome` filled in.
+  // `receiveBufferBytes` > 0 fixes SO_RCVBUF (no autotuning), to make a slow reader.
   static std::unique_ptr<WsClient> connect(uint16_t port, const std::string& target,
                                            const std::vector<std::string>& subprotocols = {},
                                            HandshakeOutcome* outcome = nullptr,
-                                           const cloudevents::HttpHeaders& extraHeaders = {});
+                                           const cloudevents::HttpHeaders& extraHeaders = {},
+                                           int receiveBufferBytes = 0);
 
   const std::string& subprotocol() const { return subprotocol_; }
 

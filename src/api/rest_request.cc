@@ -1,0 +1,72 @@
+#include "api/rest_request.h"
+
+#include "common/strings.h"
+
+namespace wps::api {
+
+ParsedTarget parseTarget(std::string_view target) {
+  ParsedTarget t;
+  size_t q = target.find('?');
+  std::string_view path = target.substr(0, q);
+  std::string_view query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
+  t.rawPath = std::string(path);
+  auto whole = percentDecode(path, false);
+  if (!whole) {
+    t.valid = false;
+    return t;
+  }
+  t.decodedPath = std::move(*whole);
+  std::string_view rest = path;
+  if (!rest.empty() && rest.front() == '/') rest.remove_prefix(1);
+  for (auto seg : split(rest, '/')) {
+    auto decoded = percentDecode(seg, false);
+    if (!decoded) {
+      t.valid = false;
+      return t;
+    }
+    t.segments.push_back(std::move(*decoded));
+  }
+  if (!query.empty()) {
+    for (auto item : split(query, '&')) {
+      if (item.empty()) continue;
+      size_t eq = item.find('=');
+      auto key = percentDecode(item.substr(0, eq), true);
+      auto value = eq == std::string_view::npos ? std::optional<std::string>("")
+                                                : percentDecode(item.substr(eq + 1), true);
+      if (!key || !value) {
+        t.valid = false;
+        return t;
+      }
+      t.query.emplace_back(std::move(*key), std::move(*value));
+    }
+  }
+  return t;
+}
+
+std::vector<std::string> queryValues(const ParsedTarget& t, std::string_view name) {
+  std::vector<std::string> out;
+  for (const auto& [k, v] : t.query) {
+    if (k == name) out.push_back(v);
+  }
+  return out;
+}
+
+size_t queryCount(const ParsedTarget& t, std::string_view name) {
+  size_t n = 0;
+  for (const auto& [k, v] : t.query) n += k == name;
+  return n;
+}
+
+std::optional<std::string> querySingle(const ParsedTarget& t, std::string_view name,
+                                       bool* duplicate) {
+  std::optional<std::string> found;
+  if (duplicate) *duplicate = false;
+  for (const auto& [k, v] : t.query) {
+    if (k != name) continue;
+    if (found && duplicate) *duplicate = true;
+    found = v;
+  }
+  return found;
+}
+
+}  // namespace wps::api

@@ -1,0 +1,307 @@
+// The REST API's exact statuses, error shapes and validation (rest-api.md), driven directly
+// (no sockets) over an engine with one manual loop and sessions on fake transports.
+#include "api/rest_api.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include "api/message_body.h"
+#include "auth/jwt.h"
+#include "core/session.h"
+#include "fakes/fake_transport.h"
+#include "fakes/fake_upstream_client.h"
+#include "fakes/manual_event_loop.h"
+
+namespace wps::api {
+namespace {
+
+using cloudevents::HttpResponse;
+using test::FakeTransport;
+
+constexpr const char* kKey = "rest-test-access-key-0123456789abcdefghij";
+
+class RestApiTest : public ::testing::Test {
+ protected:
+  RestApiTest()
+      : settings(makeSettings()), client(loop), engine(settings, {{&loop, &client}}), api(engine) {}
+
+  static config::ServerSettings makeSettings() {
+    config::ServerSettings s;
+    s.accessKeys = {kKey};
+    s.workers = 1;
+    return s;
+  }
+
+  std::string tokenFor(const std::string& target, std::chrono::seconds lifetime = std::chrono::hours(1),
+                       const std::string& key = kKey) {
+    auto now = std::chrono::duration_cast<std::chrono::seconds>(loop.wallNow().time_since_epoch());
+    std::string payload = "{\"aud\":\"http://localhost:8080" + target + "\",\"iat\":" +
+                          std::to_string(now.count()) + ",\"exp\":" +
+                          std::to_string((now + lifetime).count()) + "}";
+    return auth::signJwt(payload, key);
+  }
+
+  HttpResponse call(const std::string& method, const std::string& target, std::string body = {},
+                    cloudevents::HttpHeaders headers = {}, bool authenticate = true) {
+    RestRequest r;
+    r.method = method;
+    r.target = target;
+    r.body = std::move(body);
+    r.headers = std::move(headers);
+    r.host = "localhost:8080";
+    if (authenticate) r.headers.push_back({"Authorization", "Bearer " + tokenFor(target)});
+    std::optional<HttpResponse> out;
+    api.handle(r, [&](HttpResponse res) { out = std::move(res); });
+    loop.runPending();
+    EXPECT_TRUE(out) << method << " " << target << " did not answer";
+    return out.value_or(HttpResponse{});
+  }
+
+  std::shared_ptr<core::ClientSession> connect(FakeTransport& t, const std::string& id,
+                                               std::optional<std::string> user,
+                                               protocol::ClientKind kind = protocol::ClientKind::kJson) {
+    core::SessionIdentity identity;
+    identity.hubKey = "hub";
+    identity.connectionId = id;
+    identity.userId = std::move(user);
+    identity.kind = kind;
+    identity.subprotocol = std::string(protocol::subprotocolName(kind));
+    auto s = std::make_shared<core::ClientSession>(engine.worker(0), identity);
+    s->start(&t);
+    t.frames.clear();
+    return s;
+  }
+
+  static std::string code(const HttpResponse& r) {
+    auto h = cloudevents::findHeader(r.headers, "x-ms-error-code");
+    return h ? std::string(*h) : "";
+  }
+
+  test::ManualEventLoop loop;
+  config::ServerSettings settings;  // must outlive the engine
+  test::FakeUpstreamClient client;
+  core::Engine engine;
+  RestApi api;
+};
+
+TEST_F(RestApiTest, HealthNeedsNoTokenAndUnknownRoutesAre404) {
+  EXPECT_EQ(call("HEAD", "/api/health?api-version=2024-12-01", {}, {}, false).status, 200);
+  EXPECT_EQ(call("GET", "/api/health", {}, {}, false).status, 200);
+  EXPECT_EQ(call("GET", "/api/nothing").status, 404);
+  EXPECT_EQ(call("POST", "/api/hubs/hub/groups//:send").status, 404);  // empty segment
+}
+
+TEST_F(RestApiTest, AuthenticationFailuresAre401WithWwwAuthenticate) {
+  auto noToken = call("POST", "/api/hubs/hub/:send", "x", {}, false);
+  EXPECT_EQ(noToken.status, 401);
+  EXPECT_TRUE(cloudevents::findHeader(noToken.headers, "WWW-Authenticate"));
+  EXPECT_TRUE(noToken.body.empty());
+  RestRequest r;
+  r.method = "POST";
+  r.target = "/api/hubs/hub/:send";
+  r.host = "localhost:8080";
+  auto check = [&](const std::string& token) {
+    r.headers = {{"Authorization", "Bearer " + token}};
+    std::optional<HttpResponse> out;
+    api.handle(r, [&](HttpResponse res) { out = res; });
+    loop.runPending();
+    return out->status;
+  };
+  EXPECT_EQ(check(tokenFor(r.target, std::chrono::hours(-1))), 401);  // expired
+  EXPECT_EQ(check(tokenFor(r.target, std::chrono::hours(1), "wrong-key-wrong-key-wrong-key-wrong-key")), 401);
+  EXPECT_EQ(check(tokenFor("/api/hubs/other/:send")), 401);  // audience of another path
+  EXPECT_EQ(check("garbage"), 401);
+  // The audience may carry the query (SDKs) or not (old docs), any case.
+  EXPECT_EQ(check(tokenFor("/API/HUBS/HUB/:send?api-version=2024-12-01")), 202);
+}
+
+TEST_F(RestApiTest, SendStatusesAndValidationOrder) {
+  EXPECT_EQ(call("POST", "/api/hubs/hub/:send", "\"x\"", {{"Content-Type", "application/json"}}).status, 202);
+  EXPECT_EQ(call("POST", "/api/hubs/hub/connections/missing/:send", "x").status, 202);
+  EXPECT_EQ(call("POST", "/api/hubs/hub/users/nobody/:send", "x").status, 202);
+  EXPECT_EQ(call("POST", "/api/hubs/hub/groups/none/:send", "x").status, 202);
+  auto ttl = call("POST", "/api/hubs/hub/:send?messageTtlSeconds=301", "x");
+  EXPECT_EQ(ttl.status, 400);
+  EXPECT_EQ(code(ttl), "Error.BadRequest");
+  EXPECT_EQ(call("POST", "/api/hubs/hub/:send?messageTtlSeconds=-1", "x").status, 400);
+  EXPECT_EQ(call("POST", "/api/hubs/hub/:send?messageTtlSeconds=300", "x").status, 202);
+  auto badFilter = call("POST", "/api/hubs/hub/:send?filter=userId%20lt%201", "x");
+  EXPECT_EQ(badFilter.status, 400);
+  auto body = boost::json::parse(badFilter.body);
+  EXPECT_EQ(body.at("code"), "Error.BadRequest");
+  EXPECT_EQ(body.at("message"),
+            "Invalid syntax for 'userId lt 1': Type 'string', expect 'int'. (Parameter 'filter')");
+  // Filter is validated before the content type.
+  EXPECT_EQ(call("POST", "/api/hubs/hub/:send?filter=bad(", "x", {{"Content-Type", "application/xml"}}).status, 400);
+  EXPECT_EQ(call("POST", "/api/hubs/hub/:send", "x", {{"Content-Type", "application/xml"}}).status, 415);
+  auto invalidJson = call("POST", "/api/hubs/hub/:send", "{bad", {{"Content-Type", "application/json"}});
+  EXPECT_EQ(invalidJson.status, 400);
+  EXPECT_EQ(boost::json::parse(invalidJson.body).at("message"), "The request body is not a valid JSON.");
+  EXPECT_EQ(call("POST", "/api/hubs/1hub/:send", "x").status, 400);
+  EXPECT_EQ(call("POST", "/api/hubs/hub/:send?api-version=2024-12-01&api-version=2024-12-01", "x").status,
+            400);
+  EXPECT_EQ(call("POST", "/api/hubs/hub/:send?api-version=garbage", "x").status, 400);
+  EXPECT_EQ(call("GET", "/api/hubs/hub/:send").status, 405);
+}
+
+TEST_F(RestApiTest, ContentTypesMapToPayloadKinds) {
+  auto kind = [](const char* ct, std::string body = "x") {
+    cloudevents::HttpHeaders h;
+    if (ct) h.push_back({"Content-Type", ct});
+    return payloadFromBody(h, std::move(body));
+  };
+  EXPECT_EQ(kind(nullptr)->type, protocol::DataType::kBinary);
+  EXPECT_EQ(kind("application/octet-stream")->type, protocol::DataType::kBinary);
+  EXPECT_EQ(kind("TEXT/PLAIN; charset=utf-8")->type, protocol::DataType::kText);
+  EXPECT_EQ(kind("application/json; charset=UTF-8", "1")->type, protocol::DataType::kJson);
+  EXPECT_EQ(kind("text/plain; charset=iso-8859-1", "\xE4")->data, "\xC3\xA4");  // re-encoded
+  EXPECT_EQ(kind("text/plain; charset=klingon").status().code(), StatusCode::kUnsupported);
+  EXPECT_EQ(kind("text/plain; charset=\"").status().code(), StatusCode::kUnsupported);
+  EXPECT_EQ(kind("application/xml").status().code(), StatusCode::kUnsupported);
+  EXPECT_EQ(kind("application/json", "{").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(kind("text/plain", "\xff").status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(RestApiTest, DeliveryFormatsPerClientKind) {
+  FakeTransport j, s;
+  auto sj = connect(j, "c-json", "u1");
+  auto ss = connect(s, "c-simple", "u2", protocol::ClientKind::kSimple);
+  call("POST", "/api/hubs/hub/:send", "\"Hello World\"", {{"Content-Type", "application/json"}});
+  ASSERT_EQ(j.frames.size(), 1u);
+  EXPECT_EQ(boost::json::parse(j.payload(0)),
+            boost::json::parse(R"({"type":"message","from":"server","dataType":"json","data":"Hello World"})"));
+  ASSERT_EQ(s.frames.size(), 1u);
+  EXPECT_EQ(s.payload(0), "\"Hello World\"");  // with its quotes
+  call("POST", "/api/hubs/hub/groups/g/:send", "x");
+  EXPECT_EQ(j.frames.size(), 1u);  // not in the group
+  call("PUT", "/api/hubs/hub/groups/g/connections/c-json");
+  call("POST", "/api/hubs/hub/groups/g/:send", "hi", {{"Content-Type", "text/plain"},
+                                                      {"X-WebPubSub-Metadata-Trace", "a, b"}});
+  ASSERT_EQ(j.frames.size(), 2u);
+  auto m = boost::json::parse(j.payload(1));
+  EXPECT_EQ(m.at("from"), "group");
+  EXPECT_EQ(m.at("group"), "g");
+  EXPECT_TRUE(m.at("fromUserId").is_null());
+  EXPECT_EQ(m.at("metadata").at("trace"), "b");
+}
+
+TEST_F(RestApiTest, ExistsChecksAnd404Codes) {
+  FakeTransport t;
+  auto s = connect(t, "c1", "alice");
+  EXPECT_EQ(call("HEAD", "/api/hubs/hub/connections/c1").status, 200);
+  EXPECT_EQ(call("HEAD", "/api/hubs/HUB/connections/c1").status, 200);  // hub case-insensitive
+  auto missing = call("HEAD", "/api/hubs/hub/connections/c2");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_TRUE(missing.body.empty());
+  EXPECT_EQ(call("HEAD", "/api/hubs/hub/users/alice").status, 200);
+  EXPECT_EQ(code(call("HEAD", "/api/hubs/hub/users/ALICE")), "Warning.User.NotExisted");  // ids are case-sensitive
+  EXPECT_EQ(code(call("HEAD", "/api/hubs/hub/groups/g")), "Warning.Group.NotExisted");
+  auto addMissing = call("PUT", "/api/hubs/hub/groups/g/connections/nope");
+  EXPECT_EQ(addMissing.status, 404);
+  EXPECT_EQ(code(addMissing), "Error.Connection.NotExisted");
+  EXPECT_EQ(boost::json::parse(addMissing.body).at("message"), "Connection `nope` is not found.");
+  EXPECT_EQ(code(call("PUT", "/api/hubs/hub/users/bob/groups/g")), "Error.User.NotExisted");
+  EXPECT_EQ(call("PUT", "/api/hubs/hub/users/alice/groups/g").status, 200);
+  EXPECT_EQ(call("HEAD", "/api/hubs/hub/groups/g").status, 200);
+  EXPECT_EQ(call("DELETE", "/api/hubs/hub/users/alice/groups/g").status, 204);
+  EXPECT_EQ(call("DELETE", "/api/hubs/hub/users/alice/groups").status, 204);
+  EXPECT_EQ(call("DELETE", "/api/hubs/hub/connections/c1/groups").status, 204);
+  EXPECT_EQ(call("DELETE", "/api/hubs/hub/groups/g/connections/c1").status, 204);
+  EXPECT_EQ(call("DELETE", "/api/hubs/hub/connections/zzz").status, 204);
+  EXPECT_EQ(call("POST", "/api/hubs/hub/:closeConnections").status, 204);
+  EXPECT_TRUE(t.closed);
+}
+
+TEST_F(RestApiTest, AddToGroupsValidatesItsBody) {
+  FakeTransport t;
+  auto s = connect(t, "c1", "alice");
+  cloudevents::HttpHeaders json = {{"Content-Type", "application/json"}};
+  EXPECT_EQ(call("POST", "/api/hubs/hub/:addToGroups", R"({"groups":["a","b"],"filter":"userId eq 'alice'"})", json).status, 200);
+  EXPECT_TRUE(s->inGroup("a") && s->inGroup("b"));
+  EXPECT_EQ(call("POST", "/api/hubs/hub/:removeFromGroups", R"({"Groups":["a"]})", json).status, 200);
+  EXPECT_FALSE(s->inGroup("a"));
+  for (const char* bad : {"", "null", "[]", "42", R"({"groups":[]})", R"({"groups":"a"})",
+                          R"({"groups":["ok",""]})", R"({"groups":["a"],"filter":3})",
+                          R"({"groups":["a"],"filter":"true or userId"})"}) {
+    EXPECT_EQ(call("POST", "/api/hubs/hub/:addToGroups", bad, json).status, 400) << bad;
+  }
+  EXPECT_EQ(call("POST", "/api/hubs/hub/:addToGroups", R"({"groups":["a"]})", {{"Content-Type", "text/plain"}}).status,
+            415);
+  EXPECT_EQ(call("POST", "/api/hubs/hub/:addToGroups", R"({"groups":["a"]})").status, 415);
+}
+
+TEST_F(RestApiTest, ListConnectionsPagesWithCompleteNextLinks) {
+  std::vector<std::unique_ptr<FakeTransport>> ts;
+  std::vector<std::shared_ptr<core::ClientSession>> ss;
+  for (int i = 0; i < 5; ++i) {
+    ts.push_back(std::make_unique<FakeTransport>());
+    ss.push_back(connect(*ts.back(), "c" + std::to_string(i), i == 0 ? std::nullopt : std::optional<std::string>("u" + std::to_string(i))));
+    engine.shard(0).join(*ss.back(), "room");
+  }
+  auto page = call("GET", "/api/hubs/hub/groups/room/connections?api-version=2024-12-01&maxpagesize=2&top=3");
+  ASSERT_EQ(page.status, 200);
+  auto v = boost::json::parse(page.body);
+  ASSERT_EQ(v.at("value").as_array().size(), 2u);
+  EXPECT_EQ(v.at("value").at(0).at("connectionId"), "c0");
+  EXPECT_FALSE(v.at("value").at(0).as_object().contains("userId"));
+  std::string next(v.at("nextLink").as_string());
+  EXPECT_EQ(next.rfind("http://localhost:8080/api/hubs/hub/groups/room/connections?", 0), 0u);
+  EXPECT_NE(next.find("api-version=2024-12-01"), std::string::npos);
+  EXPECT_NE(next.find("maxpagesize=2"), std::string::npos);
+  EXPECT_NE(next.find("top=1"), std::string::npos);
+  std::string nextTarget = next.substr(std::string("http://localhost:8080").size());
+  auto second = boost::json::parse(call("GET", nextTarget).body);
+  ASSERT_EQ(second.at("value").as_array().size(), 1u);
+  EXPECT_EQ(second.at("value").at(0).at("connectionId"), "c2");
+  EXPECT_FALSE(second.as_object().contains("nextLink"));
+  EXPECT_EQ(call("GET", "/api/hubs/hub/groups/room/connections?continuationToken=forged").status, 400);
+  EXPECT_EQ(call("GET", "/api/hubs/hub/groups/room/connections?maxpagesize=0").status, 400);
+  EXPECT_EQ(call("GET", "/api/hubs/hub/groups/room/connections?maxpagesize=201").status, 400);
+  EXPECT_EQ(boost::json::parse(call("GET", "/api/hubs/hub/groups/empty/connections").body),
+            boost::json::parse(R"({"value":[]})"));
+}
+
+TEST_F(RestApiTest, PermissionsGrantRevokeCheck) {
+  FakeTransport t;
+  auto s = connect(t, "c1", "alice");
+  std::string base = "/api/hubs/hub/permissions/";
+  EXPECT_EQ(call("HEAD", base + "sendToGroup/connections/c1?targetName=g").status, 404);
+  EXPECT_EQ(call("PUT", base + "SENDTOGROUP/connections/c1?targetName=g").status, 200);
+  EXPECT_EQ(call("HEAD", base + "1/connections/c1?targetName=g").status, 200);
+  EXPECT_EQ(call("HEAD", base + "sendToGroup/connections/c1?targetName=h").status, 404);
+  EXPECT_EQ(call("DELETE", base + "sendToGroup/connections/c1?targetName=g").status, 204);
+  EXPECT_EQ(call("HEAD", base + "sendToGroup/connections/c1?targetName=g").status, 404);
+  EXPECT_EQ(call("PUT", base + "sendToGroup/connections/c1").status, 400);  // targetName required
+  EXPECT_EQ(call("PUT", base + "bogus/connections/c1?targetName=g").status, 400);
+  auto missing = call("PUT", base + "joinLeaveGroup/connections/nope?targetName=g");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(code(missing), "Info.Connection.NotExisted");
+  EXPECT_EQ(call("DELETE", base + "joinLeaveGroup/connections/nope?targetName=g").status, 204);
+}
+
+TEST_F(RestApiTest, GenerateTokenMintsAValidClientToken) {
+  auto r = call("POST",
+                "/api/hubs/Chat/:generateToken?userId=u%201&role=webpubsub.sendToGroup.g1&group=g1&group=g%202&minutesToExpire=5");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(*cloudevents::findHeader(r.headers, "Content-Type"), "application/json; charset=utf-8");
+  std::string token(boost::json::parse(r.body).at("token").as_string());
+  auth::JwtVerifyOptions o;
+  o.keys = {kKey};
+  o.now = loop.wallNow();
+  auto claims = auth::verifyJwt(token, o);
+  ASSERT_TRUE(claims) << claims.status().toString();
+  EXPECT_EQ(*claims->sub, "u 1");
+  EXPECT_EQ(claims->roles, std::vector<std::string>{"webpubsub.sendToGroup.g1"});
+  EXPECT_EQ(claims->groups, (std::vector<std::string>{"g1", "g 2"}));
+  EXPECT_EQ(claims->audiences, std::vector<std::string>{"http://localhost:8080/client/hubs/Chat"});
+  EXPECT_EQ(*claims->exp - *claims->iat, 300);
+  EXPECT_EQ(call("POST", "/api/hubs/chat/:generateToken?minutesToExpire=0").status, 400);
+  EXPECT_EQ(call("POST", "/api/hubs/chat/:generateToken?group=%20").status, 400);
+  EXPECT_EQ(call("POST", "/api/hubs/chat/:generateToken?clientType=bogus").status, 400);
+  EXPECT_EQ(call("POST", "/api/hubs/chat/:generateToken?clientType=mqtt").status, 501);
+  EXPECT_EQ(call("POST", "/api/hubs/chat/:generateToken?clientType=Default").status, 200);
+}
+
+}  // namespace
+}  // namespace wps::api
