@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   wps::app::addServeOptions(app, serve);
   wps::app::TokenOptions token;
   CLI::App* tokenCmd = app.add_subcommand("token", "Print a client URL with an access token");
+  tokenCmd->fallthrough();  // --access-key, --listen, --config ... may follow "token"
   wps::app::addTokenOptions(*tokenCmd, token);
   CLI11_PARSE(app, argc, argv);
   if (*tokenCmd) return wps::app::runToken(serve, token);

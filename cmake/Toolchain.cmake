@@ -13,8 +13,13 @@ endif()
 
 set(WPS_WARNINGS -Wall -Wextra -Wno-missing-field-initializers)
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
-  # GCC 12 false positives in std::string concatenation (GCC bug 105329).
-  list(APPEND WPS_WARNINGS -Wno-restrict)
+  # GCC 12 false positives: std::string concatenation (GCC bug 105329) and the frame
+  # allocator of Asio coroutines (operator new/delete of awaitable frames).
+  list(APPEND WPS_WARNINGS -Wno-restrict -Wno-mismatched-new-delete)
+  if(WPS_SANITIZE)
+    # Sanitizer instrumentation at -O1 makes GCC's flow analysis report false positives.
+    list(APPEND WPS_WARNINGS -Wno-maybe-uninitialized)
+  endif()
 endif()
 if(WPS_WERROR)
   list(APPEND WPS_WARNINGS -Werror)

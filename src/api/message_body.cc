@@ -32,7 +32,9 @@ bool parseContentType(std::string_view value, std::string* media, std::string* c
   return true;
 }
 
-Status unsupported(std::string m) { return Status(StatusCode::kUnsupported, std::move(m)); }
+Status unsupported(std::string m) {
+  return Status(StatusCode::kUnsupported, std::move(m));
+}
 
 }  // namespace
 

@@ -2,8 +2,6 @@
 
 #include <boost/json.hpp>
 
-#include <regex>
-
 #include "api/filter/filter.h"
 #include "api/message_body.h"
 #include "api/rest_errors.h"
@@ -39,24 +37,33 @@ struct RestApi::Call {
 
 namespace {
 
+// YYYY-MM-DD with an optional "-preview" suffix.
 bool isApiVersion(std::string_view v) {
-  static const std::regex re(R"(\d{4}-\d{2}-\d{2}(-preview)?)");
-  return std::regex_match(v.begin(), v.end(), re);
+  if (endsWith(v, "-preview")) v.remove_suffix(8);
+  if (v.size() != 10 || v[4] != '-' || v[7] != '-') return false;
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
+    if (v[i] < '0' || v[i] > '9') return false;
+  }
+  return true;
 }
 
 // The base URL clients and SDKs use: the public endpoint, else the request's scheme and Host.
 std::string baseUrl(const config::ServerSettings& s, const RestRequest& r) {
   std::string base = s.publicEndpoint;
   if (base.empty()) base = (r.secure ? "https://" : "http://") + r.host;
-  while (!base.empty() && base.back() == '/') base.pop_back();
+  while (!base.empty() && base.back() == '/')
+    base.pop_back();
   return base;
 }
 
 // Percent-encodes one path segment (RFC 3986 unreserved kept).
-std::string encodeSegment(std::string_view s) { return percentEncodeData(s); }
+std::string encodeSegment(std::string_view s) {
+  return percentEncodeData(s);
+}
 
 // Parses a filter query value: nullptr for absent or empty.
-StatusOr<std::shared_ptr<const filter::Filter>> parseFilter(const std::optional<std::string>& text) {
+StatusOr<std::shared_ptr<const filter::Filter>> parseFilter(
+    const std::optional<std::string>& text) {
   if (!text || text->empty()) return std::shared_ptr<const filter::Filter>();
   auto f = filter::Filter::parse(*text);
   if (!f) return f.status();
@@ -139,7 +146,8 @@ void RestApi::route(std::shared_ptr<Call> call) {
     if (auto parts = cloudevents::parseHttpUrl(settings.publicEndpoint)) {
       std::string_view path = parts->target;
       path = path.substr(0, path.find('?'));
-      while (!path.empty() && path.back() == '/') path.remove_suffix(1);
+      while (!path.empty() && path.back() == '/')
+        path.remove_suffix(1);
       audience.pathPrefix = std::string(path);
       audience.allowedAuthorities.push_back(parts->hostHeader);
     }
@@ -178,7 +186,8 @@ void RestApi::route(std::shared_ptr<Call> call) {
     return true;
   };
   auto methodNotAllowed = [&] {
-    call->reply(errorResponse(405, "Error.MethodNotAllowed", "This method is not allowed here.", ""));
+    call->reply(
+        errorResponse(405, "Error.MethodNotAllowed", "This method is not allowed here.", ""));
   };
   auto validGroup = [&](const std::string& g) {
     if (protocol::isValidGroupName(g)) return true;
@@ -240,16 +249,15 @@ void RestApi::route(std::shared_ptr<Call> call) {
     Target user = Target::user(rest[1]);
     std::string userId = rest[1];
     if (method == "PUT") {
-      engine_.broker().addToGroups(call->hubKey, user, {rest[3]}, *call->loop,
-                                   [call, userId](size_t matched) {
-                                     if (matched == 0) {
-                                       call->reply(errorResponse(
-                                           404, "Error.User.NotExisted",
-                                           "User `" + userId + "` is not found.", "User"));
-                                     } else {
-                                       call->reply(emptyResponse(200));
-                                     }
-                                   });
+      engine_.broker().addToGroups(
+          call->hubKey, user, {rest[3]}, *call->loop, [call, userId](size_t matched) {
+            if (matched == 0) {
+              call->reply(errorResponse(404, "Error.User.NotExisted",
+                                        "User `" + userId + "` is not found.", "User"));
+            } else {
+              call->reply(emptyResponse(200));
+            }
+          });
     } else if (method == "DELETE") {
       engine_.broker().removeFromGroups(call->hubKey, user, {rest[3]}, *call->loop,
                                         [call](size_t) { call->reply(emptyResponse(204)); });
@@ -277,17 +285,16 @@ void RestApi::route(std::shared_ptr<Call> call) {
     Target conn = Target::connection(rest[3]);
     std::string connectionId = rest[3];
     if (method == "PUT") {
-      engine_.broker().addToGroups(call->hubKey, conn, {rest[1]}, *call->loop,
-                                   [call, connectionId](size_t matched) {
-                                     if (matched == 0) {
-                                       call->reply(errorResponse(
-                                           404, "Error.Connection.NotExisted",
-                                           "Connection `" + connectionId + "` is not found.",
-                                           "Connection"));
-                                     } else {
-                                       call->reply(emptyResponse(200));
-                                     }
-                                   });
+      engine_.broker().addToGroups(
+          call->hubKey, conn, {rest[1]}, *call->loop, [call, connectionId](size_t matched) {
+            if (matched == 0) {
+              call->reply(errorResponse(404, "Error.Connection.NotExisted",
+                                        "Connection `" + connectionId + "` is not found.",
+                                        "Connection"));
+            } else {
+              call->reply(emptyResponse(200));
+            }
+          });
     } else if (method == "DELETE") {
       engine_.broker().removeFromGroups(call->hubKey, conn, {rest[1]}, *call->loop,
                                         [call](size_t) { call->reply(emptyResponse(204)); });
@@ -308,8 +315,8 @@ void RestApi::send(std::shared_ptr<Call> call, Target target, bool fromGroup) {
   if (ttl) {
     auto v = parseUint64(*ttl);
     if (duplicate || !v || *v > 300) {
-      call->reply(badRequest("messageTtlSeconds must be an integer from 0 to 300.",
-                             "messageTtlSeconds"));
+      call->reply(
+          badRequest("messageTtlSeconds must be an integer from 0 to 300.", "messageTtlSeconds"));
       return;
     }
   }
@@ -348,7 +355,8 @@ void RestApi::send(std::shared_ptr<Call> call, Target target, bool fromGroup) {
 }
 
 void RestApi::close(std::shared_ptr<Call> call, Target target) {
-  if (target.kind != Target::Kind::kConnection) target.excluded = queryValues(call->target, "excluded");
+  if (target.kind != Target::Kind::kConnection)
+    target.excluded = queryValues(call->target, "excluded");
   std::string reason = querySingle(call->target, "reason").value_or("");
   engine_.broker().closeConnections(call->hubKey, target, std::move(reason), *call->loop,
                                     [call] { call->reply(emptyResponse(204)); });
@@ -405,8 +413,8 @@ void RestApi::addToGroups(std::shared_ptr<Call> call, bool add) {
   }
   std::vector<std::string> groups;
   for (const auto& g : groupsValue->get_array()) {
-    if (!g.is_string() ||
-        !protocol::isValidGroupName(std::string_view(g.get_string().data(), g.get_string().size()))) {
+    if (!g.is_string() || !protocol::isValidGroupName(
+                              std::string_view(g.get_string().data(), g.get_string().size()))) {
       call->reply(badRequest("'groups' holds an invalid group name.", "groups"));
       return;
     }
@@ -418,7 +426,8 @@ void RestApi::addToGroups(std::shared_ptr<Call> call, bool add) {
       call->reply(badRequest("'filter' must be a string.", "filter"));
       return;
     }
-    auto f = parseFilter(std::string(filterValue->get_string().data(), filterValue->get_string().size()));
+    auto f = parseFilter(
+        std::string(filterValue->get_string().data(), filterValue->get_string().size()));
     if (!f) {
       call->reply(badRequest(f.status().message()));
       return;
@@ -475,15 +484,15 @@ void RestApi::listConnections(std::shared_ptr<Call> call, const std::string& gro
   std::string apiVersion = querySingle(t, "api-version").value_or("2024-12-01");
   engine_.broker().listGroup(
       call->hubKey, group, *call->loop,
-      [this, call, group, pageSize, top, after, base, apiVersion](std::vector<core::MemberInfo> all) {
+      [this, call, group, pageSize, top, after, base,
+       apiVersion](std::vector<core::MemberInfo> all) {
         size_t limit = pageSize;
         if (top && *top < limit) limit = static_cast<size_t>(*top);
         auto it = all.begin();
         if (after) {
-          it = std::upper_bound(all.begin(), all.end(), *after,
-                                [](const std::string& a, const core::MemberInfo& m) {
-                                  return a < m.connectionId;
-                                });
+          it = std::upper_bound(
+              all.begin(), all.end(), *after,
+              [](const std::string& a, const core::MemberInfo& m) { return a < m.connectionId; });
         }
         std::string body = "{\"value\":[";
         size_t n = 0;
@@ -503,8 +512,8 @@ void RestApi::listConnections(std::shared_ptr<Call> call, const std::string& gro
         bool more = it != all.end() && (!top || n < *top);
         if (more && n > 0) {
           std::string next = base + "/api/hubs/" + encodeSegment(call->hub) + "/groups/" +
-                             encodeSegment(group) + "/connections?api-version=" +
-                             percentEncodeData(apiVersion) +
+                             encodeSegment(group) +
+                             "/connections?api-version=" + percentEncodeData(apiVersion) +
                              "&maxpagesize=" + std::to_string(pageSize) + "&continuationToken=" +
                              percentEncodeData(continuation_.issue(call->hubKey, group, last));
           if (top) next += "&top=" + std::to_string(*top - n);
@@ -528,7 +537,8 @@ void RestApi::permission(std::shared_ptr<Call> call, const std::string& permissi
   } else if (method == "HEAD" || method == "GET") {
     op = core::PermissionOp::kCheck;
   } else {
-    call->reply(errorResponse(405, "Error.MethodNotAllowed", "This method is not allowed here.", ""));
+    call->reply(
+        errorResponse(405, "Error.MethodNotAllowed", "This method is not allowed here.", ""));
     return;
   }
   auth::Permission p;
@@ -567,8 +577,12 @@ void RestApi::permission(std::shared_ptr<Call> call, const std::string& permissi
           return;
         }
         switch (op) {
-          case core::PermissionOp::kGrant: call->reply(emptyResponse(200)); break;
-          case core::PermissionOp::kRevoke: call->reply(emptyResponse(204)); break;
+          case core::PermissionOp::kGrant:
+            call->reply(emptyResponse(200));
+            break;
+          case core::PermissionOp::kRevoke:
+            call->reply(emptyResponse(204));
+            break;
           case core::PermissionOp::kCheck:
             call->reply(result == R::kAllowed ? emptyResponse(200)
                                               : notFoundHead("Info.Permission.NotExisted"));
@@ -593,7 +607,8 @@ void RestApi::generateToken(std::shared_ptr<Call> call) {
   if (auto v = querySingle(t, "minutesToExpire")) {
     auto n = parseInt64(*v);
     if (!n || *n < 1 || *n > 2147483647) {
-      call->reply(badRequest("minutesToExpire must be an integer of at least 1.", "minutesToExpire"));
+      call->reply(
+          badRequest("minutesToExpire must be an integer of at least 1.", "minutesToExpire"));
       return;
     }
     minutes = *n;
@@ -616,7 +631,8 @@ void RestApi::generateToken(std::shared_ptr<Call> call) {
   std::string body = "{\"token\":";
   appendJsonString(body, token);
   body += "}";
-  call->reply(HttpResponse{200, {{"Content-Type", "application/json; charset=utf-8"}}, std::move(body)});
+  call->reply(
+      HttpResponse{200, {{"Content-Type", "application/json; charset=utf-8"}}, std::move(body)});
 }
 
 }  // namespace wps::api

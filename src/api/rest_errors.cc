@@ -4,7 +4,9 @@
 
 namespace wps::api {
 
-cloudevents::HttpResponse emptyResponse(int status) { return {status, {}, {}}; }
+cloudevents::HttpResponse emptyResponse(int status) {
+  return {status, {}, {}};
+}
 
 cloudevents::HttpResponse errorResponse(int status, std::string_view code, std::string_view message,
                                         std::string_view target) {
@@ -32,7 +34,8 @@ cloudevents::HttpResponse unauthorized(std::string_view description) {
   cloudevents::HttpResponse r;
   r.status = 401;
   std::string value = "Bearer error=\"invalid_token\", error_description=\"";
-  for (char c : description) value.push_back(c == '"' ? '\'' : c);
+  for (char c : description)
+    value.push_back(c == '"' ? '\'' : c);
   value += "\"";
   r.headers.push_back({"WWW-Authenticate", std::move(value)});
   return r;

@@ -53,7 +53,8 @@ std::vector<std::string> queryValues(const ParsedTarget& t, std::string_view nam
 
 size_t queryCount(const ParsedTarget& t, std::string_view name) {
   size_t n = 0;
-  for (const auto& [k, v] : t.query) n += k == name;
+  for (const auto& [k, v] : t.query)
+    n += k == name;
   return n;
 }
 

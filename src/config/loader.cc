@@ -221,7 +221,11 @@ Status parseListen(std::string_view text, std::string* host, uint16_t* port) {
   size_t colon = text.rfind(':');
   if (colon == std::string_view::npos) return invalidArgument("expected HOST:PORT");
   std::string_view h = text.substr(0, colon);
-  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') {
+    h = h.substr(1, h.size() - 2);
+  } else if (h.find_first_of(":[]") != std::string_view::npos) {
+    return invalidArgument("expected HOST:PORT (write IPv6 addresses as [::1]:PORT)");
+  }
   if (h.empty()) return invalidArgument("expected HOST:PORT (host is empty)");
   auto p = parseUint64(text.substr(colon + 1));
   if (!p || *p > 65535) return invalidArgument("port must be a number from 0 to 65535");
@@ -276,7 +280,7 @@ StatusOr<ServerSettings> loadSettings(std::string_view tomlText) {
   static const std::set<std::string> kLevels = {"trace", "debug",    "info", "warn",
                                                 "error", "critical", "off"};
   if (!kLevels.count(s.logLevel))
-    r.fail("log_level", "must be one of trace, debug, info, warn, error, off");
+    r.fail("log_level", "must be one of trace, debug, info, warn, error, critical, off");
   r.readBool(root, "", "strict_audience_host", &s.strictAudienceHost);
 
   if (const toml::table* hubs = r.subTable(root, "", "hubs")) {

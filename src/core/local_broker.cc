@@ -124,14 +124,15 @@ void LocalBroker::removeFromGroups(const std::string& hubKey, const Target& targ
       reply, std::move(done));
 }
 
-void LocalBroker::leaveAllGroups(const std::string& hubKey, const Target& target,
-                                 EventLoop& reply, std::function<void(size_t)> done) {
+void LocalBroker::leaveAllGroups(const std::string& hubKey, const Target& target, EventLoop& reply,
+                                 std::function<void(size_t)> done) {
   gather<size_t>(
       hubKey, target,
       [hubKey, target](Shard& shard) -> size_t {
         std::vector<ClientSession*> selected;
         shard.forEachTarget(hubKey, target, [&](ClientSession& s) { selected.push_back(&s); });
-        for (ClientSession* s : selected) shard.leaveAll(*s);
+        for (ClientSession* s : selected)
+          shard.leaveAll(*s);
         return selected.size();
       },
       reply, std::move(done));

@@ -239,7 +239,9 @@ void ClientSession::finish(std::string reason) {
     worker_.shard.remove(*this);
   }
   if (blockingActive_) {
-    pendingDisconnect_ = std::move(reason);  // sent once the in-flight event completes
+    // Sent once the in-flight event completes; the shard owns the session until then.
+    pendingDisconnect_ = std::move(reason);
+    worker_.shard.keepDraining(self);
     return;
   }
   sendDisconnectedEvent(std::move(reason));
@@ -472,10 +474,14 @@ void ClientSession::handleSequenceAck(uint64_t sequenceId) {
 void ClientSession::startUserEvent(upstream::UpstreamEvent event, std::optional<uint64_t> ackId) {
   metrics::Metrics::inc(worker_.metrics.upstreamRequests);
   blockingActive_ = true;
-  auto self = shared_from_this();
-  auto handle = worker_.dispatcher.dispatch(
-      eventContext(), std::move(event), nextCeId(), id_.cookies,
-      [self, ackId](DispatchOutcome outcome) { self->onUserEventDone(std::move(outcome), ackId); });
+  // Held weakly: the shard owns the session (also while it drains), the session owns the
+  // request; no cycle survives the engine.
+  std::weak_ptr<ClientSession> weak = weak_from_this();
+  auto handle = worker_.dispatcher.dispatch(eventContext(), std::move(event), nextCeId(),
+                                            id_.cookies, [weak, ackId](DispatchOutcome outcome) {
+                                              if (auto self = weak.lock())
+                                                self->onUserEventDone(std::move(outcome), ackId);
+                                            });
   if (blockingActive_) blocking_ = std::move(handle);
 }
 
@@ -488,6 +494,7 @@ void ClientSession::onUserEventDone(DispatchOutcome outcome, std::optional<uint6
       pendingDisconnect_.reset();
       sendDisconnectedEvent(std::move(reason));
     }
+    worker_.shard.releaseDraining(this);  // the caller holds a reference for this call
     return;
   }
   bool simple = !protocol::isPubSub(id_.kind);

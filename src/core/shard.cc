@@ -104,6 +104,16 @@ void Shard::forEachTarget(const std::string& hubKey, const Target& target,
   }
 }
 
+void Shard::releaseDraining(ClientSession* session) {
+  for (auto it = draining_.begin(); it != draining_.end(); ++it) {
+    if (it->get() == session) {
+      auto keep = *it;  // destroyed after the erase, outside the container
+      draining_.erase(it);
+      return;
+    }
+  }
+}
+
 bool Shard::hasGroup(const std::string& hubKey, const std::string& group) const {
   auto hubIt = hubs_.find(hubKey);
   return hubIt != hubs_.end() && hubIt->second.groups.count(group) > 0;

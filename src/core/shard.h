@@ -40,6 +40,15 @@ class Shard {
   void forEachTarget(const std::string& hubKey, const Target& target,
                      const std::function<void(ClientSession&)>& fn) const;
 
+  // Sessions that ended while an upstream event of theirs was in flight stay owned here until
+  // that event completes (their `disconnected` event is sent afterwards).
+  void keepDraining(std::shared_ptr<ClientSession> session) {
+    draining_.insert(std::move(session));
+  }
+  // Releases a draining session (may destroy it).
+  void releaseDraining(ClientSession* session);
+  size_t drainingCount() const { return draining_.size(); }
+
   bool hasGroup(const std::string& hubKey, const std::string& group) const;
   bool hasUser(const std::string& hubKey, const std::string& userId) const;
   size_t size() const { return sessions_.size(); }
@@ -59,6 +68,7 @@ class Shard {
   size_t index_;
   std::unordered_map<std::string, std::shared_ptr<ClientSession>> sessions_;
   std::unordered_map<std::string, HubIndex> hubs_;
+  std::unordered_set<std::shared_ptr<ClientSession>> draining_;
 };
 
 }  // namespace wps::core

@@ -14,11 +14,16 @@ std::optional<ClientKind> webPubSubKind(std::string_view subprotocol) {
 
 std::string_view subprotocolName(ClientKind kind) {
   switch (kind) {
-    case ClientKind::kSimple: return {};
-    case ClientKind::kJson: return kJsonSubprotocol;
-    case ClientKind::kJsonReliable: return kJsonReliableSubprotocol;
-    case ClientKind::kProtobuf: return kProtobufSubprotocol;
-    case ClientKind::kProtobufReliable: return kProtobufReliableSubprotocol;
+    case ClientKind::kSimple:
+      return {};
+    case ClientKind::kJson:
+      return kJsonSubprotocol;
+    case ClientKind::kJsonReliable:
+      return kJsonReliableSubprotocol;
+    case ClientKind::kProtobuf:
+      return kProtobufSubprotocol;
+    case ClientKind::kProtobufReliable:
+      return kProtobufReliableSubprotocol;
   }
   return {};
 }

@@ -28,7 +28,9 @@ std::optional<ClientKind> webPubSubKind(std::string_view subprotocol);
 // Canonical name of a PubSub kind; empty for kSimple.
 std::string_view subprotocolName(ClientKind kind);
 
-inline bool isPubSub(ClientKind k) { return k != ClientKind::kSimple; }
+inline bool isPubSub(ClientKind k) {
+  return k != ClientKind::kSimple;
+}
 inline bool isReliable(ClientKind k) {
   return k == ClientKind::kJsonReliable || k == ClientKind::kProtobufReliable;
 }

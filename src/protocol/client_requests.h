@@ -58,9 +58,8 @@ struct GroupStateRequest {  // setGroupState / subscribeGroupState / unsubscribe
   std::optional<uint64_t> ackId;
 };
 
-using ClientRequest =
-    std::variant<JoinGroupRequest, LeaveGroupRequest, SendToGroupRequest, EventRequest,
-                 PingRequest, SequenceAckRequest, InvokeRequest, CancelInvocationRequest,
-                 StreamRequest, GroupStateRequest>;
+using ClientRequest = std::variant<JoinGroupRequest, LeaveGroupRequest, SendToGroupRequest,
+                                   EventRequest, PingRequest, SequenceAckRequest, InvokeRequest,
+                                   CancelInvocationRequest, StreamRequest, GroupStateRequest>;
 
 }  // namespace wps::protocol

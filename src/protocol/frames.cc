@@ -46,7 +46,9 @@ void appendVarint(std::string& out, uint64_t v) {
   out.append(buf, writeVarint(buf, v));
 }
 
-OutFrame makeTextFrame(std::string text) { return ownedFrame(ws::Opcode::kText, std::move(text)); }
+OutFrame makeTextFrame(std::string text) {
+  return ownedFrame(ws::Opcode::kText, std::move(text));
+}
 
 OutFrame makeBinaryFrame(std::string bytes) {
   return ownedFrame(ws::Opcode::kBinary, std::move(bytes));

@@ -4,8 +4,12 @@
 
 namespace wps::protocol {
 
-static bool isAlpha(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
-static bool isDigit(char c) { return c >= '0' && c <= '9'; }
+static bool isAlpha(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+static bool isDigit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 bool isValidHubName(std::string_view hub) {
   if (hub.empty() || hub.size() > 128 || !isAlpha(hub[0])) return false;
@@ -18,7 +22,9 @@ bool isValidHubName(std::string_view hub) {
   return true;
 }
 
-std::string hubKey(std::string_view hub) { return toLowerAscii(hub); }
+std::string hubKey(std::string_view hub) {
+  return toLowerAscii(hub);
+}
 
 bool isValidGroupName(std::string_view group) {
   if (group.empty() || isBlank(group)) return false;
@@ -33,6 +39,8 @@ bool isValidEventName(std::string_view event) {
   return true;
 }
 
-bool isValidUserId(std::string_view userId) { return !userId.empty() && !isBlank(userId); }
+bool isValidUserId(std::string_view userId) {
+  return !userId.empty() && !isBlank(userId);
+}
 
 }  // namespace wps::protocol

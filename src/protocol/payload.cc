@@ -6,10 +6,14 @@ namespace wps::protocol {
 
 std::string_view dataTypeName(DataType type) {
   switch (type) {
-    case DataType::kText: return "text";
-    case DataType::kJson: return "json";
-    case DataType::kBinary: return "binary";
-    case DataType::kProtobuf: return "protobuf";
+    case DataType::kText:
+      return "text";
+    case DataType::kJson:
+      return "json";
+    case DataType::kBinary:
+      return "binary";
+    case DataType::kProtobuf:
+      return "protobuf";
   }
   return "binary";
 }

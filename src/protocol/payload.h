@@ -23,7 +23,9 @@ std::string_view dataTypeName(DataType type);
 // Case-insensitive inverse of dataTypeName.
 std::optional<DataType> parseDataType(std::string_view name);
 // True when a simple (raw WebSocket) client receives this kind as a text frame.
-inline bool isTextFrameFor(DataType t) { return t == DataType::kText || t == DataType::kJson; }
+inline bool isTextFrameFor(DataType t) {
+  return t == DataType::kText || t == DataType::kJson;
+}
 
 struct Payload {
   DataType type = DataType::kText;

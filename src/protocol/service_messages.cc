@@ -12,8 +12,12 @@ void appendJsonData(std::string& out, const Payload& p) {
   out += dataTypeName(p.type);
   out += "\",\"data\":";
   switch (p.type) {
-    case DataType::kJson: out += p.data.empty() ? std::string_view("null") : p.data; break;
-    case DataType::kText: appendJsonString(out, p.data); break;
+    case DataType::kJson:
+      out += p.data.empty() ? std::string_view("null") : p.data;
+      break;
+    case DataType::kText:
+      appendJsonString(out, p.data);
+      break;
     case DataType::kBinary:
     case DataType::kProtobuf:
       out.push_back('"');
@@ -110,7 +114,9 @@ std::string encodeJsonDisconnected(std::string_view message) {
   return out;
 }
 
-std::string encodeJsonPong() { return "{\"type\":\"pong\"}"; }
+std::string encodeJsonPong() {
+  return "{\"type\":\"pong\"}";
+}
 
 std::string encodeProtobufDataBody(const DataMessage& m, bool jsonAsText) {
   std::string out;
@@ -120,10 +126,18 @@ std::string encodeProtobufDataBody(const DataMessage& m, bool jsonAsText) {
   std::string data;
   data.reserve(m.payload.data.size() + 6);
   switch (m.payload.type) {
-    case DataType::kText: appendBytesField(data, 1, m.payload.data); break;
-    case DataType::kBinary: appendBytesField(data, 2, m.payload.data); break;
-    case DataType::kProtobuf: appendBytesField(data, 3, m.payload.data); break;
-    case DataType::kJson: appendBytesField(data, jsonAsText ? 1 : 4, m.payload.data); break;
+    case DataType::kText:
+      appendBytesField(data, 1, m.payload.data);
+      break;
+    case DataType::kBinary:
+      appendBytesField(data, 2, m.payload.data);
+      break;
+    case DataType::kProtobuf:
+      appendBytesField(data, 3, m.payload.data);
+      break;
+    case DataType::kJson:
+      appendBytesField(data, jsonAsText ? 1 : 4, m.payload.data);
+      break;
   }
   appendBytesField(out, 3, data);
   for (const auto& [k, v] : m.metadata) {

@@ -6,13 +6,16 @@ namespace wps::server {
 
 void Routes::handle(transport::HttpServerRequest request, Respond respond) {
   if (api::RestApi::handles(request.target)) {
-    api::RestRequest r{std::move(request.method), std::move(request.target),
-                       std::move(request.headers), std::move(request.body),
-                       std::move(request.host),    request.secure,
+    api::RestRequest r{std::move(request.method),
+                       std::move(request.target),
+                       std::move(request.headers),
+                       std::move(request.body),
+                       std::move(request.host),
+                       request.secure,
                        request.worker};
     rest_.handle(r, [respond = std::move(respond)](cloudevents::HttpResponse res) {
-      respond(transport::HttpServerResponse{res.status, std::move(res.headers),
-                                            std::move(res.body)});
+      respond(
+          transport::HttpServerResponse{res.status, std::move(res.headers), std::move(res.body)});
     });
     return;
   }

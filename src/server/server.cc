@@ -89,7 +89,7 @@ class ServerImpl : public Server {
       std::mutex mu;
       onEachWorker([&](size_t i) {
         std::lock_guard lock(mu);
-        sessions += engine_->shard(i).size();
+        sessions += engine_->shard(i).size() + engine_->shard(i).drainingCount();
         inflight += engine_->dispatcher(i).detachedInFlight();
       });
       if (sessions == 0 && inflight == 0 && runtime_->openWebSockets() == 0) break;

@@ -242,6 +242,10 @@ class RuntimeImpl : public Runtime {
                                  : settings_.limits.httpIdleTimeout);
       first = false;
       auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, kTuple);
+      if (hec == http::error::body_limit) {  // Content-Length above the limit
+        co_await writeSimple(stream, 413, "The request body is too large.", false);
+        co_return;
+      }
       if (hec) co_return;
       auto& head = parser.get();
       if (auto len = parser.content_length(); len && *len > settings_.limits.maxRestBodyBytes) {
@@ -330,8 +334,22 @@ class RuntimeImpl : public Runtime {
     out += keepAlive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n";
     out += body;
     co_await asio::async_write(stream, asio::buffer(out), kTuple);
+    co_await lingeringClose(stream);
+  }
+
+  // Half-closes and discards what the peer still sends (e.g. the rest of a refused body) for a
+  // short while, so that it reads our answer instead of a connection reset.
+  static asio::awaitable<void> lingeringClose(beast::tcp_stream& stream) {
     boost::system::error_code ec;
     stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream.expires_after(std::chrono::seconds(2));
+    char sink[16384];
+    size_t total = 0;
+    while (total < 8 * 1024 * 1024) {
+      auto [rec, n] = co_await stream.async_read_some(asio::buffer(sink), kTuple);
+      if (rec) break;
+      total += n;
+    }
   }
 
   static std::string switchingProtocols(std::string_view key, std::string_view subprotocol) {

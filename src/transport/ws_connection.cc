@@ -219,7 +219,6 @@ void WsConnection::onWritten(const boost::system::error_code& ec, size_t frames)
       shutdownSocket();
     }
     return;  // otherwise the grace timer started by close() ends the wait for the peer
-
   }
   startWrite();
 }

@@ -47,15 +47,23 @@ void AbuseProtection::clear() {
 }
 
 void AbuseProtection::startProbe(const ProbeTarget& target, Delivery& delivery) {
-  // The probe owns its state; it lives until the final answer.
   struct Probe {
     ProbeTarget target;
     std::unique_ptr<RequestHandle> inflight;
   };
   auto probe = std::make_shared<Probe>();
   probe->target = target;
+  {
+    // The entry owns the probe until finishProbe(); callbacks hold it weakly, so a probe that
+    // never completes (shutdown) is freed with the entry instead of leaking through a cycle.
+    std::lock_guard lock(mu_);
+    entries_[target.url].probe = probe;
+  }
+  std::weak_ptr<Probe> weak = probe;
   EventLoop& loop = delivery.loop();
-  auto judge = [this, probe, &loop](StatusOr<cloudevents::HttpResponse> r) {
+  auto judge = [this, weak, &loop](StatusOr<cloudevents::HttpResponse> r) {
+    auto probe = weak.lock();
+    if (!probe) return;
     bool ok = r && cloudevents::validationAllows(*r, probe->target.origin);
     if (!ok) {
       if (!r) {
@@ -69,14 +77,15 @@ void AbuseProtection::startProbe(const ProbeTarget& target, Delivery& delivery) 
       }
     }
     finishProbe(probe->target.url, ok, loop.now());
-    probe->inflight.reset();
   };
   auto options = cloudevents::buildValidationRequest(target.url, "OPTIONS", target.origin,
                                                      target.hub, target.extra);
   Delivery* d = &delivery;
   probe->inflight = delivery.send(
       std::move(options), loop.now() + probeTimeout_,
-      [this, probe, judge, d](StatusOr<cloudevents::HttpResponse> r) mutable {
+      [this, weak, judge, d](StatusOr<cloudevents::HttpResponse> r) mutable {
+        auto probe = weak.lock();
+        if (!probe) return;
         if (r && r->status == 404) {
           auto get =
               cloudevents::buildValidationRequest(probe->target.url, "GET", probe->target.origin,
@@ -92,6 +101,7 @@ void AbuseProtection::startProbe(const ProbeTarget& target, Delivery& delivery) 
 
 void AbuseProtection::finishProbe(const std::string& url, bool ok, TimePoint now) {
   std::vector<Waiter> waiters;
+  std::shared_ptr<void> finished;  // released outside the lock
   {
     std::lock_guard lock(mu_);
     Entry& e = entries_[url];
@@ -107,6 +117,7 @@ void AbuseProtection::finishProbe(const std::string& url, bool ok, TimePoint now
     e.probing = false;
     e.next = now + e.interval;
     waiters.swap(e.waiters);
+    finished = std::move(e.probe);
   }
   for (auto& w : waiters) {
     if (w.loop->isInLoopThread()) {

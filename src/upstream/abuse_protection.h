@@ -50,6 +50,7 @@ class AbuseProtection {
     Duration interval{};
     TimePoint next{};
     std::vector<Waiter> waiters;
+    std::shared_ptr<void> probe;  // the running probe (owned here; its callbacks hold it weakly)
   };
 
   void startProbe(const ProbeTarget& target, Delivery& delivery);

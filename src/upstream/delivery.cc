@@ -28,6 +28,7 @@ class Delivery::Attempt : public std::enable_shared_from_this<Delivery::Attempt>
   void sendOnce() {
     TimePoint now = owner_.loop_.now();
     if (now >= deadline_) {
+      auto self = shared_from_this();
       finish(Status(StatusCode::kDeadlineExceeded, "the event timed out"));
       return;
     }
@@ -60,15 +61,13 @@ class Delivery::Attempt : public std::enable_shared_from_this<Delivery::Attempt>
     });
   }
 
+  // The caller's callback may destroy the handle (and with it this attempt): every caller of
+  // finish() holds a strong reference for the duration of the call.
   void finish(StatusOr<cloudevents::HttpResponse> r) {
     auto done = std::move(done_);
     done_ = nullptr;
-    keepAlive_.reset();
     if (done) done(std::move(r));
   }
-
- public:
-  std::shared_ptr<Attempt> keepAlive_;  // self-reference while pending
 
  private:
   Delivery& owner_;
@@ -82,27 +81,22 @@ class Delivery::Attempt : public std::enable_shared_from_this<Delivery::Attempt>
 };
 
 namespace {
+// Owns the attempt: destroying the handle cancels it and frees it.
 class AttemptHandle : public RequestHandle {
  public:
-  explicit AttemptHandle(std::weak_ptr<Delivery::Attempt> a) : attempt_(std::move(a)) {}
-  ~AttemptHandle() override {
-    if (auto a = attempt_.lock()) {
-      a->cancel();
-      a->keepAlive_.reset();
-    }
-  }
+  explicit AttemptHandle(std::shared_ptr<Delivery::Attempt> a) : attempt_(std::move(a)) {}
+  ~AttemptHandle() override { attempt_->cancel(); }
 
  private:
-  std::weak_ptr<Delivery::Attempt> attempt_;
+  std::shared_ptr<Delivery::Attempt> attempt_;
 };
 }  // namespace
 
 std::unique_ptr<RequestHandle> Delivery::send(cloudevents::HttpRequest request, TimePoint deadline,
                                               UpstreamClient::Callback done) {
   auto attempt = std::make_shared<Attempt>(*this, std::move(request), deadline, std::move(done));
-  attempt->keepAlive_ = attempt;
   attempt->start();
-  return std::make_unique<AttemptHandle>(attempt);
+  return std::make_unique<AttemptHandle>(std::move(attempt));
 }
 
 }  // namespace wps::upstream

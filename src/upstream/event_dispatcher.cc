@@ -96,11 +96,15 @@ std::unique_ptr<RequestHandle> EventDispatcher::dispatch(const EventContext& ctx
   auto handle = std::make_unique<PendingHandle>(pending);
   EventLoop* loop = &loop_;
   Delivery* delivery = &delivery_;
+  // The callbacks hold the dispatch weakly: the handle owns it, so a dispatch nobody waits for
+  // any more (handle destroyed, or never answered at shutdown) is freed, not kept by a cycle.
+  std::weak_ptr<Pending> weak = pending;
   abuseProtection_.check(
       probe, delivery_,
-      [pending, request = std::move(request), timeout, done = std::move(done), cookies, loop,
-       delivery, url](bool allowed) mutable {
-        if (pending->cancelled) return;
+      [weak, request = std::move(request), timeout, done = std::move(done), cookies, loop, delivery,
+       url](bool allowed) mutable {
+        auto pending = weak.lock();
+        if (!pending || pending->cancelled) return;
         if (!allowed) {
           pending->finished = true;
           done(DispatchOutcome{
@@ -110,9 +114,10 @@ std::unique_ptr<RequestHandle> EventDispatcher::dispatch(const EventContext& ctx
         }
         pending->delivery = delivery->send(
             std::move(request), loop->now() + timeout,
-            [pending, done = std::move(done), cookies, loop,
+            [weak, done = std::move(done), cookies, loop,
              url](StatusOr<cloudevents::HttpResponse> r) {
-              if (pending->cancelled) return;
+              auto pending = weak.lock();
+              if (!pending || pending->cancelled) return;
               pending->finished = true;
               if (cookies && r && r->isSuccess()) {
                 for (auto sc : cloudevents::findAllHeaders(r->headers, "Set-Cookie")) {

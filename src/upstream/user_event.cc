@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include "common/strings.h"
+
 namespace wps::upstream {
 
 std::string_view contentTypeFor(protocol::DataType type) {
@@ -29,13 +31,17 @@ StatusOr<std::optional<protocol::Payload>> interpretUserEventAnswer(
     p.type = DataType::kBinary;
   } else if (media == "text/plain") {
     p.type = DataType::kText;
+    if (!isValidUtf8(response.body)) {
+      return invalidArgument("the answer's text/plain body is not valid UTF-8");
+    }
   } else if (media == "application/json") {
     p.type = DataType::kJson;
     if (!forSimpleClient) {
+      // Validated, then passed through as written (numbers keep their exact text).
       boost::system::error_code ec;
-      boost::json::value v = boost::json::parse(response.body, ec);
+      boost::json::parse(response.body, ec);
       if (ec) return invalidArgument("the answer's application/json body is not valid JSON");
-      p.data = boost::json::serialize(v);
+      p.data = std::string(trim(response.body));
       return std::optional<protocol::Payload>(std::move(p));
     }
   } else if (media == "application/x-protobuf" && !forSimpleClient) {

@@ -33,12 +33,13 @@ class RestApiTest : public ::testing::Test {
     return s;
   }
 
-  std::string tokenFor(const std::string& target, std::chrono::seconds lifetime = std::chrono::hours(1),
+  std::string tokenFor(const std::string& target,
+                       std::chrono::seconds lifetime = std::chrono::hours(1),
                        const std::string& key = kKey) {
     auto now = std::chrono::duration_cast<std::chrono::seconds>(loop.wallNow().time_since_epoch());
-    std::string payload = "{\"aud\":\"http://localhost:8080" + target + "\",\"iat\":" +
-                          std::to_string(now.count()) + ",\"exp\":" +
-                          std::to_string((now + lifetime).count()) + "}";
+    std::string payload = "{\"aud\":\"http://localhost:8080" + target +
+                          "\",\"iat\":" + std::to_string(now.count()) +
+                          ",\"exp\":" + std::to_string((now + lifetime).count()) + "}";
     return auth::signJwt(payload, key);
   }
 
@@ -58,9 +59,9 @@ class RestApiTest : public ::testing::Test {
     return out.value_or(HttpResponse{});
   }
 
-  std::shared_ptr<core::ClientSession> connect(FakeTransport& t, const std::string& id,
-                                               std::optional<std::string> user,
-                                               protocol::ClientKind kind = protocol::ClientKind::kJson) {
+  std::shared_ptr<core::ClientSession> connect(
+      FakeTransport& t, const std::string& id, std::optional<std::string> user,
+      protocol::ClientKind kind = protocol::ClientKind::kJson) {
     core::SessionIdentity identity;
     identity.hubKey = "hub";
     identity.connectionId = id;
@@ -109,7 +110,9 @@ TEST_F(RestApiTest, AuthenticationFailuresAre401WithWwwAuthenticate) {
     return out->status;
   };
   EXPECT_EQ(check(tokenFor(r.target, std::chrono::hours(-1))), 401);  // expired
-  EXPECT_EQ(check(tokenFor(r.target, std::chrono::hours(1), "wrong-key-wrong-key-wrong-key-wrong-key")), 401);
+  EXPECT_EQ(
+      check(tokenFor(r.target, std::chrono::hours(1), "wrong-key-wrong-key-wrong-key-wrong-key")),
+      401);
   EXPECT_EQ(check(tokenFor("/api/hubs/other/:send")), 401);  // audience of another path
   EXPECT_EQ(check("garbage"), 401);
   // The audience may carry the query (SDKs) or not (old docs), any case.
@@ -117,7 +120,9 @@ TEST_F(RestApiTest, AuthenticationFailuresAre401WithWwwAuthenticate) {
 }
 
 TEST_F(RestApiTest, SendStatusesAndValidationOrder) {
-  EXPECT_EQ(call("POST", "/api/hubs/hub/:send", "\"x\"", {{"Content-Type", "application/json"}}).status, 202);
+  EXPECT_EQ(
+      call("POST", "/api/hubs/hub/:send", "\"x\"", {{"Content-Type", "application/json"}}).status,
+      202);
   EXPECT_EQ(call("POST", "/api/hubs/hub/connections/missing/:send", "x").status, 202);
   EXPECT_EQ(call("POST", "/api/hubs/hub/users/nobody/:send", "x").status, 202);
   EXPECT_EQ(call("POST", "/api/hubs/hub/groups/none/:send", "x").status, 202);
@@ -133,14 +138,21 @@ TEST_F(RestApiTest, SendStatusesAndValidationOrder) {
   EXPECT_EQ(body.at("message"),
             "Invalid syntax for 'userId lt 1': Type 'string', expect 'int'. (Parameter 'filter')");
   // Filter is validated before the content type.
-  EXPECT_EQ(call("POST", "/api/hubs/hub/:send?filter=bad(", "x", {{"Content-Type", "application/xml"}}).status, 400);
-  EXPECT_EQ(call("POST", "/api/hubs/hub/:send", "x", {{"Content-Type", "application/xml"}}).status, 415);
-  auto invalidJson = call("POST", "/api/hubs/hub/:send", "{bad", {{"Content-Type", "application/json"}});
+  EXPECT_EQ(
+      call("POST", "/api/hubs/hub/:send?filter=bad(", "x", {{"Content-Type", "application/xml"}})
+          .status,
+      400);
+  EXPECT_EQ(call("POST", "/api/hubs/hub/:send", "x", {{"Content-Type", "application/xml"}}).status,
+            415);
+  auto invalidJson =
+      call("POST", "/api/hubs/hub/:send", "{bad", {{"Content-Type", "application/json"}});
   EXPECT_EQ(invalidJson.status, 400);
-  EXPECT_EQ(boost::json::parse(invalidJson.body).at("message"), "The request body is not a valid JSON.");
+  EXPECT_EQ(boost::json::parse(invalidJson.body).at("message"),
+            "The request body is not a valid JSON.");
   EXPECT_EQ(call("POST", "/api/hubs/1hub/:send", "x").status, 400);
-  EXPECT_EQ(call("POST", "/api/hubs/hub/:send?api-version=2024-12-01&api-version=2024-12-01", "x").status,
-            400);
+  EXPECT_EQ(
+      call("POST", "/api/hubs/hub/:send?api-version=2024-12-01&api-version=2024-12-01", "x").status,
+      400);
   EXPECT_EQ(call("POST", "/api/hubs/hub/:send?api-version=garbage", "x").status, 400);
   EXPECT_EQ(call("GET", "/api/hubs/hub/:send").status, 405);
 }
@@ -170,14 +182,15 @@ TEST_F(RestApiTest, DeliveryFormatsPerClientKind) {
   call("POST", "/api/hubs/hub/:send", "\"Hello World\"", {{"Content-Type", "application/json"}});
   ASSERT_EQ(j.frames.size(), 1u);
   EXPECT_EQ(boost::json::parse(j.payload(0)),
-            boost::json::parse(R"({"type":"message","from":"server","dataType":"json","data":"Hello World"})"));
+            boost::json::parse(
+                R"({"type":"message","from":"server","dataType":"json","data":"Hello World"})"));
   ASSERT_EQ(s.frames.size(), 1u);
   EXPECT_EQ(s.payload(0), "\"Hello World\"");  // with its quotes
   call("POST", "/api/hubs/hub/groups/g/:send", "x");
   EXPECT_EQ(j.frames.size(), 1u);  // not in the group
   call("PUT", "/api/hubs/hub/groups/g/connections/c-json");
-  call("POST", "/api/hubs/hub/groups/g/:send", "hi", {{"Content-Type", "text/plain"},
-                                                      {"X-WebPubSub-Metadata-Trace", "a, b"}});
+  call("POST", "/api/hubs/hub/groups/g/:send", "hi",
+       {{"Content-Type", "text/plain"}, {"X-WebPubSub-Metadata-Trace", "a, b"}});
   ASSERT_EQ(j.frames.size(), 2u);
   auto m = boost::json::parse(j.payload(1));
   EXPECT_EQ(m.at("from"), "group");
@@ -195,7 +208,8 @@ TEST_F(RestApiTest, ExistsChecksAnd404Codes) {
   EXPECT_EQ(missing.status, 404);
   EXPECT_TRUE(missing.body.empty());
   EXPECT_EQ(call("HEAD", "/api/hubs/hub/users/alice").status, 200);
-  EXPECT_EQ(code(call("HEAD", "/api/hubs/hub/users/ALICE")), "Warning.User.NotExisted");  // ids are case-sensitive
+  EXPECT_EQ(code(call("HEAD", "/api/hubs/hub/users/ALICE")),
+            "Warning.User.NotExisted");  // ids are case-sensitive
   EXPECT_EQ(code(call("HEAD", "/api/hubs/hub/groups/g")), "Warning.Group.NotExisted");
   auto addMissing = call("PUT", "/api/hubs/hub/groups/g/connections/nope");
   EXPECT_EQ(addMissing.status, 404);
@@ -217,16 +231,22 @@ TEST_F(RestApiTest, AddToGroupsValidatesItsBody) {
   FakeTransport t;
   auto s = connect(t, "c1", "alice");
   cloudevents::HttpHeaders json = {{"Content-Type", "application/json"}};
-  EXPECT_EQ(call("POST", "/api/hubs/hub/:addToGroups", R"({"groups":["a","b"],"filter":"userId eq 'alice'"})", json).status, 200);
+  EXPECT_EQ(call("POST", "/api/hubs/hub/:addToGroups",
+                 R"({"groups":["a","b"],"filter":"userId eq 'alice'"})", json)
+                .status,
+            200);
   EXPECT_TRUE(s->inGroup("a") && s->inGroup("b"));
-  EXPECT_EQ(call("POST", "/api/hubs/hub/:removeFromGroups", R"({"Groups":["a"]})", json).status, 200);
+  EXPECT_EQ(call("POST", "/api/hubs/hub/:removeFromGroups", R"({"Groups":["a"]})", json).status,
+            200);
   EXPECT_FALSE(s->inGroup("a"));
-  for (const char* bad : {"", "null", "[]", "42", R"({"groups":[]})", R"({"groups":"a"})",
-                          R"({"groups":["ok",""]})", R"({"groups":["a"],"filter":3})",
-                          R"({"groups":["a"],"filter":"true or userId"})"}) {
+  for (const char* bad :
+       {"", "null", "[]", "42", R"({"groups":[]})", R"({"groups":"a"})", R"({"groups":["ok",""]})",
+        R"({"groups":["a"],"filter":3})", R"({"groups":["a"],"filter":"true or userId"})"}) {
     EXPECT_EQ(call("POST", "/api/hubs/hub/:addToGroups", bad, json).status, 400) << bad;
   }
-  EXPECT_EQ(call("POST", "/api/hubs/hub/:addToGroups", R"({"groups":["a"]})", {{"Content-Type", "text/plain"}}).status,
+  EXPECT_EQ(call("POST", "/api/hubs/hub/:addToGroups", R"({"groups":["a"]})",
+                 {{"Content-Type", "text/plain"}})
+                .status,
             415);
   EXPECT_EQ(call("POST", "/api/hubs/hub/:addToGroups", R"({"groups":["a"]})").status, 415);
 }
@@ -236,10 +256,13 @@ TEST_F(RestApiTest, ListConnectionsPagesWithCompleteNextLinks) {
   std::vector<std::shared_ptr<core::ClientSession>> ss;
   for (int i = 0; i < 5; ++i) {
     ts.push_back(std::make_unique<FakeTransport>());
-    ss.push_back(connect(*ts.back(), "c" + std::to_string(i), i == 0 ? std::nullopt : std::optional<std::string>("u" + std::to_string(i))));
+    ss.push_back(
+        connect(*ts.back(), "c" + std::to_string(i),
+                i == 0 ? std::nullopt : std::optional<std::string>("u" + std::to_string(i))));
     engine.shard(0).join(*ss.back(), "room");
   }
-  auto page = call("GET", "/api/hubs/hub/groups/room/connections?api-version=2024-12-01&maxpagesize=2&top=3");
+  auto page = call(
+      "GET", "/api/hubs/hub/groups/room/connections?api-version=2024-12-01&maxpagesize=2&top=3");
   ASSERT_EQ(page.status, 200);
   auto v = boost::json::parse(page.body);
   ASSERT_EQ(v.at("value").as_array().size(), 2u);
@@ -255,7 +278,8 @@ TEST_F(RestApiTest, ListConnectionsPagesWithCompleteNextLinks) {
   ASSERT_EQ(second.at("value").as_array().size(), 1u);
   EXPECT_EQ(second.at("value").at(0).at("connectionId"), "c2");
   EXPECT_FALSE(second.as_object().contains("nextLink"));
-  EXPECT_EQ(call("GET", "/api/hubs/hub/groups/room/connections?continuationToken=forged").status, 400);
+  EXPECT_EQ(call("GET", "/api/hubs/hub/groups/room/connections?continuationToken=forged").status,
+            400);
   EXPECT_EQ(call("GET", "/api/hubs/hub/groups/room/connections?maxpagesize=0").status, 400);
   EXPECT_EQ(call("GET", "/api/hubs/hub/groups/room/connections?maxpagesize=201").status, 400);
   EXPECT_EQ(boost::json::parse(call("GET", "/api/hubs/hub/groups/empty/connections").body),
@@ -282,7 +306,9 @@ TEST_F(RestApiTest, PermissionsGrantRevokeCheck) {
 
 TEST_F(RestApiTest, GenerateTokenMintsAValidClientToken) {
   auto r = call("POST",
-                "/api/hubs/Chat/:generateToken?userId=u%201&role=webpubsub.sendToGroup.g1&group=g1&group=g%202&minutesToExpire=5");
+                "/api/hubs/Chat/"
+                ":generateToken?userId=u%201&role=webpubsub.sendToGroup.g1&group=g1&group=g%202&"
+                "minutesToExpire=5");
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(*cloudevents::findHeader(r.headers, "Content-Type"), "application/json; charset=utf-8");
   std::string token(boost::json::parse(r.body).at("token").as_string());

@@ -234,3 +234,23 @@ test("authentication: a wrong key is refused with 401", async () => {
   await assert.rejects(bad.sendToAll("x"), (e) => e.statusCode === 401);
   await assert.rejects(bad.connectionExists("x"), (e) => e.statusCode === 401);
 });
+
+test("REST bodies over the limit get 413", async () => {
+  const big = "x".repeat(1024 * 1024 + 1);
+  await assert.rejects(service.sendToAll(big, { contentType: "text/plain" }), (e) => e.statusCode === 413);
+  await service.sendToAll("y".repeat(1024 * 1024 - 16), { contentType: "text/plain" }); // just under
+});
+
+test("`webpubsubd token` prints a client URL that connects", async () => {
+  const { execFileSync } = await import("node:child_process");
+  const { serverBinary, ACCESS_KEY } = await import("./harness.mjs");
+  const url = execFileSync(serverBinary, ["token", "--access-key", ACCESS_KEY, "--listen",
+    `127.0.0.1:${server.port}`, "--hub", "svc", "--user", "tok", "--role", "webpubsub.joinLeaveGroup"]).toString().trim();
+  assert.match(url, /^ws:\/\/127\.0\.0\.1:\d+\/client\/hubs\/svc\?access_token=/);
+  const ws = await openWebSocket(url, "json.webpubsub.azure.v1");
+  const connected = JSON.parse((await ws.nextMessage()).data);
+  assert.equal(connected.userId, "tok");
+  ws.send(JSON.stringify({ type: "joinGroup", group: "any", ackId: 1 }));
+  assert.equal(JSON.parse((await ws.nextMessage()).data).success, true);
+  ws.close(1000);
+});

@@ -26,7 +26,8 @@ config::ServerSettings testSettings() {
   s.accessKeys = {"unit-test-access-key-0123456789abcdefghij"};
   s.workers = 1;
   config::HubSettings hub;
-  config::EventHandlerSettings h{*cloudevents::UrlTemplate::parse("http://up/{event}"), {}, {}, {}, {}};
+  config::EventHandlerSettings h{
+      *cloudevents::UrlTemplate::parse("http://up/{event}"), {}, {}, {}, {}};
   h.userEvents = {"*"};
   h.systemEvents = {"connected", "disconnected"};
   hub.eventHandlers.push_back(std::move(h));
@@ -38,8 +39,7 @@ config::ServerSettings testSettings() {
 
 class SessionTest : public ::testing::Test {
  protected:
-  SessionTest()
-      : settings(testSettings()), client(loop), engine(settings, {{&loop, &client}}) {}
+  SessionTest() : settings(testSettings()), client(loop), engine(settings, {{&loop, &client}}) {}
 
   std::shared_ptr<ClientSession> open(FakeTransport& t, ClientKind kind,
                                       std::vector<std::string> roles = {},
@@ -173,8 +173,9 @@ TEST_F(SessionTest, GroupMessagesReachMembersInTheirProtocolAndRespectNoEcho) {
   a.frames.clear();
   b.frames.clear();
   c.frames.clear();
-  sa->onMessage(false,
-                R"({"type":"sendToGroup","group":"room","dataType":"json","data":{"x":1},"noEcho":true,"ackId":9})");
+  sa->onMessage(
+      false,
+      R"({"type":"sendToGroup","group":"room","dataType":"json","data":{"x":1},"noEcho":true,"ackId":9})");
   ASSERT_EQ(a.frames.size(), 1u);  // only the ack: noEcho
   EXPECT_EQ(json(a.payload(0)).at("ackId"), 9);
   ASSERT_EQ(b.frames.size(), 1u);
@@ -195,7 +196,8 @@ TEST_F(SessionTest, EventReplyComesBeforeTheAckAndFailuresKeepTheConnection) {
   FakeTransport t;
   auto s = open(t, ClientKind::kJson);
   t.frames.clear();
-  s->onMessage(false, R"({"type":"event","event":"calc","dataType":"json","data":[1,2],"ackId":5})");
+  s->onMessage(false,
+               R"({"type":"event","event":"calc","dataType":"json","data":[1,2],"ackId":5})");
   loop.runPending();
   auto idx = lastRequest("calc");
   ASSERT_TRUE(idx);
@@ -394,7 +396,8 @@ TEST_F(SessionTest, ShardIndexesUsersGroupsAndFiltersWithoutTheRemovedSessions) 
   excluded.excluded = {sa->connectionId()};
   EXPECT_EQ(count(excluded), 1u);
   Target filtered = Target::all();
-  filtered.filter = std::make_shared<api::filter::Filter>(*api::filter::Filter::parse("userId eq null"));
+  filtered.filter =
+      std::make_shared<api::filter::Filter>(*api::filter::Filter::parse("userId eq null"));
   EXPECT_EQ(count(filtered), 1u);
   EXPECT_EQ(count(Target::connection(sb->connectionId())), 1u);
   sa->onTransportClosed(&a, {TransportEnd::Cause::kClientClose, 1000, ""});

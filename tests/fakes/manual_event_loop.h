@@ -59,7 +59,8 @@ class ManualEventLoop : public EventLoop {
 
   size_t pendingTimers() const {
     size_t n = 0;
-    for (const auto& [k, s] : timers_) n += s->cancelled ? 0 : 1;
+    for (const auto& [k, s] : timers_)
+      n += s->cancelled ? 0 : 1;
     return n;
   }
 

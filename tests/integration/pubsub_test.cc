@@ -39,8 +39,8 @@ class PubSubTest : public UpstreamTest {
                                                 {"connected", "disconnected"});
   }
 
-  std::unique_ptr<WsClient> protobufClient(const TokenSpec& t,
-                                           const std::string& protocol = "protobuf.webpubsub.azure.v1") {
+  std::unique_ptr<WsClient> protobufClient(
+      const TokenSpec& t, const std::string& protocol = "protobuf.webpubsub.azure.v1") {
     auto c = server->connect("chat", t, {protocol});
     if (!c) return nullptr;
     auto connected = parseDown(c->nextData());
@@ -64,7 +64,8 @@ TEST_F(PubSubTest, OneGroupMessageReachesJsonProtobufAndSimpleMembersInTheirForm
   ASSERT_TRUE(ack.has_ack_message());
   EXPECT_TRUE(ack.ack_message().success());
 
-  json1->sendText(R"({"type":"sendToGroup","group":"g","dataType":"json","data":{"k":[1,2]},"ackId":2})");
+  json1->sendText(
+      R"({"type":"sendToGroup","group":"g","dataType":"json","data":{"k":[1,2]},"ackId":2})");
   auto own = json(json1->nextData().data);
   EXPECT_EQ(own.at("data"), json(R"({"k":[1,2]})"));
   EXPECT_EQ(json(json1->nextData().data).at("ackId"), 2);
@@ -126,8 +127,8 @@ TEST_F(SlowConsumerTest, AClientThatDoesNotReadIsClosedAndOthersKeepReceiving) {
   TokenSpec t = user("slow");
   t.groups = {"flood"};
   // A tiny receive buffer, so the kernel cannot absorb what the server queues.
-  auto slow = WsClient::connect(port(), server->clientTarget("chat", t), {"json.webpubsub.azure.v1"},
-                                nullptr, {}, 8192);
+  auto slow = WsClient::connect(port(), server->clientTarget("chat", t),
+                                {"json.webpubsub.azure.v1"}, nullptr, {}, 8192);
   TokenSpec f = user("fast");
   f.groups = {"flood"};
   auto fast = jsonClient(f);
@@ -160,7 +161,8 @@ TEST_F(SlowConsumerTest, AClientThatDoesNotReadIsClosedAndOthersKeepReceiving) {
 class RecoveryTest : public PubSubTest {
  protected:
   // Opens a reliable JSON client and returns its connection id and reconnection token.
-  std::unique_ptr<WsClient> reliableClient(const TokenSpec& t, std::string* id, std::string* token) {
+  std::unique_ptr<WsClient> reliableClient(const TokenSpec& t, std::string* id,
+                                           std::string* token) {
     boost::json::object connected;
     auto c = jsonClient(t, &connected, "json.reliable.webpubsub.azure.v1");
     if (!c) return nullptr;
@@ -186,7 +188,8 @@ TEST_F(RecoveryTest, DroppedConnectionResumesWithReplayInOrderExactlyOnce) {
                      std::to_string(i) + R"(","ackId":)" + std::to_string(i) + "}");
     EXPECT_EQ(json(sender->nextData().data).at("ackId"), i);
   };
-  for (int i = 1; i <= 3; ++i) send(i);
+  for (int i = 1; i <= 3; ++i)
+    send(i);
   std::vector<std::string> got;
   uint64_t lastSeq = 0;
   for (int i = 0; i < 3; ++i) {
@@ -199,7 +202,8 @@ TEST_F(RecoveryTest, DroppedConnectionResumesWithReplayInOrderExactlyOnce) {
   std::this_thread::sleep_for(100ms);
   receiver->dropTcp();
   std::this_thread::sleep_for(100ms);
-  for (int i = 4; i <= 6; ++i) send(i);  // published while detached
+  for (int i = 4; i <= 6; ++i)
+    send(i);  // published while detached
 
   HandshakeOutcome out;
   auto resumed = WsClient::connect(port(), recoveryTarget(id, token),
@@ -222,9 +226,11 @@ TEST_F(RecoveryTest, DroppedConnectionResumesWithReplayInOrderExactlyOnce) {
   // The upstream saw one connected and no disconnected for the receiver.
   auto connectedEvents = upstream.requestsFor("connected");
   size_t forReceiver = 0;
-  for (auto& r : connectedEvents) forReceiver += r.header("ce-connectionId") == id;
+  for (auto& r : connectedEvents)
+    forReceiver += r.header("ce-connectionId") == id;
   EXPECT_EQ(forReceiver, 1u);
-  for (auto& r : upstream.requestsFor("disconnected")) EXPECT_NE(r.header("ce-connectionId"), id);
+  for (auto& r : upstream.requestsFor("disconnected"))
+    EXPECT_NE(r.header("ce-connectionId"), id);
 }
 
 TEST_F(RecoveryTest, FailedRecoveriesAreAcceptedThenClosedWith1008) {
@@ -241,8 +247,8 @@ TEST_F(RecoveryTest, FailedRecoveriesAreAcceptedThenClosedWith1008) {
     EXPECT_EQ(m.closeCode, 1008) << target;
     EXPECT_EQ(m.data, "The connection could not be recovered.");
   };
-  expect1008(recoveryTarget(id, token + "x"));         // tampered token
-  expect1008(recoveryTarget("unknown-id", token));     // unknown session
+  expect1008(recoveryTarget(id, token + "x"));      // tampered token
+  expect1008(recoveryTarget("unknown-id", token));  // unknown session
   expect1008("/client/hubs/other?awps_connection_id=" + id + "&awps_reconnection_token=" + token);
   // The genuine recovery still works afterwards.
   HandshakeOutcome out;
@@ -258,8 +264,8 @@ TEST_F(RecoveryTest, ClientCloseEndsTheSessionSoRecoveryIsRefused) {
   c->waitForClose();
   ASSERT_TRUE(upstream.waitForEvent("disconnected"));
   HandshakeOutcome out;
-  auto r = WsClient::connect(port(), recoveryTarget(id, token), {"json.reliable.webpubsub.azure.v1"},
-                             &out);
+  auto r = WsClient::connect(port(), recoveryTarget(id, token),
+                             {"json.reliable.webpubsub.azure.v1"}, &out);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->waitForClose().closeCode, 1008);
 }

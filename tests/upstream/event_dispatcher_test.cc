@@ -71,6 +71,20 @@ class EventDispatcherTest : public ::testing::Test {
   std::vector<DispatchOutcome> outcomes;
 
   void SetUp() override { rebuild(); }
+
+  // Ends every request still in flight, so that no probe (which owns itself until its answer)
+  // outlives the test.
+  void TearDown() override {
+    for (int round = 0; round < 10; ++round) {
+      size_t sent = client.count();
+      for (size_t i = 0; i < sent; ++i)
+        client.fail(i, StatusCode::kCancelled);
+      loop.runPending();
+      loop.advance(std::chrono::hours(1));
+      if (client.count() == sent) break;
+    }
+  }
+
   void rebuild() { dispatcher = std::make_unique<EventDispatcher>(settings, loop, client, abuse); }
 
   std::unique_ptr<RequestHandle> dispatch(UpstreamEvent e, std::string ceId = "1",
