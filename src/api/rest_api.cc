@@ -114,7 +114,12 @@ void RestApi::route(std::shared_ptr<Call> call) {
   // Health: no authentication needed (a token, if sent, is not rejected).
   if (seg.size() == 2 && seg[1] == "health") {
     if (method == "HEAD" || method == "GET") {
-      call->reply(emptyResponse(200));
+      // Degraded: this node serves its own clients but cannot reach the cluster bus.
+      bool degraded = engine_.metrics().clusterState.load() == 2;
+      HttpResponse r{degraded ? 503 : 200, {{"Content-Type", "application/json"}},
+                     degraded ? R"({"status":"degraded","cluster":"unavailable"})"
+                              : R"({"status":"healthy"})"};
+      call->reply(std::move(r));
     } else {
       call->reply(errorResponse(405, "Error.MethodNotAllowed", "Use GET or HEAD.", ""));
     }
@@ -568,6 +573,11 @@ void RestApi::permission(std::shared_ptr<Call> call, const std::string& permissi
             call->reply(errorResponse(404, "Info.Connection.NotExisted",
                                       "The connection does not exist.", "Connection"));
           }
+          return;
+        }
+        if (result == R::kUnavailable) {
+          call->reply(errorResponse(503, "Error.ServiceUnavailable",
+                                    "The node holding the connection did not answer.", ""));
           return;
         }
         if (result == R::kLimitReached) {

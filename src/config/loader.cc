@@ -266,7 +266,8 @@ StatusOr<ServerSettings> loadSettings(std::string_view tomlText) {
   Reader r;
   r.checkKeys(root, "",
               {"listen", "access_keys", "public_endpoint", "workers", "log_level",
-               "strict_audience_host", "hubs", "upstream", "limits", "reliable", "shutdown"});
+               "strict_audience_host", "hubs", "upstream", "limits", "reliable", "shutdown",
+               "cluster"});
   std::string listen;
   r.readString(root, "", "listen", &listen);
   if (!listen.empty()) {
@@ -364,6 +365,30 @@ StatusOr<ServerSettings> loadSettings(std::string_view tomlText) {
     r.readInt(*rel, "reliable", "buffer_bytes", &s.reliable.bufferBytes, 1024, int64_t{1} << 34);
     r.readBool(*rel, "reliable", "close_without_status_ends_session",
                &s.reliable.closeWithoutStatusEndsSession);
+  }
+  if (const toml::table* c = r.subTable(root, "", "cluster")) {
+    r.checkKeys(*c, "cluster",
+                {"redis", "node_id", "prefix", "presence_ttl_seconds", "request_timeout_ms",
+                 "max_pending_publishes"});
+    r.readString(*c, "cluster", "redis", &s.cluster.redis);
+    r.readString(*c, "cluster", "node_id", &s.cluster.nodeId);
+    r.readString(*c, "cluster", "prefix", &s.cluster.prefix);
+    r.readSeconds(*c, "cluster", "presence_ttl_seconds", &s.cluster.presenceTtl, 3, 3600);
+    int64_t timeoutMs = s.cluster.requestTimeout.count();
+    r.readInt(*c, "cluster", "request_timeout_ms", &timeoutMs, 100, 600000);
+    s.cluster.requestTimeout = milliseconds(timeoutMs);
+    r.readInt(*c, "cluster", "max_pending_publishes", &s.cluster.maxPendingPublishes, 100,
+              100000000);
+    if (!r.failed() && !s.cluster.redis.empty() && !startsWith(s.cluster.redis, "redis://") &&
+        !startsWith(s.cluster.redis, "unix://")) {
+      r.fail("cluster.redis", "must be redis://HOST:PORT or unix:///PATH");
+    }
+    for (char ch : s.cluster.nodeId) {
+      if (!isalnum(static_cast<unsigned char>(ch)) && ch != '-' && ch != '_' && ch != '.') {
+        r.fail("cluster.node_id", "may contain only letters, digits, '-', '_' and '.'");
+        break;
+      }
+    }
   }
   if (const toml::table* sd = r.subTable(root, "", "shutdown")) {
     r.checkKeys(*sd, "shutdown", {"drain_seconds"});

@@ -67,6 +67,15 @@ struct ReliableSettings {
   bool closeWithoutStatusEndsSession = false;  // treat a 1005 close like 1000
 };
 
+struct ClusterSettings {
+  std::string redis;  // "redis://host:port[/db]" or "unix:///path/to.sock"; empty = single node
+  std::string nodeId;  // generated at start-up when empty
+  std::string prefix = "wps";  // key and channel prefix (several clusters may share a Redis)
+  seconds presenceTtl{10};     // a dead node's presence disappears after this
+  milliseconds requestTimeout{5000};  // cross-node requests (permissions, membership)
+  size_t maxPendingPublishes = 100000;  // outbound bus messages queued while Redis is slow
+};
+
 struct ServerSettings {
   std::string listenHost = "127.0.0.1";
   uint16_t listenPort = 8080;
@@ -79,6 +88,7 @@ struct ServerSettings {
   UpstreamSettings upstream;
   LimitSettings limits;
   ReliableSettings reliable;
+  ClusterSettings cluster;
   seconds shutdownDrain{10};
 };
 

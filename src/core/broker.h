@@ -29,6 +29,7 @@ enum class PermissionResult {
   kAllowed,       // check: permitted; grant/revoke: done
   kDenied,        // check: not permitted
   kLimitReached,  // grant: per-connection limit hit
+  kUnavailable,   // the node holding the connection could not be asked (cluster)
 };
 
 class Broker {

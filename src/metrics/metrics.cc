@@ -42,6 +42,15 @@ std::string Metrics::render() const {
   line(out, "webpubsubd_rest_requests_total", "counter", "REST API requests.", c(restRequests));
   line(out, "webpubsubd_rest_errors_total", "counter", "REST API requests answered with an error.",
        c(restErrors));
+  line(out, "webpubsubd_cluster_state", "gauge",
+       "0 single node, 1 connected to the cluster bus, 2 degraded (bus unavailable).",
+       clusterState.load(std::memory_order_relaxed));
+  line(out, "webpubsubd_bus_published_total", "counter", "Operations sent to other nodes.",
+       c(busPublished));
+  line(out, "webpubsubd_bus_received_total", "counter", "Operations received from other nodes.",
+       c(busReceived));
+  line(out, "webpubsubd_bus_dropped_total", "counter",
+       "Operations that could not be sent to other nodes.", c(busDropped));
   return out;
 }
 

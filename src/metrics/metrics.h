@@ -23,6 +23,10 @@ class Metrics {
   Counter upstreamFailures{0};  // events that failed (non-2xx after retries, errors, timeouts)
   Counter restRequests{0};
   Counter restErrors{0};
+  Gauge clusterState{0};  // 0 single node, 1 connected to the cluster bus, 2 degraded (bus down)
+  Counter busPublished{0};
+  Counter busReceived{0};
+  Counter busDropped{0};  // operations not sent to other nodes (bus down or backlog full)
 
   static void inc(Counter& c, uint64_t n = 1) { c.fetch_add(n, std::memory_order_relaxed); }
   static void add(Gauge& g, int64_t n) { g.fetch_add(n, std::memory_order_relaxed); }

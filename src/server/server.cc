@@ -4,6 +4,7 @@
 #include <future>
 #include <thread>
 
+#include "cluster/cluster_service.h"
 #include "common/log.h"
 #include "config/loader.h"
 #include "core/engine.h"
@@ -27,15 +28,26 @@ class ServerImpl : public Server {
     runtime_->attach(*engine_, *routes_);
   }
 
+  // Cluster mode: builds the Redis-backed broker before anything runs.
+  Status init() {
+    if (settings_.cluster.redis.empty()) return Status::ok();
+    auto cluster = cluster::ClusterService::create(settings_, *engine_);
+    if (!cluster) return cluster.status();
+    cluster_ = std::move(cluster.value());
+    return Status::ok();
+  }
+
   ~ServerImpl() override {
     if (started_ && !stopped_) shutdown();
     runtime_->stop();
+    if (cluster_) cluster_->stop();
   }
 
   Status start() override {
     auto port = runtime_->listen(settings_.listenHost, settings_.listenPort);
     if (!port) return port.status();
     port_ = *port;
+    if (cluster_) cluster_->start();
     runtime_->start();
     started_ = true;
     WPS_LOG_INFO("webpubsubd listening on {}:{} with {} workers", settings_.listenHost, port_,
@@ -97,6 +109,7 @@ class ServerImpl : public Server {
     }
     onEachWorker([this](size_t i) { engine_->dispatcher(i).cancelDetached(); });
     runtime_->stop();
+    if (cluster_) cluster_->stop();
     WPS_LOG_INFO("shutdown complete");
   }
 
@@ -108,6 +121,7 @@ class ServerImpl : public Server {
   std::unique_ptr<transport::Runtime> runtime_;
   std::unique_ptr<core::Engine> engine_;
   std::unique_ptr<Routes> routes_;
+  std::unique_ptr<cluster::ClusterService> cluster_;  // stopped before the engine is destroyed
   uint16_t port_ = 0;
   bool started_ = false;
   bool stopped_ = false;
@@ -118,7 +132,10 @@ class ServerImpl : public Server {
 StatusOr<std::unique_ptr<Server>> Server::create(config::ServerSettings settings) {
   Status st = config::validateSettings(settings);
   if (!st) return st;
-  return std::unique_ptr<Server>(new ServerImpl(std::move(settings)));
+  auto server = std::make_unique<ServerImpl>(std::move(settings));
+  st = server->init();
+  if (!st) return st;
+  return std::unique_ptr<Server>(std::move(server));
 }
 
 void blockTerminationSignals() {

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { WebPubSubServiceClient } from "@azure/web-pubsub";
 import { WebPubSubEventHandler } from "@azure/web-pubsub-express";
 import { WebPubSubClient, WebPubSubJsonProtocol } from "@azure/web-pubsub-client";
-import { startUpstream, startServer, hubToml, startProxy, eventually } from "./harness.mjs";
+import { startUpstream, startServer, hubToml, startProxy, eventually, spreadUrl } from "./harness.mjs";
 
 const events = [];
 let upstream, server, service;
@@ -35,7 +35,7 @@ after(async () => {
 
 const roles = ["webpubsub.joinLeaveGroup", "webpubsub.sendToGroup"];
 
-function makeClient(userId, options = {}, rewrite = (u) => u) {
+function makeClient(userId, options = {}, rewrite = spreadUrl) {
   const client = new WebPubSubClient({
     getClientAccessUrl: async () => rewrite((await service.getClientAccessToken({ userId, roles })).url),
   }, options);
@@ -107,7 +107,7 @@ test("a forbidden joinGroup rejects and does not disconnect", async () => {
 
 test("automatic recovery after the socket is killed: no message lost or duplicated", async () => {
   const proxy = await startProxy(server.port);
-  const rewrite = (u) => u.replace(`:${server.port}/`, `:${proxy.port}/`);
+  const rewrite = (u) => u.replace(`:${server.port}/`, `:${proxy.port}/`); // node 0 via the proxy
   const sender = makeClient("sam");
   const receiver = makeClient("rita", {}, rewrite);
   let disconnects = 0;

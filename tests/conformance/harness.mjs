@@ -29,12 +29,10 @@ export async function startUpstream(...middleware) {
   };
 }
 
-// Starts webpubsubd with `toml` (listen and key are added). Resolves to {connectionString, port,
-// stop()} once it printed its connection string.
-export async function startServer(toml = "", extraArgs = []) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "wps-conf-"));
-  const config = path.join(dir, "webpubsubd.toml");
-  fs.writeFileSync(config, `listen = "127.0.0.1:0"\naccess_keys = ["${ACCESS_KEY}"]\n${toml}\n`);
+// Starts one webpubsubd process with `configText` as its whole configuration file.
+async function startNode(dir, name, configText, extraArgs) {
+  const config = path.join(dir, `${name}.toml`);
+  fs.writeFileSync(config, configText);
   const child = spawn(serverBinary, ["--config", config, ...extraArgs], {
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -51,17 +49,87 @@ export async function startServer(toml = "", extraArgs = []) {
   });
   const port = Number(/:(\d+);/.exec(connectionString)[1]);
   return {
-    connectionString,
-    port,
-    stderr: () => stderr,
-    async stop() {
-      if (child.exitCode !== null) return child.exitCode;
-      child.kill("SIGTERM");
+    child, connectionString, port, stderr: () => stderr,
+    async stop(signal = "SIGTERM") {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill(signal);
       const [code] = await once(child, "exit");
+      return code;
+    },
+  };
+}
+
+// Starts redis-server on a unix socket in `dir` (no TCP port, so nothing can clash).
+export async function startRedis(dir) {
+  const socket = path.join(dir, "redis.sock");
+  const child = spawn("redis-server", ["--port", "0", "--unixsocket", socket, "--save", "",
+    "--appendonly", "no"], { stdio: ["ignore", "pipe", "pipe"] });
+  await eventually(() => fs.existsSync(socket), 10000, "redis-server to start");
+  return {
+    socket, child,
+    async stop(signal = "SIGTERM") {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill(signal);
+      await once(child, "exit");
+      fs.rmSync(socket, { force: true });
+    },
+  };
+}
+
+// Clusters started by startServer, by the port of their first node (see spreadUrl).
+const clusters = new Map();
+
+// Starts webpubsubd with `toml` (listen and key are added). With WPS_CLUSTER=N (N > 1) in the
+// environment it starts N nodes sharing a redis-server instead; the result describes the first
+// node, and client URLs are spread over all nodes by openWebSocket/spreadUrl. Resolves to
+// {connectionString, port, ports, stop()} once every node printed its connection string.
+export async function startServer(toml = "", extraArgs = [], { nodes, clusterToml = "" } = {}) {
+  const count = nodes ?? Number(process.env.WPS_CLUSTER ?? 1);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "wps-conf-"));
+  const base = `listen = "127.0.0.1:0"\naccess_keys = ["${ACCESS_KEY}"]\n`;
+  let redis = null;
+  const started = [];
+  if (count > 1) {
+    redis = await startRedis(dir);
+    const cluster = `[cluster]\nredis = "unix://${redis.socket}"\n${clusterToml}\n`;
+    for (let i = 0; i < count; i++) {
+      started.push(await startNode(dir, `node${i}`, `${base}${cluster}${toml}\n`, extraArgs));
+    }
+  } else {
+    started.push(await startNode(dir, "node0", `${base}${toml}\n`, extraArgs));
+  }
+  const first = started[0];
+  const result = {
+    connectionString: first.connectionString,
+    port: first.port,
+    ports: started.map((n) => n.port),
+    nodes: started,
+    redis,
+    dir,
+    stderr: () => started.map((n) => n.stderr()).join(""),
+    async stop() {
+      let code = 0;
+      for (const n of started) {
+        const c = await n.stop();
+        if (c !== 0 && c !== null) code = c;
+      }
+      if (redis) await redis.stop();
+      clusters.delete(first.port);
       fs.rmSync(dir, { recursive: true, force: true });
       return code;
     },
   };
+  if (count > 1) clusters.set(first.port, { ports: result.ports, next: 0 });
+  return result;
+}
+
+// In cluster mode, points a client URL of the first node at the next node in turn.
+export function spreadUrl(url) {
+  const u = new URL(url);
+  const cluster = clusters.get(Number(u.port));
+  if (!cluster) return url;
+  u.port = String(cluster.ports[cluster.next++ % cluster.ports.length]);
+  return u.toString();
 }
 
 // A TOML hub section routing every event of `hub` to `url` (a template).
@@ -73,7 +141,7 @@ export function hubToml(hub, url, { userEvents = "*", system = ["connect", "conn
 // Opens a ws connection; resolves to the socket once open, rejects with {statusCode} on refusal.
 export function openWebSocket(url, protocols) {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, protocols);
+    const ws = new WebSocket(spreadUrl(url), protocols);
     const inbox = [];
     const waiters = [];
     ws.on("message", (data, isBinary) => {

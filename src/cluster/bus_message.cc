@@ -1,0 +1,254 @@
+#include "cluster/bus_message.h"
+
+#include "protocol/frames.h"
+
+namespace wps::cluster {
+namespace {
+
+constexpr uint8_t kVersion = 1;
+
+class Writer {
+ public:
+  void u8(uint8_t v) { out.push_back(static_cast<char>(v)); }
+  void varint(uint64_t v) { protocol::appendVarint(out, v); }
+  void str(std::string_view s) {
+    varint(s.size());
+    out.append(s);
+  }
+  std::string out;
+};
+
+class Reader {
+ public:
+  explicit Reader(std::string_view in) : in_(in) {}
+  bool ok() const { return ok_; }
+  uint8_t u8() {
+    if (in_.empty()) return fail(), 0;
+    uint8_t v = static_cast<uint8_t>(in_[0]);
+    in_.remove_prefix(1);
+    return v;
+  }
+  uint64_t varint() {
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (in_.empty()) return fail(), 0;
+      uint8_t b = static_cast<uint8_t>(in_[0]);
+      in_.remove_prefix(1);
+      v |= uint64_t{b & 0x7Fu} << shift;
+      if (!(b & 0x80)) return v;
+    }
+    return fail(), 0;
+  }
+  std::string str() {
+    uint64_t n = varint();
+    if (!ok_ || n > in_.size()) return fail(), std::string();
+    std::string s(in_.substr(0, n));
+    in_.remove_prefix(n);
+    return s;
+  }
+  bool atEnd() const { return in_.empty(); }
+
+ private:
+  void fail() { ok_ = false; }
+  std::string_view in_;
+  bool ok_ = true;
+};
+
+void writeTarget(Writer& w, const core::Target& t) {
+  w.u8(static_cast<uint8_t>(t.kind));
+  w.str(t.name);
+  w.varint(t.excluded.size());
+  for (const auto& e : t.excluded) w.str(e);
+  w.str(t.filter ? t.filter->text() : std::string_view());
+}
+
+Status readTarget(Reader& r, core::Target* t) {
+  uint8_t kind = r.u8();
+  if (kind > static_cast<uint8_t>(core::Target::Kind::kConnection)) {
+    return invalidArgument("unknown target kind");
+  }
+  t->kind = static_cast<core::Target::Kind>(kind);
+  t->name = r.str();
+  uint64_t n = r.varint();
+  if (!r.ok() || n > 1000000) return invalidArgument("bad excluded list");
+  for (uint64_t i = 0; i < n && r.ok(); ++i) t->excluded.push_back(r.str());
+  std::string filter = r.str();
+  if (!r.ok()) return invalidArgument("truncated target");
+  if (!filter.empty()) {
+    auto f = api::filter::Filter::parse(filter);
+    if (!f) return invalidArgument("filter does not parse: " + f.status().message());
+    t->filter = std::make_shared<const api::filter::Filter>(std::move(f.value()));
+  }
+  return Status::ok();
+}
+
+void writeMessage(Writer& w, const protocol::DataMessage& m) {
+  w.u8(static_cast<uint8_t>(m.from));
+  w.str(m.group);
+  w.u8(m.fromUserId ? 1 : 0);
+  if (m.fromUserId) w.str(*m.fromUserId);
+  w.u8(static_cast<uint8_t>(m.payload.type));
+  w.str(m.payload.data);
+  w.varint(m.metadata.size());
+  for (const auto& [k, v] : m.metadata) {
+    w.str(k);
+    w.str(v);
+  }
+}
+
+Status readMessage(Reader& r, protocol::DataMessage* m) {
+  uint8_t from = r.u8();
+  if (from > 1) return invalidArgument("unknown message source");
+  m->from = static_cast<protocol::MessageSource>(from);
+  m->group = r.str();
+  if (r.u8()) m->fromUserId = r.str();
+  uint8_t type = r.u8();
+  if (type > static_cast<uint8_t>(protocol::DataType::kProtobuf)) {
+    return invalidArgument("unknown payload type");
+  }
+  m->payload.type = static_cast<protocol::DataType>(type);
+  m->payload.data = r.str();
+  uint64_t n = r.varint();
+  if (!r.ok() || n > 10000) return invalidArgument("bad metadata");
+  for (uint64_t i = 0; i < n && r.ok(); ++i) {
+    std::string k = r.str();
+    std::string v = r.str();
+    m->metadata.emplace_back(std::move(k), std::move(v));
+  }
+  return r.ok() ? Status::ok() : invalidArgument("truncated message");
+}
+
+}  // namespace
+
+std::string encodeBusMessage(const BusMessage& m) {
+  Writer w;
+  w.u8(kVersion);
+  w.u8(static_cast<uint8_t>(m.type));
+  w.str(m.origin);
+  w.varint(m.requestId);
+  if (m.requestId) w.str(m.replyTo);
+  switch (m.type) {
+    case BusMessage::Type::kPublish:
+      w.str(m.hubKey);
+      writeTarget(w, m.target);
+      writeMessage(w, m.message);
+      break;
+    case BusMessage::Type::kClose:
+      w.str(m.hubKey);
+      writeTarget(w, m.target);
+      w.str(m.reason);
+      break;
+    case BusMessage::Type::kAddToGroups:
+    case BusMessage::Type::kRemoveFromGroups:
+      w.str(m.hubKey);
+      writeTarget(w, m.target);
+      w.varint(m.groups.size());
+      for (const auto& g : m.groups) w.str(g);
+      break;
+    case BusMessage::Type::kLeaveAllGroups:
+    case BusMessage::Type::kCount:
+      w.str(m.hubKey);
+      writeTarget(w, m.target);
+      break;
+    case BusMessage::Type::kList:
+      w.str(m.hubKey);
+      w.str(m.group);
+      break;
+    case BusMessage::Type::kPermission:
+      w.str(m.hubKey);
+      w.u8(static_cast<uint8_t>(m.permissionOp));
+      w.u8(static_cast<uint8_t>(m.permission));
+      w.str(m.connectionId);
+      w.str(m.group);
+      break;
+    case BusMessage::Type::kHello: break;
+    case BusMessage::Type::kReply:
+      w.varint(m.count);
+      w.u8(static_cast<uint8_t>(m.result));
+      w.varint(m.members.size());
+      for (const auto& mem : m.members) {
+        w.str(mem.connectionId);
+        w.u8(mem.userId ? 1 : 0);
+        if (mem.userId) w.str(*mem.userId);
+      }
+      break;
+  }
+  return std::move(w.out);
+}
+
+StatusOr<BusMessage> decodeBusMessage(std::string_view bytes) {
+  Reader r(bytes);
+  if (r.u8() != kVersion || !r.ok()) return invalidArgument("unknown bus message version");
+  BusMessage m;
+  uint8_t type = r.u8();
+  if (type < 1 || type > 10) return invalidArgument("unknown bus message type");
+  m.type = static_cast<BusMessage::Type>(type);
+  m.origin = r.str();
+  m.requestId = r.varint();
+  if (m.requestId) m.replyTo = r.str();
+  Status st;
+  switch (m.type) {
+    case BusMessage::Type::kPublish:
+      m.hubKey = r.str();
+      st = readTarget(r, &m.target);
+      if (st) st = readMessage(r, &m.message);
+      break;
+    case BusMessage::Type::kClose:
+      m.hubKey = r.str();
+      st = readTarget(r, &m.target);
+      m.reason = r.str();
+      break;
+    case BusMessage::Type::kAddToGroups:
+    case BusMessage::Type::kRemoveFromGroups: {
+      m.hubKey = r.str();
+      st = readTarget(r, &m.target);
+      uint64_t n = r.varint();
+      if (!r.ok() || n > 1000000) return invalidArgument("bad group list");
+      for (uint64_t i = 0; i < n && r.ok(); ++i) m.groups.push_back(r.str());
+      break;
+    }
+    case BusMessage::Type::kLeaveAllGroups:
+    case BusMessage::Type::kCount:
+      m.hubKey = r.str();
+      st = readTarget(r, &m.target);
+      break;
+    case BusMessage::Type::kList:
+      m.hubKey = r.str();
+      m.group = r.str();
+      break;
+    case BusMessage::Type::kPermission: {
+      m.hubKey = r.str();
+      uint8_t op = r.u8();
+      uint8_t perm = r.u8();
+      if (op > 2 || perm > 1) return invalidArgument("bad permission request");
+      m.permissionOp = static_cast<core::PermissionOp>(op);
+      m.permission = static_cast<auth::Permission>(perm);
+      m.connectionId = r.str();
+      m.group = r.str();
+      break;
+    }
+    case BusMessage::Type::kHello: break;
+    case BusMessage::Type::kReply: {
+      m.count = r.varint();
+      uint8_t result = r.u8();
+      if (result > static_cast<uint8_t>(core::PermissionResult::kUnavailable)) {
+        return invalidArgument("bad permission result");
+      }
+      m.result = static_cast<core::PermissionResult>(result);
+      uint64_t n = r.varint();
+      if (!r.ok() || n > 10000000) return invalidArgument("bad member list");
+      for (uint64_t i = 0; i < n && r.ok(); ++i) {
+        core::MemberInfo mem;
+        mem.connectionId = r.str();
+        if (r.u8()) mem.userId = r.str();
+        m.members.push_back(std::move(mem));
+      }
+      break;
+    }
+  }
+  if (!st) return st;
+  if (!r.ok() || !r.atEnd()) return invalidArgument("malformed bus message");
+  return m;
+}
+
+}  // namespace wps::cluster

@@ -1,0 +1,335 @@
+#include "cluster/redis_broker.h"
+
+#include <algorithm>
+
+#include "common/log.h"
+
+namespace wps::cluster {
+
+using core::PermissionResult;
+using core::Target;
+
+bool RedisBroker::isLocalConnection(const std::string& hubKey, const Target& target) const {
+  if (target.kind != Target::Kind::kConnection) return false;
+  auto loc = d_.directory.find(target.name);
+  return loc && loc->hubKey == hubKey;
+}
+
+void RedisBroker::send(std::string channel, BusMessage m) {
+  m.origin = d_.nodeId;
+  std::string payload = encodeBusMessage(m);  // on the calling thread
+  d_.clusterLoop.post([this, channel = std::move(channel), payload = std::move(payload)]() mutable {
+    if (!d_.link.up() || d_.link.pendingCommands() >= d_.maxPendingPublishes) {
+      metrics::Metrics::inc(d_.metrics.busDropped);
+      return;
+    }
+    metrics::Metrics::inc(d_.metrics.busPublished);
+    d_.link.command({"PUBLISH", std::move(channel), std::move(payload)},
+                    [this](StatusOr<RedisReply> r) {
+                      if (!r) metrics::Metrics::inc(d_.metrics.busDropped);
+                    });
+  });
+}
+
+// --- Broker ------------------------------------------------------------------------------------
+
+void RedisBroker::publish(const std::string& hubKey, const Target& target,
+                          core::OutboundMessagePtr message) {
+  d_.local.publish(hubKey, target, message);
+  if (isLocalConnection(hubKey, target)) return;
+  BusMessage m;
+  m.type = BusMessage::Type::kPublish;
+  m.hubKey = hubKey;
+  m.target = target;
+  m.message = message->message();
+  send(d_.busChannel, std::move(m));
+}
+
+void RedisBroker::closeConnections(const std::string& hubKey, const Target& target,
+                                   std::string reason, EventLoop& reply,
+                                   std::function<void()> done) {
+  if (isLocalConnection(hubKey, target)) {
+    d_.local.closeConnections(hubKey, target, std::move(reason), reply, std::move(done));
+    return;
+  }
+  BusMessage m;
+  m.type = BusMessage::Type::kClose;
+  m.hubKey = hubKey;
+  m.target = target;
+  m.reason = std::move(reason);
+  EventLoop* r = &reply;
+  d_.clusterLoop.post([this, m = std::move(m), r, done = std::move(done)]() mutable {
+    scatter(std::move(m), [r, done](const BusMessage&) { r->post(done); });
+  });
+}
+
+namespace {
+// Shared shape of the membership operations answered with a count.
+BusMessage membershipRequest(BusMessage::Type type, const std::string& hubKey,
+                             const Target& target, std::vector<std::string> groups) {
+  BusMessage m;
+  m.type = type;
+  m.hubKey = hubKey;
+  m.target = target;
+  m.groups = std::move(groups);
+  return m;
+}
+}  // namespace
+
+void RedisBroker::addToGroups(const std::string& hubKey, const Target& target,
+                              std::vector<std::string> groups, EventLoop& reply,
+                              std::function<void(size_t)> done) {
+  if (isLocalConnection(hubKey, target)) {
+    d_.local.addToGroups(hubKey, target, std::move(groups), reply, std::move(done));
+    return;
+  }
+  BusMessage m =
+      membershipRequest(BusMessage::Type::kAddToGroups, hubKey, target, std::move(groups));
+  EventLoop* r = &reply;
+  d_.clusterLoop.post([this, m = std::move(m), r, done = std::move(done)]() mutable {
+    scatter(std::move(m), [r, done](const BusMessage& all) {
+      size_t n = all.count;
+      r->post([done, n] { done(n); });
+    });
+  });
+}
+
+void RedisBroker::removeFromGroups(const std::string& hubKey, const Target& target,
+                                   std::vector<std::string> groups, EventLoop& reply,
+                                   std::function<void(size_t)> done) {
+  if (isLocalConnection(hubKey, target)) {
+    d_.local.removeFromGroups(hubKey, target, std::move(groups), reply, std::move(done));
+    return;
+  }
+  BusMessage m =
+      membershipRequest(BusMessage::Type::kRemoveFromGroups, hubKey, target, std::move(groups));
+  EventLoop* r = &reply;
+  d_.clusterLoop.post([this, m = std::move(m), r, done = std::move(done)]() mutable {
+    scatter(std::move(m), [r, done](const BusMessage& all) {
+      size_t n = all.count;
+      r->post([done, n] { done(n); });
+    });
+  });
+}
+
+void RedisBroker::leaveAllGroups(const std::string& hubKey, const Target& target,
+                                 EventLoop& reply, std::function<void(size_t)> done) {
+  if (isLocalConnection(hubKey, target)) {
+    d_.local.leaveAllGroups(hubKey, target, reply, std::move(done));
+    return;
+  }
+  BusMessage m = membershipRequest(BusMessage::Type::kLeaveAllGroups, hubKey, target, {});
+  EventLoop* r = &reply;
+  d_.clusterLoop.post([this, m = std::move(m), r, done = std::move(done)]() mutable {
+    scatter(std::move(m), [r, done](const BusMessage& all) {
+      size_t n = all.count;
+      r->post([done, n] { done(n); });
+    });
+  });
+}
+
+void RedisBroker::count(const std::string& hubKey, const Target& target, EventLoop& reply,
+                        std::function<void(size_t)> done) {
+  if (isLocalConnection(hubKey, target)) {
+    d_.local.count(hubKey, target, reply, std::move(done));
+    return;
+  }
+  BusMessage m = membershipRequest(BusMessage::Type::kCount, hubKey, target, {});
+  EventLoop* r = &reply;
+  d_.clusterLoop.post([this, m = std::move(m), r, done = std::move(done)]() mutable {
+    scatter(std::move(m), [r, done](const BusMessage& all) {
+      size_t n = all.count;
+      r->post([done, n] { done(n); });
+    });
+  });
+}
+
+void RedisBroker::permission(const std::string& hubKey, const std::string& connectionId,
+                             core::PermissionOp op, auth::Permission permission,
+                             std::string group, EventLoop& reply,
+                             std::function<void(PermissionResult)> done) {
+  if (isLocalConnection(hubKey, Target::connection(connectionId))) {
+    d_.local.permission(hubKey, connectionId, op, permission, std::move(group), reply,
+                        std::move(done));
+    return;
+  }
+  BusMessage m;
+  m.type = BusMessage::Type::kPermission;
+  m.hubKey = hubKey;
+  m.connectionId = connectionId;
+  m.permissionOp = op;
+  m.permission = permission;
+  m.group = std::move(group);
+  EventLoop* r = &reply;
+  d_.clusterLoop.post([this, m = std::move(m), r, done = std::move(done)]() mutable {
+    scatter(std::move(m), [r, done](const BusMessage& all) {
+      PermissionResult result = all.result;
+      r->post([done, result] { done(result); });
+    });
+  });
+}
+
+void RedisBroker::listGroup(const std::string& hubKey, const std::string& group, EventLoop& reply,
+                            std::function<void(std::vector<core::MemberInfo>)> done) {
+  BusMessage m;
+  m.type = BusMessage::Type::kList;
+  m.hubKey = hubKey;
+  m.group = group;
+  EventLoop* r = &reply;
+  d_.clusterLoop.post([this, m = std::move(m), r, done = std::move(done)]() mutable {
+    scatter(std::move(m), [r, done](const BusMessage& all) {
+      auto members = all.members;
+      std::sort(members.begin(), members.end(),
+                [](const core::MemberInfo& a, const core::MemberInfo& b) {
+                  return a.connectionId < b.connectionId;
+                });
+      r->post([done, members = std::move(members)]() mutable { done(std::move(members)); });
+    });
+  });
+}
+
+// --- Scatter-gather ------------------------------------------------------------------------------
+
+void RedisBroker::executeLocally(BusMessage req, std::function<void(BusMessage)> done) {
+  EventLoop& here = d_.clusterLoop;
+  auto answer = [done](auto fill) {
+    BusMessage r;
+    r.type = BusMessage::Type::kReply;
+    fill(r);
+    done(std::move(r));
+  };
+  switch (req.type) {
+    case BusMessage::Type::kPublish:
+      d_.local.publish(req.hubKey, req.target, core::OutboundMessage::make(std::move(req.message)));
+      break;
+    case BusMessage::Type::kClose:
+      d_.local.closeConnections(req.hubKey, req.target, std::move(req.reason), here,
+                                [answer] { answer([](BusMessage&) {}); });
+      break;
+    case BusMessage::Type::kAddToGroups:
+      d_.local.addToGroups(req.hubKey, req.target, std::move(req.groups), here,
+                           [answer](size_t n) { answer([n](BusMessage& r) { r.count = n; }); });
+      break;
+    case BusMessage::Type::kRemoveFromGroups:
+      d_.local.removeFromGroups(req.hubKey, req.target, std::move(req.groups), here,
+                                [answer](size_t n) { answer([n](BusMessage& r) { r.count = n; }); });
+      break;
+    case BusMessage::Type::kLeaveAllGroups:
+      d_.local.leaveAllGroups(req.hubKey, req.target, here,
+                              [answer](size_t n) { answer([n](BusMessage& r) { r.count = n; }); });
+      break;
+    case BusMessage::Type::kCount:
+      d_.local.count(req.hubKey, req.target, here,
+                     [answer](size_t n) { answer([n](BusMessage& r) { r.count = n; }); });
+      break;
+    case BusMessage::Type::kList:
+      d_.local.listGroup(req.hubKey, req.group, here,
+                         [answer](std::vector<core::MemberInfo> members) {
+                           answer([&members](BusMessage& r) { r.members = std::move(members); });
+                         });
+      break;
+    case BusMessage::Type::kPermission:
+      d_.local.permission(req.hubKey, req.connectionId, req.permissionOp, req.permission,
+                          std::move(req.group), here, [answer](PermissionResult result) {
+                            answer([result](BusMessage& r) { r.result = result; });
+                          });
+      break;
+    case BusMessage::Type::kReply:
+    case BusMessage::Type::kHello: break;
+  }
+}
+
+void RedisBroker::announce() {
+  BusMessage m;
+  m.type = BusMessage::Type::kHello;
+  send(d_.busChannel, std::move(m));
+}
+
+void RedisBroker::scatter(BusMessage request, Finish finish) {
+  uint64_t id = nextRequestId_++;
+  Gather& g = gathers_[id];
+  g.finish = std::move(finish);
+  g.combined.type = BusMessage::Type::kReply;
+  const auto& peers = d_.link.up() ? d_.nodes.peers() : std::vector<std::string>{};
+  g.outstanding = peers.size() + 1;
+  g.timer = d_.clusterLoop.schedule(d_.requestTimeout, [this, id] {
+    auto it = gathers_.find(id);
+    if (it == gathers_.end()) return;
+    WPS_LOG_WARN("cluster: {} node(s) did not answer a request in time", it->second.outstanding);
+    if (it->second.combined.result == PermissionResult::kConnectionNotFound &&
+        it->second.outstanding > 0) {
+      it->second.combined.result = PermissionResult::kUnavailable;
+    }
+    complete(id);
+  });
+  if (!peers.empty()) {
+    BusMessage remote = request;
+    remote.requestId = id;
+    remote.replyTo = d_.nodeId;
+    send(d_.busChannel, std::move(remote));
+  }
+  executeLocally(std::move(request), [this, id](BusMessage part) {
+    auto it = gathers_.find(id);
+    if (it != gathers_.end()) it->second.localPending = false;
+    absorb(id, part);
+  });
+}
+
+void RedisBroker::absorb(uint64_t requestId, const BusMessage& part) {
+  auto it = gathers_.find(requestId);
+  if (it == gathers_.end()) return;  // late answer after a timeout
+  Gather& g = it->second;
+  g.combined.count += part.count;
+  for (const auto& m : part.members) g.combined.members.push_back(m);
+  // At most one node holds a connection: its answer beats "not found" from the others.
+  if (part.result != PermissionResult::kConnectionNotFound) g.combined.result = part.result;
+  if (--g.outstanding == 0) complete(requestId);
+}
+
+void RedisBroker::complete(uint64_t requestId) {
+  auto it = gathers_.find(requestId);
+  if (it == gathers_.end()) return;
+  Gather g = std::move(it->second);
+  gathers_.erase(it);
+  g.finish(g.combined);
+}
+
+void RedisBroker::onLinkDown() {
+  // Answers from other nodes cannot arrive any more: finish with what we have.
+  std::vector<uint64_t> ids;
+  for (auto& [id, g] : gathers_) ids.push_back(id);
+  for (uint64_t id : ids) {
+    auto it = gathers_.find(id);
+    if (it == gathers_.end()) continue;
+    it->second.outstanding = it->second.localPending ? 1 : 0;
+    if (it->second.outstanding == 0) complete(id);
+  }
+}
+
+void RedisBroker::onBusMessage(std::string_view payload) {
+  auto decoded = decodeBusMessage(payload);
+  if (!decoded) {
+    WPS_LOG_WARN("cluster: ignored a malformed bus message: {}", decoded.status().message());
+    return;
+  }
+  BusMessage& m = decoded.value();
+  if (m.origin == d_.nodeId) return;
+  metrics::Metrics::inc(d_.metrics.busReceived);
+  if (m.type == BusMessage::Type::kReply) {
+    absorb(m.requestId, m);
+    return;
+  }
+  if (m.type == BusMessage::Type::kHello) {
+    d_.nodes.refresh();
+    return;
+  }
+  uint64_t id = m.requestId;
+  std::string replyTo = m.replyTo;
+  executeLocally(std::move(m), [this, id, replyTo](BusMessage reply) {
+    if (id == 0) return;
+    reply.requestId = id;
+    send(d_.inboxPrefix + replyTo, std::move(reply));
+  });
+}
+
+}  // namespace wps::cluster
