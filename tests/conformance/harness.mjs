@@ -139,9 +139,10 @@ export function hubToml(hub, url, { userEvents = "*", system = ["connect", "conn
 }
 
 // Opens a ws connection; resolves to the socket once open, rejects with {statusCode} on refusal.
-export function openWebSocket(url, protocols) {
+// With `spread` (the default), cluster clients are spread over the nodes (spreadUrl).
+export function openWebSocket(url, protocols, { spread = true } = {}) {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(spreadUrl(url), protocols);
+    const ws = new WebSocket(spread ? spreadUrl(url) : url, protocols);
     const inbox = [];
     const waiters = [];
     ws.on("message", (data, isBinary) => {
