@@ -5,12 +5,12 @@
 #include "api/filter/filter.h"
 #include "api/message_body.h"
 #include "api/rest_errors.h"
-#include "auth/audience.h"
 #include "auth/jwt.h"
 #include "cloudevents/url_template.h"
 #include "common/log.h"
 #include "common/strings.h"
 #include "core/broker.h"
+#include "core/request_token.h"
 #include "metrics/metrics.h"
 #include "protocol/names.h"
 
@@ -116,7 +116,8 @@ void RestApi::route(std::shared_ptr<Call> call) {
     if (method == "HEAD" || method == "GET") {
       // Degraded: this node serves its own clients but cannot reach the cluster bus.
       bool degraded = engine_.metrics().clusterState.load() == 2;
-      HttpResponse r{degraded ? 503 : 200, {{"Content-Type", "application/json"}},
+      HttpResponse r{degraded ? 503 : 200,
+                     {{"Content-Type", "application/json"}},
                      degraded ? R"({"status":"degraded","cluster":"unavailable"})"
                               : R"({"status":"healthy"})"};
       call->reply(std::move(r));
@@ -138,29 +139,10 @@ void RestApi::route(std::shared_ptr<Call> call) {
     call->reply(std::move(r));
     return;
   }
-  auth::JwtVerifyOptions options;
-  options.keys = settings.accessKeys;
-  options.now = call->loop->wallNow();
-  auto claims = auth::verifyJwt(trim(authz->substr(7)), options);
+  auto claims = core::verifyRequestToken(settings, trim(authz->substr(7)), call->loop->wallNow(),
+                                         call->target.decodedPath, call->request.host);
   if (!claims) {
     call->reply(unauthorized(claims.status().message()));
-    return;
-  }
-  auth::AudienceOptions audience;
-  if (!settings.publicEndpoint.empty()) {
-    if (auto parts = cloudevents::parseHttpUrl(settings.publicEndpoint)) {
-      std::string_view path = parts->target;
-      path = path.substr(0, path.find('?'));
-      while (!path.empty() && path.back() == '/')
-        path.remove_suffix(1);
-      audience.pathPrefix = std::string(path);
-      audience.allowedAuthorities.push_back(parts->hostHeader);
-    }
-  }
-  audience.strictHost = settings.strictAudienceHost;
-  audience.allowedAuthorities.push_back(call->request.host);
-  if (!auth::anyAudienceMatches(claims->audiences, call->target.decodedPath, audience)) {
-    call->reply(unauthorized("The audience is invalid."));
     return;
   }
 

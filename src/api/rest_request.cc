@@ -26,20 +26,12 @@ ParsedTarget parseTarget(std::string_view target) {
     }
     t.segments.push_back(std::move(*decoded));
   }
-  if (!query.empty()) {
-    for (auto item : split(query, '&')) {
-      if (item.empty()) continue;
-      size_t eq = item.find('=');
-      auto key = percentDecode(item.substr(0, eq), true);
-      auto value = eq == std::string_view::npos ? std::optional<std::string>("")
-                                                : percentDecode(item.substr(eq + 1), true);
-      if (!key || !value) {
-        t.valid = false;
-        return t;
-      }
-      t.query.emplace_back(std::move(*key), std::move(*value));
-    }
+  auto pairs = parseQueryString(query);
+  if (!pairs) {
+    t.valid = false;
+    return t;
   }
+  t.query = std::move(*pairs);
   return t;
 }
 

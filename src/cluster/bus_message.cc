@@ -58,7 +58,8 @@ void writeTarget(Writer& w, const core::Target& t) {
   w.u8(static_cast<uint8_t>(t.kind));
   w.str(t.name);
   w.varint(t.excluded.size());
-  for (const auto& e : t.excluded) w.str(e);
+  for (const auto& e : t.excluded)
+    w.str(e);
   w.str(t.filter ? t.filter->text() : std::string_view());
 }
 
@@ -71,7 +72,8 @@ Status readTarget(Reader& r, core::Target* t) {
   t->name = r.str();
   uint64_t n = r.varint();
   if (!r.ok() || n > 1000000) return invalidArgument("bad excluded list");
-  for (uint64_t i = 0; i < n && r.ok(); ++i) t->excluded.push_back(r.str());
+  for (uint64_t i = 0; i < n && r.ok(); ++i)
+    t->excluded.push_back(r.str());
   std::string filter = r.str();
   if (!r.ok()) return invalidArgument("truncated target");
   if (!filter.empty()) {
@@ -143,7 +145,8 @@ std::string encodeBusMessage(const BusMessage& m) {
       w.str(m.hubKey);
       writeTarget(w, m.target);
       w.varint(m.groups.size());
-      for (const auto& g : m.groups) w.str(g);
+      for (const auto& g : m.groups)
+        w.str(g);
       break;
     case BusMessage::Type::kLeaveAllGroups:
     case BusMessage::Type::kCount:
@@ -161,7 +164,8 @@ std::string encodeBusMessage(const BusMessage& m) {
       w.str(m.connectionId);
       w.str(m.group);
       break;
-    case BusMessage::Type::kHello: break;
+    case BusMessage::Type::kHello:
+      break;
     case BusMessage::Type::kReply:
       w.varint(m.count);
       w.u8(static_cast<uint8_t>(m.result));
@@ -204,7 +208,8 @@ StatusOr<BusMessage> decodeBusMessage(std::string_view bytes) {
       st = readTarget(r, &m.target);
       uint64_t n = r.varint();
       if (!r.ok() || n > 1000000) return invalidArgument("bad group list");
-      for (uint64_t i = 0; i < n && r.ok(); ++i) m.groups.push_back(r.str());
+      for (uint64_t i = 0; i < n && r.ok(); ++i)
+        m.groups.push_back(r.str());
       break;
     }
     case BusMessage::Type::kLeaveAllGroups:
@@ -227,7 +232,8 @@ StatusOr<BusMessage> decodeBusMessage(std::string_view bytes) {
       m.group = r.str();
       break;
     }
-    case BusMessage::Type::kHello: break;
+    case BusMessage::Type::kHello:
+      break;
     case BusMessage::Type::kReply: {
       m.count = r.varint();
       uint8_t result = r.u8();

@@ -29,7 +29,7 @@ struct BusMessage {
     kHello = 10,            // a node (re)joined: refresh the list of live nodes
   };
   Type type = Type::kPublish;
-  std::string origin;    // node id of the sender (a node ignores its own broadcasts)
+  std::string origin;      // node id of the sender (a node ignores its own broadcasts)
   uint64_t requestId = 0;  // non-zero: answer with kReply to `replyTo`
   std::string replyTo;
   std::string hubKey;

@@ -47,7 +47,8 @@ class ClusterServiceImpl : public ClusterService {
     options.channels = {prefix + ":bus", prefix + ":inbox:" + nodeId_};
     options.maxPendingCommands = settings.cluster.maxPendingPublishes * 2;
     link_ = makeRedisLink(
-        io_, options, [this](std::string_view, std::string_view payload) { broker_->onBusMessage(payload); },
+        io_, options,
+        [this](std::string_view, std::string_view payload) { broker_->onBusMessage(payload); },
         [this](bool up) { onLinkState(up); });
     nodes_ = std::make_unique<NodeRegistry>(
         *link_, prefix, nodeId_,

@@ -65,8 +65,8 @@ void RedisBroker::closeConnections(const std::string& hubKey, const Target& targ
 
 namespace {
 // Shared shape of the membership operations answered with a count.
-BusMessage membershipRequest(BusMessage::Type type, const std::string& hubKey,
-                             const Target& target, std::vector<std::string> groups) {
+BusMessage membershipRequest(BusMessage::Type type, const std::string& hubKey, const Target& target,
+                             std::vector<std::string> groups) {
   BusMessage m;
   m.type = type;
   m.hubKey = hubKey;
@@ -76,6 +76,17 @@ BusMessage membershipRequest(BusMessage::Type type, const std::string& hubKey,
 }
 }  // namespace
 
+void RedisBroker::scatterCount(BusMessage request, EventLoop& reply,
+                               std::function<void(size_t)> done) {
+  EventLoop* r = &reply;
+  d_.clusterLoop.post([this, m = std::move(request), r, done = std::move(done)]() mutable {
+    scatter(std::move(m), [r, done](const BusMessage& all) {
+      size_t n = all.count;
+      r->post([done, n] { done(n); });
+    });
+  });
+}
+
 void RedisBroker::addToGroups(const std::string& hubKey, const Target& target,
                               std::vector<std::string> groups, EventLoop& reply,
                               std::function<void(size_t)> done) {
@@ -83,15 +94,8 @@ void RedisBroker::addToGroups(const std::string& hubKey, const Target& target,
     d_.local.addToGroups(hubKey, target, std::move(groups), reply, std::move(done));
     return;
   }
-  BusMessage m =
-      membershipRequest(BusMessage::Type::kAddToGroups, hubKey, target, std::move(groups));
-  EventLoop* r = &reply;
-  d_.clusterLoop.post([this, m = std::move(m), r, done = std::move(done)]() mutable {
-    scatter(std::move(m), [r, done](const BusMessage& all) {
-      size_t n = all.count;
-      r->post([done, n] { done(n); });
-    });
-  });
+  scatterCount(membershipRequest(BusMessage::Type::kAddToGroups, hubKey, target, std::move(groups)),
+               reply, std::move(done));
 }
 
 void RedisBroker::removeFromGroups(const std::string& hubKey, const Target& target,
@@ -101,31 +105,19 @@ void RedisBroker::removeFromGroups(const std::string& hubKey, const Target& targ
     d_.local.removeFromGroups(hubKey, target, std::move(groups), reply, std::move(done));
     return;
   }
-  BusMessage m =
-      membershipRequest(BusMessage::Type::kRemoveFromGroups, hubKey, target, std::move(groups));
-  EventLoop* r = &reply;
-  d_.clusterLoop.post([this, m = std::move(m), r, done = std::move(done)]() mutable {
-    scatter(std::move(m), [r, done](const BusMessage& all) {
-      size_t n = all.count;
-      r->post([done, n] { done(n); });
-    });
-  });
+  scatterCount(
+      membershipRequest(BusMessage::Type::kRemoveFromGroups, hubKey, target, std::move(groups)),
+      reply, std::move(done));
 }
 
-void RedisBroker::leaveAllGroups(const std::string& hubKey, const Target& target,
-                                 EventLoop& reply, std::function<void(size_t)> done) {
+void RedisBroker::leaveAllGroups(const std::string& hubKey, const Target& target, EventLoop& reply,
+                                 std::function<void(size_t)> done) {
   if (isLocalConnection(hubKey, target)) {
     d_.local.leaveAllGroups(hubKey, target, reply, std::move(done));
     return;
   }
-  BusMessage m = membershipRequest(BusMessage::Type::kLeaveAllGroups, hubKey, target, {});
-  EventLoop* r = &reply;
-  d_.clusterLoop.post([this, m = std::move(m), r, done = std::move(done)]() mutable {
-    scatter(std::move(m), [r, done](const BusMessage& all) {
-      size_t n = all.count;
-      r->post([done, n] { done(n); });
-    });
-  });
+  scatterCount(membershipRequest(BusMessage::Type::kLeaveAllGroups, hubKey, target, {}), reply,
+               std::move(done));
 }
 
 void RedisBroker::count(const std::string& hubKey, const Target& target, EventLoop& reply,
@@ -134,20 +126,13 @@ void RedisBroker::count(const std::string& hubKey, const Target& target, EventLo
     d_.local.count(hubKey, target, reply, std::move(done));
     return;
   }
-  BusMessage m = membershipRequest(BusMessage::Type::kCount, hubKey, target, {});
-  EventLoop* r = &reply;
-  d_.clusterLoop.post([this, m = std::move(m), r, done = std::move(done)]() mutable {
-    scatter(std::move(m), [r, done](const BusMessage& all) {
-      size_t n = all.count;
-      r->post([done, n] { done(n); });
-    });
-  });
+  scatterCount(membershipRequest(BusMessage::Type::kCount, hubKey, target, {}), reply,
+               std::move(done));
 }
 
 void RedisBroker::permission(const std::string& hubKey, const std::string& connectionId,
-                             core::PermissionOp op, auth::Permission permission,
-                             std::string group, EventLoop& reply,
-                             std::function<void(PermissionResult)> done) {
+                             core::PermissionOp op, auth::Permission permission, std::string group,
+                             EventLoop& reply, std::function<void(PermissionResult)> done) {
   if (isLocalConnection(hubKey, Target::connection(connectionId))) {
     d_.local.permission(hubKey, connectionId, op, permission, std::move(group), reply,
                         std::move(done));
@@ -211,8 +196,9 @@ void RedisBroker::executeLocally(BusMessage req, std::function<void(BusMessage)>
                            [answer](size_t n) { answer([n](BusMessage& r) { r.count = n; }); });
       break;
     case BusMessage::Type::kRemoveFromGroups:
-      d_.local.removeFromGroups(req.hubKey, req.target, std::move(req.groups), here,
-                                [answer](size_t n) { answer([n](BusMessage& r) { r.count = n; }); });
+      d_.local.removeFromGroups(
+          req.hubKey, req.target, std::move(req.groups), here,
+          [answer](size_t n) { answer([n](BusMessage& r) { r.count = n; }); });
       break;
     case BusMessage::Type::kLeaveAllGroups:
       d_.local.leaveAllGroups(req.hubKey, req.target, here,
@@ -235,7 +221,8 @@ void RedisBroker::executeLocally(BusMessage req, std::function<void(BusMessage)>
                           });
       break;
     case BusMessage::Type::kReply:
-    case BusMessage::Type::kHello: break;
+    case BusMessage::Type::kHello:
+      break;
   }
 }
 
@@ -280,7 +267,8 @@ void RedisBroker::absorb(uint64_t requestId, const BusMessage& part) {
   if (it == gathers_.end()) return;  // late answer after a timeout
   Gather& g = it->second;
   g.combined.count += part.count;
-  for (const auto& m : part.members) g.combined.members.push_back(m);
+  for (const auto& m : part.members)
+    g.combined.members.push_back(m);
   // At most one node holds a connection: its answer beats "not found" from the others.
   if (part.result != PermissionResult::kConnectionNotFound) g.combined.result = part.result;
   if (--g.outstanding == 0) complete(requestId);
@@ -297,7 +285,8 @@ void RedisBroker::complete(uint64_t requestId) {
 void RedisBroker::onLinkDown() {
   // Answers from other nodes cannot arrive any more: finish with what we have.
   std::vector<uint64_t> ids;
-  for (auto& [id, g] : gathers_) ids.push_back(id);
+  for (auto& [id, g] : gathers_)
+    ids.push_back(id);
   for (uint64_t id : ids) {
     auto it = gathers_.find(id);
     if (it == gathers_.end()) continue;

@@ -56,9 +56,9 @@ class RedisBroker : public core::Broker {
                       std::function<void(size_t)> done) override;
   void count(const std::string& hubKey, const core::Target& target, EventLoop& reply,
              std::function<void(size_t)> done) override;
-  void permission(const std::string& hubKey, const std::string& connectionId,
-                  core::PermissionOp op, auth::Permission permission, std::string group,
-                  EventLoop& reply, std::function<void(core::PermissionResult)> done) override;
+  void permission(const std::string& hubKey, const std::string& connectionId, core::PermissionOp op,
+                  auth::Permission permission, std::string group, EventLoop& reply,
+                  std::function<void(core::PermissionResult)> done) override;
   void listGroup(const std::string& hubKey, const std::string& group, EventLoop& reply,
                  std::function<void(std::vector<core::MemberInfo>)> done) override;
 
@@ -86,13 +86,15 @@ class RedisBroker : public core::Broker {
   // Runs `request` on this node and every live peer; `finish` gets the combined answer on the
   // cluster thread.
   void scatter(BusMessage request, Finish finish);
+  // scatter() answered with the summed count, on `reply`.
+  void scatterCount(BusMessage request, EventLoop& reply, std::function<void(size_t)> done);
   void absorb(uint64_t requestId, const BusMessage& part);
   void complete(uint64_t requestId);
   void send(std::string channel, BusMessage m);
 
   Deps d_;
-  uint64_t nextRequestId_ = 1;                      // cluster thread only
-  std::unordered_map<uint64_t, Gather> gathers_;    // cluster thread only
+  uint64_t nextRequestId_ = 1;                    // cluster thread only
+  std::unordered_map<uint64_t, Gather> gathers_;  // cluster thread only
 };
 
 }  // namespace wps::cluster

@@ -1,8 +1,8 @@
 #include "cluster/redis_link.h"
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <hiredis/async.h>
@@ -22,7 +22,8 @@ StatusOr<RedisAddress> parseRedisAddress(std::string_view text) {
   if (startsWith(text, "unix://")) {
     a.unix = true;
     a.host = std::string(text.substr(7));
-    if (a.host.empty() || a.host[0] != '/') return invalidArgument("unix:// needs an absolute path");
+    if (a.host.empty() || a.host[0] != '/')
+      return invalidArgument("unix:// needs an absolute path");
     return a;
   }
   if (!startsWith(text, "redis://")) return invalidArgument("must start with redis:// or unix://");
@@ -55,17 +56,32 @@ namespace {
 RedisReply convert(const redisReply* r) {
   RedisReply out;
   switch (r->type) {
-    case REDIS_REPLY_STRING: out.type = RedisReply::Type::kString; break;
-    case REDIS_REPLY_ARRAY: out.type = RedisReply::Type::kArray; break;
-    case REDIS_REPLY_INTEGER: out.type = RedisReply::Type::kInteger; break;
-    case REDIS_REPLY_NIL: out.type = RedisReply::Type::kNil; break;
-    case REDIS_REPLY_STATUS: out.type = RedisReply::Type::kStatus; break;
-    case REDIS_REPLY_ERROR: out.type = RedisReply::Type::kError; break;
-    default: out.type = RedisReply::Type::kNil; break;
+    case REDIS_REPLY_STRING:
+      out.type = RedisReply::Type::kString;
+      break;
+    case REDIS_REPLY_ARRAY:
+      out.type = RedisReply::Type::kArray;
+      break;
+    case REDIS_REPLY_INTEGER:
+      out.type = RedisReply::Type::kInteger;
+      break;
+    case REDIS_REPLY_NIL:
+      out.type = RedisReply::Type::kNil;
+      break;
+    case REDIS_REPLY_STATUS:
+      out.type = RedisReply::Type::kStatus;
+      break;
+    case REDIS_REPLY_ERROR:
+      out.type = RedisReply::Type::kError;
+      break;
+    default:
+      out.type = RedisReply::Type::kNil;
+      break;
   }
   out.integer = r->integer;
   if (r->str) out.str.assign(r->str, r->len);
-  for (size_t i = 0; i < r->elements; ++i) out.elements.push_back(convert(r->element[i]));
+  for (size_t i = 0; i < r->elements; ++i)
+    out.elements.push_back(convert(r->element[i]));
   return out;
 }
 
@@ -156,8 +172,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
 class HiredisLink : public RedisLink {
  public:
-  HiredisLink(asio::io_context& io, Options options, MessageHandler onMessage,
-              StateHandler onState)
+  HiredisLink(asio::io_context& io, Options options, MessageHandler onMessage, StateHandler onState)
       : io_(io),
         options_(std::move(options)),
         onMessage_(std::move(onMessage)),
@@ -196,7 +211,8 @@ class HiredisLink : public RedisLink {
     auto* pending = new Pending{this, std::move(done)};
     ++pending_;
     if (redisAsyncCommandArgv(commands_->context(), &HiredisLink::onReply, pending,
-                              static_cast<int>(ptrs.size()), ptrs.data(), lens.data()) != REDIS_OK) {
+                              static_cast<int>(ptrs.size()), ptrs.data(),
+                              lens.data()) != REDIS_OK) {
       --pending_;
       auto cb = std::move(pending->done);
       delete pending;
@@ -254,8 +270,8 @@ class HiredisLink : public RedisLink {
 
   redisAsyncContext* open() {
     const RedisAddress& a = options_.address;
-    redisAsyncContext* ac = a.unix ? redisAsyncConnectUnix(a.host.c_str())
-                                   : redisAsyncConnect(a.host.c_str(), a.port);
+    redisAsyncContext* ac =
+        a.unix ? redisAsyncConnectUnix(a.host.c_str()) : redisAsyncConnect(a.host.c_str(), a.port);
     if (!ac) return nullptr;
     if (ac->err) {
       WPS_LOG_WARN("redis: cannot connect to {}: {}", describe(), ac->errstr);
@@ -382,10 +398,11 @@ class HiredisLink : public RedisLink {
     if (stopped_) return;
     timer_.expires_after(backoff_);
     backoff_ = std::min<Duration>(backoff_ * 2, options_.reconnectMax);
-    timer_.async_wait([this, alive = std::weak_ptr<bool>(alive_)](const boost::system::error_code& ec) {
-      if (ec || !alive.lock()) return;
-      connect();
-    });
+    timer_.async_wait(
+        [this, alive = std::weak_ptr<bool>(alive_)](const boost::system::error_code& ec) {
+          if (ec || !alive.lock()) return;
+          connect();
+        });
   }
 
   asio::io_context& io_;

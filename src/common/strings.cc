@@ -124,6 +124,22 @@ std::optional<std::string> percentDecode(std::string_view s, bool plusAsSpace) {
   return out;
 }
 
+std::optional<std::vector<std::pair<std::string, std::string>>> parseQueryString(
+    std::string_view query) {
+  std::vector<std::pair<std::string, std::string>> out;
+  if (query.empty()) return out;
+  for (auto item : split(query, '&')) {
+    if (item.empty()) continue;
+    size_t eq = item.find('=');
+    auto key = percentDecode(item.substr(0, eq), true);
+    auto value = eq == std::string_view::npos ? std::optional<std::string>("")
+                                              : percentDecode(item.substr(eq + 1), true);
+    if (!key || !value) return std::nullopt;
+    out.emplace_back(std::move(*key), std::move(*value));
+  }
+  return out;
+}
+
 std::string percentEncodeData(std::string_view s) {
   static const char* kHex = "0123456789ABCDEF";
   std::string out;

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace wps {
@@ -29,6 +30,11 @@ std::vector<std::string_view> split(std::string_view s, char sep);
 // Percent-decodes once. When `plusAsSpace` (query strings), '+' becomes ' '.
 // Returns nullopt for a malformed escape ("%G1", "%4").
 std::optional<std::string> percentDecode(std::string_view s, bool plusAsSpace);
+// Splits "a=1&b=&c" into form-decoded pairs ('+' is a space), in order, keeping repeats; empty
+// items are skipped. nullopt when an escape is malformed.
+std::optional<std::vector<std::pair<std::string, std::string>>> parseQueryString(
+    std::string_view query);
+
 // RFC 3986 data escaping: everything except A-Z a-z 0-9 - . _ ~ becomes %XX (uppercase hex).
 std::string percentEncodeData(std::string_view s);
 

@@ -234,8 +234,8 @@ Status parseListen(std::string_view text, std::string* host, uint16_t* port) {
   return Status::ok();
 }
 
-Status validateSettings(const ServerSettings& s) {
-  if (s.accessKeys.empty()) return invalidArgument("access_keys: at least one key is required");
+// The checks that apply whether a value came from the file or from a flag.
+static Status validateKeysAndEndpoint(const ServerSettings& s) {
   for (size_t i = 0; i < s.accessKeys.size(); ++i) {
     Status st = auth::validateAccessKey(s.accessKeys[i]);
     if (!st) return invalidArgument("access_keys[" + std::to_string(i) + "]: " + st.message());
@@ -244,6 +244,12 @@ Status validateSettings(const ServerSettings& s) {
     auto parts = cloudevents::parseHttpUrl(s.publicEndpoint);
     if (!parts) return invalidArgument("public_endpoint: " + parts.status().message());
   }
+  return Status::ok();
+}
+
+Status validateSettings(const ServerSettings& s) {
+  if (s.accessKeys.empty()) return invalidArgument("access_keys: at least one key is required");
+  if (Status st = validateKeysAndEndpoint(s); !st) return st;
   for (const auto& [name, hub] : s.hubs) {
     if (name != "_default" && !protocol::isValidHubName(name)) {
       return invalidArgument("hubs." + name + ": not a valid hub name");
@@ -264,10 +270,10 @@ StatusOr<ServerSettings> loadSettings(std::string_view tomlText) {
   }
   ServerSettings s;
   Reader r;
-  r.checkKeys(root, "",
-              {"listen", "access_keys", "public_endpoint", "workers", "log_level",
-               "strict_audience_host", "hubs", "upstream", "limits", "reliable", "shutdown",
-               "cluster"});
+  r.checkKeys(
+      root, "",
+      {"listen", "access_keys", "public_endpoint", "workers", "log_level", "strict_audience_host",
+       "hubs", "upstream", "limits", "reliable", "shutdown", "cluster"});
   std::string listen;
   r.readString(root, "", "listen", &listen);
   if (!listen.empty()) {
@@ -395,14 +401,7 @@ StatusOr<ServerSettings> loadSettings(std::string_view tomlText) {
     r.readSeconds(*sd, "shutdown", "drain_seconds", &s.shutdownDrain, 0, 3600);
   }
   if (r.failed()) return r.error;
-  for (size_t i = 0; i < s.accessKeys.size(); ++i) {
-    Status st = auth::validateAccessKey(s.accessKeys[i]);
-    if (!st) return invalidArgument("access_keys[" + std::to_string(i) + "]: " + st.message());
-  }
-  if (!s.publicEndpoint.empty()) {
-    auto parts = cloudevents::parseHttpUrl(s.publicEndpoint);
-    if (!parts) return invalidArgument("public_endpoint: " + parts.status().message());
-  }
+  if (Status st = validateKeysAndEndpoint(s); !st) return st;
   return s;
 }
 

@@ -68,10 +68,10 @@ struct ReliableSettings {
 };
 
 struct ClusterSettings {
-  std::string redis;  // "redis://host:port[/db]" or "unix:///path/to.sock"; empty = single node
+  std::string redis;   // "redis://host:port[/db]" or "unix:///path/to.sock"; empty = single node
   std::string nodeId;  // generated at start-up when empty
-  std::string prefix = "wps";  // key and channel prefix (several clusters may share a Redis)
-  seconds presenceTtl{10};     // a dead node's presence disappears after this
+  std::string prefix = "wps";         // key and channel prefix (several clusters may share a Redis)
+  seconds presenceTtl{10};            // a dead node's presence disappears after this
   milliseconds requestTimeout{5000};  // cross-node requests (permissions, membership)
   size_t maxPendingPublishes = 100000;  // outbound bus messages queued while Redis is slow
 };

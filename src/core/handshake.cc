@@ -1,6 +1,5 @@
 #include "core/handshake.h"
 
-#include "auth/audience.h"
 #include "auth/jwt.h"
 #include "cloudevents/signature.h"
 #include "cloudevents/url_template.h"
@@ -10,6 +9,7 @@
 #include "common/strings.h"
 #include "core/connection_directory.h"
 #include "core/reconnection_tokens.h"
+#include "core/request_token.h"
 #include "metrics/metrics.h"
 #include "protocol/names.h"
 
@@ -105,28 +105,9 @@ std::unique_ptr<upstream::RequestHandle> HandshakeService::handle(
   if (token.empty()) {
     if (!hub.allowAnonymous) return fail(401, "An access token is required.");
   } else {
-    auth::JwtVerifyOptions options;
-    options.keys = settings.accessKeys;
-    options.now = worker_.loop.wallNow();
-    auto verified = auth::verifyJwt(token, options);
+    auto verified = verifyRequestToken(settings, token, worker_.loop.wallNow(),
+                                       "/client/hubs/" + req.hub, req.host);
     if (!verified) return fail(401, "Invalid access token: " + verified.status().message());
-    auth::AudienceOptions audience;
-    if (!settings.publicEndpoint.empty()) {
-      auto parts = cloudevents::parseHttpUrl(settings.publicEndpoint);
-      if (parts) {
-        std::string_view path = parts->target;
-        path = path.substr(0, path.find('?'));
-        while (!path.empty() && path.back() == '/')
-          path.remove_suffix(1);
-        audience.pathPrefix = std::string(path);
-        audience.allowedAuthorities.push_back(parts->hostHeader);
-      }
-    }
-    audience.strictHost = settings.strictAudienceHost;
-    audience.allowedAuthorities.push_back(req.host);
-    if (!auth::anyAudienceMatches(verified->audiences, "/client/hubs/" + req.hub, audience)) {
-      return fail(401, "Invalid access token: the audience does not match this hub.");
-    }
     claims = std::move(verified.value());
   }
   for (const auto& g : claims.groups) {

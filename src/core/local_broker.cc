@@ -90,19 +90,30 @@ void LocalBroker::closeConnections(const std::string& hubKey, const Target& targ
       reply, [done = std::move(done)](size_t) { done(); });
 }
 
-void LocalBroker::addToGroups(const std::string& hubKey, const Target& target,
-                              std::vector<std::string> groups, EventLoop& reply,
+// Applies `change` to every selected session of each shard; answers the number selected.
+void LocalBroker::forSelected(const std::string& hubKey, const Target& target,
+                              std::function<void(Shard&, ClientSession&)> change, EventLoop& reply,
                               std::function<void(size_t)> done) {
   gather<size_t>(
       hubKey, target,
-      [hubKey, target, groups](Shard& shard) -> size_t {
-        std::vector<ClientSession*> selected;
+      [hubKey, target, change = std::move(change)](Shard& shard) -> size_t {
+        std::vector<ClientSession*> selected;  // collected first: changes alter the indexes
         shard.forEachTarget(hubKey, target, [&](ClientSession& s) { selected.push_back(&s); });
-        for (ClientSession* s : selected) {
-          for (const auto& g : groups)
-            shard.join(*s, g);
-        }
+        for (ClientSession* s : selected)
+          change(shard, *s);
         return selected.size();
+      },
+      reply, std::move(done));
+}
+
+void LocalBroker::addToGroups(const std::string& hubKey, const Target& target,
+                              std::vector<std::string> groups, EventLoop& reply,
+                              std::function<void(size_t)> done) {
+  forSelected(
+      hubKey, target,
+      [groups = std::move(groups)](Shard& shard, ClientSession& s) {
+        for (const auto& g : groups)
+          shard.join(s, g);
       },
       reply, std::move(done));
 }
@@ -110,32 +121,20 @@ void LocalBroker::addToGroups(const std::string& hubKey, const Target& target,
 void LocalBroker::removeFromGroups(const std::string& hubKey, const Target& target,
                                    std::vector<std::string> groups, EventLoop& reply,
                                    std::function<void(size_t)> done) {
-  gather<size_t>(
+  forSelected(
       hubKey, target,
-      [hubKey, target, groups](Shard& shard) -> size_t {
-        std::vector<ClientSession*> selected;
-        shard.forEachTarget(hubKey, target, [&](ClientSession& s) { selected.push_back(&s); });
-        for (ClientSession* s : selected) {
-          for (const auto& g : groups)
-            shard.leave(*s, g);
-        }
-        return selected.size();
+      [groups = std::move(groups)](Shard& shard, ClientSession& s) {
+        for (const auto& g : groups)
+          shard.leave(s, g);
       },
       reply, std::move(done));
 }
 
 void LocalBroker::leaveAllGroups(const std::string& hubKey, const Target& target, EventLoop& reply,
                                  std::function<void(size_t)> done) {
-  gather<size_t>(
-      hubKey, target,
-      [hubKey, target](Shard& shard) -> size_t {
-        std::vector<ClientSession*> selected;
-        shard.forEachTarget(hubKey, target, [&](ClientSession& s) { selected.push_back(&s); });
-        for (ClientSession* s : selected)
-          shard.leaveAll(*s);
-        return selected.size();
-      },
-      reply, std::move(done));
+  forSelected(
+      hubKey, target, [](Shard& shard, ClientSession& s) { shard.leaveAll(s); }, reply,
+      std::move(done));
 }
 
 void LocalBroker::count(const std::string& hubKey, const Target& target, EventLoop& reply,

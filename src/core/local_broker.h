@@ -11,6 +11,8 @@
 
 namespace wps::core {
 
+class ClientSession;
+
 class LocalBroker : public Broker {
  public:
   struct Worker {
@@ -46,6 +48,10 @@ class LocalBroker : public Broker {
   template <class T>
   void gather(const std::string& hubKey, const Target& target, std::function<T(Shard&)> fn,
               EventLoop& reply, std::function<void(T)> done);
+
+  void forSelected(const std::string& hubKey, const Target& target,
+                   std::function<void(Shard&, ClientSession&)> change, EventLoop& reply,
+                   std::function<void(size_t)> done);
 
   // Workers that may hold the targets: the owner for connection targets, all otherwise.
   std::vector<size_t> workersFor(const std::string& hubKey, const Target& target) const;

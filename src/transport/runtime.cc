@@ -62,21 +62,16 @@ ParsedTarget splitTarget(std::string_view target) {
   return {std::string(target.substr(0, q)), std::string(target.substr(q + 1))};
 }
 
+// Query parameters grouped by name, in first-appearance order (malformed escapes: empty).
 upstream::MultiMap parseQuery(std::string_view query) {
   upstream::MultiMap out;
-  if (query.empty()) return out;
-  for (auto item : split(query, '&')) {
-    if (item.empty()) continue;
-    size_t eq = item.find('=');
-    auto key = percentDecode(item.substr(0, eq), true);
-    auto value = eq == std::string_view::npos ? std::optional<std::string>("")
-                                              : percentDecode(item.substr(eq + 1), true);
-    if (!key || !value) continue;
-    auto it = std::find_if(out.begin(), out.end(), [&](const auto& e) { return e.first == *key; });
+  for (auto& [key, value] :
+       parseQueryString(query).value_or(std::vector<std::pair<std::string, std::string>>{})) {
+    auto it = std::find_if(out.begin(), out.end(), [&](const auto& e) { return e.first == key; });
     if (it == out.end()) {
-      out.push_back({*key, {*value}});
+      out.push_back({key, {value}});
     } else {
-      it->second.push_back(*value);
+      it->second.push_back(value);
     }
   }
   return out;

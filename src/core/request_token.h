@@ -1,0 +1,24 @@
+// The one check of access tokens on requests, shared by the client endpoint and the REST API:
+// an HS256/384/512 JWT signed with any configured key, with exp (and nbf) within the clock skew,
+// whose audience path equals `expectedPath` (client-protocols.md §2.3, rest-api.md §3.1.3).
+// Pure; thread-safe.
+#pragma once
+
+#include <string_view>
+
+#include "auth/jwt.h"
+#include "common/status.h"
+#include "common/time.h"
+#include "config/settings.h"
+
+namespace wps::core {
+
+// `expectedPath` is the decoded path the audience must name ("/client/hubs/chat", or the REST
+// request path); `requestHost` the Host header (compared only with strict_audience_host).
+// Errors: kUnauthenticated, with a message that never contains the token.
+StatusOr<auth::JwtClaims> verifyRequestToken(const config::ServerSettings& settings,
+                                             std::string_view token, WallTime now,
+                                             std::string_view expectedPath,
+                                             std::string_view requestHost);
+
+}  // namespace wps::core
