@@ -178,37 +178,44 @@ void WsConnection::queueRaw(protocol::OutFrame frame) {
 
 void WsConnection::startWrite() {
   if (writing_ || queue_.empty() || socketClosed_) return;
+  // The batch moves out of the queue: the iovecs point into these frames (their inline head
+  // and tail bytes), so they must not move while the write is in flight, whatever is queued.
+  inflight_.clear();
   iov_.clear();
-  size_t frames = 0;
-  while (frames < queue_.size() && frames < kMaxFramesPerWrite) {
-    const protocol::OutFrame& f = queue_[frames];
+  while (!queue_.empty() && inflight_.size() < kMaxFramesPerWrite) {
+    bool isClose = queue_.front().isClose;
+    inflight_.push_back(std::move(queue_.front()));
+    queue_.pop_front();
+    if (isClose) break;
+  }
+  for (const protocol::OutFrame& f : inflight_) {
     if (f.headLen) iov_.emplace_back(f.inlineBytes, f.headLen);
     if (f.body && !f.body->empty()) iov_.emplace_back(f.body->data(), f.body->size());
     if (f.tailLen) iov_.emplace_back(f.inlineBytes + f.headLen, f.tailLen);
-    ++frames;
-    if (f.isClose) break;
   }
   writing_ = true;
-  writingFrames_ = frames;
   asio::async_write(socket_, iov_,
-                    [self = shared_from_this(), frames](const boost::system::error_code& ec,
-                                                        size_t) { self->onWritten(ec, frames); });
+                    [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
+                      self->onWritten(ec);
+                    });
 }
 
-void WsConnection::onWritten(const boost::system::error_code& ec, size_t frames) {
+void WsConnection::onWritten(const boost::system::error_code& ec) {
   writing_ = false;
-  writingFrames_ = 0;
   if (ec) {
     if (!socketClosed_) end({TransportEnd::Cause::kLost, {}, {}});
     return;
   }
   bool wroteClose = false;
-  for (size_t i = 0; i < frames && !queue_.empty(); ++i) {
-    wroteClose = wroteClose || queue_.front().isClose;
-    queuedBytes_ -= queue_.front().size();
-    queue_.pop_front();
+  for (const auto& f : inflight_) {
+    wroteClose = wroteClose || f.isClose;
+    queuedBytes_ -= f.size();
   }
-  if (queue_.empty()) queue_.shrink();
+  inflight_.clear();
+  if (queue_.empty()) {  // idle: hold no buffers
+    queue_.shrink();
+    std::vector<protocol::OutFrame>().swap(inflight_);
+  }
   if (wroteClose) {
     closeSent_ = true;
     queue_.clear();
@@ -229,16 +236,10 @@ void WsConnection::close(uint16_t code, std::string_view reason,
   closeQueued_ = true;
   endInfo_ = TransportEnd{TransportEnd::Cause::kServiceClose, code, std::string(reason)};
   if (discardQueued) {
-    // Keep only the frames a write in progress is sending.
-    if (queue_.size() > writingFrames_) {
-      RingQueue<protocol::OutFrame> kept;
-      for (size_t i = 0; i < writingFrames_; ++i)
-        kept.push_back(std::move(queue_[i]));
-      queue_ = std::move(kept);
-    }
-    queuedBytes_ = 0;
+    // Frames not yet handed to the socket are dropped (a write in progress completes).
     for (size_t i = 0; i < queue_.size(); ++i)
-      queuedBytes_ += queue_[i].size();
+      queuedBytes_ -= queue_[i].size();
+    queue_.clear();
   }
   if (finalFrame) queueRaw(std::move(*finalFrame));
   queueRaw(protocol::makeCloseFrame(code, reason));
@@ -271,6 +272,7 @@ void WsConnection::end(TransportEnd how) {
   queue_.clear();
   queuedBytes_ = 0;
   std::string().swap(pending_);
+  // inflight_ stays until the pending write completes (the socket is closed: it fails now).
   if (ended_) return;
   ended_ = true;
   // A close we started reports as a service close even if the peer vanished meanwhile.

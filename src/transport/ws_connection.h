@@ -72,7 +72,7 @@ class WsConnection final : public core::ClientTransport,
   bool consume(char* data, size_t len, size_t* consumed);
   void queueRaw(protocol::OutFrame frame);
   void startWrite();
-  void onWritten(const boost::system::error_code& ec, size_t frames);
+  void onWritten(const boost::system::error_code& ec);
   void startGraceTimer();
   void shutdownSocket();
   void end(core::TransportEnd how);
@@ -85,9 +85,9 @@ class WsConnection final : public core::ClientTransport,
   ws::MessageParser parser_;
   std::string pending_;  // an incomplete frame carried over between reads
 
-  RingQueue<protocol::OutFrame> queue_;
-  size_t queuedBytes_ = 0;
-  size_t writingFrames_ = 0;
+  RingQueue<protocol::OutFrame> queue_;       // not yet handed to the socket
+  std::vector<protocol::OutFrame> inflight_;  // the batch being written (must not move)
+  size_t queuedBytes_ = 0;                    // queue_ and inflight_
   std::vector<boost::asio::const_buffer> iov_;
   bool writing_ = false;
 

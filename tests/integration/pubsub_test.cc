@@ -158,6 +158,33 @@ TEST_F(SlowConsumerTest, AClientThatDoesNotReadIsClosedAndOthersKeepReceiving) {
   }
 }
 
+TEST_F(PubSubTest, FramesQueuedWhileAWriteIsInFlightArriveIntact) {
+  // A reader with a tiny receive buffer that reads only after everything was sent: the server's
+  // socket buffer fills, its writes stay in flight while many more frames queue behind them (the
+  // queue grows and reallocates), and every frame must still arrive intact, in order.
+  TokenSpec r = user("reader");
+  r.groups = {"burst"};
+  auto reader = WsClient::connect(port(), server->clientTarget("chat", r),
+                                  {"json.webpubsub.azure.v1"}, nullptr, {}, 4096);
+  auto sender = jsonClient(user("writer"));
+  ASSERT_TRUE(reader && sender);
+  ASSERT_TRUE(reader->nextData().isText());  // connected
+  const int kMessages = 4000;                // ~8 MB, more than the server's socket buffer
+  for (int i = 0; i < kMessages; ++i) {
+    std::string data(static_cast<size_t>(1800 + i % 300), static_cast<char>('a' + i % 26));
+    sender->sendText(R"({"type":"sendToGroup","group":"burst","dataType":"text","data":")" +
+                     std::to_string(i) + ":" + data + R"("})");
+  }
+  for (int i = 0; i < kMessages; ++i) {
+    WsMessage m = reader->nextData(10s);
+    ASSERT_TRUE(m.isText()) << "message " << i << ": " << m.data;
+    auto v = json(m.data);
+    std::string data(v.at("data").as_string());
+    ASSERT_EQ(data.substr(0, data.find(':')), std::to_string(i));
+    ASSERT_EQ(data.size(), std::to_string(i).size() + 1 + 1800 + static_cast<size_t>(i % 300));
+  }
+}
+
 class RecoveryTest : public PubSubTest {
  protected:
   // Opens a reliable JSON client and returns its connection id and reconnection token.
