@@ -33,6 +33,9 @@ WsConnection::~WsConnection() {
 }
 
 void WsConnection::start(std::shared_ptr<core::ClientSession> session, std::string initialBytes) {
+  // The connection owns itself until its socket is closed: the session only holds a raw
+  // pointer, and while reading is paused no pending operation keeps it alive.
+  self_ = shared_from_this();
   session_ = std::move(session);
   boost::system::error_code ec;
   socket_.non_blocking(true, ec);
@@ -264,6 +267,7 @@ void WsConnection::shutdownSocket() {
 
 void WsConnection::end(TransportEnd how) {
   if (socketClosed_) return;
+  auto self = std::move(self_);  // released when end() returns
   socketClosed_ = true;
   boost::system::error_code ec;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
@@ -279,6 +283,17 @@ void WsConnection::end(TransportEnd how) {
   if (endInfo_ && how.cause == TransportEnd::Cause::kLost) how = *endInfo_;
   auto session = std::move(session_);
   if (session) session->onTransportClosed(this, how);
+}
+
+void WsConnection::abandon() {
+  auto self = std::move(self_);
+  session_.reset();
+  ended_ = true;
+  socketClosed_ = true;
+  boost::system::error_code ec;
+  socket_.close(ec);
+  queue_.clear();
+  inflight_.clear();
 }
 
 // --- Keep-alive --------------------------------------------------------------------------------

@@ -48,6 +48,10 @@ class WsConnection final : public core::ClientTransport,
   void pauseReading(bool paused) override;
   size_t queuedBytes() const override { return queuedBytes_; }
 
+  // After the worker threads stopped: closes the socket without telling the session (nothing
+  // may run on the workers any more) and releases the connection's self-reference.
+  void abandon();
+
   // Keep-alive: pings every interval; closes a connection silent for three intervals.
   void tick(TimePoint now);
   // Server shutdown: the session closes itself; a connection without one is dropped.
@@ -78,6 +82,7 @@ class WsConnection final : public core::ClientTransport,
   void end(core::TransportEnd how);
 
   WorkerIo& worker_;
+  std::shared_ptr<WsConnection> self_;  // from start() until the socket is closed
   boost::asio::ip::tcp::socket socket_;
   WsLimits limits_;
   Duration keepAlive_;

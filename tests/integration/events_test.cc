@@ -158,6 +158,31 @@ TEST_F(UpstreamTest, EventsOfOneConnectionAreSequential) {
   EXPECT_GE(posts[1].at - posts[0].at, 290ms);
 }
 
+class OverloadTest : public UpstreamTest {
+ protected:
+  void configure(config::ServerSettings& s) override { s.limits.inboundQueueMessages = 4; }
+};
+
+TEST_F(OverloadTest, AClientFasterThanItsEventHandlerIsPausedNotLost) {
+  // Messages queue behind the slow event handler until reading pauses; the connection must
+  // survive the pause (nothing else keeps it busy) and answer every message, in order.
+  upstream.setHandler([](const RecordedRequest& r) {
+    if (r.event() != "message") return FakeUpstream::defaultReply(r);
+    Reply reply = Reply::text("re:" + r.body);
+    reply.delay = 5ms;
+    return reply;
+  });
+  auto c = simpleClient();
+  ASSERT_TRUE(c);
+  const int kMessages = 60;
+  for (int i = 0; i < kMessages; ++i) c->sendText(std::to_string(i));
+  for (int i = 0; i < kMessages; ++i) {
+    WsMessage m = c->nextData(10s);
+    ASSERT_TRUE(m.isText()) << i;
+    EXPECT_EQ(m.data, "re:" + std::to_string(i));
+  }
+}
+
 TEST_F(UpstreamTest, ConnectionsAreIndependent) {
   upstream.setHandler([](const RecordedRequest& r) {
     if (r.event() != "message") return FakeUpstream::defaultReply(r);

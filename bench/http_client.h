@@ -1,0 +1,64 @@
+// A minimal keep-alive HTTP/1.1 client connection for the load generator (REST calls, the
+// direct baseline): the caller writes request text into out() and flush()es; responses are
+// parsed by hand (status line, Content-Length body; no chunked encoding) and delivered in
+// order. Pipelining works: several requests may be written before their answers. Used only on
+// its loop's thread.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "bench/net.h"
+
+namespace wps::bench {
+
+class HttpConn;
+
+class HttpListener {
+ public:
+  virtual ~HttpListener() = default;
+  virtual void onOpen(HttpConn& conn) = 0;
+  virtual void onResponse(HttpConn& conn, int status, std::string_view body) = 0;
+  // Connection failed or ended. Not called after close().
+  virtual void onClosed(HttpConn& conn, std::string_view why) = 0;
+};
+
+class HttpConn {
+ public:
+  HttpConn(asio::io_context& io, HttpListener& listener);
+  ~HttpConn();
+  void start(const tcp::endpoint& server);
+  std::string& out() { return writer_.buffer(); }
+  void flush();
+  void close();
+  bool isOpen() const { return open_; }
+
+  uint64_t tag = 0;
+  uint64_t outstanding = 0;  // free for the owner
+
+ private:
+  ptrdiff_t consume(char* data, size_t len);
+  void fail(std::string_view why);
+
+  tcp::socket socket_;
+  HttpListener& listener_;
+  Writer writer_;
+  Reader reader_;
+  bool open_ = false;
+  bool connecting_ = false;
+  uint64_t generation_ = 0;
+};
+
+// Parses one HTTP/1.1 response at the front of `data`. Returns the bytes it occupies (head +
+// body) and sets *status, *body (a view into data) and *close ("Connection: close"); 0 when it
+// is incomplete; -1 when malformed (chunked encoding counts as malformed here).
+ptrdiff_t parseHttpResponse(std::string_view data, int* status, std::string_view* body,
+                            bool* close);
+
+// Blocking one-shot GET (Connection: close) for control requests such as the upstream's
+// /stats. Returns the body of a 200 answer; nullopt on any failure.
+std::optional<std::string> httpGet(const std::string& host, uint16_t port, const std::string& path);
+
+}  // namespace wps::bench

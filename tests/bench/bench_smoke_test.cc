@@ -1,0 +1,131 @@
+// Smoke runs of every webpubsub-bench scenario (a couple of seconds, tiny sizes) so the suite
+// never rots: each must exit 0 and end with one JSON object holding the scenario's figures.
+// Timings are never asserted; only that the figures exist and something was measured.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include <sys/wait.h>
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+namespace {
+
+struct Run {
+  int status = -1;
+  std::string lastLine;
+  std::string output;
+};
+
+Run runBench(const std::string& args) {
+  const char* bin = std::getenv("WPS_BENCH_BIN");
+  Run run;
+  if (!bin) return run;
+  const std::string cmd = std::string(bin) + " " + args + " --json";
+  std::fprintf(stderr, "$ %s\n", cmd.c_str());
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return run;
+  std::array<char, 4096> buf;
+  while (fgets(buf.data(), static_cast<int>(buf.size()), p))
+    run.output += buf.data();
+  const int rc = pclose(p);
+  run.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+  std::string out = run.output;
+  while (!out.empty() && out.back() == '\n')
+    out.pop_back();
+  const size_t nl = out.rfind('\n');
+  run.lastLine = nl == std::string::npos ? out : out.substr(nl + 1);
+  return run;
+}
+
+boost::json::object parseLast(const Run& run) {
+  boost::system::error_code ec;
+  auto v = boost::json::parse(run.lastLine, ec);
+  if (ec || !v.is_object()) {
+    ADD_FAILURE() << "last line is not a JSON object: " << run.lastLine << "\n" << run.output;
+    return {};
+  }
+  return v.as_object();
+}
+
+double number(const boost::json::object& o, const char* key) {
+  auto it = o.find(key);
+  if (it == o.end()) {
+    ADD_FAILURE() << "missing key " << key;
+    return -1;
+  }
+  if (!it->value().is_number()) {
+    ADD_FAILURE() << key << " is not a number";
+    return -1;
+  }
+  return it->value().to_number<double>();
+}
+
+boost::json::object check(const std::string& args, const std::string& scenario,
+                          const std::vector<const char*>& keys) {
+  Run run = runBench(args);
+  EXPECT_EQ(run.status, 0) << run.output;
+  auto o = parseLast(run);
+  if (o.empty()) return o;
+  EXPECT_EQ(o["scenario"], boost::json::value(scenario));
+  for (const char* k : keys)
+    EXPECT_GE(number(o, k), 0) << k;
+  return o;
+}
+
+constexpr const char* kShort = " --duration 1.5 --warmup 0.3";
+
+TEST(BenchSmoke, BinaryIsKnown) {
+  ASSERT_NE(std::getenv("WPS_BENCH_BIN"), nullptr);
+}
+
+TEST(BenchSmoke, EchoClosedLoop) {
+  auto o = check(std::string("echo --connections 4 --size 16") + kShort, "echo",
+                 {"events_per_sec", "p50_ms", "p99_ms", "p999_ms", "samples"});
+  EXPECT_GT(number(o, "samples"), 0);
+}
+
+TEST(BenchSmoke, EchoFixedRate) {
+  auto o = check(std::string("echo --connections 4 --size 100 --rate 200") + kShort, "echo",
+                 {"events_per_sec", "p50_ms", "p99_ms", "p999_ms", "samples"});
+  EXPECT_GT(number(o, "samples"), 0);
+}
+
+TEST(BenchSmoke, Baseline) {
+  auto o = check(std::string("baseline --connections 4 --size 16") + kShort, "baseline",
+                 {"requests_per_sec", "p99_ms", "samples"});
+  EXPECT_GT(number(o, "samples"), 0);
+}
+
+TEST(BenchSmoke, Connect) {
+  auto o = check(std::string("connect --connections 4") + kShort, "connect",
+                 {"connections_per_sec", "connect_events_per_sec", "connected_events_per_sec",
+                  "connections_total"});
+  EXPECT_GT(number(o, "connections_total"), 0);
+  EXPECT_TRUE(o["events_complete"].is_bool());
+}
+
+TEST(BenchSmoke, Idle) {
+  auto o = check("idle --connections 200 --duration 1", "idle",
+                 {"connections", "bytes_per_connection", "kernel_tcp_bytes_per_connection"});
+  EXPECT_EQ(number(o, "connections"), 200);
+}
+
+TEST(BenchSmoke, Fanout) {
+  auto o = check(std::string("fanout --connections 20 --size 32 --window 4") + kShort, "fanout",
+                 {"delivered_per_sec", "rest_delivered_per_sec", "client_delivered_per_sec",
+                  "rest_p99_ms", "client_p99_ms"});
+  EXPECT_GT(number(o, "rest_samples"), 0);
+  EXPECT_GT(number(o, "client_samples"), 0);
+}
+
+TEST(BenchSmoke, Rest) {
+  auto o = check(std::string("rest --connections 4 --size 16") + kShort, "rest",
+                 {"calls_per_sec", "send_per_sec", "group_add_per_sec", "p99_ms", "samples"});
+  EXPECT_GT(number(o, "samples"), 0);
+}
+
+}  // namespace
