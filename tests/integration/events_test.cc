@@ -175,7 +175,8 @@ TEST_F(OverloadTest, AClientFasterThanItsEventHandlerIsPausedNotLost) {
   auto c = simpleClient();
   ASSERT_TRUE(c);
   const int kMessages = 60;
-  for (int i = 0; i < kMessages; ++i) c->sendText(std::to_string(i));
+  for (int i = 0; i < kMessages; ++i)
+    c->sendText(std::to_string(i));
   for (int i = 0; i < kMessages; ++i) {
     WsMessage m = c->nextData(10s);
     ASSERT_TRUE(m.isText()) << i;
