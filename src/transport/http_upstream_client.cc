@@ -1,334 +1,441 @@
 #include "transport/http_upstream_client.h"
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
+#include <openssl/ssl.h>
+
+#include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
+#include <boost/asio/write.hpp>
 
 #include <deque>
-#include <list>
 #include <optional>
 #include <unordered_map>
 
+#include "cloudevents/http1.h"
 #include "cloudevents/url_template.h"
 #include "common/log.h"
-#include "common/strings.h"
+
+// A hand-written HTTP/1.1 client: the request is serialized once into one buffer and written
+// with one send; the response is parsed by cloudevents::http1::ResponseParser straight from the
+// socket buffer. Completion handlers (no coroutines) keep the per-event cost low; see
+// docs/performance.md.
 
 namespace wps::transport {
 namespace {
 
 namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
 using tcp = asio::ip::tcp;
+using boost::system::error_code;
 using cloudevents::HttpRequest;
 using cloudevents::HttpResponse;
-constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+namespace http1 = cloudevents::http1;
 
-// One pooled connection: plain TCP or TLS.
+constexpr size_t kReadChunk = 16 * 1024;
+constexpr size_t kUrlCacheEntries = 1024;
+
+// One pooled connection: plain TCP, or TLS over it.
 struct Connection {
-  explicit Connection(asio::io_context& io) : plain(io) {}
-  beast::tcp_stream plain;
-  std::unique_ptr<beast::ssl_stream<beast::tcp_stream&>> tls;
-  beast::flat_buffer buffer;
+  explicit Connection(asio::io_context& io) : socket(io), buffer(new char[kReadChunk]) {}
+
+  template <class Handler>
+  void write(const std::string& data, Handler&& h) {
+    if (tls) {
+      asio::async_write(*tls, asio::buffer(data), std::forward<Handler>(h));
+    } else {
+      asio::async_write(socket, asio::buffer(data), std::forward<Handler>(h));
+    }
+  }
+  template <class Handler>
+  void readSome(Handler&& h) {
+    if (tls) {
+      tls->async_read_some(asio::buffer(buffer.get(), kReadChunk), std::forward<Handler>(h));
+    } else {
+      socket.async_read_some(asio::buffer(buffer.get(), kReadChunk), std::forward<Handler>(h));
+    }
+  }
+  void close() {
+    error_code ec;
+    socket.close(ec);
+  }
+
+  tcp::socket socket;
+  std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls;
+  std::unique_ptr<char[]> buffer;
   TimePoint idleSince{};
-  bool reused = false;
-
-  beast::tcp_stream& lowest() { return plain; }
 };
 
-struct Waiter {
-  explicit Waiter(asio::io_context& io) : wake(io) {}
-  asio::steady_timer wake;
-  std::unique_ptr<Connection> handed;  // set by release()
-  bool mayCreate = false;              // a slot was freed: the waiter may open a connection
-};
+struct Op;
 
 struct Pool {
   std::vector<std::unique_ptr<Connection>> idle;
-  size_t total = 0;  // open connections, idle or in use
-  std::deque<std::shared_ptr<Waiter>> waiters;
+  size_t total = 0;                         // open connections, idle or in use
+  std::deque<std::shared_ptr<Op>> waiters;  // ops waiting for a connection (maybe finished)
 };
 
-// One request in flight.
-struct Op {
-  HttpRequest request;
-  TimePoint deadline;
+// Client state shared with in-flight operations, so that handlers running after the client is
+// destroyed (during io_context teardown) find a consistent, closed state.
+struct Core {
+  Core(asio::io_context& io, HttpClientOptions options) : io(io), options(options) {}
+
+  asio::ssl::context* tlsContext();
+  std::shared_ptr<const cloudevents::UrlParts> parse(const std::string& url, Status& error);
+
+  asio::io_context& io;
+  HttpClientOptions options;
+  bool closed = false;
+  std::optional<asio::ssl::context> tls;  // created on first https use
+  std::unordered_map<std::string, Pool> pools;
+  std::unordered_map<std::string, std::shared_ptr<const cloudevents::UrlParts>> urls;
+};
+
+asio::ssl::context* Core::tlsContext() {
+  if (!tls) {
+    tls.emplace(asio::ssl::context::tls_client);
+    error_code ec;
+    tls->set_default_verify_paths(ec);
+    if (ec) WPS_LOG_WARN("cannot load the system CA store: {}", ec.message());
+    tls->set_verify_mode(options.verifyTls ? asio::ssl::verify_peer : asio::ssl::verify_none, ec);
+  }
+  return &*tls;
+}
+
+std::shared_ptr<const cloudevents::UrlParts> Core::parse(const std::string& url, Status& error) {
+  auto it = urls.find(url);
+  if (it != urls.end()) return it->second;
+  auto parts = cloudevents::parseHttpUrl(url);
+  if (!parts) {
+    error = parts.status();
+    return nullptr;
+  }
+  if (urls.size() >= kUrlCacheEntries) urls.clear();
+  auto shared = std::make_shared<const cloudevents::UrlParts>(std::move(parts).value());
+  urls.emplace(url, shared);
+  return shared;
+}
+
+// One request, from send() to its callback. Owned by the handlers in flight and the handle.
+struct Op : std::enable_shared_from_this<Op> {
+  Op(std::shared_ptr<Core> core, http1::ParserLimits limits)
+      : core(std::move(core)), timer(this->core->io), limits(limits), parser(limits) {}
+
+  void start();
+  void acquire();
+  void connect();
+  void onConnected();
+  void exchange();
+  void read();
+  void onReadError(const error_code& ec);
+  void retryOrFail(Status status);
+  void succeed();
+  void fail(Status status);
+  void finish(StatusOr<HttpResponse> result);
+  // Gives back the pool slot (with the connection when it can be reused).
+  void releaseConnection(bool reusable);
+  void onDeadline();
+  Pool& pool() { return core->pools[parts->origin]; }
+
+  std::shared_ptr<Core> core;
+  std::shared_ptr<const cloudevents::UrlParts> parts;
+  std::string wire;  // the serialized request
+  asio::steady_timer timer;
   upstream::UpstreamClient::Callback done;
-  bool cancelled = false;
-  Connection* active = nullptr;     // connection in use, for cancellation
-  std::shared_ptr<Waiter> waiting;  // pool wait in progress, for cancellation
+  std::unique_ptr<Connection> conn;
+  std::unique_ptr<tcp::resolver> resolver;
+  TimePoint deadlineAt{};
+  http1::ParserLimits limits;
+  http1::ResponseParser parser;
+  bool finished = false;
+  bool holdsSlot = false;  // counted in pool().total
+  bool reused = false;     // conn came from the pool
+  bool retried = false;
 };
 
 class OpHandle : public upstream::RequestHandle {
  public:
   explicit OpHandle(std::shared_ptr<Op> op) : op_(std::move(op)) {}
   ~OpHandle() override {
-    op_->cancelled = true;
-    op_->done = nullptr;
-    if (op_->active) op_->active->lowest().cancel();
-    if (op_->waiting) op_->waiting->wake.cancel();
+    op_->done = nullptr;  // the callback is dropped, whatever state the op is in
+    op_->finish(Status(StatusCode::kCancelled, "cancelled"));
   }
 
  private:
   std::shared_ptr<Op> op_;
 };
 
+void Op::start() {
+  timer.expires_at(deadlineAt);
+  timer.async_wait([self = shared_from_this()](const error_code& ec) {
+    if (!ec) self->onDeadline();
+  });
+  acquire();
+}
+
+void Op::onDeadline() {
+  if (finished) return;
+  fail(Status(StatusCode::kDeadlineExceeded,
+              "no complete response from " + parts->origin + " within the timeout"));
+}
+
+void Op::acquire() {
+  Pool& p = pool();
+  TimePoint now = Clock::now();
+  while (!p.idle.empty()) {
+    std::unique_ptr<Connection> c = std::move(p.idle.back());
+    p.idle.pop_back();
+    if (now - c->idleSince < core->options.idleTimeout && c->socket.is_open()) {
+      conn = std::move(c);
+      holdsSlot = true;
+      reused = true;
+      exchange();
+      return;
+    }
+    --p.total;  // expired: drop it
+  }
+  if (p.total >= core->options.maxConnectionsPerOrigin) {
+    p.waiters.push_back(shared_from_this());
+    return;  // releaseConnection() of another op continues us
+  }
+  ++p.total;
+  holdsSlot = true;
+  connect();
+}
+
+void Op::connect() {
+  conn = std::make_unique<Connection>(core->io);
+  reused = false;
+  error_code ec;
+  auto address = asio::ip::make_address(parts->host, ec);
+  if (!ec) {
+    conn->socket.async_connect(
+        tcp::endpoint(address, parts->port), [self = shared_from_this()](const error_code& e) {
+          if (self->finished) return;
+          if (e) {
+            self->fail(Status(StatusCode::kUnavailable,
+                              "cannot connect to " + self->parts->origin + ": " + e.message()));
+            return;
+          }
+          self->onConnected();
+        });
+    return;
+  }
+  resolver = std::make_unique<tcp::resolver>(core->io);
+  resolver->async_resolve(
+      parts->host, std::to_string(parts->port),
+      [self = shared_from_this()](const error_code& e, tcp::resolver::results_type results) {
+        if (self->finished) return;
+        if (e) {
+          self->fail(Status(StatusCode::kUnavailable,
+                            "cannot resolve " + self->parts->host + ": " + e.message()));
+          return;
+        }
+        asio::async_connect(
+            self->conn->socket, results, [self](const error_code& ce, const tcp::endpoint&) {
+              if (self->finished) return;
+              if (ce) {
+                self->fail(
+                    Status(StatusCode::kUnavailable,
+                           "cannot connect to " + self->parts->origin + ": " + ce.message()));
+                return;
+              }
+              self->onConnected();
+            });
+      });
+}
+
+void Op::onConnected() {
+  error_code ec;
+  conn->socket.set_option(tcp::no_delay(true), ec);
+  if (!parts->https) {
+    exchange();
+    return;
+  }
+  conn->tls = std::make_unique<asio::ssl::stream<tcp::socket&>>(conn->socket, *core->tlsContext());
+  if (!SSL_set_tlsext_host_name(conn->tls->native_handle(), parts->host.c_str())) {
+    fail(Status(StatusCode::kUnavailable, "TLS SNI setup failed"));
+    return;
+  }
+  if (core->options.verifyTls) {
+    conn->tls->set_verify_callback(asio::ssl::host_name_verification(parts->host), ec);
+  }
+  conn->tls->async_handshake(
+      asio::ssl::stream_base::client, [self = shared_from_this()](const error_code& e) {
+        if (self->finished) return;
+        if (e) {
+          self->fail(Status(StatusCode::kUnavailable, "TLS handshake with " + self->parts->origin +
+                                                          " failed: " + e.message()));
+          return;
+        }
+        self->exchange();
+      });
+}
+
+void Op::exchange() {
+  conn->write(wire, [self = shared_from_this()](const error_code& ec, size_t) {
+    if (self->finished) return;
+    if (ec) {
+      self->retryOrFail(
+          Status(StatusCode::kUnavailable, "sending the request failed: " + ec.message()));
+      return;
+    }
+    self->read();
+  });
+}
+
+void Op::read() {
+  conn->readSome([self = shared_from_this()](const error_code& ec, size_t n) {
+    if (self->finished) return;
+    if (ec) {
+      self->onReadError(ec);
+      return;
+    }
+    switch (self->parser.feed(std::string_view(self->conn->buffer.get(), n))) {
+      case http1::ResponseParser::Result::kNeedMore:
+        self->read();
+        return;
+      case http1::ResponseParser::Result::kComplete:
+        self->succeed();
+        return;
+      case http1::ResponseParser::Result::kError:
+        self->fail(self->parser.error());
+        return;
+    }
+  });
+}
+
+void Op::onReadError(const error_code& ec) {
+  bool eof = ec == asio::error::eof || ec == asio::ssl::error::stream_truncated;
+  if (eof && parser.started()) {
+    if (parser.finishOnEof() == http1::ResponseParser::Result::kComplete) {
+      succeed();
+    } else {
+      fail(parser.error());
+    }
+    return;
+  }
+  retryOrFail(
+      Status(StatusCode::kUnavailable, eof ? "the upstream closed the connection without a response"
+                                           : "reading the response failed: " + ec.message()));
+}
+
+// A reused keep-alive connection may have been closed by the peer meanwhile: one silent retry
+// on another connection when nothing was received on it.
+void Op::retryOrFail(Status status) {
+  if (!reused || retried || parser.started()) {
+    fail(std::move(status));
+    return;
+  }
+  retried = true;
+  conn->close();
+  releaseConnection(false);
+  parser = http1::ResponseParser(limits);
+  acquire();
+}
+
+void Op::succeed() {
+  bool reusable = parser.keepAlive();
+  HttpResponse response = parser.take();
+  releaseConnection(reusable);
+  finish(std::move(response));
+}
+
+void Op::fail(Status status) {
+  finish(std::move(status));
+}
+
+void Op::finish(StatusOr<HttpResponse> result) {
+  if (finished) return;
+  finished = true;
+  timer.cancel();
+  if (resolver) resolver->cancel();
+  if (conn) conn->close();
+  releaseConnection(false);
+  wire.clear();
+  wire.shrink_to_fit();
+  if (auto cb = std::move(done)) {
+    done = nullptr;
+    cb(std::move(result));
+  }
+}
+
+void Op::releaseConnection(bool reusable) {
+  if (!holdsSlot) return;
+  holdsSlot = false;
+  if (core->closed) return;
+  Pool& p = pool();
+  if (reusable && conn) {
+    std::unique_ptr<Connection> c = std::move(conn);
+    while (!p.waiters.empty()) {
+      std::shared_ptr<Op> w = std::move(p.waiters.front());
+      p.waiters.pop_front();
+      if (w->finished) continue;
+      w->conn = std::move(c);
+      w->holdsSlot = true;
+      w->reused = true;
+      asio::post(core->io, [w] {
+        if (!w->finished) w->exchange();
+      });
+      return;
+    }
+    c->idleSince = Clock::now();
+    p.idle.push_back(std::move(c));
+    return;
+  }
+  // Closed, but owned by this op until its handlers in flight have run.
+  if (conn) conn->close();
+  if (p.total > 0) --p.total;
+  while (!p.waiters.empty()) {
+    std::shared_ptr<Op> w = std::move(p.waiters.front());
+    p.waiters.pop_front();
+    if (w->finished) continue;
+    ++p.total;
+    w->holdsSlot = true;
+    asio::post(core->io, [w] {
+      if (!w->finished) w->connect();
+    });
+    return;
+  }
+}
+
 class HttpUpstreamClient : public upstream::UpstreamClient {
  public:
   HttpUpstreamClient(asio::io_context& io, HttpClientOptions options)
-      : io_(io), options_(options), tls_(asio::ssl::context::tls_client) {
-    tls_.set_default_verify_paths();
-    tls_.set_verify_mode(options.verifyTls ? asio::ssl::verify_peer : asio::ssl::verify_none);
+      : core_(std::make_shared<Core>(io, options)) {}
+
+  ~HttpUpstreamClient() override {
+    core_->closed = true;
+    for (auto& [origin, pool] : core_->pools) {
+      for (auto& c : pool.idle)
+        c->close();
+      pool.waiters.clear();
+    }
+    core_->pools.clear();
   }
 
   std::unique_ptr<upstream::RequestHandle> send(HttpRequest request, Duration timeout,
                                                 Callback done) override {
-    auto op = std::make_shared<Op>();
-    op->request = std::move(request);
-    op->deadline = Clock::now() + timeout;
+    http1::ParserLimits limits;
+    limits.maxBodyBytes = core_->options.maxResponseBytes;
+    auto op = std::make_shared<Op>(core_, limits);
     op->done = std::move(done);
-    asio::co_spawn(io_, run(op), asio::detached);
+    op->deadlineAt = Clock::now() + timeout;
+    Status error = http1::validateRequest(request);
+    if (error.isOk()) op->parts = core_->parse(request.url, error);
+    if (!error.isOk()) {
+      op->finished = true;
+      asio::post(core_->io, [op, error = Status(StatusCode::kInvalidArgument, error.message())] {
+        if (auto cb = std::move(op->done)) cb(error);
+      });
+      return std::make_unique<OpHandle>(op);
+    }
+    http1::serializeRequest(request, op->parts->target, op->parts->hostHeader, op->wire);
+    op->start();
     return std::make_unique<OpHandle>(op);
   }
 
  private:
-  static void finish(const std::shared_ptr<Op>& op, StatusOr<HttpResponse> result) {
-    if (op->cancelled || !op->done) return;
-    auto done = std::move(op->done);
-    op->done = nullptr;
-    done(std::move(result));
-  }
-
-  static bool validHeaderValue(const cloudevents::HttpHeader& h) {
-    for (char c : h.value) {
-      if (c == '\r' || c == '\n' || c == '\0') return false;
-    }
-    return iequals(h.name, "ce-userId") || isAscii(h.value);
-  }
-
-  asio::awaitable<void> run(std::shared_ptr<Op> op) {
-    auto parts = cloudevents::parseHttpUrl(op->request.url);
-    if (!parts) {
-      finish(op, Status(StatusCode::kInvalidArgument, parts.status().message()));
-      co_return;
-    }
-    for (const auto& h : op->request.headers) {
-      if (!validHeaderValue(h)) {
-        finish(op, Status(StatusCode::kInvalidArgument,
-                          "header " + h.name + " has a value that cannot be sent"));
-        co_return;
-      }
-    }
-    // A reused keep-alive connection may have been closed by the peer meanwhile: one silent
-    // retry on a fresh connection when nothing was received.
-    for (int attempt = 0; attempt < 2; ++attempt) {
-      auto conn = co_await acquire(op, *parts);
-      if (!conn) co_return;  // finish() already called (or cancelled)
-      bool reused = conn->reused;
-      op->active = conn.get();
-      auto [result, keepAlive, stale] = co_await exchange(*conn, op, *parts);
-      op->active = nullptr;
-      if (op->cancelled) {
-        release(*parts, nullptr);
-        co_return;
-      }
-      if (stale && reused && attempt == 0) {
-        release(*parts, nullptr);
-        continue;
-      }
-      release(*parts, keepAlive ? std::move(conn) : nullptr);
-      finish(op, std::move(result));
-      co_return;
-    }
-  }
-
-  // An idle connection, a new one, or one handed over by release(); null on failure.
-  asio::awaitable<std::unique_ptr<Connection>> acquire(std::shared_ptr<Op> op,
-                                                       const cloudevents::UrlParts& parts) {
-    Pool& pool = pools_[parts.origin];
-    TimePoint now = Clock::now();
-    while (!pool.idle.empty()) {
-      auto conn = std::move(pool.idle.back());
-      pool.idle.pop_back();
-      if (now - conn->idleSince < options_.idleTimeout && conn->plain.socket().is_open()) {
-        conn->reused = true;
-        co_return conn;
-      }
-      --pool.total;  // expired: drop it
-    }
-    if (pool.total >= options_.maxConnectionsPerOrigin) {
-      auto waiter = std::make_shared<Waiter>(io_);
-      waiter->wake.expires_at(op->deadline);
-      pool.waiters.push_back(waiter);
-      op->waiting = waiter;
-      co_await waiter->wake.async_wait(kTuple);
-      op->waiting = nullptr;
-      if (waiter->handed) {
-        waiter->handed->reused = true;
-        co_return std::move(waiter->handed);
-      }
-      auto& w = pools_[parts.origin].waiters;
-      w.erase(std::remove(w.begin(), w.end(), waiter), w.end());
-      if (op->cancelled) co_return nullptr;
-      if (!waiter->mayCreate) {
-        finish(op, Status(StatusCode::kDeadlineExceeded,
-                          "timed out waiting for a connection to " + parts.origin));
-        co_return nullptr;
-      }
-    }
-    ++pools_[parts.origin].total;
-    auto conn = co_await connect(op, parts);
-    if (!conn) release(parts, nullptr);
-    co_return conn;
-  }
-
-  asio::awaitable<std::unique_ptr<Connection>> connect(std::shared_ptr<Op> op,
-                                                       const cloudevents::UrlParts& parts) {
-    tcp::resolver resolver(io_);
-    auto [rec, endpoints] =
-        co_await resolver.async_resolve(parts.host, std::to_string(parts.port), kTuple);
-    if (op->cancelled) co_return nullptr;
-    if (rec) {
-      finish(op, Status(StatusCode::kUnavailable,
-                        "cannot resolve " + parts.host + ": " + rec.message()));
-      co_return nullptr;
-    }
-    auto conn = std::make_unique<Connection>(io_);
-    op->active = conn.get();
-    conn->plain.expires_at(op->deadline);
-    auto [cec, ep] = co_await conn->plain.async_connect(endpoints, kTuple);
-    op->active = nullptr;
-    if (op->cancelled) co_return nullptr;
-    if (cec) {
-      finish(op, cec == beast::error::timeout
-                     ? Status(StatusCode::kDeadlineExceeded, "connect timed out")
-                     : Status(StatusCode::kUnavailable,
-                              "cannot connect to " + parts.origin + ": " + cec.message()));
-      co_return nullptr;
-    }
-    conn->plain.socket().set_option(tcp::no_delay(true));
-    if (parts.https) {
-      conn->tls = std::make_unique<beast::ssl_stream<beast::tcp_stream&>>(conn->plain, tls_);
-      if (!SSL_set_tlsext_host_name(conn->tls->native_handle(), parts.host.c_str())) {
-        finish(op, Status(StatusCode::kUnavailable, "TLS SNI setup failed"));
-        co_return nullptr;
-      }
-      conn->tls->set_verify_callback(asio::ssl::host_name_verification(parts.host));
-      op->active = conn.get();
-      auto [hec] = co_await conn->tls->async_handshake(asio::ssl::stream_base::client, kTuple);
-      op->active = nullptr;
-      if (op->cancelled) co_return nullptr;
-      if (hec) {
-        finish(op, Status(StatusCode::kUnavailable, "TLS handshake failed: " + hec.message()));
-        co_return nullptr;
-      }
-    }
-    co_return conn;
-  }
-
-  struct Exchange {
-    StatusOr<HttpResponse> result;
-    bool keepAlive;
-    bool stale;  // failed before any response byte arrived
-  };
-
-  template <class Stream>
-  asio::awaitable<Exchange> exchangeOn(Stream& stream, Connection& conn, std::shared_ptr<Op> op,
-                                       const cloudevents::UrlParts& parts) {
-    http::request<http::string_body> req;
-    req.method_string(op->request.method);
-    req.target(parts.target);
-    req.version(11);
-    req.set(http::field::host, parts.hostHeader);
-    for (const auto& h : op->request.headers)
-      req.insert(h.name, h.value);
-    req.keep_alive(true);
-    if (!op->request.body.empty() || op->request.method == "POST") {
-      req.body() = op->request.body;
-      req.prepare_payload();
-    }
-    conn.plain.expires_at(op->deadline);
-    auto [wec, wn] = co_await http::async_write(stream, req, kTuple);
-    (void)wn;
-    if (wec) {
-      co_return Exchange{errorStatus(wec, "sending the request"), false, true};
-    }
-    http::response_parser<http::string_body> parser;
-    parser.body_limit(options_.maxResponseBytes);
-    parser.header_limit(64 * 1024);
-    auto [rec, rn] = co_await http::async_read(stream, conn.buffer, parser, kTuple);
-    if (rec) {
-      bool stale = rn == 0 && (rec == http::error::end_of_stream || rec == asio::error::eof ||
-                               rec == asio::error::connection_reset);
-      if (rec == http::error::body_limit) {
-        co_return Exchange{Status(StatusCode::kResourceExhausted,
-                                  "the response body is larger than " +
-                                      std::to_string(options_.maxResponseBytes) + " bytes"),
-                           false, false};
-      }
-      co_return Exchange{errorStatus(rec, "reading the response"), false, stale};
-    }
-    auto& res = parser.get();
-    HttpResponse out;
-    out.status = static_cast<int>(res.result_int());
-    for (const auto& f : res) {
-      out.headers.push_back({std::string(f.name_string()), std::string(f.value())});
-    }
-    out.body = std::move(res.body());
-    bool keepAlive = res.keep_alive();
-    (void)parts;
-    co_return Exchange{std::move(out), keepAlive, false};
-  }
-
-  asio::awaitable<Exchange> exchange(Connection& conn, std::shared_ptr<Op> op,
-                                     const cloudevents::UrlParts& parts) {
-    if (conn.tls) co_return co_await exchangeOn(*conn.tls, conn, op, parts);
-    co_return co_await exchangeOn(conn.plain, conn, op, parts);
-  }
-
-  static Status errorStatus(const boost::system::error_code& ec, const char* what) {
-    if (ec == beast::error::timeout) {
-      return Status(StatusCode::kDeadlineExceeded, std::string("timed out ") + what);
-    }
-    return Status(StatusCode::kUnavailable, std::string(what) + ": " + ec.message());
-  }
-
-  // Returns a connection to its pool (null: it was closed), waking a waiter if any.
-  void release(const cloudevents::UrlParts& parts, std::unique_ptr<Connection> conn) {
-    Pool& pool = pools_[parts.origin];
-    if (!conn) {
-      if (pool.total > 0) --pool.total;
-      if (!pool.waiters.empty()) {
-        auto w = pool.waiters.front();
-        pool.waiters.pop_front();
-        w->mayCreate = true;
-        w->wake.cancel();
-      }
-      return;
-    }
-    if (!pool.waiters.empty()) {
-      auto w = pool.waiters.front();
-      pool.waiters.pop_front();
-      w->handed = std::move(conn);
-      w->wake.cancel();
-      return;
-    }
-    conn->idleSince = Clock::now();
-    conn->buffer.clear();
-    pool.idle.push_back(std::move(conn));
-  }
-
-  asio::io_context& io_;
-  HttpClientOptions options_;
-  asio::ssl::context tls_;
-  std::unordered_map<std::string, Pool> pools_;
+  std::shared_ptr<Core> core_;
 };
 
 }  // namespace
