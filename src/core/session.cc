@@ -38,7 +38,13 @@ std::vector<std::string> logSkipped(const std::vector<std::string>& roles,
 ClientSession::ClientSession(WorkerContext& worker, SessionIdentity identity)
     : worker_(worker), id_(std::move(identity)) {
   logSkipped(id_.roles, id_.connectionId, &permissions_);
-  signature_ = cloudevents::computeSignature(worker_.settings.accessKeys, id_.connectionId);
+  ctx_.hub = id_.hubKey;
+  ctx_.connectionId = id_.connectionId;
+  ctx_.userId = id_.userId;
+  ctx_.subprotocol = id_.subprotocol;
+  ctx_.connectionState = id_.connectionState;
+  ctx_.signature = cloudevents::computeSignature(worker_.settings.accessKeys, id_.connectionId);
+  ctx_.origin = id_.origin;
   if (!id_.cookies) id_.cookies = std::make_shared<upstream::CookieJar>();
 }
 
@@ -46,18 +52,6 @@ ClientSession::~ClientSession() = default;
 
 std::chrono::seconds ClientSession::keepAliveInterval() const {
   return config::hubSettings(worker_.settings, id_.hubKey).keepAliveInterval;
-}
-
-upstream::EventContext ClientSession::eventContext() const {
-  upstream::EventContext ctx;
-  ctx.hub = id_.hubKey;
-  ctx.connectionId = id_.connectionId;
-  ctx.userId = id_.userId;
-  ctx.subprotocol = id_.subprotocol;
-  ctx.connectionState = id_.connectionState;
-  ctx.signature = signature_;
-  ctx.origin = id_.origin;
-  return ctx;
 }
 
 std::string ClientSession::nextCeId() {
@@ -109,8 +103,7 @@ void ClientSession::start(ClientTransport* transport) {
   connected.kind = cloudevents::EventKind::kConnected;
   connected.contentType = "application/json";
   connected.body = "{}";
-  worker_.dispatcher.dispatchDetached(eventContext(), std::move(connected), nextCeId(),
-                                      id_.cookies);
+  worker_.dispatcher.dispatchDetached(ctx_, std::move(connected), nextCeId(), id_.cookies);
 }
 
 void ClientSession::abandon() {
@@ -254,7 +247,7 @@ void ClientSession::sendDisconnectedEvent(std::string reason) {
   ev.body = "{\"reason\":";
   appendJsonString(ev.body, reason);
   ev.body += "}";
-  worker_.dispatcher.dispatchDetached(eventContext(), std::move(ev), nextCeId(), id_.cookies);
+  worker_.dispatcher.dispatchDetached(ctx_, std::move(ev), nextCeId(), id_.cookies);
 }
 
 // --- Inbound ---------------------------------------------------------------------------------
@@ -477,8 +470,8 @@ void ClientSession::startUserEvent(upstream::UpstreamEvent event, std::optional<
   // Held weakly: the shard owns the session (also while it drains), the session owns the
   // request; no cycle survives the engine.
   std::weak_ptr<ClientSession> weak = weak_from_this();
-  auto handle = worker_.dispatcher.dispatch(eventContext(), std::move(event), nextCeId(),
-                                            id_.cookies, [weak, ackId](DispatchOutcome outcome) {
+  auto handle = worker_.dispatcher.dispatch(ctx_, std::move(event), nextCeId(), id_.cookies,
+                                            [weak, ackId](DispatchOutcome outcome) {
                                               if (auto self = weak.lock())
                                                 self->onUserEventDone(std::move(outcome), ackId);
                                             });
@@ -509,7 +502,10 @@ void ClientSession::onUserEventDone(DispatchOutcome outcome, std::optional<uint6
                    (!state ? state.status() : answer.status()).message());
       ok = false;
     } else {
-      if (*state) id_.connectionState = std::move(**state);
+      if (*state) {
+        id_.connectionState = std::move(**state);
+        ctx_.connectionState = id_.connectionState;
+      }
       reply = std::move(answer.value());
     }
   } else if (outcome.kind == DispatchOutcome::Kind::kCompleted) {

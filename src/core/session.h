@@ -138,13 +138,12 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   bool ackSeen(uint64_t ackId) const;
   void rememberAck(uint64_t ackId);
 
-  upstream::EventContext eventContext() const;
   std::string nextCeId();
 
   WorkerContext& worker_;
   SessionIdentity id_;
   auth::PermissionSet permissions_;
-  std::string signature_;
+  upstream::EventContext ctx_;  // identity of every event; built once, state kept current
   State state_ = State::kCreated;
   ClientTransport* transport_ = nullptr;
   std::vector<std::string> groups_;  // sorted

@@ -1,5 +1,7 @@
 #include "transport/worker_io.h"
 
+#include <boost/asio/post.hpp>
+
 #include "transport/ws_connection.h"
 
 namespace wps::transport {
@@ -26,6 +28,18 @@ void WorkerIo::removeConnection(WsConnection* c) {
 
 WsConnection* WorkerIo::nextOf(WsConnection* c) {
   return c->next;
+}
+
+void WorkerIo::scheduleFlush(std::shared_ptr<WsConnection> c) {
+  dirty_.push_back(std::move(c));
+  if (dirty_.size() == 1) boost::asio::post(io, [this] { flushDirty(); });
+}
+
+void WorkerIo::flushDirty() {
+  flushing_.swap(dirty_);  // both keep their capacity
+  for (auto& c : flushing_)
+    c->flush();
+  flushing_.clear();
 }
 
 void WorkerIo::startTicker() {

@@ -49,6 +49,10 @@ class WorkerIo {
       c = next;
     }
   }
+  // Defers starting `c`'s write to one task posted per loop turn: frames queued by several
+  // handlers that run back to back (a burst of broadcasts) leave in one writev per connection.
+  void scheduleFlush(std::shared_ptr<WsConnection> c);
+
   // Starts the 1 s keep-alive sweep.
   void startTicker();
   void stopTicker();
@@ -58,10 +62,13 @@ class WorkerIo {
  private:
   static WsConnection* nextOf(WsConnection* c);
   void tick();
+  void flushDirty();
 
   WsConnection* head_ = nullptr;
   std::atomic<size_t> count_{0};
   std::unique_ptr<boost::asio::steady_timer> ticker_;
+  std::vector<std::shared_ptr<WsConnection>> dirty_;  // last: they unlink themselves on death
+  std::vector<std::shared_ptr<WsConnection>> flushing_;
 };
 
 }  // namespace wps::transport

@@ -176,7 +176,15 @@ void WsConnection::queueRaw(protocol::OutFrame frame) {
   if (socketClosed_) return;
   queuedBytes_ += frame.size();
   queue_.push_back(std::move(frame));
-  if (!writing_) startWrite();
+  if (!writing_ && !flushScheduled_) {
+    flushScheduled_ = true;
+    worker_.scheduleFlush(shared_from_this());
+  }
+}
+
+void WsConnection::flush() {
+  flushScheduled_ = false;
+  startWrite();
 }
 
 void WsConnection::startWrite() {

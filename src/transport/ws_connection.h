@@ -52,6 +52,9 @@ class WsConnection final : public core::ClientTransport,
   // may run on the workers any more) and releases the connection's self-reference.
   void abandon();
 
+  // Starts writing what is queued (called by WorkerIo::scheduleFlush's task).
+  void flush();
+
   // Keep-alive: pings every interval; closes a connection silent for three intervals.
   void tick(TimePoint now);
   // Server shutdown: the session closes itself; a connection without one is dropped.
@@ -95,6 +98,7 @@ class WsConnection final : public core::ClientTransport,
   size_t queuedBytes_ = 0;                    // queue_ and inflight_
   std::vector<boost::asio::const_buffer> iov_;
   bool writing_ = false;
+  bool flushScheduled_ = false;
 
   bool readPaused_ = false;
   bool reading_ = false;
