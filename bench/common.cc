@@ -1,7 +1,10 @@
 #include "bench/common.h"
 
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <thread>
@@ -38,6 +41,16 @@ tcp::endpoint Target::upstreamEndpoint() const {
   return tcp::endpoint(asio::ip::make_address(upstreamHost), upstreamPort);
 }
 
+Target Target::forNode(size_t i) const {
+  Target t = *this;
+  if (nodes.empty()) return t;
+  const Node& n = nodes[i % nodes.size()];
+  t.serverHost = n.host;
+  t.serverPort = n.port;
+  t.serverPid = n.pid;
+  return t;
+}
+
 namespace {
 // host:port from "Endpoint=http://127.0.0.1:PORT;AccessKey=KEY;Version=1.0;"
 bool parseConnectionString(const std::string& line, std::string* host, uint16_t* port,
@@ -60,6 +73,26 @@ std::string tomlString(std::string_view s) {
     out += c;
   }
   return out + "\"";
+}
+
+bool writeFile(const std::string& path, const std::string& text, std::string* error) {
+  std::ofstream f(path);
+  f << text;
+  if (!f) {
+    *error = "cannot write " + path;
+    return false;
+  }
+  return true;
+}
+
+bool fileExists(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+// The log of server node `i` of `count` (server.log for a single node).
+std::string serverLogName(size_t i, size_t count) {
+  return count <= 1 ? "server.log" : "server-" + std::to_string(i) + ".log";
 }
 }  // namespace
 
@@ -93,7 +126,7 @@ bool Environment::start(const Options& o, bool needServer, std::string* error) {
   }
   if (!needServer) return true;
 
-  // The server.
+  // The server (or the cluster: redis-server, then --nodes webpubsubd nodes).
   if (!o.serverUrl.empty()) {
     if (!parseHttpUrl(o.serverUrl, &target_.serverHost, &target_.serverPort)) {
       *error = "--server-url: expected http://HOST:PORT";
@@ -101,57 +134,129 @@ bool Environment::start(const Options& o, bool needServer, std::string* error) {
     }
     target_.accessKey = o.accessKey;
     target_.serverPid = static_cast<pid_t>(o.serverPid);
+    target_.nodes.push_back({target_.serverHost, target_.serverPort, target_.serverPid});
     return true;
   }
   if (target_.upstreamHost.empty()) {
     *error = "no upstream for the started server";
     return false;
   }
-  const std::string key = auth::generateAccessKey();
-  std::string config;
-  config += "# Written by webpubsub-bench.\n";
-  config += "listen = \"127.0.0.1:0\"\n";
-  config += "access_keys = [" + tomlString(key) + "]\n";
-  config += "log_level = " + tomlString(o.serverLogLevel) + "\n";
-  config += "workers = " + std::to_string(o.serverWorkers) + "\n";
-  config += "\n[hubs.bench]\nanonymous_connect = \"deny\"\n";
-  config += "\n[[hubs.bench.event_handlers]]\n";
-  config += "url_template = \"http://" + target_.upstreamHost + ":" +
-            std::to_string(target_.upstreamPort) + "/upstream/{event}\"\n";
-  config += "user_event_pattern = \"*\"\n";
-  config += "system_events = [\"connect\", \"connected\", \"disconnected\"]\n";
-  config += "\n[shutdown]\ndrain_seconds = 5\n";
-  const std::string configPath = dir_ + "/bench.toml";
-  {
-    std::ofstream f(configPath);
-    f << config;
-    if (!f) {
-      *error = "cannot write " + configPath;
-      return false;
-    }
-  }
-  const std::string bin = o.serverBin.empty() ? here + "/webpubsubd" : o.serverBin;
-  if (!server_.start({bin, "--config", configPath}, dir_ + "/server.log", error)) return false;
-  auto line = server_.waitForLine("Endpoint=", std::chrono::seconds(20));
-  if (!line ||
-      !parseConnectionString(*line, &target_.serverHost, &target_.serverPort, &target_.accessKey)) {
-    *error = "webpubsubd did not start:\n" + logs();
+  if (o.nodes > 1 && !startRedis(o, error)) return false;
+  return startNodes(o, error);
+}
+
+bool Environment::startRedis(const Options& o, std::string* error) {
+  std::string bin = o.redisBin;
+  if (bin.empty()) bin = findInPath("redis-server");
+  if (bin.empty()) {
+    *error = "--nodes needs redis-server (not found in PATH; install it or pass --redis-bin)";
     return false;
   }
-  target_.serverPid = server_.pid();
+  const std::string socket = dir_ + "/redis.sock";
+  const std::string log = dir_ + "/redis.log";
+  if (socket.size() >= sizeof(sockaddr_un::sun_path)) {
+    *error = "the unix socket path " + socket + " is too long (set TMPDIR to a shorter directory)";
+    return false;
+  }
+  // No TCP port (nothing can clash), no persistence; the log goes to our file, not stdout.
+  std::vector<std::string> argv = {bin, "--port",       "0",  "--unixsocket", socket, "--save",
+                                   "",  "--appendonly", "no", "--logfile",    log};
+  if (!redis_.start(argv, log, error)) return false;
+  if (!waitUntil([&] { return fileExists(socket) || redis_.exited(); }, 10) ||
+      !fileExists(socket)) {
+    *error = "redis-server did not create " + socket + ":\n" + logs();
+    return false;
+  }
+  redisUrl_ = "unix://" + socket;
+  return true;
+}
+
+bool Environment::startNodes(const Options& o, std::string* error) {
+  const size_t count = static_cast<size_t>(std::max(1, o.nodes));
+  nodeCount_ = count;
+  const std::string key = auth::generateAccessKey();
+  std::string common;
+  common += "listen = \"127.0.0.1:0\"\n";
+  common += "access_keys = [" + tomlString(key) + "]\n";
+  common += "log_level = " + tomlString(o.serverLogLevel) + "\n";
+  common += "workers = " + std::to_string(o.serverWorkers) + "\n";
+  std::string hubs;
+  hubs += "\n[hubs.bench]\nanonymous_connect = \"deny\"\n";
+  hubs += "\n[[hubs.bench.event_handlers]]\n";
+  hubs += "url_template = \"http://" + target_.upstreamHost + ":" +
+          std::to_string(target_.upstreamPort) + "/upstream/{event}\"\n";
+  hubs += "user_event_pattern = \"*\"\n";
+  hubs += "system_events = [\"connect\", \"connected\", \"disconnected\"]\n";
+  hubs += "\n[shutdown]\ndrain_seconds = 5\n";
+  const std::string here = selfDirectory();
+  const std::string bin = o.serverBin.empty() ? here + "/webpubsubd" : o.serverBin;
+  for (size_t i = 0; i < count; ++i) {
+    // Every node: the same settings and access key; in a cluster, the shared bus too.
+    std::string config = "# Written by webpubsub-bench.\n" + common;
+    std::string configPath = dir_ + "/bench.toml";
+    if (count > 1) {
+      config += "\n[cluster]\nredis = " + tomlString(redisUrl_) + "\n";
+      config += "node_id = \"bench-node-" + std::to_string(i) + "\"\n";
+      configPath = dir_ + "/bench-node-" + std::to_string(i) + ".toml";
+    }
+    config += hubs;
+    if (!writeFile(configPath, config, error)) return false;
+    servers_.push_back(std::make_unique<ChildProcess>());
+    ChildProcess& server = *servers_.back();
+    const std::string log = dir_ + "/" + serverLogName(i, count);
+    if (!server.start({bin, "--config", configPath}, log, error)) return false;
+    auto line = server.waitForLine("Endpoint=", std::chrono::seconds(20));
+    Target::Node node;
+    std::string nodeKey;
+    if (!line || !parseConnectionString(*line, &node.host, &node.port, &nodeKey)) {
+      *error = "webpubsubd" + (count > 1 ? " node " + std::to_string(i) : std::string()) +
+               " did not start:\n" + logs();
+      return false;
+    }
+    node.pid = server.pid();
+    target_.nodes.push_back(node);
+    if (i == 0) {
+      target_.serverHost = node.host;
+      target_.serverPort = node.port;
+      target_.serverPid = node.pid;
+      target_.accessKey = nodeKey;
+    }
+  }
+  if (count > 1) {
+    // Connected to the bus: /api/health answers 200 (503 while the bus is unavailable).
+    for (size_t i = 0; i < count; ++i) {
+      const Target::Node& n = target_.nodes[i];
+      if (!waitUntil([&] { return httpGet(n.host, n.port, "/api/health").has_value(); }, 10)) {
+        *error = "webpubsubd node " + std::to_string(i) +
+                 " did not reach the cluster bus (GET /api/health):\n" + logs();
+        return false;
+      }
+    }
+  }
   return true;
 }
 
 std::string Environment::stop() {
-  // The server first: its shutdown still delivers `disconnected` events to the upstream.
+  // The servers first: their shutdown still delivers `disconnected` events to the upstream (and
+  // in a cluster still uses the bus, so Redis goes last). Every node is signalled at once.
   std::string problems;
-  if (server_.running()) {
-    std::string s = server_.stop(std::chrono::seconds(15));
-    if (!s.empty()) problems += "webpubsubd " + s + "\n";
+  for (auto& server : servers_)
+    server->terminate();
+  for (size_t i = 0; i < servers_.size(); ++i) {
+    if (!servers_[i]->running()) continue;
+    std::string s = servers_[i]->stop(std::chrono::seconds(15));
+    if (s.empty()) continue;
+    problems += "webpubsubd ";
+    if (nodeCount_ > 1) problems += "node " + std::to_string(i) + " ";
+    problems += s + "\n";
   }
   if (upstream_.running()) {
     std::string s = upstream_.stop(std::chrono::seconds(5));
     if (!s.empty()) problems += "bench-upstream " + s + "\n";
+  }
+  if (redis_.running()) {
+    std::string s = redis_.stop(std::chrono::seconds(5));
+    if (!s.empty()) problems += "redis-server " + s + "\n";
   }
   if (!problems.empty()) {
     problems += logs();
@@ -168,10 +273,17 @@ std::string Environment::stop() {
 
 std::string Environment::logs() const {
   std::string out;
-  if (!dir_.empty()) {
-    out += "server log (" + dir_ + "/server.log):\n" + tailOfFile(dir_ + "/server.log", 20);
-    out += "upstream log (" + dir_ + "/upstream.log):\n" + tailOfFile(dir_ + "/upstream.log", 20);
+  if (dir_.empty()) return out;
+  auto add = [&](const std::string& what, const std::string& name) {
+    if (!fileExists(dir_ + "/" + name)) return;  // not started
+    out += what + " log (" + dir_ + "/" + name + "):\n" + tailOfFile(dir_ + "/" + name, 20);
+  };
+  for (size_t i = 0; i < nodeCount_; ++i) {
+    add(nodeCount_ > 1 ? "server node " + std::to_string(i) : std::string("server"),
+        serverLogName(i, nodeCount_));
   }
+  add("upstream", "upstream.log");
+  add("redis-server", "redis.log");
   return out;
 }
 

@@ -37,16 +37,31 @@ struct Target {
   uint16_t upstreamPort = 0;
   pid_t upstreamPid = 0;
 
+  // Every server node (--nodes; one entry, the server above, otherwise). Node 0 is the server
+  // above; the nodes share the access key and the cluster bus.
+  struct Node {
+    std::string host;
+    uint16_t port = 0;
+    pid_t pid = 0;
+  };
+  std::vector<Node> nodes;
+
   std::string serverOrigin() const {
     return "http://" + serverHost + ":" + std::to_string(serverPort);
   }
   std::string serverHostHeader() const { return serverHost + ":" + std::to_string(serverPort); }
   tcp::endpoint serverEndpoint() const;
   tcp::endpoint upstreamEndpoint() const;
+
+  size_t nodeCount() const { return nodes.empty() ? 1 : nodes.size(); }
+  // This target with node `i % nodeCount()` as the server (its origin, host header, endpoint
+  // and PID), so tokens and requests made from it address that node.
+  Target forNode(size_t i) const;
 };
 
 // Starts bench-upstream and webpubsubd (hub `bench` routed to the upstream) unless the options
-// name running ones, and stops what it started.
+// name running ones, and stops what it started. With --nodes N > 1 it starts redis-server on a
+// unix socket in its directory and N webpubsubd nodes using it as their cluster bus.
 class Environment {
  public:
   ~Environment() { stop(); }
@@ -63,9 +78,16 @@ class Environment {
   void keepFiles() { keep_ = true; }
 
  private:
+  bool startRedis(const Options& o, std::string* error);
+  bool startNodes(const Options& o, std::string* error);
+
   Target target_;
-  ChildProcess server_;
+  // One per node (node 0 logs to server.log, the others to server-N.log).
+  std::vector<std::unique_ptr<ChildProcess>> servers_;
+  size_t nodeCount_ = 1;  // server nodes to start (--nodes)
   ChildProcess upstream_;
+  ChildProcess redis_;
+  std::string redisUrl_;  // unix://DIR/redis.sock with --nodes > 1
   std::string dir_;
   bool keep_ = false;
 };

@@ -2,6 +2,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstdio>
+
 namespace wps::bench {
 
 int64_t defaultConnections(const std::string& scenario) {
@@ -47,6 +49,12 @@ bool parseOptions(int argc, char** argv, Options* o, int* exitCode) {
       ->check(CLI::Range(1, 64));
   app.add_option("--server-log-level", o->serverLogLevel, "log_level of the started server");
   app.add_flag("--keep-files", o->keepFiles, "Keep the temporary directory (config, logs)");
+  app.add_option("--nodes", o->nodes,
+                 "fanout/rest: start N webpubsubd nodes sharing a started redis-server "
+                 "(cluster bus); clients are spread round-robin over them")
+      ->check(CLI::Range(1, 16));
+  app.add_option("--redis-bin", o->redisBin,
+                 "redis-server binary for --nodes > 1 (default: redis-server from PATH)");
   app.add_option("--source-addresses", o->sourceAddresses,
                  "connect/idle: local addresses 127.0.0.2... to connect from")
       ->check(CLI::Range(1, 250));
@@ -70,6 +78,18 @@ bool parseOptions(int argc, char** argv, Options* o, int* exitCode) {
   }
   if (!o->serverUrl.empty() && o->accessKey.empty()) {
     std::fprintf(stderr, "webpubsub-bench: --server-url needs --access-key\n");
+    *exitCode = 2;
+    return false;
+  }
+  if (o->nodes > 1 && o->scenario != "fanout" && o->scenario != "rest") {
+    std::fprintf(stderr, "webpubsub-bench: --nodes > 1 is supported by fanout and rest only\n");
+    *exitCode = 2;
+    return false;
+  }
+  if (o->nodes > 1 && !o->serverUrl.empty()) {
+    std::fprintf(stderr,
+                 "webpubsub-bench: --nodes > 1 starts its own cluster (nodes and redis-server); "
+                 "it cannot be combined with --server-url\n");
     *exitCode = 2;
     return false;
   }

@@ -27,6 +27,8 @@ struct Options {
   int upstreamThreads = 1;
   std::string serverLogLevel = "warn";
   bool keepFiles = false;  // keep the temporary directory (config, logs)
+  int nodes = 1;           // fanout/rest: webpubsubd nodes sharing one started redis-server
+  std::string redisBin;    // default: redis-server from PATH
 
   int sourceAddresses = 4;     // 127.0.0.2 ... for connect/idle
   int concurrency = 256;       // idle: handshakes in flight while opening

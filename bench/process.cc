@@ -81,10 +81,10 @@ std::optional<std::string> ChildProcess::waitForLine(const std::string& prefix,
 
 std::string ChildProcess::stop(std::chrono::milliseconds grace) {
   if (pid_ <= 0) return {};
-  int status = 0;
-  pid_t r = waitpid(pid_, &status, WNOHANG);
+  int status = status_;
+  pid_t r = reaped_ ? pid_ : waitpid(pid_, &status, WNOHANG);
   if (r == 0) {
-    kill(pid_, SIGTERM);
+    if (!terminated_) kill(pid_, SIGTERM);
     const auto deadline = std::chrono::steady_clock::now() + grace;
     while ((r = waitpid(pid_, &status, WNOHANG)) == 0 &&
            std::chrono::steady_clock::now() < deadline) {
@@ -97,6 +97,8 @@ std::string ChildProcess::stop(std::chrono::milliseconds grace) {
     }
   }
   pid_ = -1;
+  terminated_ = false;
+  reaped_ = false;
   if (stdoutFd_ >= 0) close(stdoutFd_);
   stdoutFd_ = -1;
   if (r == -2) return "did not stop within " + std::to_string(grace.count()) + " ms (killed)";
@@ -106,6 +108,41 @@ std::string ChildProcess::stop(std::chrono::milliseconds grace) {
   }
   if (WIFSIGNALED(status)) return "killed by signal " + std::to_string(WTERMSIG(status));
   return "ended abnormally";
+}
+
+bool ChildProcess::exited() {
+  if (pid_ <= 0 || reaped_) return true;
+  int status = 0;
+  if (waitpid(pid_, &status, WNOHANG) != pid_) return false;
+  reaped_ = true;
+  status_ = status;
+  return true;
+}
+
+void ChildProcess::terminate() {
+  if (pid_ <= 0 || terminated_ || reaped_) return;
+  kill(pid_, SIGTERM);
+  terminated_ = true;
+}
+
+std::string findInPath(const std::string& name) {
+  const char* path = std::getenv("PATH");
+  std::string dirs = path && *path ? path : "/usr/local/bin:/usr/bin:/bin";
+  size_t begin = 0;
+  while (begin <= dirs.size()) {
+    size_t end = dirs.find(':', begin);
+    if (end == std::string::npos) end = dirs.size();
+    std::string dir = dirs.substr(begin, end - begin);
+    if (dir.empty()) dir = ".";
+    const std::string candidate = dir + "/" + name;
+    struct stat st {};
+    if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+        access(candidate.c_str(), X_OK) == 0) {
+      return candidate;
+    }
+    begin = end + 1;
+  }
+  return {};
 }
 
 std::string selfDirectory() {

@@ -31,14 +31,25 @@ class ChildProcess {
   // SIGTERM, then SIGKILL after `grace`; reaps the child. Returns "" when it exited with
   // status 0, otherwise what happened ("exit status 1", "killed by signal 6", ...).
   std::string stop(std::chrono::milliseconds grace);
+  // Whether the child has ended (reaped here; stop() then reports its status).
+  bool exited();
+  // Sends SIGTERM without waiting (a later stop() waits, without signalling again), so that
+  // several children can shut down at the same time.
+  void terminate();
   pid_t pid() const { return pid_; }
   bool running() const { return pid_ > 0; }
 
  private:
   pid_t pid_ = -1;
+  bool terminated_ = false;
+  bool reaped_ = false;  // by exited(); status_ holds its status
+  int status_ = 0;
   int stdoutFd_ = -1;
   std::string buffered_;
 };
+
+// The path of `name` in a directory of $PATH (an executable file); empty when not found.
+std::string findInPath(const std::string& name);
 
 // The directory of the running executable (from /proc/self/exe), without a trailing slash.
 std::string selfDirectory();

@@ -6,6 +6,8 @@
 // (sent but not yet received by every live receiver); or a fixed --rate of messages per second.
 // Every message carries its send time (16 hex digits, the first bytes of the text payload), so
 // each receipt gives a latency; delivered/s counts every message received by every receiver.
+// With --nodes N (a cluster sharing one Redis), receivers, REST senders and client senders (one
+// per node) are spread round-robin over the nodes, so most deliveries cross the cluster bus.
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -29,23 +31,30 @@ class Fanout : public WsListener, public HttpListener {
     h_.loops.stop();
     poll_.reset();
     restConns_.clear();
-    sender_.reset();
+    senders_.clear();
     perLoop_.clear();
   }
 
   Result run() {
     Result r("fanout");
     const Target& t = env_.target();
-    target_ = WsTarget{t.serverEndpoint(), t.serverHostHeader()};
-    receiverPath_ = clientPath(clientToken(t, "receiver", {}, {"g"}));
     restTarget_ = std::string("/api/hubs/") + kHub + "/groups/g/:send?api-version=2024-01-01";
-    restUrl_ = t.serverOrigin() + restTarget_;
+    // Per node: its address, and tokens and URLs whose audience is that node.
+    for (size_t n = 0; n < t.nodeCount(); ++n) {
+      const Target nt = t.forNode(n);
+      nodes_.push_back(NodeInfo{WsTarget{nt.serverEndpoint(), nt.serverHostHeader()},
+                                clientPath(clientToken(nt, "receiver", {}, {"g"})),
+                                nt.serverOrigin() + restTarget_, nt.serverHostHeader()});
+    }
     const uint64_t m = static_cast<uint64_t>(o_.connections);
     r.setTitle(std::to_string(m) + " receivers in one group (" + std::to_string(m / 2) +
                " json), " + std::to_string(o_.size) + " B, " +
                (o_.rate > 0 ? "fixed rate " + formatNumber(o_.rate, 0) + " messages/s"
                             : "window " + std::to_string(o_.window) + " messages") +
-               ", " + formatNumber(o_.duration, 1) + " s per phase");
+               ", " + formatNumber(o_.duration, 1) + " s per phase" +
+               (nodes_.size() > 1
+                    ? ", " + std::to_string(nodes_.size()) + " nodes + Redis (round-robin)"
+                    : std::string()));
     perLoop_.resize(h_.loops.size());
     h_.loops.start();
 
@@ -63,7 +72,8 @@ class Fanout : public WsListener, public HttpListener {
                   " receivers connected");
       return r;
     }
-    // Senders live on loop 0.
+    // Senders live on loop 0. REST sender i (tag i) calls node i % nodes; in phase "client"
+    // one JSON sender per node takes the messages in turn.
     const bool wantRest = o_.phase != "client", wantClient = o_.phase != "rest";
     h_.loops.runAndWait(0, [&] {
       poll_ = std::make_unique<asio::steady_timer>(h_.loops.at(0));
@@ -71,18 +81,23 @@ class Fanout : public WsListener, public HttpListener {
         for (int i = 0; i < o_.senders; ++i) {
           auto c = std::make_unique<HttpConn>(h_.loops.at(0), *this);
           c->tag = static_cast<uint64_t>(i);
-          c->start(t.serverEndpoint());
+          c->start(nodes_[c->tag % nodes_.size()].ws.server);
           restConns_.push_back(std::move(c));
         }
       }
       if (wantClient) {
-        sender_ = std::make_unique<WsClient>(h_.loops.at(0), senderListener_, 5);
-        sender_->start(target_,
-                       clientPath(clientToken(t, "sender", {"webpubsub.sendToGroup.g"}, {})),
-                       "json.webpubsub.azure.v1", 0, false);
+        for (size_t n = 0; n < nodes_.size(); ++n) {
+          const Target nt = t.forNode(n);
+          auto c = std::make_unique<WsClient>(h_.loops.at(0), senderListener_, 5 + n);
+          c->start(nodes_[n].ws,
+                   clientPath(clientToken(nt, "sender", {"webpubsub.sendToGroup.g"}, {})),
+                   "json.webpubsub.azure.v1", 0, false);
+          senders_.push_back(std::move(c));
+        }
       }
     });
-    const size_t wantedSenders = (wantRest ? restConns_.size() : 0) + (wantClient ? 1 : 0);
+    const size_t wantedSenders =
+        (wantRest ? restConns_.size() : 0) + (wantClient ? senders_.size() : 0);
     if (!waitUntil([&] { return restOpen_.load() + senderListener_.open.load() >= wantedSenders; },
                    30)) {
       r.setFailed("the senders did not connect");
@@ -130,6 +145,7 @@ class Fanout : public WsListener, public HttpListener {
             name + ": messages sent/s");
       r.addLatency(pr.latency, name + "_", name + ":");
     }
+    r.add("nodes", static_cast<double>(nodes_.size()), "server nodes");
     r.add("receivers", static_cast<double>(m), "receivers");
     r.add("json_receivers", static_cast<double>(m / 2), "json receivers");
     r.add("size", static_cast<double>(o_.size), "payload bytes");
@@ -210,6 +226,13 @@ class Fanout : public WsListener, public HttpListener {
     }
   };
 
+  // One server node: where to connect, the receivers' path (token for that node) and the REST
+  // URL (the audience of the REST tokens) and Host header.
+  struct NodeInfo {
+    WsTarget ws;
+    std::string receiverPath, restUrl, hostHeader;
+  };
+
   struct PerLoop {
     std::vector<std::unique_ptr<WsClient>> clients;
     std::vector<bool> json;
@@ -225,6 +248,7 @@ class Fanout : public WsListener, public HttpListener {
     while (L.clients.size() < L.target && L.inFlight < limit) {
       const size_t index = L.clients.size();
       const bool json = (index * h_.loops.size() + l) % 2 == 1;
+      const NodeInfo& node = nodes_[(index * h_.loops.size() + l) % nodes_.size()];
       auto c = std::make_unique<WsClient>(h_.loops.at(l), *this, 31 + index);
       c->tag = makeTag(l, index);
       c->outstanding = 1;  // opening
@@ -233,7 +257,7 @@ class Fanout : public WsListener, public HttpListener {
       L.json.push_back(json);
       L.got.push_back(0);
       ++L.inFlight;
-      raw->start(target_, receiverPath_, json ? "json.webpubsub.azure.v1" : "", 0, false);
+      raw->start(node.ws, node.receiverPath, json ? "json.webpubsub.azure.v1" : "", 0, false);
     }
   }
 
@@ -300,9 +324,14 @@ class Fanout : public WsListener, public HttpListener {
       frame_ = "{\"type\":\"sendToGroup\",\"group\":\"g\",\"dataType\":\"text\",\"data\":\"";
       frame_ += payload_;
       frame_ += "\",\"noEcho\":true}";
-      if (!sender_->isOpen()) return;
-      sender_->send(ws::Opcode::kText, frame_);
-      countSent();
+      // The next open sender in turn (one per node).
+      for (size_t k = 0; k < senders_.size(); ++k) {
+        WsClient& sender = *senders_[nextSender_++ % senders_.size()];
+        if (!sender.isOpen()) continue;
+        sender.send(ws::Opcode::kText, frame_);
+        countSent();
+        return;
+      }
       return;
     }
     // REST with a fixed rate: an idle connection if any, else the least busy one.
@@ -316,13 +345,14 @@ class Fanout : public WsListener, public HttpListener {
 
   void sendRest(HttpConn& c, uint64_t ns) {
     makeTextPayload(payload_, static_cast<size_t>(o_.size), ns);
+    const NodeInfo& node = nodes_[c.tag % nodes_.size()];
     std::string& out = c.out();
     out += "POST ";
     out += restTarget_;
     out += " HTTP/1.1\r\nHost: ";
-    out += env_.target().serverHostHeader();
+    out += node.hostHeader;
     out += "\r\nAuthorization: Bearer ";
-    out += restToken(env_.target().accessKey, restUrl_);  // a fresh token for every call
+    out += restToken(env_.target().accessKey, node.restUrl);  // a fresh token for every call
     out += "\r\nContent-Type: text/plain\r\nContent-Length: ";
     out += std::to_string(payload_.size());
     out += "\r\n\r\n";
@@ -342,15 +372,16 @@ class Fanout : public WsListener, public HttpListener {
   Environment& env_;
   Harness h_;
   std::vector<PerLoop> perLoop_;
-  WsTarget target_;
-  std::string receiverPath_, restTarget_, restUrl_;
+  std::vector<NodeInfo> nodes_;  // node 0 first; read-only once the loops run
+  std::string restTarget_;
   std::atomic<uint64_t> opened_{0}, failed_{0}, dropped_{0}, restOpen_{0}, sent_{0};
   std::atomic<int64_t> alive_{0};
   std::atomic<int64_t> expected_{0};
   SenderListener senderListener_;
   // Loop 0 only:
   std::vector<std::unique_ptr<HttpConn>> restConns_;
-  std::unique_ptr<WsClient> sender_;
+  std::vector<std::unique_ptr<WsClient>> senders_;  // client phase: one per node
+  size_t nextSender_ = 0;
   std::unique_ptr<asio::steady_timer> poll_;
   std::unique_ptr<FixedRateScheduler> scheduler_;
   Mode mode_ = Mode::kNone;

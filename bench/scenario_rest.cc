@@ -5,6 +5,10 @@
 //   group PUT  /api/hubs/bench/groups/rN/connections/{id}   (a live connection; 200)
 // Two JSON clients stay connected: their connection ids are the group targets and they receive
 // the sends. --mix picks send, group or both (alternating per client).
+// With --nodes N (a cluster sharing one Redis), HTTP client i calls node i % N and there is one
+// member client per node (at least two), member j on node j % N: most group calls address a
+// connection on another node (a scatter-gather over the bus), and every send reaches members on
+// every node.
 #include <boost/asio/post.hpp>
 
 #include <deque>
@@ -29,24 +33,31 @@ class Rest : public HttpListener, public WsListener {
   Result run() {
     Result r("rest");
     const Target& t = env_.target();
+    for (size_t n = 0; n < t.nodeCount(); ++n)
+      nodes_.push_back(t.forNode(n));
     r.setTitle(std::to_string(o_.connections) + " HTTP clients, calls: " + o_.mix + ", " +
                std::to_string(o_.size) + " B bodies, " +
                (o_.rate > 0 ? "fixed rate " + formatNumber(o_.rate, 0) + "/s"
                             : std::string("closed loop")) +
-               ", a new JWT per call, " + formatNumber(o_.duration, 1) + " s");
+               ", a new JWT per call, " + formatNumber(o_.duration, 1) + " s" +
+               (nodes_.size() > 1
+                    ? ", " + std::to_string(nodes_.size()) + " nodes + Redis (round-robin)"
+                    : std::string()));
     perLoop_.resize(h_.loops.size());
     h_.loops.start();
-    // Members for the group calls.
+    // Members for the group calls: member i on node i % nodes.
+    const size_t memberCount = std::max<size_t>(2, nodes_.size());
     h_.loops.runAndWait(0, [&] {
-      for (int i = 0; i < 2; ++i) {
+      for (size_t i = 0; i < memberCount; ++i) {
+        const Target& nt = nodes_[i % nodes_.size()];
         auto c = std::make_unique<WsClient>(h_.loops.at(0), *this, 100 + i);
-        c->start(WsTarget{t.serverEndpoint(), t.serverHostHeader()},
-                 clientPath(clientToken(t, "member" + std::to_string(i), {}, {})),
+        c->start(WsTarget{nt.serverEndpoint(), nt.serverHostHeader()},
+                 clientPath(clientToken(nt, "member" + std::to_string(i), {}, {})),
                  "json.webpubsub.azure.v1", 0, false);
         members_.push_back(std::move(c));
       }
     });
-    if (!waitUntil([&] { return membersOpen_.load() >= 2; }, 30)) {
+    if (!waitUntil([&] { return membersOpen_.load() >= memberCount; }, 30)) {
       r.setFailed("the member clients did not connect");
       return r;
     }
@@ -61,8 +72,10 @@ class Rest : public HttpListener, public WsListener {
              i += static_cast<int64_t>(h_.loops.size())) {
           auto c = std::make_unique<HttpConn>(h_.loops.at(l), *this);
           c->tag = makeTag(l, L.conns.size());
-          c->start(t.serverEndpoint());
+          const size_t node = static_cast<size_t>(i) % nodes_.size();
+          c->start(nodes_[node].serverEndpoint());
           L.conns.push_back(std::move(c));
+          L.node.push_back(node);
           L.starts.emplace_back();
           L.kinds.emplace_back();
           L.turn.push_back(static_cast<uint64_t>(i));
@@ -85,6 +98,7 @@ class Rest : public HttpListener, public WsListener {
     r.add("group_add_per_sec", groupCalls / w.seconds, "add-to-group calls/s");
     r.addLatency(lat, "", "call");
     r.add("connections", static_cast<double>(o_.connections), "HTTP clients");
+    r.add("nodes", static_cast<double>(nodes_.size()), "server nodes");
     r.add("size", static_cast<double>(o_.size), "body bytes");
     r.add("errors", static_cast<double>(sumCounts(h_.meters).errors), "errors");
     r.add("seconds", w.seconds, "measured seconds", 2);
@@ -135,6 +149,7 @@ class Rest : public HttpListener, public WsListener {
     std::vector<std::deque<uint64_t>> starts;  // send times of the calls in flight
     std::vector<std::deque<bool>> kinds;       // true = group call
     std::vector<uint64_t> turn;
+    std::vector<size_t> node;  // the server node each client calls
     std::unique_ptr<FixedRateScheduler> scheduler;
     std::unique_ptr<asio::steady_timer> timer;
     size_t next = 0;
@@ -186,11 +201,14 @@ class Rest : public HttpListener, public WsListener {
     const size_t i = tagIndex(c.tag);
     const uint64_t turn = L.turn[i]++;
     const bool group = o_.mix == "group" || (o_.mix == "both" && turn % 2 == 1);
-    const Target& t = env_.target();
+    const Target& t = nodes_[L.node[i]];
     std::string target;
     if (group) {
+      // Every member in turn (with --mix both only odd turns are group calls).
+      const uint64_t groupTurn = o_.mix == "both" ? turn / 2 : turn;
       target = std::string("/api/hubs/") + kHub + "/groups/r" + std::to_string(turn % 16) +
-               "/connections/" + memberIds_[turn % memberIds_.size()] + "?api-version=2024-01-01";
+               "/connections/" + memberIds_[groupTurn % memberIds_.size()] +
+               "?api-version=2024-01-01";
     } else {
       target = std::string("/api/hubs/") + kHub + "/:send?api-version=2024-01-01";
     }
@@ -221,6 +239,7 @@ class Rest : public HttpListener, public WsListener {
   Environment& env_;
   Harness h_;
   std::vector<PerLoop> perLoop_;
+  std::vector<Target> nodes_;  // env_.target() per node (node 0 first); read-only while running
   std::vector<std::unique_ptr<WsClient>> members_;
   std::vector<std::string> memberIds_;
   std::atomic<uint64_t> opened_{0}, membersOpen_{0};

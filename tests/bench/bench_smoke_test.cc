@@ -1,6 +1,8 @@
 // Smoke runs of every webpubsub-bench scenario (a couple of seconds, tiny sizes) so the suite
 // never rots: each must exit 0 and end with one JSON object holding the scenario's figures.
-// Timings are never asserted; only that the figures exist and something was measured.
+// Timings are never asserted; only that the figures exist and something was measured. fanout
+// and rest also run on 3 nodes sharing a redis-server (--nodes 3), where every call must
+// succeed even when it addresses a connection on another node.
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
@@ -120,12 +122,41 @@ TEST(BenchSmoke, Fanout) {
                   "rest_p99_ms", "client_p99_ms"});
   EXPECT_GT(number(o, "rest_samples"), 0);
   EXPECT_GT(number(o, "client_samples"), 0);
+  EXPECT_EQ(number(o, "nodes"), 1);
 }
 
 TEST(BenchSmoke, Rest) {
   auto o = check(std::string("rest --connections 4 --size 16") + kShort, "rest",
                  {"calls_per_sec", "send_per_sec", "group_add_per_sec", "p99_ms", "samples"});
   EXPECT_GT(number(o, "samples"), 0);
+  EXPECT_EQ(number(o, "nodes"), 1);
+}
+
+TEST(BenchSmoke, FanoutThreeNodes) {
+  auto o = check(std::string("fanout --nodes 3 --connections 12 --size 32 --window 4") + kShort,
+                 "fanout",
+                 {"delivered_per_sec", "rest_delivered_per_sec", "client_delivered_per_sec",
+                  "rest_p99_ms", "client_p99_ms"});
+  EXPECT_EQ(number(o, "nodes"), 3);
+  EXPECT_GT(number(o, "rest_samples"), 0);
+  EXPECT_GT(number(o, "client_samples"), 0);
+  EXPECT_EQ(number(o, "dropped_receivers"), 0);
+  EXPECT_EQ(number(o, "errors"), 0);
+}
+
+TEST(BenchSmoke, RestThreeNodes) {
+  // --mix both: sends and adds of members living on every node (most on another node).
+  auto o = check(std::string("rest --nodes 3 --connections 6 --size 16") + kShort, "rest",
+                 {"calls_per_sec", "send_per_sec", "group_add_per_sec", "p99_ms", "samples"});
+  EXPECT_EQ(number(o, "nodes"), 3);
+  EXPECT_GT(number(o, "samples"), 0);
+  EXPECT_GT(number(o, "group_add_per_sec"), 0);
+  EXPECT_EQ(number(o, "errors"), 0);
+}
+
+TEST(BenchSmoke, NodesOnlyForFanoutAndRest) {
+  const auto run = runBench("echo --nodes 3 --duration 1");
+  EXPECT_EQ(run.status, 2) << run.output;
 }
 
 }  // namespace
