@@ -1,6 +1,11 @@
 #include "transport/ws_connection.h"
 
+#include <sys/socket.h>
+#include <sys/uio.h>
+
 #include <boost/asio/write.hpp>
+
+#include <cerrno>
 
 #include "common/errors.h"
 #include "common/log.h"
@@ -15,7 +20,9 @@ using core::TransportEnd;
 
 namespace {
 constexpr size_t kMaxFramesPerWrite = 64;
-}
+constexpr size_t kMaxIovecs = 3 * kMaxFramesPerWrite;  // head, body, tail per frame
+constexpr size_t kWriteFailed = static_cast<size_t>(-1);
+}  // namespace
 
 WsConnection::WsConnection(WorkerIo& worker, asio::ip::tcp::socket socket, WsLimits limits,
                            std::chrono::seconds keepAlive)
@@ -188,7 +195,12 @@ void WsConnection::flush() {
 }
 
 void WsConnection::startWrite() {
-  if (writing_ || queue_.empty() || socketClosed_) return;
+  while (!writing_ && !queue_.empty() && !socketClosed_) {
+    if (!writeBatch()) return;
+  }
+}
+
+bool WsConnection::writeBatch() {
   // The batch moves out of the queue: the iovecs point into these frames (their inline head
   // and tail bytes), so they must not move while the write is in flight, whatever is queued.
   inflight_.clear();
@@ -199,16 +211,57 @@ void WsConnection::startWrite() {
     queue_.pop_front();
     if (isClose) break;
   }
+  size_t total = 0;
   for (const protocol::OutFrame& f : inflight_) {
     if (f.headLen) iov_.emplace_back(f.inlineBytes, f.headLen);
     if (f.body && !f.body->empty()) iov_.emplace_back(f.body->data(), f.body->size());
     if (f.tailLen) iov_.emplace_back(f.inlineBytes + f.headLen, f.tailLen);
+    total += f.size();
   }
+  // Most writes fit in the socket buffer: one non-blocking sendmsg, no reactor round trip.
+  // Whatever does not fit is written by async_write.
+  size_t written = writeNow();
+  if (written == kWriteFailed) {
+    end({TransportEnd::Cause::kLost, {}, {}});
+    return false;
+  }
+  if (written == total) return batchWritten();
+  dropWritten(written);
   writing_ = true;
   asio::async_write(socket_, iov_,
                     [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
                       self->onWritten(ec);
                     });
+  return false;
+}
+
+size_t WsConnection::writeNow() {
+  iovec vec[kMaxIovecs];
+  size_t count = std::min(iov_.size(), kMaxIovecs);
+  for (size_t i = 0; i < count; ++i) {
+    vec[i].iov_base = const_cast<void*>(iov_[i].data());
+    vec[i].iov_len = iov_[i].size();
+  }
+  msghdr msg{};
+  msg.msg_iov = vec;
+  msg.msg_iovlen = count;
+  while (true) {
+    ssize_t n = ::sendmsg(socket_.native_handle(), &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n >= 0) return static_cast<size_t>(n);
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
+    return kWriteFailed;
+  }
+}
+
+void WsConnection::dropWritten(size_t n) {
+  size_t i = 0;
+  while (i < iov_.size() && n >= iov_[i].size()) {
+    n -= iov_[i].size();
+    ++i;
+  }
+  iov_.erase(iov_.begin(), iov_.begin() + static_cast<std::ptrdiff_t>(i));
+  if (n > 0 && !iov_.empty()) iov_.front() += n;
 }
 
 void WsConnection::onWritten(const boost::system::error_code& ec) {
@@ -217,14 +270,24 @@ void WsConnection::onWritten(const boost::system::error_code& ec) {
     if (!socketClosed_) end({TransportEnd::Cause::kLost, {}, {}});
     return;
   }
+  if (!batchWritten()) return;
+  // What was queued meanwhile goes out with the worker's next flush, together with what the
+  // handlers that run before it queue.
+  if (!queue_.empty() && !flushScheduled_) {
+    flushScheduled_ = true;
+    worker_.scheduleFlush(shared_from_this());
+  }
+}
+
+bool WsConnection::batchWritten() {
   bool wroteClose = false;
   for (const auto& f : inflight_) {
     wroteClose = wroteClose || f.isClose;
     queuedBytes_ -= f.size();
   }
   inflight_.clear();
-  if (queue_.empty()) {  // idle: hold no buffers
-    queue_.shrink();
+  if (inflight_.capacity() > kMaxFramesPerWrite / 2 && queue_.empty()) {
+    queue_.shrink();  // after a burst
     std::vector<protocol::OutFrame>().swap(inflight_);
   }
   if (wroteClose) {
@@ -236,9 +299,9 @@ void WsConnection::onWritten(const boost::system::error_code& ec) {
       // fail the connection at once (RFC 6455 §7.1.7).
       shutdownSocket();
     }
-    return;  // otherwise the grace timer started by close() ends the wait for the peer
+    return false;  // otherwise the grace timer started by close() ends the wait for the peer
   }
-  startWrite();
+  return true;
 }
 
 void WsConnection::close(uint16_t code, std::string_view reason,
@@ -308,6 +371,11 @@ void WsConnection::abandon() {
 
 void WsConnection::tick(TimePoint now) {
   if (socketClosed_ || closeQueued_) return;
+  if (!writing_ && queue_.empty()) {  // quiet: hold no write buffers until the next frame
+    queue_.shrink();
+    std::vector<protocol::OutFrame>().swap(inflight_);
+    std::vector<asio::const_buffer>().swap(iov_);
+  }
   if (now - lastReceive_ > 3 * keepAlive_) {
     if (session_) {
       session_->onTransportError(this, errors::kIdleTimeout.code, errors::kIdleTimeout.reason);

@@ -78,7 +78,17 @@ class WsConnection final : public core::ClientTransport,
   void onReadable(const boost::system::error_code& ec);
   bool consume(char* data, size_t len, size_t* consumed);
   void queueRaw(protocol::OutFrame frame);
+  // Writes queued frames until the queue is empty or the socket is full (then async_write
+  // finishes the batch in flight).
   void startWrite();
+  // One batch of up to 64 frames: true when it was written completely (and more may follow).
+  bool writeBatch();
+  // One non-blocking sendmsg of iov_: bytes written (0 when the socket is full) or kWriteFailed.
+  size_t writeNow();
+  // Drops the first `n` written bytes from iov_.
+  void dropWritten(size_t n);
+  // Bookkeeping after a batch was written; false when it held our close frame.
+  bool batchWritten();
   void onWritten(const boost::system::error_code& ec);
   void startGraceTimer();
   void shutdownSocket();
