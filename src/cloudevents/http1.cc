@@ -1,30 +1,53 @@
 #include "cloudevents/http1.h"
 
 #include <charconv>
+#include <cstdint>
 
 #include "common/strings.h"
 
 namespace wps::cloudevents::http1 {
 namespace {
 
-bool isTokenChar(char c) {
-  if (c >= 'a' && c <= 'z') return true;
-  if (c >= 'A' && c <= 'Z') return true;
-  if (c >= '0' && c <= '9') return true;
-  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
+// Byte classes, built once: bit 1 = token character (RFC 9110 tchar), bit 2 = may appear in an
+// ASCII header value (visible ASCII, space, tab).
+constexpr uint8_t kToken = 1;
+constexpr uint8_t kAsciiValue = 2;
+
+struct ByteClasses {
+  uint8_t table[256] = {};
+  constexpr ByteClasses() {
+    for (int c = 0; c < 256; ++c) {
+      bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+      bool punct = false;
+      for (char p : std::string_view("!#$%&'*+-.^_`|~"))
+        punct = punct || c == p;
+      if (alnum || punct) table[c] |= kToken;
+      if ((c >= 0x20 && c < 0x7f) || c == '\t') table[c] |= kAsciiValue;
+    }
+  }
+};
+constexpr ByteClasses kClasses;
 
 bool isToken(std::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s) {
-    if (!isTokenChar(c)) return false;
-  }
-  return true;
+  uint8_t all = kToken;
+  for (char c : s)
+    all &= kClasses.table[static_cast<uint8_t>(c)];
+  return all && !s.empty();
 }
 
 bool isFramingHeader(std::string_view name) {
-  return iequals(name, "host") || iequals(name, "content-length") ||
-         iequals(name, "transfer-encoding") || iequals(name, "connection");
+  switch (name.size()) {
+    case 4:
+      return iequals(name, "host");
+    case 10:
+      return iequals(name, "connection");
+    case 14:
+      return iequals(name, "content-length");
+    case 17:
+      return iequals(name, "transfer-encoding");
+    default:
+      return false;
+  }
 }
 
 // Calls f(token) for each comma-separated, trimmed, non-empty element of a header value.
@@ -45,6 +68,10 @@ Status validateRequest(const HttpRequest& request) {
   if (!isToken(request.method)) return invalidArgument("the method is not an HTTP token");
   for (const auto& h : request.headers) {
     if (!isToken(h.name)) return invalidArgument("header name '" + h.name + "' is not a token");
+    uint8_t plain = kAsciiValue;  // visible ASCII, space and tab only: the common case
+    for (char c : h.value)
+      plain &= kClasses.table[static_cast<uint8_t>(c)];
+    if (plain) continue;
     for (char c : h.value) {
       if (c == '\r' || c == '\n' || c == '\0') {
         return invalidArgument("header " + h.name + " has a value that cannot be sent");

@@ -413,7 +413,7 @@ class HttpUpstreamClient : public upstream::UpstreamClient {
     core_->pools.clear();
   }
 
-  std::unique_ptr<upstream::RequestHandle> send(HttpRequest request, Duration timeout,
+  std::unique_ptr<upstream::RequestHandle> send(const HttpRequest& request, Duration timeout,
                                                 Callback done) override {
     http1::ParserLimits limits;
     limits.maxBodyBytes = core_->options.maxResponseBytes;

@@ -25,16 +25,17 @@ class UpstreamClient {
 
   virtual ~UpstreamClient() = default;
 
-  // Sends `request` (absolute http/https URL). Calls `done` exactly once, on the loop thread and
-  // never from inside send(), with the response (any status) or an error:
+  // Sends `request` (absolute http/https URL; read during the call only, not kept). Calls `done`
+  // exactly once, on the loop thread and never from inside send(), with the response (any status)
+  // or an error:
   //   kUnavailable       name resolution, connect, reset, TLS or HTTP protocol failure
   //   kDeadlineExceeded  no complete response within `timeout`
   //   kResourceExhausted the response body is larger than the configured maximum
   //   kInvalidArgument   the request cannot be sent (bad URL, non-ASCII header value)
   // Destroying the returned handle before `done` runs cancels the request and `done` is
   // dropped; destroying it from inside `done` is allowed. Redirects are not followed.
-  virtual std::unique_ptr<RequestHandle> send(cloudevents::HttpRequest request, Duration timeout,
-                                              Callback done) = 0;
+  virtual std::unique_ptr<RequestHandle> send(const cloudevents::HttpRequest& request,
+                                              Duration timeout, Callback done) = 0;
 };
 
 }  // namespace wps::upstream

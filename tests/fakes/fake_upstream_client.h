@@ -23,9 +23,9 @@ class FakeUpstreamClient : public upstream::UpstreamClient {
 
   explicit FakeUpstreamClient(EventLoop& loop) : loop_(loop) {}
 
-  std::unique_ptr<upstream::RequestHandle> send(cloudevents::HttpRequest request, Duration timeout,
-                                                Callback done) override {
-    auto s = std::make_shared<Sent>(Sent{std::move(request), timeout, std::move(done)});
+  std::unique_ptr<upstream::RequestHandle> send(const cloudevents::HttpRequest& request,
+                                                Duration timeout, Callback done) override {
+    auto s = std::make_shared<Sent>(Sent{request, timeout, std::move(done)});
     sent_.push_back(s);
     return std::make_unique<Handle>(s);
   }
