@@ -74,8 +74,8 @@ test("Redis stopped and restarted: local service continues, degraded health, rec
     let m;
     do { m = JSON.parse((await a2.nextMessage()).data); } while (m.type !== "message");
     assert.equal(m.data, "no redis");
-    // Redis comes back on the same socket: nodes reconnect and cross-node traffic resumes.
-    const again = await startRedis(server.dir);
+    // Redis comes back on the same address: nodes reconnect and cross-node traffic resumes.
+    const again = await startRedis(server.dir, server.redis.port);
     try {
       await eventually(async () => (await health(server.ports[0])) === 200 && (await health(server.ports[1])) === 200,
         15000, "recovered health");
@@ -96,10 +96,12 @@ test("a slow Redis does not delay clients of one node", async () => {
   try {
     const a = await clientOn(server, services, 0, "x1", ["g"]);
     const b = await clientOn(server, services, 0, "x2", ["g"]);
-    const redisCli = (...args) => execFileSync("redis-cli", ["-s", server.redis.socket, ...args]);
-    const sleeper = new Promise((resolve) => {
+    const redisCli = (...args) => execFileSync("redis-cli", [...server.redis.cli, ...args]);
+    const sleepStarted = Date.now();
+    const sleeper = new Promise((resolve, reject) => {
       import("node:child_process").then(({ execFile }) =>
-        execFile("redis-cli", ["-s", server.redis.socket, "DEBUG", "SLEEP", "2"], () => resolve()));
+        execFile("redis-cli", [...server.redis.cli, "DEBUG", "SLEEP", "2"], (err, stdout) =>
+          (err ? reject(err) : resolve(stdout.toString().trim()))));
     });
     await new Promise((r) => setTimeout(r, 100)); // Redis is now asleep
     const t0 = Date.now();
@@ -109,8 +111,10 @@ test("a slow Redis does not delay clients of one node", async () => {
     const elapsed = Date.now() - t0;
     assert.equal(m.data, "fast");
     assert.ok(elapsed < 1000, `delivery took ${elapsed} ms while Redis slept`);
-    await sleeper;
-    redisCli("PING");
+    // Redis really slept (DEBUG is allowed): the delivery above happened during its sleep.
+    assert.equal(await sleeper, "OK");
+    assert.ok(Date.now() - sleepStarted >= 1900, "DEBUG SLEEP returned early");
+    assert.equal(redisCli("PING").toString().trim(), "PONG");
   } finally {
     await server.stop();
   }

@@ -1,9 +1,10 @@
 // Test harness: starts webpubsubd (the binary from the build) with a generated TOML config and an
 // Express upstream built with the official @azure/web-pubsub-express, both on port 0, and stops
 // both by PID at the end.
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
 import fs from "node:fs";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -59,19 +60,40 @@ async function startNode(dir, name, configText, extraArgs) {
   };
 }
 
-// Starts redis-server on a unix socket in `dir` (no TCP port, so nothing can clash).
-export async function startRedis(dir) {
-  const socket = path.join(dir, "redis.sock");
-  const child = spawn("redis-server", ["--port", "0", "--unixsocket", socket, "--save", "",
-    "--appendonly", "no"], { stdio: ["ignore", "pipe", "pipe"] });
-  await eventually(() => fs.existsSync(socket), 10000, "redis-server to start");
+// A TCP port that was free a moment ago (the OS picks it; the listener is closed again).
+export async function freePort() {
+  const srv = net.createServer();
+  srv.listen(0, "127.0.0.1");
+  await once(srv, "listening");
+  const { port } = srv.address();
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+// Starts redis-server on 127.0.0.1 and a free TCP port (or `port`, to restart one on the same
+// address), without persistence, DEBUG allowed from local connections (the slow-Redis test).
+// Resolves once it answers PING; stop() ends it by PID.
+export async function startRedis(dir, port) {
+  const p = port ?? await freePort();
+  const child = spawn("redis-server", ["--port", String(p), "--bind", "127.0.0.1", "--save", "",
+    "--appendonly", "no", "--enable-debug-command", "local", "--dir", dir],
+  { stdio: ["ignore", "pipe", "pipe"] });
+  const cli = ["-h", "127.0.0.1", "-p", String(p)];
+  await eventually(() => {
+    if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
+    try {
+      return execFileSync("redis-cli", [...cli, "PING"], { stdio: ["ignore", "pipe", "ignore"] })
+        .toString().trim() === "PONG";
+    } catch {
+      return false;
+    }
+  }, 10000, "redis-server to start");
   return {
-    socket, child,
+    port: p, url: `redis://127.0.0.1:${p}`, cli, child,
     async stop(signal = "SIGTERM") {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill(signal);
       await once(child, "exit");
-      fs.rmSync(socket, { force: true });
     },
   };
 }
@@ -91,7 +113,7 @@ export async function startServer(toml = "", extraArgs = [], { nodes, clusterTom
   const started = [];
   if (count > 1) {
     redis = await startRedis(dir);
-    const cluster = `[cluster]\nredis = "unix://${redis.socket}"\n${clusterToml}\n`;
+    const cluster = `[cluster]\nredis = "${redis.url}"\n${clusterToml}\n`;
     for (let i = 0; i < count; i++) {
       started.push(await startNode(dir, `node${i}`, `${base}${cluster}${toml}\n`, extraArgs));
     }
