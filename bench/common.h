@@ -24,6 +24,7 @@
 namespace wps::bench {
 
 inline constexpr const char* kHub = "bench";
+inline constexpr const char* kJsonSubprotocol = "json.webpubsub.azure.v1";
 using Clock = std::chrono::steady_clock;
 
 // ---- environment -------------------------------------------------------------------------

@@ -1,6 +1,9 @@
-#include <mutex>
-
 #include "bench/scenarios.h"
+
+#include <boost/asio/post.hpp>
+
+#include <algorithm>
+#include <mutex>
 
 namespace wps::bench {
 
@@ -31,6 +34,108 @@ Harness::Window Harness::measure(const std::string& name, const char* sentLabel,
   w.delta.extra = after.extra - before.extra;
   return w;
 }
+
+void Harness::forEachConnection(int64_t count,
+                                const std::function<void(size_t l, int64_t i)>& make) {
+  for (size_t l = 0; l < loops.size(); ++l) {
+    loops.runAndWait(l, [&, l] {
+      for (int64_t i = static_cast<int64_t>(l); i < count; i += static_cast<int64_t>(loops.size()))
+        make(l, i);
+    });
+  }
+}
+
+void Harness::postToEachLoop(const std::function<void(size_t l)>& f) {
+  for (size_t l = 0; l < loops.size(); ++l)
+    asio::post(loops.at(l), [f, l] { f(l); });
+}
+
+RateDriver::RateDriver(asio::io_context& io, double perSecond, std::function<void(uint64_t)> send,
+                       bool catchUp)
+    : timer_(io),
+      scheduler_(perSecond, Clock::now(), std::max<uint64_t>(16, uint64_t(perSecond / 200))),
+      send_(std::move(send)),
+      catchUp_(catchUp) {}
+
+void RateDriver::tick() {
+  if (phase() == Phase::kStop) return;
+  const auto now = Clock::now();
+  const uint64_t first = scheduler_.issued();
+  const uint64_t n = scheduler_.take(now);
+  for (uint64_t k = 0; k < n; ++k)
+    send_(toNs(scheduler_.intendedTime(first + k)));
+  auto next = std::max(scheduler_.nextDue(), now + std::chrono::microseconds(50));
+  if (catchUp_ && scheduler_.backlog(now) > 0) next = now;  // catching up after a stall
+  timer_.expires_at(next);
+  timer_.async_wait([this](const error_code& ec) {
+    if (!ec) tick();
+  });
+}
+
+ClientOpener::ClientOpener(Harness& h, WsListener& listener, uint64_t seedBase, Start start)
+    : h_(h),
+      listener_(listener),
+      seedBase_(seedBase),
+      start_(std::move(start)),
+      loops_(h.loops.size()) {}
+
+bool ClientOpener::openUpTo(uint64_t total, double seconds) {
+  const size_t n = h_.loops.size();
+  for (size_t l = 0; l < n; ++l) {
+    const uint64_t share = total / n + (l < total % n ? 1 : 0);
+    asio::post(h_.loops.at(l), [this, l, share] {
+      loops_[l].target = share;
+      pump(l);
+    });
+  }
+  return waitUntil([&] { return opened.load() + failed.load() >= total; }, seconds);
+}
+
+void ClientOpener::onOpen(WsClient& c) {
+  const size_t l = tagLoop(c.tag);
+  c.outstanding = 0;
+  opened.fetch_add(1);
+  --loops_[l].inFlight;
+  pump(l);
+}
+
+bool ClientOpener::onClosed(WsClient& c) {
+  const size_t l = tagLoop(c.tag);
+  if (c.outstanding == 1) {  // was still opening
+    failed.fetch_add(1);
+    --loops_[l].inFlight;
+    pump(l);
+    return false;
+  }
+  dropped.fetch_add(1);
+  return true;
+}
+
+void ClientOpener::clear() {
+  for (auto& L : loops_)
+    L.clients.clear();
+}
+
+void ClientOpener::pump(size_t l) {
+  auto& L = loops_[l];
+  const uint64_t limit =
+      std::max<uint64_t>(1, static_cast<uint64_t>(h_.options.concurrency) / h_.loops.size());
+  while (L.clients.size() < L.target && L.inFlight < limit) {
+    const size_t index = L.clients.size();
+    auto c = std::make_unique<WsClient>(h_.loops.at(l), listener_, seedBase_ + index);
+    c->tag = makeTag(l, index);
+    c->outstanding = 1;  // opening
+    WsClient* raw = c.get();
+    L.clients.push_back(std::move(c));
+    ++L.inFlight;
+    start_(l, index, *raw);
+  }
+}
+
+Handshake::Handshake(const Target& t, const Options& o, const std::string& user)
+    : target(wsTarget(t)),
+      path(clientPath(clientToken(t, user, {}, {}))),
+      subprotocol(o.protocol == "json" ? kJsonSubprotocol : "") {}
 
 void reportError(const std::string& what) {
   static std::mutex mu;

@@ -22,33 +22,23 @@ class Connect : public WsListener {
 
   Result run() {
     Result r("connect");
-    const Target& t = env_.target();
-    target_ = WsTarget{t.serverEndpoint(), t.serverHostHeader()};
-    subprotocol_ = o_.protocol == "json" ? "json.webpubsub.azure.v1" : "";
-    // One token for all: the server still verifies it on every handshake.
-    path_ = clientPath(clientToken(t, "connector", {}, {}));
+    handshake_ = Handshake(env_.target(), o_, "connector");
     r.setTitle(std::to_string(o_.connections) + " concurrent connectors, " +
-               (subprotocol_.empty() ? std::string("simple") : subprotocol_) + " clients, " +
-               std::to_string(o_.sourceAddresses) + " source addresses, " +
-               formatNumber(o_.duration, 1) + " s");
+               handshake_.clientKind() + " clients, " + std::to_string(o_.sourceAddresses) +
+               " source addresses, " + formatNumber(o_.duration, 1) + " s");
     const auto s0 = env_.upstreamStats();
     perLoop_.resize(h_.loops.size());
     h_.loops.start();
     setPhase(Phase::kWarmup);
-    for (size_t l = 0; l < h_.loops.size(); ++l) {
-      h_.loops.runAndWait(l, [&, l] {
-        auto& L = perLoop_[l];
-        for (int64_t i = static_cast<int64_t>(l); i < o_.connections;
-             i += static_cast<int64_t>(h_.loops.size())) {
-          auto c = std::make_unique<WsClient>(h_.loops.at(l), *this, 77 + static_cast<uint64_t>(i));
-          c->tag = makeTag(l, L.clients.size());
-          L.clients.push_back(std::move(c));
-          L.started.push_back(0);
-        }
-        for (size_t i = 0; i < L.clients.size(); ++i)
-          begin(l, i);
-      });
-    }
+    h_.forEachConnection(o_.connections, [&](size_t l, int64_t i) {
+      auto& L = perLoop_[l];
+      const size_t index = L.clients.size();
+      auto c = std::make_unique<WsClient>(h_.loops.at(l), *this, 77 + static_cast<uint64_t>(i));
+      c->tag = makeTag(l, index);
+      L.clients.push_back(std::move(c));
+      L.started.push_back(0);
+      begin(l, index);
+    });
     std::optional<std::string> s1, s2;
     auto w = h_.measure(
         "connect", "", "connected", {}, -1, [&] { s1 = env_.upstreamStats(); },
@@ -126,15 +116,14 @@ class Connect : public WsListener {
     L.started[i] = nowNs();
     const uint32_t source = loopbackSource(L.nextSource++ * h_.loops.size() + l,
                                            static_cast<size_t>(o_.sourceAddresses));
-    L.clients[i]->start(target_, path_, subprotocol_, source, true);
+    L.clients[i]->start(handshake_.target, handshake_.path, handshake_.subprotocol, source, true);
   }
 
   const Options& o_;
   Environment& env_;
   Harness h_;
   std::vector<PerLoop> perLoop_;
-  WsTarget target_;
-  std::string path_, subprotocol_;
+  Handshake handshake_;
 };
 
 }  // namespace

@@ -6,13 +6,9 @@
 //
 // baseline: the same upstream hit directly with HTTP POSTs of the same size and concurrency,
 // carrying the same CloudEvents headers as the server's requests: the physical-limit reference.
-#include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
-
 #include <cstring>
 
 #include "bench/http_client.h"
-#include "bench/rate.h"
 #include "bench/scenarios.h"
 #include "bench/ws_client.h"
 
@@ -30,42 +26,51 @@ uint64_t getBinaryTimestamp(const char* in) {
   return ns;
 }
 
-// Fixed-rate driver of one loop: calls send(intendedNs) for every due send, on a timer armed
-// for the next due time (at least 50 µs apart; several sends per wake-up at high rates).
-class RateDriver {
- public:
-  RateDriver(asio::io_context& io, double perSecond, std::function<void(uint64_t)> send)
-      : timer_(io),
-        scheduler_(perSecond, Clock::now(), std::max<uint64_t>(16, uint64_t(perSecond / 200))),
-        send_(std::move(send)) {}
-  void start() { tick(); }
-
- private:
-  void tick() {
-    if (phase() == Phase::kStop) return;
-    const auto now = Clock::now();
-    const uint64_t first = scheduler_.issued();
-    const uint64_t n = scheduler_.take(now);
-    for (uint64_t k = 0; k < n; ++k)
-      send_(toNs(scheduler_.intendedTime(first + k)));
-    auto next = std::max(scheduler_.nextDue(), now + std::chrono::microseconds(50));
-    if (scheduler_.backlog(now) > 0) next = now;  // catching up after a stall
-    timer_.expires_at(next);
-    timer_.async_wait([this](const error_code& ec) {
-      if (!ec) tick();
-    });
-  }
-  asio::steady_timer timer_;
-  FixedRateScheduler scheduler_;
-  std::function<void(uint64_t)> send_;
-};
-
 std::string modeTitle(const Options& o, const char* unit) {
   std::string t =
       std::to_string(o.connections) + " " + unit + ", " + std::to_string(o.size) + " B, ";
   t += o.rate > 0 ? "fixed rate " + formatNumber(o.rate, 0) + "/s" : std::string("closed loop");
   t += ", " + formatNumber(o.duration, 1) + " s";
   return t;
+}
+
+// The connections of echo and baseline opening: all are started at once, and one that closes
+// before the measurement failed to open; later closes are counted as errors.
+struct OpenCount {
+  std::atomic<uint64_t> opened{0}, failed{0};
+
+  // Waits (at most `seconds`) until n connections opened or failed; true if all n opened.
+  bool waitAll(int64_t n, double seconds) {
+    const bool done = waitUntil(
+        [&] { return opened.load() + failed.load() >= static_cast<uint64_t>(n); }, seconds);
+    return done && failed.load() == 0;
+  }
+  // The listener's onClosed for connection `tag`.
+  void closed(Harness& h, uint64_t tag) {
+    if (phase() == Phase::kSetup) {
+      failed.fetch_add(1);
+    } else {
+      Meter::inc(h.meters[tagLoop(tag)]->errors);
+    }
+  }
+};
+
+// The figures of echo and baseline, in this order: answers/s (under `answeredKey`), sends/s,
+// round-trip latency, the load's parameters, what more() adds, errors and measured seconds.
+void addRoundTripFigures(Result& r, const Harness& h, const Harness::Window& w,
+                         const char* answeredKey, const char* answeredLabel,
+                         const std::function<void()>& more = {}) {
+  const Options& o = h.options;
+  const LatencyHistogram lat = mergedLatency(h.meters);
+  r.add(answeredKey, static_cast<double>(w.delta.received) / w.seconds, answeredLabel);
+  r.add("sent_per_sec", static_cast<double>(w.delta.sent) / w.seconds, "sent/s");
+  r.addLatency(lat, "", "round trip");
+  r.add("connections", static_cast<double>(o.connections), "connections");
+  r.add("size", static_cast<double>(o.size), "payload bytes");
+  r.add("rate", o.rate, "target rate/s (0 = closed loop)");
+  if (more) more();
+  r.add("errors", static_cast<double>(sumCounts(h.meters).errors), "errors");
+  r.add("seconds", w.seconds, "measured seconds", 2);
 }
 
 // ---- echo ----------------------------------------------------------------------------------
@@ -83,56 +88,36 @@ class Echo : public WsListener {
     Result r("echo");
     r.setTitle(modeTitle(o_, "clients"));
     const Target& t = env_.target();
-    WsTarget target{t.serverEndpoint(), t.serverHostHeader()};
-    const std::string subprotocol = o_.protocol == "json" ? "json.webpubsub.azure.v1" : "";
-    if (!subprotocol.empty()) {
+    const WsTarget target = wsTarget(t);
+    if (o_.protocol == "json") {
       r.setFailed("echo uses simple clients (--protocol simple)");
       return r;
     }
     perLoop_.resize(h_.loops.size());
     h_.loops.start();
     // Clients are created and started on their own loops.
-    for (size_t l = 0; l < h_.loops.size(); ++l) {
-      h_.loops.runAndWait(l, [&, l] {
-        auto& L = perLoop_[l];
-        for (int64_t i = static_cast<int64_t>(l); i < o_.connections;
-             i += static_cast<int64_t>(h_.loops.size())) {
-          auto c =
-              std::make_unique<WsClient>(h_.loops.at(l), *this, 0x1234 + static_cast<uint64_t>(i));
-          c->tag = makeTag(l, L.clients.size());
-          const std::string token = clientToken(t, "user" + std::to_string(i), {}, {});
-          c->start(target, clientPath(token), "", 0, false);
-          L.clients.push_back(std::move(c));
-        }
-      });
-    }
-    const bool allOpen = waitUntil(
-        [&] { return opened_.load() + failed_.load() >= static_cast<uint64_t>(o_.connections); },
-        60);
-    if (!allOpen || failed_.load() > 0) {
-      r.setFailed("only " + std::to_string(opened_.load()) + " of " +
+    h_.forEachConnection(o_.connections, [&](size_t l, int64_t i) {
+      auto& L = perLoop_[l];
+      auto c = std::make_unique<WsClient>(h_.loops.at(l), *this, 0x1234 + static_cast<uint64_t>(i));
+      c->tag = makeTag(l, L.conns.size());
+      const std::string token = clientToken(t, "user" + std::to_string(i), {}, {});
+      c->start(target, clientPath(token), "", 0, false);
+      L.conns.push_back(std::move(c));
+    });
+    if (!open_.waitAll(o_.connections, 60)) {
+      r.setFailed("only " + std::to_string(open_.opened.load()) + " of " +
                   std::to_string(o_.connections) + " clients connected");
       return r;
     }
     // Start sending on every loop.
-    for (size_t l = 0; l < h_.loops.size(); ++l) {
-      asio::post(h_.loops.at(l), [this, l] { startSending(l); });
-    }
+    h_.postToEachLoop([this](size_t l) { startSending(l); });
     auto w = h_.measure("echo", "sent", "echoed");
     h_.loops.stop();
-    const LatencyHistogram lat = mergedLatency(h_.meters);
-    r.add("events_per_sec", static_cast<double>(w.delta.received) / w.seconds, "events/s (echoed)");
-    r.add("sent_per_sec", static_cast<double>(w.delta.sent) / w.seconds, "sent/s");
-    r.addLatency(lat, "", "round trip");
-    r.add("connections", static_cast<double>(o_.connections), "connections");
-    r.add("size", static_cast<double>(o_.size), "payload bytes");
-    r.add("rate", o_.rate, "target rate/s (0 = closed loop)");
-    r.add("errors", static_cast<double>(sumCounts(h_.meters).errors), "errors");
-    r.add("seconds", w.seconds, "measured seconds", 2);
+    addRoundTripFigures(r, h_, w, "events_per_sec", "events/s (echoed)");
     return r;
   }
 
-  void onOpen(WsClient&) override { opened_.fetch_add(1); }
+  void onOpen(WsClient&) override { open_.opened.fetch_add(1); }
 
   void onMessage(WsClient& c, bool, std::string_view payload) override {
     const size_t l = tagLoop(c.tag);
@@ -147,41 +132,18 @@ class Echo : public WsListener {
   }
 
   void onClosed(WsClient& c, std::string_view why) override {
-    if (phase() == Phase::kSetup) {
-      failed_.fetch_add(1);
-    } else {
-      Meter::inc(h_.meters[tagLoop(c.tag)]->errors);
-    }
+    open_.closed(h_, c.tag);
     reportError("echo client: " + std::string(why));
   }
 
  private:
-  struct PerLoop {
-    std::vector<std::unique_ptr<WsClient>> clients;
-    std::unique_ptr<RateDriver> driver;
-    size_t next = 0;
+  struct PerLoop : LoopConns<WsClient> {
     std::string scratch;
   };
 
   void startSending(size_t l) {
-    auto& L = perLoop_[l];
-    if (o_.rate <= 0) {
-      for (auto& c : L.clients)
-        sendOne(l, *c, nowNs());
-      return;
-    }
-    const double share = o_.rate / static_cast<double>(h_.loops.size());
-    L.driver = std::make_unique<RateDriver>(h_.loops.at(l), share, [this, l](uint64_t ns) {
-      auto& P = perLoop_[l];
-      for (size_t tries = 0; tries < P.clients.size(); ++tries) {
-        WsClient& c = *P.clients[P.next++ % P.clients.size()];
-        if (c.isOpen()) {
-          sendOne(l, c, ns);
-          return;
-        }
-      }
-    });
-    L.driver->start();
+    perLoop_[l].startSending(h_, l, Pick::kNextOpen,
+                             [this, l](WsClient& c, uint64_t ns) { sendOne(l, c, ns); });
   }
 
   void sendOne(size_t l, WsClient& c, uint64_t ns) {
@@ -198,7 +160,7 @@ class Echo : public WsListener {
   Environment& env_;
   Harness h_;
   std::vector<PerLoop> perLoop_;
-  std::atomic<uint64_t> opened_{0}, failed_{0};
+  OpenCount open_;
 };
 
 // ---- baseline ------------------------------------------------------------------------------
@@ -218,45 +180,28 @@ class Baseline : public HttpListener {
     buildRequestHead(t);
     perLoop_.resize(h_.loops.size());
     h_.loops.start();
-    for (size_t l = 0; l < h_.loops.size(); ++l) {
-      h_.loops.runAndWait(l, [&, l] {
-        auto& L = perLoop_[l];
-        for (int64_t i = static_cast<int64_t>(l); i < o_.connections;
-             i += static_cast<int64_t>(h_.loops.size())) {
-          auto c = std::make_unique<HttpConn>(h_.loops.at(l), *this);
-          c->tag = makeTag(l, L.conns.size());
-          c->start(t.upstreamEndpoint());
-          L.conns.push_back(std::move(c));
-        }
-      });
-    }
-    const bool allOpen = waitUntil(
-        [&] { return opened_.load() + failed_.load() >= static_cast<uint64_t>(o_.connections); },
-        30);
-    if (!allOpen || failed_.load() > 0) {
-      r.setFailed("only " + std::to_string(opened_.load()) + " of " +
+    h_.forEachConnection(o_.connections, [&](size_t l, int64_t) {
+      auto& L = perLoop_[l];
+      auto c = std::make_unique<HttpConn>(h_.loops.at(l), *this);
+      c->tag = makeTag(l, L.conns.size());
+      c->start(t.upstreamEndpoint());
+      L.conns.push_back(std::move(c));
+    });
+    if (!open_.waitAll(o_.connections, 30)) {
+      r.setFailed("only " + std::to_string(open_.opened.load()) + " of " +
                   std::to_string(o_.connections) + " connections to the upstream opened");
       return r;
     }
-    for (size_t l = 0; l < h_.loops.size(); ++l) {
-      asio::post(h_.loops.at(l), [this, l] { startSending(l); });
-    }
+    h_.postToEachLoop([this](size_t l) { startSending(l); });
     auto w = h_.measure("baseline", "sent", "answered");
     h_.loops.stop();
-    const LatencyHistogram lat = mergedLatency(h_.meters);
-    r.add("requests_per_sec", static_cast<double>(w.delta.received) / w.seconds, "requests/s");
-    r.add("sent_per_sec", static_cast<double>(w.delta.sent) / w.seconds, "sent/s");
-    r.addLatency(lat, "", "round trip");
-    r.add("connections", static_cast<double>(o_.connections), "connections");
-    r.add("size", static_cast<double>(o_.size), "payload bytes");
-    r.add("rate", o_.rate, "target rate/s (0 = closed loop)");
-    r.add("request_head_bytes", static_cast<double>(head_.size()), "request head bytes");
-    r.add("errors", static_cast<double>(sumCounts(h_.meters).errors), "errors");
-    r.add("seconds", w.seconds, "measured seconds", 2);
+    addRoundTripFigures(r, h_, w, "requests_per_sec", "requests/s", [&] {
+      r.add("request_head_bytes", static_cast<double>(head_.size()), "request head bytes");
+    });
     return r;
   }
 
-  void onOpen(HttpConn&) override { opened_.fetch_add(1); }
+  void onOpen(HttpConn&) override { open_.opened.fetch_add(1); }
 
   void onResponse(HttpConn& c, int status, std::string_view body) override {
     const size_t l = tagLoop(c.tag);
@@ -273,20 +218,12 @@ class Baseline : public HttpListener {
   }
 
   void onClosed(HttpConn& c, std::string_view why) override {
-    if (phase() == Phase::kSetup) {
-      failed_.fetch_add(1);
-    } else {
-      Meter::inc(h_.meters[tagLoop(c.tag)]->errors);
-    }
+    open_.closed(h_, c.tag);
     reportError("baseline connection: " + std::string(why));
   }
 
  private:
-  struct PerLoop {
-    std::vector<std::unique_ptr<HttpConn>> conns;
-    std::unique_ptr<RateDriver> driver;
-    size_t next = 0;
-  };
+  using PerLoop = LoopConns<HttpConn>;
 
   // Exactly the header set webpubsubd sends for a simple client's message (captured with
   // bench-upstream --print-requests; upstream-cloudevents.md §3.2, §9.4), values of the same
@@ -316,29 +253,9 @@ class Baseline : public HttpListener {
   }
 
   void startSending(size_t l) {
-    auto& L = perLoop_[l];
-    if (o_.rate <= 0) {
-      for (auto& c : L.conns)
-        sendOne(l, *c, nowNs());
-      return;
-    }
-    const double share = o_.rate / static_cast<double>(h_.loops.size());
-    L.driver = std::make_unique<RateDriver>(h_.loops.at(l), share, [this, l](uint64_t ns) {
-      auto& P = perLoop_[l];
-      // Prefer a connection with nothing in flight; pipeline only when all are busy.
-      HttpConn* best = nullptr;
-      for (size_t tries = 0; tries < P.conns.size(); ++tries) {
-        HttpConn& c = *P.conns[P.next++ % P.conns.size()];
-        if (!c.isOpen()) continue;
-        if (c.outstanding == 0) {
-          best = &c;
-          break;
-        }
-        if (!best || c.outstanding < best->outstanding) best = &c;
-      }
-      if (best) sendOne(l, *best, ns);
-    });
-    L.driver->start();
+    // Prefer a connection with nothing in flight; pipeline only when all are busy.
+    perLoop_[l].startSending(h_, l, Pick::kLeastBusy,
+                             [this, l](HttpConn& c, uint64_t ns) { sendOne(l, c, ns); });
   }
 
   void sendOne(size_t l, HttpConn& c, uint64_t ns) {
@@ -359,7 +276,7 @@ class Baseline : public HttpListener {
   std::vector<PerLoop> perLoop_;
   std::string head_;
   size_t bodySize_ = 0;
-  std::atomic<uint64_t> opened_{0}, failed_{0};
+  OpenCount open_;
 };
 
 }  // namespace

@@ -26,12 +26,25 @@ enum class Mode : int { kNone = 0, kRest = 1, kClient = 2 };
 
 class Fanout : public WsListener, public HttpListener {
  public:
-  Fanout(const Options& o, Environment& env) : o_(o), env_(env), h_(o) {}
+  Fanout(const Options& o, Environment& env)
+      : o_(o),
+        env_(env),
+        h_(o),
+        opener_(h_, *this, 31, [this](size_t l, size_t index, WsClient& c) {
+          // Receiver `index` of loop l: its slots here, then the handshake.
+          const size_t k = index * h_.loops.size() + l;
+          const bool json = k % 2 == 1;
+          const NodeInfo& node = nodes_[k % nodes_.size()];
+          perLoop_[l].json.push_back(json);
+          perLoop_[l].got.push_back(0);
+          c.start(node.ws, node.receiverPath, json ? kJsonSubprotocol : "", 0, false);
+        }) {}
   ~Fanout() override {
     h_.loops.stop();
     poll_.reset();
     restConns_.clear();
     senders_.clear();
+    opener_.clear();
     perLoop_.clear();
   }
 
@@ -42,8 +55,7 @@ class Fanout : public WsListener, public HttpListener {
     // Per node: its address, and tokens and URLs whose audience is that node.
     for (size_t n = 0; n < t.nodeCount(); ++n) {
       const Target nt = t.forNode(n);
-      nodes_.push_back(NodeInfo{WsTarget{nt.serverEndpoint(), nt.serverHostHeader()},
-                                clientPath(clientToken(nt, "receiver", {}, {"g"})),
+      nodes_.push_back(NodeInfo{wsTarget(nt), clientPath(clientToken(nt, "receiver", {}, {"g"})),
                                 nt.serverOrigin() + restTarget_, nt.serverHostHeader()});
     }
     const uint64_t m = static_cast<uint64_t>(o_.connections);
@@ -59,16 +71,8 @@ class Fanout : public WsListener, public HttpListener {
     h_.loops.start();
 
     // Receivers, opened with bounded concurrency.
-    for (size_t l = 0; l < h_.loops.size(); ++l) {
-      const uint64_t share = m / h_.loops.size() + (l < m % h_.loops.size() ? 1 : 0);
-      asio::post(h_.loops.at(l), [this, l, share] {
-        perLoop_[l].target = share;
-        pump(l);
-      });
-    }
-    if (!waitUntil([&] { return opened_.load() + failed_.load() >= m; }, 120) ||
-        failed_.load() > 0) {
-      r.setFailed("only " + std::to_string(opened_.load()) + " of " + std::to_string(m) +
+    if (!opener_.openUpTo(m, 120) || opener_.failed.load() > 0) {
+      r.setFailed("only " + std::to_string(opener_.opened.load()) + " of " + std::to_string(m) +
                   " receivers connected");
       return r;
     }
@@ -91,7 +95,7 @@ class Fanout : public WsListener, public HttpListener {
           auto c = std::make_unique<WsClient>(h_.loops.at(0), senderListener_, 5 + n);
           c->start(nodes_[n].ws,
                    clientPath(clientToken(nt, "sender", {"webpubsub.sendToGroup.g"}, {})),
-                   "json.webpubsub.azure.v1", 0, false);
+                   kJsonSubprotocol, 0, false);
           senders_.push_back(std::move(c));
         }
       }
@@ -149,8 +153,9 @@ class Fanout : public WsListener, public HttpListener {
     r.add("receivers", static_cast<double>(m), "receivers");
     r.add("json_receivers", static_cast<double>(m / 2), "json receivers");
     r.add("size", static_cast<double>(o_.size), "payload bytes");
-    r.add("dropped_receivers", static_cast<double>(dropped_.load()), "receivers lost");
-    r.add("errors", static_cast<double>(sumCounts(h_.meters).errors + dropped_.load()), "errors");
+    const uint64_t dropped = opener_.dropped.load();
+    r.add("dropped_receivers", static_cast<double>(dropped), "receivers lost");
+    r.add("errors", static_cast<double>(sumCounts(h_.meters).errors + dropped), "errors");
     if (phases.empty()) r.setFailed("no phase ran");
     return r;
   }
@@ -158,12 +163,8 @@ class Fanout : public WsListener, public HttpListener {
   // ---- receivers (WsListener) ----
 
   void onOpen(WsClient& c) override {
-    const size_t l = tagLoop(c.tag);
-    c.outstanding = 0;
-    opened_.fetch_add(1);
     alive_.fetch_add(1);
-    --perLoop_[l].inFlight;
-    pump(l);
+    opener_.onOpen(c);
   }
 
   void onMessage(WsClient& c, bool, std::string_view payload) override {
@@ -182,17 +183,11 @@ class Fanout : public WsListener, public HttpListener {
   }
 
   void onClosed(WsClient& c, std::string_view why) override {
-    const size_t l = tagLoop(c.tag);
-    if (c.outstanding == 1) {
-      failed_.fetch_add(1);
-      --perLoop_[l].inFlight;
-      pump(l);
-    } else {
-      dropped_.fetch_add(1);
+    if (opener_.onClosed(c)) {  // it had been open
       alive_.fetch_sub(1);
       // What was sent and not received by it will never arrive.
       const uint64_t sent = sent_.load();
-      const uint64_t got = perLoop_[l].got[tagIndex(c.tag)];
+      const uint64_t got = perLoop_[tagLoop(c.tag)].got[tagIndex(c.tag)];
       if (sent > got) expected_.fetch_sub(static_cast<int64_t>(sent - got));
     }
     reportError("fanout receiver: " + std::string(why));
@@ -233,33 +228,11 @@ class Fanout : public WsListener, public HttpListener {
     std::string receiverPath, restUrl, hostHeader;
   };
 
+  // The loop's receivers (by tagIndex; the clients themselves are opener_'s).
   struct PerLoop {
-    std::vector<std::unique_ptr<WsClient>> clients;
     std::vector<bool> json;
     std::vector<uint64_t> got;  // messages received per receiver
-    uint64_t target = 0;
-    uint64_t inFlight = 0;
   };
-
-  void pump(size_t l) {
-    auto& L = perLoop_[l];
-    const uint64_t limit =
-        std::max<uint64_t>(1, static_cast<uint64_t>(o_.concurrency) / h_.loops.size());
-    while (L.clients.size() < L.target && L.inFlight < limit) {
-      const size_t index = L.clients.size();
-      const bool json = (index * h_.loops.size() + l) % 2 == 1;
-      const NodeInfo& node = nodes_[(index * h_.loops.size() + l) % nodes_.size()];
-      auto c = std::make_unique<WsClient>(h_.loops.at(l), *this, 31 + index);
-      c->tag = makeTag(l, index);
-      c->outstanding = 1;  // opening
-      WsClient* raw = c.get();
-      L.clients.push_back(std::move(c));
-      L.json.push_back(json);
-      L.got.push_back(0);
-      ++L.inFlight;
-      raw->start(node.ws, node.receiverPath, json ? "json.webpubsub.azure.v1" : "", 0, false);
-    }
-  }
 
   uint64_t delivered() const { return sumCounts(h_.meters).received; }
 
@@ -374,7 +347,8 @@ class Fanout : public WsListener, public HttpListener {
   std::vector<PerLoop> perLoop_;
   std::vector<NodeInfo> nodes_;  // node 0 first; read-only once the loops run
   std::string restTarget_;
-  std::atomic<uint64_t> opened_{0}, failed_{0}, dropped_{0}, restOpen_{0}, sent_{0};
+  ClientOpener opener_;  // the receivers
+  std::atomic<uint64_t> restOpen_{0}, sent_{0};
   std::atomic<int64_t> alive_{0};
   std::atomic<int64_t> expected_{0};
   SenderListener senderListener_;

@@ -8,8 +8,6 @@
 // conservative figure (slab growth includes unrelated kernel activity). Costs are marginal:
 // measured from a baseline taken after a warm-up batch of connections (the server's first
 // connections also allocate per-worker structures).
-#include <boost/asio/post.hpp>
-
 #include <algorithm>
 #include <thread>
 
@@ -26,10 +24,19 @@ struct Snapshot {
 
 class Idle : public WsListener {
  public:
-  Idle(const Options& o, Environment& env) : o_(o), env_(env), h_(o) {}
+  Idle(const Options& o, Environment& env)
+      : o_(o),
+        env_(env),
+        h_(o),
+        opener_(h_, *this, 991, [this](size_t l, size_t index, WsClient& c) {
+          c.setBuffered(false);  // idle: no receive buffer per connection
+          const uint32_t source =
+              loopbackSource(index * h_.loops.size() + l, static_cast<size_t>(o_.sourceAddresses));
+          c.start(handshake_.target, handshake_.path, handshake_.subprotocol, source, true);
+        }) {}
   ~Idle() override {
     h_.loops.stop();
-    perLoop_.clear();
+    opener_.clear();
   }
 
   Snapshot snapshot() const {
@@ -44,68 +51,51 @@ class Idle : public WsListener {
     return s;
   }
 
-  // Opens connections until `total` have been started overall; waits for them.
-  bool openUpTo(uint64_t total, double timeoutSeconds) {
-    const size_t loops = h_.loops.size();
-    for (size_t l = 0; l < loops; ++l) {
-      const uint64_t share = total / loops + (l < total % loops ? 1 : 0);
-      asio::post(h_.loops.at(l), [this, l, share] {
-        perLoop_[l].target = share;
-        pump(l);
-      });
-    }
-    return waitUntil([&] { return opened_.load() + failed_.load() >= total; }, timeoutSeconds);
-  }
-
   Result run() {
     Result r("idle");
-    const Target& t = env_.target();
-    target_ = WsTarget{t.serverEndpoint(), t.serverHostHeader()};
-    subprotocol_ = o_.protocol == "json" ? "json.webpubsub.azure.v1" : "";
-    path_ = clientPath(clientToken(t, "idle", {}, {}));
+    const auto &opened = opener_.opened, &failed = opener_.failed, &dropped = opener_.dropped;
+    handshake_ = Handshake(env_.target(), o_, "idle");
     const uint64_t n = static_cast<uint64_t>(o_.connections);
-    r.setTitle(std::to_string(n) + " idle " +
-               (subprotocol_.empty() ? std::string("simple") : subprotocol_) + " clients from " +
+    r.setTitle(std::to_string(n) + " idle " + handshake_.clientKind() + " clients from " +
                std::to_string(o_.sourceAddresses) + " source addresses");
-    perLoop_.resize(h_.loops.size());
     h_.loops.start();
     setPhase(Phase::kWarmup);
 
     const uint64_t warm = std::min<uint64_t>(std::max<uint64_t>(1, n / 10), 500);
-    if (!openUpTo(warm, 60) || failed_.load() > 0) {
-      r.setFailed("warm-up connections failed (" + std::to_string(failed_.load()) + ")");
+    if (!opener_.openUpTo(warm, 60) || failed.load() > 0) {
+      r.setFailed("warm-up connections failed (" + std::to_string(failed.load()) + ")");
       return r;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     const Snapshot before = snapshot();
-    const uint64_t openedBefore = opened_.load();
+    const uint64_t openedBefore = opened.load();
     const auto t0 = Clock::now();
     std::atomic<bool> done{false};
     std::thread reporter([&] {
-      uint64_t last = opened_.load();
+      uint64_t last = opened.load();
       while (!done.load()) {
         for (int i = 0; i < 20 && !done.load(); ++i)
           std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        const uint64_t now = opened_.load();
+        const uint64_t now = opened.load();
         std::fprintf(stderr, "[idle opening] open %llu/%llu (+%llu/s) failed %llu\n",
                      (unsigned long long)now, (unsigned long long)n,
-                     (unsigned long long)(now - last), (unsigned long long)failed_.load());
+                     (unsigned long long)(now - last), (unsigned long long)failed.load());
         last = now;
       }
     });
-    const bool ok = openUpTo(n, 600);
+    const bool ok = opener_.openUpTo(n, 600);
     const double openSeconds = std::chrono::duration<double>(Clock::now() - t0).count();
     done = true;
     reporter.join();
-    if (!ok || failed_.load() > 0) {
-      r.setFailed("opened " + std::to_string(opened_.load()) + " of " + std::to_string(n) +
-                  " connections (" + std::to_string(failed_.load()) + " failed)");
+    if (!ok || failed.load() > 0) {
+      r.setFailed("opened " + std::to_string(opened.load()) + " of " + std::to_string(n) +
+                  " connections (" + std::to_string(failed.load()) + " failed)");
     }
     // Let the server finish the connected events and settle.
     std::this_thread::sleep_for(std::chrono::seconds(1));
     const Snapshot after = snapshot();
-    const uint64_t open = opened_.load() - dropped_.load();
-    const double added = static_cast<double>(opened_.load() - openedBefore);
+    const uint64_t open = opened.load() - dropped.load();
+    const double added = static_cast<double>(opened.load() - openedBefore);
 
     // Hold them for --duration, watching that they stay open.
     setPhase(Phase::kMeasure);
@@ -116,11 +106,11 @@ class Idle : public WsListener {
       std::this_thread::sleep_for(std::min<Clock::duration>(std::chrono::seconds(1), left));
       const Snapshot s = snapshot();
       std::fprintf(stderr, "[idle holding] open %llu, server RSS %.1f MB, kernel TCP %.1f MB\n",
-                   (unsigned long long)(opened_.load() - dropped_.load()),
+                   (unsigned long long)(opened.load() - dropped.load()),
                    static_cast<double>(s.rss) / 1048576.0, static_cast<double>(s.tcp) / 1048576.0);
     }
     setPhase(Phase::kStop);
-    const uint64_t stillOpen = opened_.load() - dropped_.load();
+    const uint64_t stillOpen = opened.load() - dropped.load();
 
     auto delta = [](uint64_t a, uint64_t b) {
       return static_cast<double>(a) - static_cast<double>(b);
@@ -153,67 +143,25 @@ class Idle : public WsListener {
     r.add("kernel_tcp_mem_after_mb", static_cast<double>(after.tcp) / 1048576.0,
           "kernel TCP memory after (MB)", 1);
     r.add("measured_connections", added, "connections measured (after warm-up)");
-    r.add("errors", static_cast<double>(failed_.load() + dropped_.load()), "errors");
+    r.add("errors", static_cast<double>(failed.load() + dropped.load()), "errors");
     return r;
   }
 
-  void onOpen(WsClient& c) override {
-    const size_t l = tagLoop(c.tag);
-    c.outstanding = 0;
-    opened_.fetch_add(1);
-    --perLoop_[l].inFlight;
-    pump(l);
-  }
+  void onOpen(WsClient& c) override { opener_.onOpen(c); }
 
   void onMessage(WsClient&, bool, std::string_view) override {}
 
   void onClosed(WsClient& c, std::string_view why) override {
-    const size_t l = tagLoop(c.tag);
-    if (c.outstanding == 1) {  // was still opening
-      failed_.fetch_add(1);
-      --perLoop_[l].inFlight;
-      pump(l);
-    } else {
-      dropped_.fetch_add(1);
-    }
+    opener_.onClosed(c);
     reportError("idle: " + std::string(why));
   }
 
  private:
-  struct PerLoop {
-    std::vector<std::unique_ptr<WsClient>> clients;
-    uint64_t target = 0;
-    uint64_t inFlight = 0;
-  };
-
-  // Starts connections on loop l until its target is reached, keeping the handshakes in
-  // flight under its share of --concurrency.
-  void pump(size_t l) {
-    auto& L = perLoop_[l];
-    const uint64_t limit =
-        std::max<uint64_t>(1, static_cast<uint64_t>(o_.concurrency) / h_.loops.size());
-    while (L.clients.size() < L.target && L.inFlight < limit) {
-      const size_t index = L.clients.size();
-      auto c = std::make_unique<WsClient>(h_.loops.at(l), *this, 991 + index);
-      c->tag = makeTag(l, index);
-      c->outstanding = 1;     // opening
-      c->setBuffered(false);  // idle: no receive buffer per connection
-      const uint32_t source =
-          loopbackSource(index * h_.loops.size() + l, static_cast<size_t>(o_.sourceAddresses));
-      WsClient* raw = c.get();
-      L.clients.push_back(std::move(c));
-      ++L.inFlight;
-      raw->start(target_, path_, subprotocol_, source, true);
-    }
-  }
-
   const Options& o_;
   Environment& env_;
   Harness h_;
-  std::vector<PerLoop> perLoop_;
-  WsTarget target_;
-  std::string path_, subprotocol_;
-  std::atomic<uint64_t> opened_{0}, failed_{0}, dropped_{0};
+  Handshake handshake_;  // set before the first client starts
+  ClientOpener opener_;
 };
 
 }  // namespace

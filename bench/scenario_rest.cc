@@ -9,12 +9,9 @@
 // member client per node (at least two), member j on node j % N: most group calls address a
 // connection on another node (a scatter-gather over the bus), and every send reaches members on
 // every node.
-#include <boost/asio/post.hpp>
-
 #include <deque>
 
 #include "bench/http_client.h"
-#include "bench/rate.h"
 #include "bench/scenarios.h"
 #include "bench/ws_client.h"
 
@@ -51,9 +48,8 @@ class Rest : public HttpListener, public WsListener {
       for (size_t i = 0; i < memberCount; ++i) {
         const Target& nt = nodes_[i % nodes_.size()];
         auto c = std::make_unique<WsClient>(h_.loops.at(0), *this, 100 + i);
-        c->start(WsTarget{nt.serverEndpoint(), nt.serverHostHeader()},
-                 clientPath(clientToken(nt, "member" + std::to_string(i), {}, {})),
-                 "json.webpubsub.azure.v1", 0, false);
+        c->start(wsTarget(nt), clientPath(clientToken(nt, "member" + std::to_string(i), {}, {})),
+                 kJsonSubprotocol, 0, false);
         members_.push_back(std::move(c));
       }
     });
@@ -65,29 +61,23 @@ class Rest : public HttpListener, public WsListener {
       for (auto& m : members_)
         memberIds_.push_back(m->connectionId());
     });
-    for (size_t l = 0; l < h_.loops.size(); ++l) {
-      h_.loops.runAndWait(l, [&, l] {
-        auto& L = perLoop_[l];
-        for (int64_t i = static_cast<int64_t>(l); i < o_.connections;
-             i += static_cast<int64_t>(h_.loops.size())) {
-          auto c = std::make_unique<HttpConn>(h_.loops.at(l), *this);
-          c->tag = makeTag(l, L.conns.size());
-          const size_t node = static_cast<size_t>(i) % nodes_.size();
-          c->start(nodes_[node].serverEndpoint());
-          L.conns.push_back(std::move(c));
-          L.node.push_back(node);
-          L.starts.emplace_back();
-          L.kinds.emplace_back();
-          L.turn.push_back(static_cast<uint64_t>(i));
-        }
-      });
-    }
+    h_.forEachConnection(o_.connections, [&](size_t l, int64_t i) {
+      auto& L = perLoop_[l];
+      auto c = std::make_unique<HttpConn>(h_.loops.at(l), *this);
+      c->tag = makeTag(l, L.conns.size());
+      const size_t node = static_cast<size_t>(i) % nodes_.size();
+      c->start(nodes_[node].serverEndpoint());
+      L.conns.push_back(std::move(c));
+      L.node.push_back(node);
+      L.starts.emplace_back();
+      L.kinds.emplace_back();
+      L.turn.push_back(static_cast<uint64_t>(i));
+    });
     if (!waitUntil([&] { return opened_.load() >= static_cast<uint64_t>(o_.connections); }, 30)) {
       r.setFailed("only " + std::to_string(opened_.load()) + " HTTP connections opened");
       return r;
     }
-    for (size_t l = 0; l < h_.loops.size(); ++l)
-      asio::post(h_.loops.at(l), [this, l] { startSending(l); });
+    h_.postToEachLoop([this](size_t l) { startSending(l); });
     auto w = h_.measure("rest", "calls", "answered");
     h_.loops.stop();
     const LatencyHistogram lat = mergedLatency(h_.meters);
@@ -144,55 +134,18 @@ class Rest : public HttpListener, public WsListener {
   }
 
  private:
-  struct PerLoop {
-    std::vector<std::unique_ptr<HttpConn>> conns;
+  struct PerLoop : LoopConns<HttpConn> {
     std::vector<std::deque<uint64_t>> starts;  // send times of the calls in flight
     std::vector<std::deque<bool>> kinds;       // true = group call
     std::vector<uint64_t> turn;
     std::vector<size_t> node;  // the server node each client calls
-    std::unique_ptr<FixedRateScheduler> scheduler;
-    std::unique_ptr<asio::steady_timer> timer;
-    size_t next = 0;
   };
 
   void startSending(size_t l) {
-    auto& L = perLoop_[l];
-    if (o_.rate <= 0) {
-      for (auto& c : L.conns)
-        call(l, *c, nowNs());
-      return;
-    }
-    const double share = o_.rate / static_cast<double>(h_.loops.size());
-    L.scheduler = std::make_unique<FixedRateScheduler>(
-        share, Clock::now(), std::max<uint64_t>(16, static_cast<uint64_t>(share / 200)));
-    L.timer = std::make_unique<asio::steady_timer>(h_.loops.at(l));
-    tick(l);
-  }
-
-  void tick(size_t l) {
-    auto& L = perLoop_[l];
-    if (phase() == Phase::kStop) return;
-    const auto now = Clock::now();
-    const uint64_t first = L.scheduler->issued();
-    const uint64_t n = L.scheduler->take(now);
-    for (uint64_t k = 0; k < n; ++k) {
-      HttpConn* best = nullptr;
-      for (size_t t = 0; t < L.conns.size(); ++t) {
-        HttpConn& c = *L.conns[L.next++ % L.conns.size()];
-        if (!c.isOpen()) continue;
-        if (c.outstanding == 0) {
-          best = &c;
-          break;
-        }
-        if (!best || c.outstanding < best->outstanding) best = &c;
-      }
-      if (best) call(l, *best, toNs(L.scheduler->intendedTime(first + k)));
-    }
-    auto next = std::max(L.scheduler->nextDue(), now + std::chrono::microseconds(50));
-    L.timer->expires_at(next);
-    L.timer->async_wait([this, l](const error_code& ec) {
-      if (!ec) tick(l);
-    });
+    // With --rate: an idle connection if any, else the least busy one; after a stall the
+    // driver still waits 50 µs between wake-ups (catchUp false).
+    perLoop_[l].startSending(
+        h_, l, Pick::kLeastBusy, [this, l](HttpConn& c, uint64_t ns) { call(l, c, ns); }, false);
   }
 
   void call(size_t l, HttpConn& c, uint64_t startNs) {
