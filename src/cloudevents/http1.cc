@@ -118,6 +118,11 @@ void serializeRequest(const HttpRequest& request, std::string_view target,
 
 ResponseParser::ResponseParser(ParserLimits limits) : limits_(limits) {}
 
+ResponseParser::Result ResponseParser::failBodyTooLarge() {
+  return fail(StatusCode::kResourceExhausted, "the response body is larger than " +
+                                                  std::to_string(limits_.maxBodyBytes) + " bytes");
+}
+
 ResponseParser::Result ResponseParser::fail(StatusCode code, std::string message) {
   state_ = State::kError;
   keepAlive_ = false;
@@ -340,9 +345,7 @@ ResponseParser::Result ResponseParser::onHeadersDone() {
   }
   if (hasLength_) {
     if (remaining_ > limits_.maxBodyBytes) {
-      return fail(
-          StatusCode::kResourceExhausted,
-          "the response body is larger than " + std::to_string(limits_.maxBodyBytes) + " bytes");
+      return failBodyTooLarge();
     }
     response_.body.reserve(remaining_);
     state_ = remaining_ == 0 ? State::kComplete : State::kBodyLength;
@@ -371,9 +374,7 @@ ResponseParser::Result ResponseParser::onChunkSizeLine() {
     return Result::kNeedMore;
   }
   if (size > limits_.maxBodyBytes || response_.body.size() + size > limits_.maxBodyBytes) {
-    return fail(
-        StatusCode::kResourceExhausted,
-        "the response body is larger than " + std::to_string(limits_.maxBodyBytes) + " bytes");
+    return failBodyTooLarge();
   }
   remaining_ = size;
   state_ = State::kChunkData;
@@ -382,9 +383,7 @@ ResponseParser::Result ResponseParser::onChunkSizeLine() {
 
 ResponseParser::Result ResponseParser::appendBody(std::string_view bytes) {
   if (response_.body.size() + bytes.size() > limits_.maxBodyBytes) {
-    return fail(
-        StatusCode::kResourceExhausted,
-        "the response body is larger than " + std::to_string(limits_.maxBodyBytes) + " bytes");
+    return failBodyTooLarge();
   }
   response_.body.append(bytes);
   return Result::kNeedMore;

@@ -73,6 +73,7 @@ class ResponseParser {
   };
 
   Result fail(StatusCode code, std::string message);
+  Result failBodyTooLarge();
   // Extracts one line (without CR LF) from `data` into line_, consuming it; false when the line
   // is not complete yet. Enforces `limit` on the line length.
   bool takeLine(std::string_view& data, size_t limit, bool& tooLong);

@@ -129,7 +129,6 @@ struct Op : std::enable_shared_from_this<Op> {
   void onReadError(const error_code& ec);
   void retryOrFail(Status status);
   void succeed();
-  void fail(Status status);
   void finish(StatusOr<HttpResponse> result);
   // Gives back the pool slot (with the connection when it can be reused).
   void releaseConnection(bool reusable);
@@ -174,8 +173,8 @@ void Op::start() {
 
 void Op::onDeadline() {
   if (finished) return;
-  fail(Status(StatusCode::kDeadlineExceeded,
-              "no complete response from " + parts->origin + " within the timeout"));
+  finish(Status(StatusCode::kDeadlineExceeded,
+                "no complete response from " + parts->origin + " within the timeout"));
 }
 
 void Op::acquire() {
@@ -212,8 +211,8 @@ void Op::connect() {
         tcp::endpoint(address, parts->port), [self = shared_from_this()](const error_code& e) {
           if (self->finished) return;
           if (e) {
-            self->fail(Status(StatusCode::kUnavailable,
-                              "cannot connect to " + self->parts->origin + ": " + e.message()));
+            self->finish(Status(StatusCode::kUnavailable,
+                                "cannot connect to " + self->parts->origin + ": " + e.message()));
             return;
           }
           self->onConnected();
@@ -226,15 +225,15 @@ void Op::connect() {
       [self = shared_from_this()](const error_code& e, tcp::resolver::results_type results) {
         if (self->finished) return;
         if (e) {
-          self->fail(Status(StatusCode::kUnavailable,
-                            "cannot resolve " + self->parts->host + ": " + e.message()));
+          self->finish(Status(StatusCode::kUnavailable,
+                              "cannot resolve " + self->parts->host + ": " + e.message()));
           return;
         }
         asio::async_connect(
             self->conn->socket, results, [self](const error_code& ce, const tcp::endpoint&) {
               if (self->finished) return;
               if (ce) {
-                self->fail(
+                self->finish(
                     Status(StatusCode::kUnavailable,
                            "cannot connect to " + self->parts->origin + ": " + ce.message()));
                 return;
@@ -253,22 +252,22 @@ void Op::onConnected() {
   }
   conn->tls = std::make_unique<asio::ssl::stream<tcp::socket&>>(conn->socket, *core->tlsContext());
   if (!SSL_set_tlsext_host_name(conn->tls->native_handle(), parts->host.c_str())) {
-    fail(Status(StatusCode::kUnavailable, "TLS SNI setup failed"));
+    finish(Status(StatusCode::kUnavailable, "TLS SNI setup failed"));
     return;
   }
   if (core->options.verifyTls) {
     conn->tls->set_verify_callback(asio::ssl::host_name_verification(parts->host), ec);
   }
-  conn->tls->async_handshake(
-      asio::ssl::stream_base::client, [self = shared_from_this()](const error_code& e) {
-        if (self->finished) return;
-        if (e) {
-          self->fail(Status(StatusCode::kUnavailable, "TLS handshake with " + self->parts->origin +
-                                                          " failed: " + e.message()));
-          return;
-        }
-        self->exchange();
-      });
+  conn->tls->async_handshake(asio::ssl::stream_base::client, [self = shared_from_this()](
+                                                                 const error_code& e) {
+    if (self->finished) return;
+    if (e) {
+      self->finish(Status(StatusCode::kUnavailable,
+                          "TLS handshake with " + self->parts->origin + " failed: " + e.message()));
+      return;
+    }
+    self->exchange();
+  });
 }
 
 void Op::exchange() {
@@ -298,7 +297,7 @@ void Op::read() {
         self->succeed();
         return;
       case http1::ResponseParser::Result::kError:
-        self->fail(self->parser.error());
+        self->finish(self->parser.error());
         return;
     }
   });
@@ -310,7 +309,7 @@ void Op::onReadError(const error_code& ec) {
     if (parser.finishOnEof() == http1::ResponseParser::Result::kComplete) {
       succeed();
     } else {
-      fail(parser.error());
+      finish(parser.error());
     }
     return;
   }
@@ -323,7 +322,7 @@ void Op::onReadError(const error_code& ec) {
 // on another connection when nothing was received on it.
 void Op::retryOrFail(Status status) {
   if (!reused || retried || parser.started()) {
-    fail(std::move(status));
+    finish(std::move(status));
     return;
   }
   retried = true;
@@ -338,10 +337,6 @@ void Op::succeed() {
   HttpResponse response = parser.take();
   releaseConnection(reusable);
   finish(std::move(response));
-}
-
-void Op::fail(Status status) {
-  finish(std::move(status));
 }
 
 void Op::finish(StatusOr<HttpResponse> result) {

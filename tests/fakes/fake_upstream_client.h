@@ -44,6 +44,20 @@ class FakeUpstreamClient : public upstream::UpstreamClient {
   }
   void fail(size_t i, StatusCode code) { answer(i, Status(code, "fake failure")); }
 
+  // Fails every request in flight, and the retries and probes that follow, until no new request
+  // is sent (time is advanced so that retry delays pass). For test teardown.
+  template <class ManualLoop>
+  void failEverything(ManualLoop& loop) {
+    for (int round = 0; round < 10; ++round) {
+      size_t sent = count();
+      for (size_t i = 0; i < sent; ++i)
+        fail(i, StatusCode::kCancelled);
+      loop.runPending();
+      loop.advance(std::chrono::hours(1));
+      if (count() == sent) break;
+    }
+  }
+
  private:
   class Handle : public upstream::RequestHandle {
    public:
