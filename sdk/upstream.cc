@@ -8,7 +8,7 @@
 #include <atomic>
 #include <mutex>
 
-#include "cloudevents/http_message.h"
+#include "http/message.h"
 #include "cloudevents/signature.h"
 #include "common/base64.h"
 #include "common/strings.h"
@@ -161,7 +161,7 @@ Result<Event> parseDisconnected(ConnectionContext ctx, const std::string& body) 
 Result<Event> parseUserEvent(ConnectionContext ctx, const HttpRequest& request) {
   UserEventRequest req;
   auto contentType = request.header("Content-Type");
-  std::string media = contentType ? wps::cloudevents::mediaType(*contentType) : "";
+  std::string media = contentType ? wps::http::mediaType(*contentType) : "";
   if (media.empty() || media == "application/octet-stream") {
     req.dataType = DataType::kBinary;
   } else if (media == "text/plain") {

@@ -38,10 +38,10 @@ Status unsupported(std::string m) {
 
 }  // namespace
 
-StatusOr<protocol::Payload> payloadFromBody(const cloudevents::HttpHeaders& headers,
+StatusOr<protocol::Payload> payloadFromBody(const http::HttpHeaders& headers,
                                             std::string body) {
   protocol::Payload p;
-  auto ct = cloudevents::findHeader(headers, "Content-Type");
+  auto ct = http::findHeader(headers, "Content-Type");
   if (!ct || trim(*ct).empty()) {
     p.type = protocol::DataType::kBinary;
     p.data = std::move(body);
@@ -93,7 +93,7 @@ StatusOr<protocol::Payload> payloadFromBody(const cloudevents::HttpHeaders& head
   return unsupported("Unsupported Content-Type: " + media);
 }
 
-StatusOr<protocol::Metadata> metadataFromHeaders(const cloudevents::HttpHeaders& headers) {
+StatusOr<protocol::Metadata> metadataFromHeaders(const http::HttpHeaders& headers) {
   static constexpr std::string_view kPrefix = "x-webpubsub-metadata-";
   protocol::Metadata m;
   for (const auto& h : headers) {

@@ -2,7 +2,7 @@
 
 #include <boost/json.hpp>
 
-#include "api/filter/filter.h"
+#include "filter/filter.h"
 #include "api/message_body.h"
 #include "api/rest_errors.h"
 #include "auth/jwt.h"
@@ -16,7 +16,7 @@
 
 namespace wps::api {
 
-using cloudevents::HttpResponse;
+using http::HttpResponse;
 using core::Target;
 
 struct RestApi::Call {
@@ -133,7 +133,7 @@ void RestApi::route(std::shared_ptr<Call> call) {
 
   // Authentication (rest-api.md §3.1.3).
   const auto& settings = engine_.settings();
-  auto authz = cloudevents::findHeader(call->request.headers, "Authorization");
+  auto authz = http::findHeader(call->request.headers, "Authorization");
   if (!authz || !istartsWith(*authz, "Bearer ")) {
     HttpResponse r = unauthorized("A bearer token is required.");
     call->reply(std::move(r));
@@ -357,8 +357,8 @@ void RestApi::exists(std::shared_ptr<Call> call, Target target, std::string_view
 }
 
 void RestApi::addToGroups(std::shared_ptr<Call> call, bool add) {
-  auto ct = cloudevents::findHeader(call->request.headers, "Content-Type");
-  std::string media = ct ? cloudevents::mediaType(*ct) : std::string();
+  auto ct = http::findHeader(call->request.headers, "Content-Type");
+  std::string media = ct ? http::mediaType(*ct) : std::string();
   if (media != "application/json") {
     call->reply(errorResponse(415, "Error.UnsupportedMediaType",
                               "The Content-Type must be application/json."));

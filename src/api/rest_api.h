@@ -7,14 +7,14 @@
 
 #include "api/continuation_token.h"
 #include "api/rest_request.h"
-#include "cloudevents/http_message.h"
+#include "http/message.h"
 #include "core/engine.h"
 
 namespace wps::api {
 
 class RestApi {
  public:
-  using Respond = std::function<void(cloudevents::HttpResponse)>;
+  using Respond = std::function<void(http::HttpResponse)>;
 
   explicit RestApi(core::Engine& engine);
 

@@ -4,13 +4,13 @@
 
 namespace wps::api {
 
-cloudevents::HttpResponse emptyResponse(int status) {
+http::HttpResponse emptyResponse(int status) {
   return {status, {}, {}};
 }
 
-cloudevents::HttpResponse errorResponse(int status, std::string_view code, std::string_view message,
+http::HttpResponse errorResponse(int status, std::string_view code, std::string_view message,
                                         std::string_view target) {
-  cloudevents::HttpResponse r;
+  http::HttpResponse r;
   r.status = status;
   r.headers.push_back({"Content-Type", "application/json; charset=utf-8"});
   r.headers.push_back({"x-ms-error-code", std::string(code)});
@@ -26,12 +26,12 @@ cloudevents::HttpResponse errorResponse(int status, std::string_view code, std::
   return r;
 }
 
-cloudevents::HttpResponse badRequest(std::string_view message, std::string_view target) {
+http::HttpResponse badRequest(std::string_view message, std::string_view target) {
   return errorResponse(400, "Error.BadRequest", message, target);
 }
 
-cloudevents::HttpResponse unauthorized(std::string_view description) {
-  cloudevents::HttpResponse r;
+http::HttpResponse unauthorized(std::string_view description) {
+  http::HttpResponse r;
   r.status = 401;
   std::string value = "Bearer error=\"invalid_token\", error_description=\"";
   for (char c : description)
@@ -41,8 +41,8 @@ cloudevents::HttpResponse unauthorized(std::string_view description) {
   return r;
 }
 
-cloudevents::HttpResponse notFoundHead(std::string_view code) {
-  cloudevents::HttpResponse r;
+http::HttpResponse notFoundHead(std::string_view code) {
+  http::HttpResponse r;
   r.status = 404;
   if (!code.empty()) r.headers.push_back({"x-ms-error-code", std::string(code)});
   return r;

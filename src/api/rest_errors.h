@@ -5,20 +5,20 @@
 #include <string>
 #include <string_view>
 
-#include "cloudevents/http_message.h"
+#include "http/message.h"
 
 namespace wps::api {
 
 // A success response with an empty body (Content-Length: 0).
-cloudevents::HttpResponse emptyResponse(int status);
+http::HttpResponse emptyResponse(int status);
 // An error: JSON body and x-ms-error-code (body omitted for HEAD requests by the server).
-cloudevents::HttpResponse errorResponse(int status, std::string_view code, std::string_view message,
+http::HttpResponse errorResponse(int status, std::string_view code, std::string_view message,
                                         std::string_view target = "Request");
 // 400 Error.BadRequest.
-cloudevents::HttpResponse badRequest(std::string_view message, std::string_view target = "Request");
+http::HttpResponse badRequest(std::string_view message, std::string_view target = "Request");
 // 401 with an empty body and WWW-Authenticate: Bearer error="invalid_token", ...
-cloudevents::HttpResponse unauthorized(std::string_view description);
+http::HttpResponse unauthorized(std::string_view description);
 // 404 for HEAD existence checks: no body, x-ms-error-code only.
-cloudevents::HttpResponse notFoundHead(std::string_view code);
+http::HttpResponse notFoundHead(std::string_view code);
 
 }  // namespace wps::api

@@ -7,14 +7,14 @@
 #include <utility>
 #include <vector>
 
-#include "cloudevents/http_message.h"
+#include "http/message.h"
 
 namespace wps::api {
 
 struct RestRequest {
   std::string method;
   std::string target;  // raw: path and query, undecoded
-  cloudevents::HttpHeaders headers;
+  http::HttpHeaders headers;
   std::string body;
   std::string host;  // Host header
   bool secure = false;

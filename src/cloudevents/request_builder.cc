@@ -4,9 +4,9 @@
 
 namespace wps::cloudevents {
 
-HttpRequest buildEventRequest(std::string url, const EventAttributes& a,
-                              std::string_view contentType, std::string body, HttpHeaders extra) {
-  HttpRequest req;
+http::HttpRequest buildEventRequest(std::string url, const EventAttributes& a,
+                              std::string_view contentType, std::string body, http::HttpHeaders extra) {
+  http::HttpRequest req;
   req.method = "POST";
   req.url = std::move(url);
   auto& h = req.headers;
@@ -42,10 +42,10 @@ HttpRequest buildEventRequest(std::string url, const EventAttributes& a,
   return req;
 }
 
-HttpRequest buildValidationRequest(std::string url, std::string_view method,
+http::HttpRequest buildValidationRequest(std::string url, std::string_view method,
                                    std::string_view origin, std::string_view hub,
-                                   HttpHeaders extra) {
-  HttpRequest req;
+                                   http::HttpHeaders extra) {
+  http::HttpRequest req;
   req.method = std::string(method);
   req.url = std::move(url);
   req.headers.push_back({"WebHook-Request-Origin", std::string(origin)});
@@ -66,9 +66,9 @@ static std::string_view stripPort(std::string_view item) {
   return item.substr(0, colon);
 }
 
-bool validationAllows(const HttpResponse& response, std::string_view origin) {
+bool validationAllows(const http::HttpResponse& response, std::string_view origin) {
   if (!response.isSuccess()) return false;
-  for (auto line : findAllHeaders(response.headers, "WebHook-Allowed-Origin")) {
+  for (auto line : http::findAllHeaders(response.headers, "WebHook-Allowed-Origin")) {
     for (auto raw : split(line, ',')) {
       std::string_view item = trim(raw);
       if (item == "*") return true;

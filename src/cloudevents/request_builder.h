@@ -7,7 +7,7 @@
 #include <string_view>
 
 #include "cloudevents/event_types.h"
-#include "cloudevents/http_message.h"
+#include "http/message.h"
 #include "common/time.h"
 
 namespace wps::cloudevents {
@@ -29,19 +29,19 @@ struct EventAttributes {
 
 // A POST to `url` with every header of §3.2 in the documented casing, the given Content-Type
 // and body. `extra` headers (Cookie, Authorization, X-WebPubSub-Metadata-*) are appended.
-HttpRequest buildEventRequest(std::string url, const EventAttributes& attrs,
+http::HttpRequest buildEventRequest(std::string url, const EventAttributes& attrs,
                               std::string_view contentType, std::string body,
-                              HttpHeaders extra = {});
+                              http::HttpHeaders extra = {});
 
 // The abuse-protection probe: OPTIONS (or GET) with WebHook-Request-Origin, ce-awpsversion and
 // ce-hub, no body, no signature.
-HttpRequest buildValidationRequest(std::string url, std::string_view method,
+http::HttpRequest buildValidationRequest(std::string url, std::string_view method,
                                    std::string_view origin, std::string_view hub,
-                                   HttpHeaders extra = {});
+                                   http::HttpHeaders extra = {});
 
 // True if the probe answer allows `origin` (§4.3): a 2xx status and a WebHook-Allowed-Origin
 // value (any line, any comma-separated item, trimmed) equal to "*" or to `origin`
 // case-insensitively, either as it stands or with a ":port" suffix removed.
-bool validationAllows(const HttpResponse& response, std::string_view origin);
+bool validationAllows(const http::HttpResponse& response, std::string_view origin);
 
 }  // namespace wps::cloudevents

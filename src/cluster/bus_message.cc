@@ -77,9 +77,9 @@ Status readTarget(Reader& r, core::Target* t) {
   std::string filter = r.str();
   if (!r.ok()) return invalidArgument("truncated target");
   if (!filter.empty()) {
-    auto f = api::filter::Filter::parse(filter);
+    auto f = filter::Filter::parse(filter);
     if (!f) return invalidArgument("filter does not parse: " + f.status().message());
-    t->filter = std::make_shared<const api::filter::Filter>(std::move(f.value()));
+    t->filter = std::make_shared<const filter::Filter>(std::move(f.value()));
   }
   return Status::ok();
 }

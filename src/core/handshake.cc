@@ -98,7 +98,7 @@ std::unique_ptr<upstream::RequestHandle> HandshakeService::handle(
   std::string token;
   if (const std::string* t = lastQueryValue(req.query, "access_token")) {
     token = *t;
-  } else if (auto authz = cloudevents::findHeader(req.headers, "Authorization")) {
+  } else if (auto authz = http::findHeader(req.headers, "Authorization")) {
     if (istartsWith(*authz, "Bearer ")) token = std::string(trim(authz->substr(7)));
   }
   auth::JwtClaims claims;

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "cloudevents/http_message.h"
+#include "http/message.h"
 #include "core/session.h"
 #include "core/worker_context.h"
 #include "upstream/connect_event.h"
@@ -18,7 +18,7 @@ namespace wps::core {
 struct HandshakeRequest {
   std::string hub;                        // from the path (/client/hubs/{hub}) or ?hub=, decoded
   upstream::MultiMap query;               // decoded query parameters, in order
-  cloudevents::HttpHeaders headers;       // all request headers
+  http::HttpHeaders headers;       // all request headers
   std::vector<std::string> subprotocols;  // offered, in order
   std::string host;                       // Host header
   bool secure = false;                    // TLS

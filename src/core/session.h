@@ -13,7 +13,7 @@
 #include <vector>
 #include "common/ring_queue.h"
 
-#include "api/filter/filter.h"
+#include "filter/filter.h"
 #include "auth/permissions.h"
 #include "common/errors.h"
 #include "core/client_transport.h"
@@ -181,7 +181,7 @@ using SessionPtr = std::shared_ptr<ClientSession>;
 namespace wps::core {
 
 // Presents a session to the OData filter evaluator without copying anything.
-class SessionFilterView : public api::filter::FilterSubject {
+class SessionFilterView : public filter::FilterSubject {
  public:
   explicit SessionFilterView(const ClientSession& s) : s_(s) {}
   std::string_view connectionId() const override { return s_.connectionId(); }

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "api/filter/filter.h"
+#include "filter/filter.h"
 
 namespace wps::core {
 
@@ -15,7 +15,7 @@ struct Target {
   Kind kind = Kind::kAll;
   std::string name;                                   // group, user id or connection id
   std::vector<std::string> excluded;                  // connection ids never selected (exact match)
-  std::shared_ptr<const api::filter::Filter> filter;  // null = no filter
+  std::shared_ptr<const filter::Filter> filter;  // null = no filter
 
   static Target all() { return {}; }
   static Target group(std::string g) { return {Kind::kGroup, std::move(g), {}, nullptr}; }

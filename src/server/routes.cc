@@ -13,7 +13,7 @@ void Routes::handle(transport::HttpServerRequest request, Respond respond) {
                        std::move(request.host),
                        request.secure,
                        request.worker};
-    rest_.handle(r, [respond = std::move(respond)](cloudevents::HttpResponse res) {
+    rest_.handle(r, [respond = std::move(respond)](http::HttpResponse res) {
       respond(
           transport::HttpServerResponse{res.status, std::move(res.headers), std::move(res.body)});
     });

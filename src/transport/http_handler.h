@@ -5,14 +5,14 @@
 #include <functional>
 #include <string>
 
-#include "cloudevents/http_message.h"
+#include "http/message.h"
 
 namespace wps::transport {
 
 struct HttpServerRequest {
   std::string method;
   std::string target;  // raw request target: path and query, undecoded
-  cloudevents::HttpHeaders headers;
+  http::HttpHeaders headers;
   std::string body;
   std::string host;  // Host header
   bool secure = false;
@@ -21,7 +21,7 @@ struct HttpServerRequest {
 
 struct HttpServerResponse {
   int status = 200;
-  cloudevents::HttpHeaders headers;
+  http::HttpHeaders headers;
   std::string body;
 };
 

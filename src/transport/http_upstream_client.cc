@@ -13,12 +13,12 @@
 #include <optional>
 #include <unordered_map>
 
-#include "cloudevents/http1.h"
+#include "http/http1.h"
 #include "cloudevents/url_template.h"
 #include "common/log.h"
 
 // A hand-written HTTP/1.1 client: the request is serialized once into one buffer and written
-// with one send; the response is parsed by cloudevents::http1::ResponseParser straight from the
+// with one send; the response is parsed by http::http1::ResponseParser straight from the
 // socket buffer. Completion handlers (no coroutines) keep the per-event cost low; see
 // docs/performance.md.
 
@@ -28,9 +28,9 @@ namespace {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using boost::system::error_code;
-using cloudevents::HttpRequest;
-using cloudevents::HttpResponse;
-namespace http1 = cloudevents::http1;
+using http::HttpRequest;
+using http::HttpResponse;
+namespace http1 = http::http1;
 
 constexpr size_t kReadChunk = 16 * 1024;
 constexpr size_t kUrlCacheEntries = 1024;

@@ -61,7 +61,7 @@ void AbuseProtection::startProbe(const ProbeTarget& target, Delivery& delivery) 
   }
   std::weak_ptr<Probe> weak = probe;
   EventLoop& loop = delivery.loop();
-  auto judge = [this, weak, &loop](StatusOr<cloudevents::HttpResponse> r) {
+  auto judge = [this, weak, &loop](StatusOr<http::HttpResponse> r) {
     auto probe = weak.lock();
     if (!probe) return;
     bool ok = r && cloudevents::validationAllows(*r, probe->target.origin);
@@ -83,7 +83,7 @@ void AbuseProtection::startProbe(const ProbeTarget& target, Delivery& delivery) 
   Delivery* d = &delivery;
   probe->inflight = delivery.send(
       std::move(options), loop.now() + probeTimeout_,
-      [this, weak, judge, d](StatusOr<cloudevents::HttpResponse> r) mutable {
+      [this, weak, judge, d](StatusOr<http::HttpResponse> r) mutable {
         auto probe = weak.lock();
         if (!probe) return;
         if (r && r->status == 404) {

@@ -21,7 +21,7 @@ struct ProbeTarget {
   std::string url;                 // the handler's template with {event} = "validate"
   std::string hub;                 // lower-cased, sent as ce-hub
   std::string origin;              // WebHook-Request-Origin
-  cloudevents::HttpHeaders extra;  // handler auth (Authorization), if configured
+  http::HttpHeaders extra;  // handler auth (Authorization), if configured
 };
 
 class AbuseProtection {

@@ -58,8 +58,8 @@ std::string buildConnectBody(const ConnectBodyInput& in) {
 }
 
 StatusOr<std::optional<std::string>> connectionStateUpdate(
-    const cloudevents::HttpResponse& response, size_t maxBytes) {
-  auto value = cloudevents::findLastHeader(response.headers, "ce-connectionState");
+    const http::HttpResponse& response, size_t maxBytes) {
+  auto value = http::findLastHeader(response.headers, "ce-connectionState");
   if (!value) return std::optional<std::string>();
   if (!isAscii(*value)) return invalidArgument("ce-connectionState must be ASCII");
   if (value->size() > maxBytes) {
@@ -69,7 +69,7 @@ StatusOr<std::optional<std::string>> connectionStateUpdate(
   return std::optional<std::string>(std::string(*value));
 }
 
-StatusOr<ConnectDecision> parseConnectAnswer(const cloudevents::HttpResponse& response,
+StatusOr<ConnectDecision> parseConnectAnswer(const http::HttpResponse& response,
                                              size_t maxConnectionStateBytes) {
   ConnectDecision d;
   auto state = connectionStateUpdate(response, maxConnectionStateBytes);

@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "cloudevents/http_message.h"
+#include "http/message.h"
 #include "common/status.h"
 
 namespace wps::upstream {
@@ -38,13 +38,13 @@ struct ConnectDecision {
 // property names matched case-insensitively; unknown properties ignored. Errors
 // (kInvalidArgument, the client then gets 500): malformed JSON, a non-object body, wrong field
 // types, an invalid group name, or an invalid ce-connectionState (see connectionStateUpdate).
-StatusOr<ConnectDecision> parseConnectAnswer(const cloudevents::HttpResponse& response,
+StatusOr<ConnectDecision> parseConnectAnswer(const http::HttpResponse& response,
                                              size_t maxConnectionStateBytes);
 
 // The ce-connectionState of a 2xx answer to a blocking event: nullopt when the header is absent
 // (state unchanged), the last value otherwise ("" clears). Errors: non-ASCII or larger than
 // `maxBytes`.
 StatusOr<std::optional<std::string>> connectionStateUpdate(
-    const cloudevents::HttpResponse& response, size_t maxBytes);
+    const http::HttpResponse& response, size_t maxBytes);
 
 }  // namespace wps::upstream

@@ -2,7 +2,7 @@
 
 namespace wps::upstream {
 
-bool isRetryable(const StatusOr<cloudevents::HttpResponse>& outcome) {
+bool isRetryable(const StatusOr<http::HttpResponse>& outcome) {
   if (!outcome) return outcome.status().code() == StatusCode::kUnavailable;
   int s = outcome->status;
   return s == 408 || (s >= 500 && s <= 599);
@@ -11,7 +11,7 @@ bool isRetryable(const StatusOr<cloudevents::HttpResponse>& outcome) {
 // Shared state of one delivery: alive while an attempt or a retry timer is pending.
 class Delivery::Attempt : public std::enable_shared_from_this<Delivery::Attempt> {
  public:
-  Attempt(Delivery& owner, cloudevents::HttpRequest request, TimePoint deadline,
+  Attempt(Delivery& owner, http::HttpRequest request, TimePoint deadline,
           UpstreamClient::Callback done)
       : owner_(owner), request_(std::move(request)), deadline_(deadline), done_(std::move(done)) {}
 
@@ -34,12 +34,12 @@ class Delivery::Attempt : public std::enable_shared_from_this<Delivery::Attempt>
     }
     std::weak_ptr<Attempt> weak = shared_from_this();
     inflight_ = owner_.client_.send(request_, deadline_ - now,
-                                    [weak](StatusOr<cloudevents::HttpResponse> r) {
+                                    [weak](StatusOr<http::HttpResponse> r) {
                                       if (auto self = weak.lock()) self->onResult(std::move(r));
                                     });
   }
 
-  void onResult(StatusOr<cloudevents::HttpResponse> r) {
+  void onResult(StatusOr<http::HttpResponse> r) {
     inflight_.reset();
     if (cancelled_) return;
     if (!isRetryable(r) || retries_ >= owner_.retryDelays_.size()) {
@@ -63,7 +63,7 @@ class Delivery::Attempt : public std::enable_shared_from_this<Delivery::Attempt>
 
   // The caller's callback may destroy the handle (and with it this attempt): every caller of
   // finish() holds a strong reference for the duration of the call.
-  void finish(StatusOr<cloudevents::HttpResponse> r) {
+  void finish(StatusOr<http::HttpResponse> r) {
     auto done = std::move(done_);
     done_ = nullptr;
     if (done) done(std::move(r));
@@ -71,7 +71,7 @@ class Delivery::Attempt : public std::enable_shared_from_this<Delivery::Attempt>
 
  private:
   Delivery& owner_;
-  cloudevents::HttpRequest request_;
+  http::HttpRequest request_;
   TimePoint deadline_;
   UpstreamClient::Callback done_;
   std::unique_ptr<RequestHandle> inflight_;
@@ -92,7 +92,7 @@ class AttemptHandle : public RequestHandle {
 };
 }  // namespace
 
-std::unique_ptr<RequestHandle> Delivery::send(cloudevents::HttpRequest request, TimePoint deadline,
+std::unique_ptr<RequestHandle> Delivery::send(http::HttpRequest request, TimePoint deadline,
                                               UpstreamClient::Callback done) {
   auto attempt = std::make_shared<Attempt>(*this, std::move(request), deadline, std::move(done));
   attempt->start();

@@ -14,7 +14,7 @@
 namespace wps::upstream {
 
 // True for outcomes worth another attempt: HTTP 408, any 5xx, kUnavailable.
-bool isRetryable(const StatusOr<cloudevents::HttpResponse>& outcome);
+bool isRetryable(const StatusOr<http::HttpResponse>& outcome);
 
 class Delivery {
  public:
@@ -25,7 +25,7 @@ class Delivery {
   // Sends `request` until a non-retryable outcome, the last attempt, or `deadline`. `done`
   // receives the final outcome (kDeadlineExceeded when the deadline passed first) on the loop
   // thread, exactly once, unless the returned handle is destroyed first (cancellation).
-  std::unique_ptr<RequestHandle> send(cloudevents::HttpRequest request, TimePoint deadline,
+  std::unique_ptr<RequestHandle> send(http::HttpRequest request, TimePoint deadline,
                                       UpstreamClient::Callback done);
 
   EventLoop& loop() { return loop_; }

@@ -26,8 +26,8 @@ class PendingHandle : public RequestHandle {
   std::shared_ptr<Pending> p_;
 };
 
-cloudevents::HttpHeaders authHeaders(const config::EventHandlerSettings& h) {
-  cloudevents::HttpHeaders out;
+http::HttpHeaders authHeaders(const config::EventHandlerSettings& h) {
+  http::HttpHeaders out;
   if (h.auth.kind == config::HandlerAuth::Kind::kBearer) {
     out.push_back({"Authorization", "Bearer " + h.auth.token});
   }
@@ -64,7 +64,7 @@ std::unique_ptr<RequestHandle> EventDispatcher::dispatch(const EventContext& ctx
   // The event's budget starts with its first attempt, after validation (spec §7.2).
   Duration timeout = handler->timeout.value_or(settings_.upstream.eventTimeout);
 
-  cloudevents::HttpHeaders extra = std::move(event.extraHeaders);
+  http::HttpHeaders extra = std::move(event.extraHeaders);
   for (auto& h : authHeaders(*handler))
     extra.push_back(std::move(h));
   if (cookies) {
@@ -115,12 +115,12 @@ std::unique_ptr<RequestHandle> EventDispatcher::dispatch(const EventContext& ctx
         pending->delivery = delivery->send(
             std::move(request), loop->now() + timeout,
             [weak, done = std::move(done), cookies, loop,
-             url](StatusOr<cloudevents::HttpResponse> r) {
+             url](StatusOr<http::HttpResponse> r) {
               auto pending = weak.lock();
               if (!pending || pending->cancelled) return;
               pending->finished = true;
               if (cookies && r && r->isSuccess()) {
-                for (auto sc : cloudevents::findAllHeaders(r->headers, "Set-Cookie")) {
+                for (auto sc : http::findAllHeaders(r->headers, "Set-Cookie")) {
                   if (!cookies->store(sc, url, loop->wallNow())) {
                     WPS_LOG_WARN("ignored an invalid Set-Cookie from the event handler");
                   }

@@ -10,7 +10,7 @@
 #include <unordered_map>
 
 #include "cloudevents/event_types.h"
-#include "cloudevents/http_message.h"
+#include "http/message.h"
 #include "config/settings.h"
 #include "upstream/abuse_protection.h"
 #include "upstream/cookie_jar.h"
@@ -34,7 +34,7 @@ struct UpstreamEvent {
   std::string userEventName;  // user events
   std::string contentType;
   std::string body;
-  cloudevents::HttpHeaders extraHeaders;  // X-WebPubSub-Metadata-*
+  http::HttpHeaders extraHeaders;  // X-WebPubSub-Metadata-*
 };
 
 struct DispatchOutcome {
@@ -44,7 +44,7 @@ struct DispatchOutcome {
     kCompleted,         // `response` holds the final answer or transport error
   };
   Kind kind = Kind::kNoHandler;
-  StatusOr<cloudevents::HttpResponse> response = Status(StatusCode::kInternal, "not sent");
+  StatusOr<http::HttpResponse> response = Status(StatusCode::kInternal, "not sent");
 
   bool succeeded() const { return kind == Kind::kCompleted && response && response->isSuccess(); }
 };

@@ -6,7 +6,7 @@
 #include <functional>
 #include <memory>
 
-#include "cloudevents/http_message.h"
+#include "http/message.h"
 #include "common/status.h"
 #include "common/time.h"
 
@@ -21,7 +21,7 @@ class RequestHandle {
 // Owned by one worker; every method is called on that worker's loop thread.
 class UpstreamClient {
  public:
-  using Callback = std::function<void(StatusOr<cloudevents::HttpResponse>)>;
+  using Callback = std::function<void(StatusOr<http::HttpResponse>)>;
 
   virtual ~UpstreamClient() = default;
 
@@ -34,7 +34,7 @@ class UpstreamClient {
   //   kInvalidArgument   the request cannot be sent (bad URL, non-ASCII header value)
   // Destroying the returned handle before `done` runs cancels the request and `done` is
   // dropped; destroying it from inside `done` is allowed. Redirects are not followed.
-  virtual std::unique_ptr<RequestHandle> send(const cloudevents::HttpRequest& request,
+  virtual std::unique_ptr<RequestHandle> send(const http::HttpRequest& request,
                                               Duration timeout, Callback done) = 0;
 };
 

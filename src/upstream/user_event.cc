@@ -21,11 +21,11 @@ std::string_view contentTypeFor(protocol::DataType type) {
 }
 
 StatusOr<std::optional<protocol::Payload>> interpretUserEventAnswer(
-    const cloudevents::HttpResponse& response, bool forSimpleClient) {
+    const http::HttpResponse& response, bool forSimpleClient) {
   using protocol::DataType;
   if (response.status == 204 || response.body.empty()) return std::optional<protocol::Payload>();
-  auto contentType = cloudevents::findHeader(response.headers, "Content-Type");
-  std::string media = contentType ? cloudevents::mediaType(*contentType) : std::string();
+  auto contentType = http::findHeader(response.headers, "Content-Type");
+  std::string media = contentType ? http::mediaType(*contentType) : std::string();
   protocol::Payload p;
   if (media.empty() || media == "application/octet-stream") {
     p.type = DataType::kBinary;

@@ -5,7 +5,7 @@
 #include <optional>
 #include <string_view>
 
-#include "cloudevents/http_message.h"
+#include "http/message.h"
 #include "common/status.h"
 #include "protocol/payload.h"
 
@@ -21,6 +21,6 @@ std::string_view contentTypeFor(protocol::DataType type);
 // failure) versus the subprotocol table (adds application/x-protobuf → protobuf and validates
 // application/json bodies). Errors (kInvalidArgument): unsupported Content-Type, invalid JSON.
 StatusOr<std::optional<protocol::Payload>> interpretUserEventAnswer(
-    const cloudevents::HttpResponse& response, bool forSimpleClient);
+    const http::HttpResponse& response, bool forSimpleClient);
 
 }  // namespace wps::upstream

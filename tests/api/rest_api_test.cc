@@ -16,7 +16,7 @@
 namespace wps::api {
 namespace {
 
-using cloudevents::HttpResponse;
+using http::HttpResponse;
 using test::FakeTransport;
 
 constexpr const char* kKey = "rest-test-access-key-0123456789abcdefghij";
@@ -44,7 +44,7 @@ class RestApiTest : public ::testing::Test {
   }
 
   HttpResponse call(const std::string& method, const std::string& target, std::string body = {},
-                    cloudevents::HttpHeaders headers = {}, bool authenticate = true) {
+                    http::HttpHeaders headers = {}, bool authenticate = true) {
     RestRequest r;
     r.method = method;
     r.target = target;
@@ -75,7 +75,7 @@ class RestApiTest : public ::testing::Test {
   }
 
   static std::string code(const HttpResponse& r) {
-    auto h = cloudevents::findHeader(r.headers, "x-ms-error-code");
+    auto h = http::findHeader(r.headers, "x-ms-error-code");
     return h ? std::string(*h) : "";
   }
 
@@ -96,7 +96,7 @@ TEST_F(RestApiTest, HealthNeedsNoTokenAndUnknownRoutesAre404) {
 TEST_F(RestApiTest, AuthenticationFailuresAre401WithWwwAuthenticate) {
   auto noToken = call("POST", "/api/hubs/hub/:send", "x", {}, false);
   EXPECT_EQ(noToken.status, 401);
-  EXPECT_TRUE(cloudevents::findHeader(noToken.headers, "WWW-Authenticate"));
+  EXPECT_TRUE(http::findHeader(noToken.headers, "WWW-Authenticate"));
   EXPECT_TRUE(noToken.body.empty());
   RestRequest r;
   r.method = "POST";
@@ -159,7 +159,7 @@ TEST_F(RestApiTest, SendStatusesAndValidationOrder) {
 
 TEST_F(RestApiTest, ContentTypesMapToPayloadKinds) {
   auto kind = [](const char* ct, std::string body = "x") {
-    cloudevents::HttpHeaders h;
+    http::HttpHeaders h;
     if (ct) h.push_back({"Content-Type", ct});
     return payloadFromBody(h, std::move(body));
   };
@@ -230,7 +230,7 @@ TEST_F(RestApiTest, ExistsChecksAnd404Codes) {
 TEST_F(RestApiTest, AddToGroupsValidatesItsBody) {
   FakeTransport t;
   auto s = connect(t, "c1", "alice");
-  cloudevents::HttpHeaders json = {{"Content-Type", "application/json"}};
+  http::HttpHeaders json = {{"Content-Type", "application/json"}};
   EXPECT_EQ(call("POST", "/api/hubs/hub/:addToGroups",
                  R"({"groups":["a","b"],"filter":"userId eq 'alice'"})", json)
                 .status,
@@ -310,7 +310,7 @@ TEST_F(RestApiTest, GenerateTokenMintsAValidClientToken) {
                 ":generateToken?userId=u%201&role=webpubsub.sendToGroup.g1&group=g1&group=g%202&"
                 "minutesToExpire=5");
   ASSERT_EQ(r.status, 200);
-  EXPECT_EQ(*cloudevents::findHeader(r.headers, "Content-Type"), "application/json; charset=utf-8");
+  EXPECT_EQ(*http::findHeader(r.headers, "Content-Type"), "application/json; charset=utf-8");
   std::string token(boost::json::parse(r.body).at("token").as_string());
   auth::JwtVerifyOptions o;
   o.keys = {kKey};

@@ -27,12 +27,12 @@ EventAttributes baseAttributes(EventKind kind, std::string_view userEventName = 
   return a;
 }
 
-size_t countHeader(const HttpRequest& r, std::string_view name) {
-  return findAllHeaders(r.headers, name).size();
+size_t countHeader(const http::HttpRequest& r, std::string_view name) {
+  return http::findAllHeaders(r.headers, name).size();
 }
 
 // Value of the header spelled exactly `name` (case-sensitive), checking the documented casing.
-std::optional<std::string> exactHeader(const HttpRequest& r, std::string_view name) {
+std::optional<std::string> exactHeader(const http::HttpRequest& r, std::string_view name) {
   std::optional<std::string> found;
   for (const auto& h : r.headers) {
     if (h.name == name) {
@@ -43,7 +43,7 @@ std::optional<std::string> exactHeader(const HttpRequest& r, std::string_view na
   return found;
 }
 
-void expectCommonHeaders(const HttpRequest& r) {
+void expectCommonHeaders(const http::HttpRequest& r) {
   EXPECT_EQ(exactHeader(r, "ce-specversion"), "1.0");
   EXPECT_EQ(exactHeader(r, "ce-awpsversion"), "1.0");
   EXPECT_EQ(exactHeader(r, "ce-source"), "/hubs/chat/client/0f9c97a2f0bf4706afe87a14e0797b11");
@@ -52,7 +52,7 @@ void expectCommonHeaders(const HttpRequest& r) {
   EXPECT_EQ(exactHeader(r, "ce-connectionId"), "0f9c97a2f0bf4706afe87a14e0797b11");
   EXPECT_EQ(exactHeader(r, "ce-hub"), "chat");
   EXPECT_EQ(countHeader(r, "WebHook-Request-Origin"), 1u);
-  EXPECT_EQ(findHeader(r.headers, "WebHook-Request-Origin"), "pubsub.example.com");
+  EXPECT_EQ(http::findHeader(r.headers, "WebHook-Request-Origin"), "pubsub.example.com");
   // No header name appears twice.
   std::set<std::string> names;
   for (const auto& h : r.headers) {
@@ -172,7 +172,7 @@ TEST(BuildEventRequestTest, TwoKeySignatureIsOneHeaderLine) {
   a.signature = two;
   auto r = buildEventRequest("http://x/", a, "text/plain", "x");
   EXPECT_EQ(countHeader(r, "ce-signature"), 1u);
-  EXPECT_EQ(findHeader(r.headers, "ce-signature"), two);
+  EXPECT_EQ(http::findHeader(r.headers, "ce-signature"), two);
 }
 
 TEST(BuildEventRequestTest, TimeIsUtcWithSecondPrecision) {
@@ -187,7 +187,7 @@ TEST(BuildEventRequestTest, TimeIsUtcWithSecondPrecision) {
 
 TEST(BuildEventRequestTest, ExtraHeadersAreAppendedInOrder) {
   auto a = baseAttributes(EventKind::kUser, "message");
-  HttpHeaders extra = {
+  http::HttpHeaders extra = {
       {"Cookie", "a=1; b=2"}, {"Authorization", "Bearer t0k"}, {"X-WebPubSub-Metadata-k", "v"}};
   auto r = buildEventRequest("http://x/", a, "text/plain", "x", extra);
   ASSERT_GE(r.headers.size(), 3u);
@@ -205,8 +205,8 @@ TEST(BuildEventRequestTest, HubInSourceAndHubHeaderIsTakenAsGiven) {
   auto a = baseAttributes(EventKind::kConnected);
   a.hub = "sample`chat";
   auto r = buildEventRequest("http://x/", a, "application/json", "{}");
-  EXPECT_EQ(findHeader(r.headers, "ce-hub"), "sample`chat");
-  EXPECT_EQ(findHeader(r.headers, "ce-source"),
+  EXPECT_EQ(http::findHeader(r.headers, "ce-hub"), "sample`chat");
+  EXPECT_EQ(http::findHeader(r.headers, "ce-source"),
             "/hubs/sample`chat/client/0f9c97a2f0bf4706afe87a14e0797b11");
 }
 
@@ -234,9 +234,9 @@ TEST(BuildValidationRequestTest, GetProbeWithExtraHeaders) {
                                   {{"Authorization", "Bearer t"}});
   EXPECT_EQ(r.method, "GET");
   EXPECT_EQ(r.url, "https://h/validate");
-  EXPECT_EQ(findHeader(r.headers, "Authorization"), "Bearer t");
-  EXPECT_EQ(findHeader(r.headers, "ce-awpsversion"), "1.0");
-  EXPECT_EQ(findHeader(r.headers, "ce-hub"), "chat");
+  EXPECT_EQ(http::findHeader(r.headers, "Authorization"), "Bearer t");
+  EXPECT_EQ(http::findHeader(r.headers, "ce-awpsversion"), "1.0");
+  EXPECT_EQ(http::findHeader(r.headers, "ce-hub"), "chat");
   EXPECT_EQ(countHeader(r, "ce-signature"), 0u);
   EXPECT_TRUE(r.body.empty());
 }

@@ -8,8 +8,8 @@ namespace {
 
 constexpr std::string_view kOrigin = "pubsub.example.com";
 
-HttpResponse answer(int status, std::vector<std::string> allowed) {
-  HttpResponse r;
+http::HttpResponse answer(int status, std::vector<std::string> allowed) {
+  http::HttpResponse r;
   r.status = status;
   for (auto& v : allowed)
     r.headers.push_back({"WebHook-Allowed-Origin", std::move(v)});
@@ -42,7 +42,7 @@ TEST(ValidationAllowsTest, ExactOriginComparedCaseInsensitively) {
 }
 
 TEST(ValidationAllowsTest, HeaderNameIsCaseInsensitive) {
-  HttpResponse r;
+  http::HttpResponse r;
   r.status = 200;
   r.headers.push_back({"webhook-allowed-origin", "pubsub.example.com"});
   EXPECT_TRUE(validationAllows(r, kOrigin));
@@ -78,7 +78,7 @@ TEST(ValidationAllowsTest, OriginOverrideWithPortMatchesExactly) {
 
 TEST(ValidationAllowsTest, MissingHeaderFails) {
   EXPECT_FALSE(validationAllows(answer(200, {}), kOrigin));
-  HttpResponse r;
+  http::HttpResponse r;
   r.status = 200;
   r.headers.push_back({"Allow", "OPTIONS, POST"});
   r.headers.push_back({"Access-Control-Allow-Origin", "*"});

@@ -20,8 +20,8 @@ TEST(BusMessage, PublishRoundTripKeepsTargetFilterAndPayload) {
   m.hubKey = "chat";
   m.target = core::Target::group("room 1/ä");
   m.target.excluded = {"c1", "c,2"};
-  m.target.filter = std::make_shared<const api::filter::Filter>(
-      *api::filter::Filter::parse("userId ne 'x' and 'g' in groups"));
+  m.target.filter = std::make_shared<const filter::Filter>(
+      *filter::Filter::parse("userId ne 'x' and 'g' in groups"));
   m.message.from = protocol::MessageSource::kGroup;
   m.message.group = "room 1/ä";
   m.message.fromUserId = "alice";

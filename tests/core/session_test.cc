@@ -203,8 +203,8 @@ TEST_F(SessionTest, EventReplyComesBeforeTheAckAndFailuresKeepTheConnection) {
   ASSERT_TRUE(idx);
   const auto& req = client.request(*idx);
   EXPECT_EQ(req.body, "[1,2]");
-  EXPECT_EQ(*cloudevents::findHeader(req.headers, "Content-Type"), "application/json");
-  EXPECT_EQ(*cloudevents::findHeader(req.headers, "ce-type"), "azure.webpubsub.user.calc");
+  EXPECT_EQ(*http::findHeader(req.headers, "Content-Type"), "application/json");
+  EXPECT_EQ(*http::findHeader(req.headers, "ce-type"), "azure.webpubsub.user.calc");
   client.respond(*idx, 200, {{"Content-Type", "application/json"}}, "3");
   loop.runPending();
   ASSERT_EQ(t.frames.size(), 2u);
@@ -397,7 +397,7 @@ TEST_F(SessionTest, ShardIndexesUsersGroupsAndFiltersWithoutTheRemovedSessions) 
   EXPECT_EQ(count(excluded), 1u);
   Target filtered = Target::all();
   filtered.filter =
-      std::make_shared<api::filter::Filter>(*api::filter::Filter::parse("userId eq null"));
+      std::make_shared<filter::Filter>(*filter::Filter::parse("userId eq null"));
   EXPECT_EQ(count(filtered), 1u);
   EXPECT_EQ(count(Target::connection(sb->connectionId())), 1u);
   sa->onTransportClosed(&a, {TransportEnd::Cause::kClientClose, 1000, ""});

@@ -14,7 +14,7 @@ namespace wps::test {
 class FakeUpstreamClient : public upstream::UpstreamClient {
  public:
   struct Sent {
-    cloudevents::HttpRequest request;
+    http::HttpRequest request;
     Duration timeout;
     Callback done;
     bool cancelled = false;
@@ -23,7 +23,7 @@ class FakeUpstreamClient : public upstream::UpstreamClient {
 
   explicit FakeUpstreamClient(EventLoop& loop) : loop_(loop) {}
 
-  std::unique_ptr<upstream::RequestHandle> send(const cloudevents::HttpRequest& request,
+  std::unique_ptr<upstream::RequestHandle> send(const http::HttpRequest& request,
                                                 Duration timeout, Callback done) override {
     auto s = std::make_shared<Sent>(Sent{request, timeout, std::move(done)});
     sent_.push_back(s);
@@ -31,16 +31,16 @@ class FakeUpstreamClient : public upstream::UpstreamClient {
   }
 
   size_t count() const { return sent_.size(); }
-  const cloudevents::HttpRequest& request(size_t i) const { return sent_.at(i)->request; }
+  const http::HttpRequest& request(size_t i) const { return sent_.at(i)->request; }
   bool cancelled(size_t i) const { return sent_.at(i)->cancelled; }
   Duration timeout(size_t i) const { return sent_.at(i)->timeout; }
 
   // Answers request `i` (posted to the loop; call loop.runPending()).
-  void respond(size_t i, cloudevents::HttpResponse response) {
-    answer(i, StatusOr<cloudevents::HttpResponse>(std::move(response)));
+  void respond(size_t i, http::HttpResponse response) {
+    answer(i, StatusOr<http::HttpResponse>(std::move(response)));
   }
-  void respond(size_t i, int status, cloudevents::HttpHeaders headers = {}, std::string body = {}) {
-    respond(i, cloudevents::HttpResponse{status, std::move(headers), std::move(body)});
+  void respond(size_t i, int status, http::HttpHeaders headers = {}, std::string body = {}) {
+    respond(i, http::HttpResponse{status, std::move(headers), std::move(body)});
   }
   void fail(size_t i, StatusCode code) { answer(i, Status(code, "fake failure")); }
 
@@ -68,7 +68,7 @@ class FakeUpstreamClient : public upstream::UpstreamClient {
     std::shared_ptr<Sent> s_;
   };
 
-  void answer(size_t i, StatusOr<cloudevents::HttpResponse> r) {
+  void answer(size_t i, StatusOr<http::HttpResponse> r) {
     auto s = sent_.at(i);
     if (s->answered) return;
     s->answered = true;

@@ -1,4 +1,4 @@
-// Fuzz target for wps::api::filter: any byte string must parse or fail cleanly (no crash, no
+// Fuzz target for wps::filter: any byte string must parse or fail cleanly (no crash, no
 // hang, no stack overflow), and any filter that parses must evaluate against two fixed
 // connections without failing.
 #include <cstddef>
@@ -10,12 +10,12 @@
 #include <utility>
 #include <vector>
 
-#include "api/filter/filter.h"
+#include "filter/filter.h"
 
 namespace {
 
-using wps::api::filter::Filter;
-using wps::api::filter::FilterSubject;
+using wps::filter::Filter;
+using wps::filter::FilterSubject;
 
 class FixedSubject : public FilterSubject {
  public:

@@ -6,17 +6,17 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "cloudevents/http1.h"
+#include "http/http1.h"
 
-using wps::cloudevents::http1::ParserLimits;
-using wps::cloudevents::http1::ResponseParser;
+using wps::http::http1::ParserLimits;
+using wps::http::http1::ResponseParser;
 
 namespace {
 
 struct Outcome {
   ResponseParser::Result result;
   bool keepAlive;
-  wps::cloudevents::HttpResponse response;
+  wps::http::HttpResponse response;
   wps::StatusCode error;
 };
 

@@ -291,7 +291,7 @@ TEST_F(SdkTest, AdapterRoutesFallThroughAndLimits) {
   auto head = httpRequest(upstream_->port(), "HEAD", "/hello");
   EXPECT_EQ(head.status, 200);
   EXPECT_TRUE(head.body.empty());
-  EXPECT_EQ(cloudevents::findHeader(head.headers, "Content-Length").value_or(""), "5");
+  EXPECT_EQ(http::findHeader(head.headers, "Content-Length").value_or(""), "5");
   EXPECT_EQ(httpRequest(upstream_->port(), "GET", "/nope").status, 404);
   // Not a Web PubSub request (no ce-awpsversion): falls through to 404.
   EXPECT_EQ(httpRequest(upstream_->port(), "POST", "/eventhandler/connect", {}, "{}").status, 404);
@@ -303,7 +303,7 @@ TEST_F(SdkTest, AdapterRoutesFallThroughAndLimits) {
   auto probe = httpRequest(upstream_->port(), "OPTIONS", "/eventhandler/validate",
                            {{"ce-awpsversion", "1.0"}, {"WebHook-Request-Origin", "a.example"}});
   EXPECT_EQ(probe.status, 200);
-  EXPECT_EQ(cloudevents::findHeader(probe.headers, "WebHook-Allowed-Origin").value_or(""), "*");
+  EXPECT_EQ(http::findHeader(probe.headers, "WebHook-Allowed-Origin").value_or(""), "*");
 
   boost::asio::io_context io;
   up::ServerOptions small;

@@ -25,12 +25,12 @@ using tcp = asio::ip::tcp;
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
 std::string RecordedRequest::header(std::string_view name) const {
-  auto v = cloudevents::findHeader(headers, name);
+  auto v = wps::http::findHeader(headers, name);
   return v ? std::string(*v) : std::string();
 }
 
 bool RecordedRequest::hasHeader(std::string_view name) const {
-  return cloudevents::findHeader(headers, name).has_value();
+  return wps::http::findHeader(headers, name).has_value();
 }
 
 std::string RecordedRequest::event() const {

@@ -10,14 +10,14 @@
 #include <string>
 #include <vector>
 
-#include "cloudevents/http_message.h"
+#include "http/message.h"
 
 namespace wps::test {
 
 struct RecordedRequest {
   std::string method;
   std::string target;
-  cloudevents::HttpHeaders headers;
+  http::HttpHeaders headers;
   std::string body;
   std::chrono::steady_clock::time_point at;
 
@@ -36,7 +36,7 @@ struct Reply {
     kGarbage,          // answer bytes that are not HTTP
   };
   Action action = Action::kRespond;
-  cloudevents::HttpResponse response{200, {}, {}};
+  http::HttpResponse response{200, {}, {}};
   std::chrono::milliseconds delay{0};
 
   static Reply status(int code) { return Reply{Action::kRespond, {code, {}, {}}, {}}; }

@@ -13,11 +13,11 @@ namespace wps::test {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
-cloudevents::HttpResponse httpRequest(uint16_t port, const std::string& method,
+http::HttpResponse httpRequest(uint16_t port, const std::string& method,
                                       const std::string& target,
-                                      const cloudevents::HttpHeaders& headers,
+                                      const http::HttpHeaders& headers,
                                       const std::string& body) {
-  cloudevents::HttpResponse res;
+  http::HttpResponse res;
   asio::io_context io;
   tcp::socket socket(io);
   boost::system::error_code ec;

@@ -3,15 +3,15 @@
 
 #include <string>
 
-#include "cloudevents/http_message.h"
+#include "http/message.h"
 
 namespace wps::test {
 
 // Sends `method target` to 127.0.0.1:port and returns the answer; status 0 when the connection
 // failed or the answer was not HTTP.
-cloudevents::HttpResponse httpRequest(uint16_t port, const std::string& method,
+http::HttpResponse httpRequest(uint16_t port, const std::string& method,
                                       const std::string& target,
-                                      const cloudevents::HttpHeaders& headers = {},
+                                      const http::HttpHeaders& headers = {},
                                       const std::string& body = {});
 
 }  // namespace wps::test

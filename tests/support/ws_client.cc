@@ -108,7 +108,7 @@ WsClient::~WsClient() = default;
 std::unique_ptr<WsClient> WsClient::connect(uint16_t port, const std::string& target,
                                             const std::vector<std::string>& subprotocols,
                                             HandshakeOutcome* outcome,
-                                            const cloudevents::HttpHeaders& extraHeaders,
+                                            const http::HttpHeaders& extraHeaders,
                                             int receiveBufferBytes) {
   HandshakeOutcome local;
   HandshakeOutcome& out = outcome ? *outcome : local;
@@ -169,7 +169,7 @@ std::unique_ptr<WsClient> WsClient::connect(uint16_t port, const std::string& ta
     out.body = impl->buffer.substr(0, contentLength);
     return nullptr;
   }
-  auto accept = cloudevents::findHeader(out.headers, "Sec-WebSocket-Accept");
+  auto accept = http::findHeader(out.headers, "Sec-WebSocket-Accept");
   if (!accept || *accept != ws::computeAcceptKey(key)) {
     out.status = -1;  // a broken 101
     return nullptr;

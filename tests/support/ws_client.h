@@ -9,14 +9,14 @@
 #include <string>
 #include <vector>
 
-#include "cloudevents/http_message.h"
+#include "http/message.h"
 
 namespace wps::test {
 
 struct HandshakeOutcome {
   int status = 0;           // HTTP status of the answer (101 on success); 0 = no answer
   std::string subprotocol;  // Sec-WebSocket-Protocol of a 101
-  cloudevents::HttpHeaders headers;
+  http::HttpHeaders headers;
   std::string body;  // body of a non-101 answer
 };
 
@@ -41,7 +41,7 @@ class WsClient {
   static std::unique_ptr<WsClient> connect(uint16_t port, const std::string& target,
                                            const std::vector<std::string>& subprotocols = {},
                                            HandshakeOutcome* outcome = nullptr,
-                                           const cloudevents::HttpHeaders& extraHeaders = {},
+                                           const http::HttpHeaders& extraHeaders = {},
                                            int receiveBufferBytes = 0);
 
   const std::string& subprotocol() const { return subprotocol_; }

@@ -21,8 +21,8 @@ namespace wps::transport {
 namespace {
 
 using namespace std::chrono_literals;
-using cloudevents::HttpRequest;
-using cloudevents::HttpResponse;
+using http::HttpRequest;
+using http::HttpResponse;
 
 // What the server does with one request.
 struct Action {
@@ -182,7 +182,7 @@ TEST_F(HttpUpstreamClientTest, PostsOneWellFormedRequestAndReusesTheConnection) 
     ASSERT_TRUE(res.isOk()) << res.status().toString();
     EXPECT_EQ(res.value().status, 200);
     EXPECT_EQ(res.value().body, "pong");
-    EXPECT_EQ(cloudevents::findHeader(res.value().headers, "CE-USERID").value_or(""), "u");
+    EXPECT_EQ(http::findHeader(res.value().headers, "CE-USERID").value_or(""), "u");
   }
   EXPECT_EQ(server.accepted(), 1);
   auto requests = server.requests();

@@ -10,8 +10,8 @@ namespace wps::upstream {
 namespace {
 
 using namespace std::chrono_literals;
-using cloudevents::findAllHeaders;
-using cloudevents::findHeader;
+using http::findAllHeaders;
+using http::findHeader;
 
 constexpr std::string_view kUrl = "http://up.example.com/api/chat/validate?code=abc";
 constexpr std::string_view kOrigin = "pubsub.example.com";

@@ -10,18 +10,18 @@ namespace {
 
 namespace json = boost::json;
 
-cloudevents::HttpResponse ok(std::string body, cloudevents::HttpHeaders headers = {},
+http::HttpResponse ok(std::string body, http::HttpHeaders headers = {},
                              int status = 200) {
-  return cloudevents::HttpResponse{status, std::move(headers), std::move(body)};
+  return http::HttpResponse{status, std::move(headers), std::move(body)};
 }
 
-ConnectDecision parseOk(const cloudevents::HttpResponse& r, size_t limit = 8192) {
+ConnectDecision parseOk(const http::HttpResponse& r, size_t limit = 8192) {
   auto d = parseConnectAnswer(r, limit);
   EXPECT_TRUE(d.isOk()) << r.body << ": " << d.status().toString();
   return d ? std::move(d.value()) : ConnectDecision{};
 }
 
-void expectInvalid(const cloudevents::HttpResponse& r, size_t limit = 8192) {
+void expectInvalid(const http::HttpResponse& r, size_t limit = 8192) {
   auto d = parseConnectAnswer(r, limit);
   EXPECT_FALSE(d.isOk()) << r.body;
   if (!d) {

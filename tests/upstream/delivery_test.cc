@@ -10,8 +10,8 @@ namespace wps::upstream {
 namespace {
 
 using namespace std::chrono_literals;
-using cloudevents::HttpRequest;
-using cloudevents::HttpResponse;
+using http::HttpRequest;
+using http::HttpResponse;
 using Outcome = StatusOr<HttpResponse>;
 
 HttpRequest sampleRequest() {

@@ -12,8 +12,8 @@ namespace {
 
 using namespace std::chrono_literals;
 using cloudevents::EventKind;
-using cloudevents::findAllHeaders;
-using cloudevents::findHeader;
+using http::findAllHeaders;
+using http::findHeader;
 using Kind = DispatchOutcome::Kind;
 
 config::EventHandlerSettings handler(std::string_view url, std::vector<std::string> userEvents,

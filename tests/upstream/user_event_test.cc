@@ -10,16 +10,16 @@ namespace {
 
 using protocol::DataType;
 
-cloudevents::HttpResponse answer(int status, std::optional<std::string> contentType,
+http::HttpResponse answer(int status, std::optional<std::string> contentType,
                                  std::string body) {
-  cloudevents::HttpResponse r;
+  http::HttpResponse r;
   r.status = status;
   if (contentType) r.headers.push_back({"Content-Type", *contentType});
   r.body = std::move(body);
   return r;
 }
 
-protocol::Payload payload(const cloudevents::HttpResponse& r, bool simple) {
+protocol::Payload payload(const http::HttpResponse& r, bool simple) {
   auto p = interpretUserEventAnswer(r, simple);
   EXPECT_TRUE(p.isOk()) << p.status().toString();
   if (!p) return {};
@@ -27,13 +27,13 @@ protocol::Payload payload(const cloudevents::HttpResponse& r, bool simple) {
   return p->value_or(protocol::Payload{});
 }
 
-void expectNothing(const cloudevents::HttpResponse& r, bool simple) {
+void expectNothing(const http::HttpResponse& r, bool simple) {
   auto p = interpretUserEventAnswer(r, simple);
   ASSERT_TRUE(p.isOk()) << p.status().toString();
   EXPECT_FALSE(p->has_value());
 }
 
-void expectError(const cloudevents::HttpResponse& r, bool simple) {
+void expectError(const http::HttpResponse& r, bool simple) {
   auto p = interpretUserEventAnswer(r, simple);
   EXPECT_FALSE(p.isOk());
   if (!p) {
