@@ -1,5 +1,7 @@
 #include "api/rest_api.h"
 
+#include <algorithm>
+
 #include <boost/json.hpp>
 
 #include "api/message_body.h"
