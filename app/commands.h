@@ -1,35 +1,22 @@
-// The webpubsubd subcommands: serve (default) and token.
+// The webpubsubd subcommands: serve (default) and token. This layer only declares the command
+// line; the commands themselves live in server/commands.h.
 #pragma once
 
 #include <CLI/CLI.hpp>
 
-#include <string>
-#include <vector>
+#include "server/commands.h"
 
 namespace wps::app {
 
-struct ServeOptions {
-  std::string configFile;
-  std::string listen;
-  std::vector<std::string> accessKeys;
-  std::string publicEndpoint;
-  int workers = -1;
-  std::string logLevel;
-};
-
-struct TokenOptions {
-  std::string hub;
-  std::string user;
-  std::vector<std::string> roles;
-  std::vector<std::string> groups;
-  int minutes = 60;
-};
+using ServeOptions = server::ServeOptions;
+using TokenOptions = server::TokenOptions;
 
 void addServeOptions(CLI::App& app, ServeOptions& options);
 void addTokenOptions(CLI::App& app, TokenOptions& options);
 
 // Exit codes: 0 after a clean shutdown, 1 for bad configuration, 2 when the listener fails.
-int runServe(const ServeOptions& options);
-int runToken(const ServeOptions& serve, const TokenOptions& options);
+using server::runServe;
+// Exit codes: 0, or 1 for bad options.
+using server::runToken;
 
 }  // namespace wps::app

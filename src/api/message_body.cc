@@ -38,8 +38,7 @@ Status unsupported(std::string m) {
 
 }  // namespace
 
-StatusOr<protocol::Payload> payloadFromBody(const http::HttpHeaders& headers,
-                                            std::string body) {
+StatusOr<protocol::Payload> payloadFromBody(const http::HttpHeaders& headers, std::string body) {
   protocol::Payload p;
   auto ct = http::findHeader(headers, "Content-Type");
   if (!ct || trim(*ct).empty()) {

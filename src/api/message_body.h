@@ -2,8 +2,8 @@
 // X-WebPubSub-Metadata-* headers become metadata (§7.5). Pure functions, thread-safe.
 #pragma once
 
-#include "http/message.h"
 #include "common/status.h"
+#include "http/message.h"
 #include "protocol/payload.h"
 
 namespace wps::api {
@@ -12,8 +12,7 @@ namespace wps::api {
 // (must be well-formed), application/octet-stream or no Content-Type (binary). Errors:
 // kUnsupported (415: other or malformed types, unknown charsets) or kInvalidArgument (400:
 // invalid JSON, text that is not valid in its charset).
-StatusOr<protocol::Payload> payloadFromBody(const http::HttpHeaders& headers,
-                                            std::string body);
+StatusOr<protocol::Payload> payloadFromBody(const http::HttpHeaders& headers, std::string body);
 
 // Metadata from X-WebPubSub-Metadata-<key> headers: keys lower-cased, the last header wins and
 // within it the last comma-separated item (trimmed). Errors: kInvalidArgument (limits).

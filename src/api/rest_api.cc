@@ -1,30 +1,42 @@
 #include "api/rest_api.h"
 
+#include <algorithm>
+
 #include <boost/json.hpp>
 
-#include "filter/filter.h"
 #include "api/message_body.h"
 #include "api/rest_errors.h"
-#include "auth/jwt.h"
-#include "cloudevents/url_template.h"
 #include "common/log.h"
 #include "common/strings.h"
 #include "core/broker.h"
 #include "core/request_token.h"
+#include "core/tokens.h"
+#include "filter/filter.h"
 #include "metrics/metrics.h"
 #include "protocol/names.h"
 
 namespace wps::api {
 
-using http::HttpResponse;
 using core::Target;
+using http::HttpResponse;
 
+// One request in flight; shared by the callbacks that answer it, all on its worker's loop.
 struct RestApi::Call {
+  // The path parameters of the matched route; which ones are set depends on its shape.
+  struct Params {
+    std::optional<std::string> connection;
+    std::optional<std::string> user;
+    std::optional<std::string> group;
+    auth::Permission permission = auth::Permission::kSendToGroup;
+  };
+
   RestRequest request;
   ParsedTarget target;
   Respond respond;
-  std::string hub;     // as given (case preserved)
-  std::string hubKey;  // lower-cased
+  std::string hub;                // as given (case preserved)
+  std::string hubKey;             // lower-cased
+  std::vector<std::string> rest;  // the path segments after /api/hubs/{hub}
+  Params params;
   EventLoop* loop = nullptr;
   bool responded = false;
 
@@ -37,6 +49,83 @@ struct RestApi::Call {
 
 namespace {
 
+// A query parameter a route cannot do without: absent or not `valid` → 400 `message`.
+struct RequiredQuery {
+  std::string_view name;
+  bool (*valid)(std::string_view value);
+  std::string_view message;
+};
+
+const RequiredQuery kTargetName{"targetName", &protocol::isValidGroupName,
+                                "targetName must be a valid group name."};
+
+}  // namespace
+
+// One operation. `shape` lists the path segments after /api/hubs/{hub}: literals, or the
+// parameters {connection}, {user}, {group} and {permission}. `method` "*" matches any method
+// (its handler answers 405 after the path parameters were validated).
+struct RestApi::Route {
+  std::string_view method;
+  std::vector<std::string_view> shape;
+  std::vector<RequiredQuery> required;
+  Handler handler;
+};
+
+const RestApi::Route RestApi::kRoutes[] = {
+    {"POST", {":send"}, {}, &RestApi::send},
+    {"POST", {":closeConnections"}, {}, &RestApi::close},
+    {"POST", {":addToGroups"}, {}, &RestApi::addToGroups},
+    {"POST", {":removeFromGroups"}, {}, &RestApi::removeFromGroups},
+    {"POST", {":generateToken"}, {}, &RestApi::generateToken},
+    {"POST", {"connections", "{connection}", ":send"}, {}, &RestApi::send},
+    {"DELETE", {"connections", "{connection}"}, {}, &RestApi::close},
+    {"HEAD", {"connections", "{connection}"}, {}, &RestApi::exists},
+    {"GET", {"connections", "{connection}"}, {}, &RestApi::exists},
+    {"DELETE", {"connections", "{connection}", "groups"}, {}, &RestApi::leaveAllGroups},
+    {"POST", {"users", "{user}", ":send"}, {}, &RestApi::send},
+    {"POST", {"users", "{user}", ":closeConnections"}, {}, &RestApi::close},
+    {"HEAD", {"users", "{user}"}, {}, &RestApi::exists},
+    {"GET", {"users", "{user}"}, {}, &RestApi::exists},
+    {"DELETE", {"users", "{user}", "groups"}, {}, &RestApi::leaveAllGroups},
+    {"PUT", {"users", "{user}", "groups", "{group}"}, {}, &RestApi::addMember},
+    {"DELETE", {"users", "{user}", "groups", "{group}"}, {}, &RestApi::removeMember},
+    {"*", {"users", "{user}", "groups", "{group}"}, {}, &RestApi::methodNotAllowed},
+    {"POST", {"groups", "{group}", ":send"}, {}, &RestApi::send},
+    {"POST", {"groups", "{group}", ":closeConnections"}, {}, &RestApi::close},
+    {"HEAD", {"groups", "{group}"}, {}, &RestApi::exists},
+    {"GET", {"groups", "{group}"}, {}, &RestApi::exists},
+    {"GET", {"groups", "{group}", "connections"}, {}, &RestApi::listConnections},
+    {"PUT", {"groups", "{group}", "connections", "{connection}"}, {}, &RestApi::addMember},
+    {"DELETE", {"groups", "{group}", "connections", "{connection}"}, {}, &RestApi::removeMember},
+    {"*", {"groups", "{group}", "connections", "{connection}"}, {}, &RestApi::methodNotAllowed},
+    {"PUT",
+     {"permissions", "{permission}", "connections", "{connection}"},
+     {kTargetName},
+     &RestApi::permission},
+    {"DELETE",
+     {"permissions", "{permission}", "connections", "{connection}"},
+     {kTargetName},
+     &RestApi::permission},
+    {"HEAD",
+     {"permissions", "{permission}", "connections", "{connection}"},
+     {kTargetName},
+     &RestApi::permission},
+    {"GET",
+     {"permissions", "{permission}", "connections", "{connection}"},
+     {kTargetName},
+     &RestApi::permission},
+};
+
+struct RestApi::Page {
+  size_t pageSize = 200;
+  std::optional<uint64_t> top;
+  std::optional<std::string> after;  // the last connection id of the previous page
+  std::string base;                  // the public base URL (for nextLink)
+  std::string apiVersion;
+};
+
+namespace {
+
 // YYYY-MM-DD with an optional "-preview" suffix.
 bool isApiVersion(std::string_view v) {
   if (endsWith(v, "-preview")) v.remove_suffix(8);
@@ -45,15 +134,6 @@ bool isApiVersion(std::string_view v) {
     if (v[i] < '0' || v[i] > '9') return false;
   }
   return true;
-}
-
-// The base URL clients and SDKs use: the public endpoint, else the request's scheme and Host.
-std::string baseUrl(const config::ServerSettings& s, const RestRequest& r) {
-  std::string base = s.publicEndpoint;
-  if (base.empty()) base = (r.secure ? "https://" : "http://") + r.host;
-  while (!base.empty() && base.back() == '/')
-    base.pop_back();
-  return base;
 }
 
 // Percent-encodes one path segment (RFC 3986 unreserved kept).
@@ -70,12 +150,165 @@ StatusOr<std::shared_ptr<const filter::Filter>> parseFilter(
   return std::make_shared<const filter::Filter>(std::move(f.value()));
 }
 
+bool isParameter(std::string_view shapePart) {
+  return !shapePart.empty() && shapePart.front() == '{';
+}
+
+bool shapeMatches(const std::vector<std::string_view>& shape,
+                  const std::vector<std::string>& segments) {
+  if (shape.size() != segments.size()) return false;
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (!isParameter(shape[i]) && shape[i] != segments[i]) return false;
+  }
+  return true;
+}
+
+std::optional<auth::Permission> parsePermission(std::string_view name) {
+  if (iequals(name, "sendToGroup") || name == "1") return auth::Permission::kSendToGroup;
+  if (iequals(name, "joinLeaveGroup") || name == "2") return auth::Permission::kJoinLeaveGroup;
+  return std::nullopt;
+}
+
+// The answer to a permission operation the broker completed.
+HttpResponse permissionResponse(core::PermissionOp op, core::PermissionResult result) {
+  using R = core::PermissionResult;
+  if (result == R::kConnectionNotFound) {
+    if (op == core::PermissionOp::kRevoke) return emptyResponse(204);
+    if (op == core::PermissionOp::kCheck) return notFoundHead("Info.Connection.NotExisted");
+    return errorResponse(404, "Info.Connection.NotExisted", "The connection does not exist.",
+                         "Connection");
+  }
+  if (result == R::kUnavailable) {
+    return errorResponse(503, "Error.ServiceUnavailable",
+                         "The node holding the connection did not answer.", "");
+  }
+  if (result == R::kLimitReached) {
+    return errorResponse(409, "Error.Connection.Conflict",
+                         "The connection has too many permission entries.", "Connection");
+  }
+  switch (op) {
+    case core::PermissionOp::kGrant:
+      return emptyResponse(200);
+    case core::PermissionOp::kRevoke:
+      return emptyResponse(204);
+    case core::PermissionOp::kCheck:
+      break;
+  }
+  return result == R::kAllowed ? emptyResponse(200) : notFoundHead("Info.Permission.NotExisted");
+}
+
+// 415 unless the Content-Type is application/json (in UTF-8 when a charset is given).
+std::optional<HttpResponse> checkJsonContentType(const http::HttpHeaders& headers) {
+  auto ct = http::findHeader(headers, "Content-Type");
+  std::string media = ct ? http::mediaType(*ct) : std::string();
+  if (media != "application/json") {
+    return errorResponse(415, "Error.UnsupportedMediaType",
+                         "The Content-Type must be application/json.");
+  }
+  auto params = split(*ct, ';');
+  for (size_t i = 1; i < params.size(); ++i) {
+    std::string_view p = trim(params[i]);
+    if (!istartsWith(p, "charset=")) continue;
+    std::string cs = toLowerAscii(trim(p.substr(8)));
+    if (cs != "utf-8" && cs != "utf8" && cs != "\"utf-8\"") {
+      return errorResponse(415, "Error.UnsupportedMediaType", "Unsupported charset.");
+    }
+  }
+  return std::nullopt;
+}
+
+// The body of :addToGroups and :removeFromGroups.
+struct GroupsBody {
+  std::vector<std::string> groups;
+  std::shared_ptr<const filter::Filter> filter;  // null = every connection of the hub
+};
+
+// Reads "groups": a non-empty array of valid group names. Errors: the 400 to answer.
+std::optional<HttpResponse> readGroups(const boost::json::value* value,
+                                       std::vector<std::string>* groups) {
+  if (!value || !value->is_array() || value->get_array().empty()) {
+    return badRequest("'groups' must be a non-empty array of group names.", "groups");
+  }
+  for (const auto& g : value->get_array()) {
+    if (!g.is_string()) return badRequest("'groups' holds an invalid group name.", "groups");
+    std::string_view name(g.get_string().data(), g.get_string().size());
+    if (!protocol::isValidGroupName(name)) {
+      return badRequest("'groups' holds an invalid group name.", "groups");
+    }
+    groups->emplace_back(name);
+  }
+  return std::nullopt;
+}
+
+// Reads "filter": absent, null or an OData filter string. Errors: the 400 to answer.
+std::optional<HttpResponse> readFilter(const boost::json::value* value,
+                                       std::shared_ptr<const filter::Filter>* out) {
+  if (!value || value->is_null()) return std::nullopt;
+  if (!value->is_string()) return badRequest("'filter' must be a string.", "filter");
+  auto f = parseFilter(std::string(value->get_string().data(), value->get_string().size()));
+  if (!f) return badRequest(f.status().message());
+  *out = std::move(f.value());
+  return std::nullopt;
+}
+
+// Parses the JSON body (keys matched case-insensitively). Errors: the 400 to answer.
+std::optional<HttpResponse> parseGroupsBody(std::string_view body, GroupsBody* out) {
+  boost::system::error_code ec;
+  auto root = boost::json::parse(body, ec);
+  if (ec) return badRequest("The request body is not a valid JSON.");
+  if (!root.is_object()) return badRequest("The request body must be a JSON object.");
+  const boost::json::value* groupsValue = nullptr;
+  const boost::json::value* filterValue = nullptr;
+  for (const auto& [k, v] : root.get_object()) {
+    std::string_view key(k.data(), k.size());
+    if (iequals(key, "groups")) groupsValue = &v;
+    if (iequals(key, "filter")) filterValue = &v;
+  }
+  if (auto error = readGroups(groupsValue, &out->groups)) return error;
+  return readFilter(filterValue, &out->filter);
+}
+
+// The connection, else the user, else the group of the route, else the whole hub.
+template <class Params>
+Target targetOf(const Params& p) {
+  if (p.connection) return Target::connection(*p.connection);
+  if (p.user) return Target::user(*p.user);
+  if (p.group) return Target::group(*p.group);
+  return Target::all();
+}
+
+// The x-ms-error-code of a failed existence check.
+std::string notExistedCode(Target::Kind kind) {
+  switch (kind) {
+    case Target::Kind::kConnection:
+      return "Warning.Connection.NotExisted";
+    case Target::Kind::kUser:
+      return "Warning.User.NotExisted";
+    case Target::Kind::kGroup:
+    case Target::Kind::kAll:
+      break;
+  }
+  return "Warning.Group.NotExisted";
+}
+
+// The 404 of adding a missing user or connection to a group.
+HttpResponse memberNotFound(const Target& target) {
+  if (target.kind == Target::Kind::kUser) {
+    return errorResponse(404, "Error.User.NotExisted", "User `" + target.name + "` is not found.",
+                         "User");
+  }
+  return errorResponse(404, "Error.Connection.NotExisted",
+                       "Connection `" + target.name + "` is not found.", "Connection");
+}
+
+// The answer of a broker operation that only reports success: `ok`, or the failure.
+HttpResponse successOr(const Status& status, int ok) {
+  return status ? emptyResponse(ok) : brokerFailure(status);
+}
+
 }  // namespace
 
-RestApi::RestApi(core::Engine& engine)
-    : engine_(engine),
-      continuation_(engine.settings().accessKeys.empty() ? std::string_view("none")
-                                                         : engine.settings().accessKeys[0]) {}
+RestApi::RestApi(core::Engine& engine) : engine_(engine), continuation_(engine.primaryKey()) {}
 
 bool RestApi::handles(std::string_view target) {
   return target == "/api" || startsWith(target, "/api/") || startsWith(target, "/api?");
@@ -130,173 +363,110 @@ void RestApi::route(std::shared_ptr<Call> call) {
     call->reply(errorResponse(404, "Error.NotFound", "No such API.", ""));
     return;
   }
+  if (!authenticate(*call)) return;
+  // /api/hubs/{hub}/...
+  call->rest.assign(seg.begin() + 3, seg.end());
+  dispatch(call);
+}
 
+bool RestApi::authenticate(Call& call) {
   // Authentication (rest-api.md §3.1.3).
   const auto& settings = engine_.settings();
-  auto authz = http::findHeader(call->request.headers, "Authorization");
+  auto authz = http::findHeader(call.request.headers, "Authorization");
   if (!authz || !istartsWith(*authz, "Bearer ")) {
-    HttpResponse r = unauthorized("A bearer token is required.");
-    call->reply(std::move(r));
-    return;
+    call.reply(unauthorized("A bearer token is required."));
+    return false;
   }
-  auto claims = core::verifyRequestToken(settings, trim(authz->substr(7)), call->loop->wallNow(),
-                                         call->target.decodedPath, call->request.host);
+  auto claims = core::verifyRequestToken(settings, trim(authz->substr(7)), call.loop->wallNow(),
+                                         call.target.decodedPath, call.request.host);
   if (!claims) {
-    call->reply(unauthorized(claims.status().message()));
-    return;
+    call.reply(unauthorized(claims.status().message()));
+    return false;
   }
-
   // api-version: lenient, but present at most once and well-formed.
   bool duplicate = false;
-  auto version = querySingle(call->target, "api-version", &duplicate);
+  auto version = querySingle(call.target, "api-version", &duplicate);
   if (duplicate || (version && !isApiVersion(*version))) {
-    call->reply(badRequest("The specified API version is not supported.", "api-version"));
+    call.reply(badRequest("The specified API version is not supported.", "api-version"));
+    return false;
+  }
+  call.hub = call.target.segments[2];
+  if (!protocol::isValidHubName(call.hub)) {
+    call.reply(badRequest("Invalid hub name.", "hub"));
+    return false;
+  }
+  call.hubKey = protocol::hubKey(call.hub);
+  return true;
+}
+
+// The first route whose shape and method match runs; a path whose shape matches only routes of
+// other methods is answered 405, any other path 404.
+void RestApi::dispatch(const CallPtr& call) {
+  bool knownPath = false;
+  for (const Route& r : kRoutes) {
+    if (!shapeMatches(r.shape, call->rest)) continue;
+    if (r.method != "*" && r.method != call->request.method) {
+      knownPath = true;
+      continue;
+    }
+    if (bind(*call, r)) (this->*r.handler)(call);
     return;
   }
-
-  call->hub = seg[2];
-  if (!protocol::isValidHubName(call->hub)) {
-    call->reply(badRequest("Invalid hub name.", "hub"));
-    return;
-  }
-  call->hubKey = protocol::hubKey(call->hub);
-
-  // /api/hubs/{hub}/...
-  std::vector<std::string> rest(seg.begin() + 3, seg.end());
-  auto is = [&](std::initializer_list<std::string_view> shape) {
-    if (shape.size() != rest.size()) return false;
-    size_t i = 0;
-    for (auto part : shape) {
-      if (part != "*" && part != rest[i]) return false;
-      ++i;
-    }
-    return true;
-  };
-  auto methodNotAllowed = [&] {
-    call->reply(
-        errorResponse(405, "Error.MethodNotAllowed", "This method is not allowed here.", ""));
-  };
-  auto validGroup = [&](const std::string& g) {
-    if (protocol::isValidGroupName(g)) return true;
-    call->reply(badRequest("Invalid group name.", "group"));
-    return false;
-  };
-  auto validUser = [&](const std::string& u) {
-    if (protocol::isValidUserId(u)) return true;
-    call->reply(badRequest("Invalid user id.", "user"));
-    return false;
-  };
-
-  if (is({":send"})) {
-    if (method != "POST") return methodNotAllowed();
-    send(call, Target::all(), false);
-  } else if (is({":closeConnections"})) {
-    if (method != "POST") return methodNotAllowed();
-    close(call, Target::all());
-  } else if (is({":addToGroups"}) || is({":removeFromGroups"})) {
-    if (method != "POST") return methodNotAllowed();
-    addToGroups(call, rest[0] == ":addToGroups");
-  } else if (is({":generateToken"})) {
-    if (method != "POST") return methodNotAllowed();
-    generateToken(call);
-  } else if (is({"connections", "*", ":send"})) {
-    if (method != "POST") return methodNotAllowed();
-    send(call, Target::connection(rest[1]), false);
-  } else if (is({"connections", "*"})) {
-    if (method == "DELETE") {
-      close(call, Target::connection(rest[1]));
-    } else if (method == "HEAD" || method == "GET") {
-      exists(call, Target::connection(rest[1]), "Warning.Connection.NotExisted");
-    } else {
-      methodNotAllowed();
-    }
-  } else if (is({"connections", "*", "groups"})) {
-    if (method != "DELETE") return methodNotAllowed();
-    engine_.broker().leaveAllGroups(call->hubKey, Target::connection(rest[1]), *call->loop,
-                                    [call](size_t) { call->reply(emptyResponse(204)); });
-  } else if (is({"users", "*", ":send"})) {
-    if (method != "POST") return methodNotAllowed();
-    if (!validUser(rest[1])) return;
-    send(call, Target::user(rest[1]), false);
-  } else if (is({"users", "*", ":closeConnections"})) {
-    if (method != "POST") return methodNotAllowed();
-    if (!validUser(rest[1])) return;
-    close(call, Target::user(rest[1]));
-  } else if (is({"users", "*"})) {
-    if (method != "HEAD" && method != "GET") return methodNotAllowed();
-    if (!validUser(rest[1])) return;
-    exists(call, Target::user(rest[1]), "Warning.User.NotExisted");
-  } else if (is({"users", "*", "groups"})) {
-    if (method != "DELETE") return methodNotAllowed();
-    if (!validUser(rest[1])) return;
-    engine_.broker().leaveAllGroups(call->hubKey, Target::user(rest[1]), *call->loop,
-                                    [call](size_t) { call->reply(emptyResponse(204)); });
-  } else if (is({"users", "*", "groups", "*"})) {
-    if (!validUser(rest[1]) || !validGroup(rest[3])) return;
-    Target user = Target::user(rest[1]);
-    std::string userId = rest[1];
-    if (method == "PUT") {
-      engine_.broker().addToGroups(
-          call->hubKey, user, {rest[3]}, *call->loop, [call, userId](size_t matched) {
-            if (matched == 0) {
-              call->reply(errorResponse(404, "Error.User.NotExisted",
-                                        "User `" + userId + "` is not found.", "User"));
-            } else {
-              call->reply(emptyResponse(200));
-            }
-          });
-    } else if (method == "DELETE") {
-      engine_.broker().removeFromGroups(call->hubKey, user, {rest[3]}, *call->loop,
-                                        [call](size_t) { call->reply(emptyResponse(204)); });
-    } else {
-      methodNotAllowed();
-    }
-  } else if (is({"groups", "*", ":send"})) {
-    if (method != "POST") return methodNotAllowed();
-    if (!validGroup(rest[1])) return;
-    send(call, Target::group(rest[1]), true);
-  } else if (is({"groups", "*", ":closeConnections"})) {
-    if (method != "POST") return methodNotAllowed();
-    if (!validGroup(rest[1])) return;
-    close(call, Target::group(rest[1]));
-  } else if (is({"groups", "*"})) {
-    if (method != "HEAD" && method != "GET") return methodNotAllowed();
-    if (!validGroup(rest[1])) return;
-    exists(call, Target::group(rest[1]), "Warning.Group.NotExisted");
-  } else if (is({"groups", "*", "connections"})) {
-    if (method != "GET") return methodNotAllowed();
-    if (!validGroup(rest[1])) return;
-    listConnections(call, rest[1]);
-  } else if (is({"groups", "*", "connections", "*"})) {
-    if (!validGroup(rest[1])) return;
-    Target conn = Target::connection(rest[3]);
-    std::string connectionId = rest[3];
-    if (method == "PUT") {
-      engine_.broker().addToGroups(
-          call->hubKey, conn, {rest[1]}, *call->loop, [call, connectionId](size_t matched) {
-            if (matched == 0) {
-              call->reply(errorResponse(404, "Error.Connection.NotExisted",
-                                        "Connection `" + connectionId + "` is not found.",
-                                        "Connection"));
-            } else {
-              call->reply(emptyResponse(200));
-            }
-          });
-    } else if (method == "DELETE") {
-      engine_.broker().removeFromGroups(call->hubKey, conn, {rest[1]}, *call->loop,
-                                        [call](size_t) { call->reply(emptyResponse(204)); });
-    } else {
-      methodNotAllowed();
-    }
-  } else if (is({"permissions", "*", "connections", "*"})) {
-    permission(call, rest[1], rest[3]);
+  if (knownPath) {
+    methodNotAllowed(call);
   } else {
     call->reply(errorResponse(404, "Error.NotFound", "No such API.", ""));
   }
 }
 
-void RestApi::send(std::shared_ptr<Call> call, Target target, bool fromGroup) {
+// Path parameters in path order, then the required query parameters.
+bool RestApi::bind(Call& call, const Route& r) {
+  Call::Params& p = call.params;
+  for (size_t i = 0; i < r.shape.size(); ++i) {
+    std::string_view part = r.shape[i];
+    const std::string& value = call.rest[i];
+    if (part == "{connection}") {
+      p.connection = value;
+    } else if (part == "{user}") {
+      if (!protocol::isValidUserId(value)) {
+        call.reply(badRequest("Invalid user id.", "user"));
+        return false;
+      }
+      p.user = value;
+    } else if (part == "{group}") {
+      if (!protocol::isValidGroupName(value)) {
+        call.reply(badRequest("Invalid group name.", "group"));
+        return false;
+      }
+      p.group = value;
+    } else if (part == "{permission}") {
+      auto permission = parsePermission(value);
+      if (!permission) {
+        call.reply(
+            badRequest("The permission must be sendToGroup or joinLeaveGroup.", "permission"));
+        return false;
+      }
+      p.permission = *permission;
+    }
+  }
+  for (const RequiredQuery& q : r.required) {
+    auto value = querySingle(call.target, q.name);
+    if (!value || !q.valid(*value)) {
+      call.reply(badRequest(q.message, q.name));
+      return false;
+    }
+  }
+  return true;
+}
+
+void RestApi::methodNotAllowed(const CallPtr& call) {
+  call->reply(errorResponse(405, "Error.MethodNotAllowed", "This method is not allowed here.", ""));
+}
+
+void RestApi::send(const CallPtr& call) {
   const auto& t = call->target;
+  Target target = targetOf(call->params);
+  bool fromGroup = target.kind == Target::Kind::kGroup;
   bool duplicate = false;
   auto ttl = querySingle(t, "messageTtlSeconds", &duplicate);
   if (ttl) {
@@ -341,261 +511,206 @@ void RestApi::send(std::shared_ptr<Call> call, Target target, bool fromGroup) {
   call->reply(emptyResponse(202));
 }
 
-void RestApi::close(std::shared_ptr<Call> call, Target target) {
+void RestApi::close(const CallPtr& call) {
+  Target target = targetOf(call->params);
   if (target.kind != Target::Kind::kConnection)
     target.excluded = queryValues(call->target, "excluded");
   std::string reason = querySingle(call->target, "reason").value_or("");
   engine_.broker().closeConnections(call->hubKey, target, std::move(reason), *call->loop,
-                                    [call] { call->reply(emptyResponse(204)); });
+                                    [call](Status st) { call->reply(successOr(st, 204)); });
 }
 
-void RestApi::exists(std::shared_ptr<Call> call, Target target, std::string_view notFoundCode) {
-  std::string code(notFoundCode);
-  engine_.broker().count(call->hubKey, target, *call->loop, [call, code](size_t n) {
-    call->reply(n > 0 ? emptyResponse(200) : notFoundHead(code));
+void RestApi::exists(const CallPtr& call) {
+  Target target = targetOf(call->params);
+  std::string code = notExistedCode(target.kind);
+  engine_.broker().count(call->hubKey, target, *call->loop, [call, code](StatusOr<size_t> n) {
+    if (!n) {
+      call->reply(brokerFailure(n.status()));
+      return;
+    }
+    call->reply(*n > 0 ? emptyResponse(200) : notFoundHead(code));
   });
 }
 
-void RestApi::addToGroups(std::shared_ptr<Call> call, bool add) {
-  auto ct = http::findHeader(call->request.headers, "Content-Type");
-  std::string media = ct ? http::mediaType(*ct) : std::string();
-  if (media != "application/json") {
-    call->reply(errorResponse(415, "Error.UnsupportedMediaType",
-                              "The Content-Type must be application/json."));
+void RestApi::leaveAllGroups(const CallPtr& call) {
+  engine_.broker().leaveAllGroups(
+      call->hubKey, targetOf(call->params), *call->loop,
+      [call](StatusOr<size_t> matched) { call->reply(successOr(matched.status(), 204)); });
+}
+
+void RestApi::addMember(const CallPtr& call) {
+  Target member = targetOf(call->params);  // the user or connection (not the group)
+  HttpResponse notFound = memberNotFound(member);
+  engine_.broker().addToGroups(call->hubKey, member, {*call->params.group}, *call->loop,
+                               [call, notFound](StatusOr<size_t> matched) {
+                                 if (!matched) {
+                                   call->reply(brokerFailure(matched.status()));
+                                 } else if (*matched == 0) {
+                                   call->reply(notFound);
+                                 } else {
+                                   call->reply(emptyResponse(200));
+                                 }
+                               });
+}
+
+void RestApi::removeMember(const CallPtr& call) {
+  engine_.broker().removeFromGroups(
+      call->hubKey, targetOf(call->params), {*call->params.group}, *call->loop,
+      [call](StatusOr<size_t> matched) { call->reply(successOr(matched.status(), 204)); });
+}
+
+void RestApi::addToGroups(const CallPtr& call) {
+  changeGroups(call, true);
+}
+
+void RestApi::removeFromGroups(const CallPtr& call) {
+  changeGroups(call, false);
+}
+
+void RestApi::changeGroups(const CallPtr& call, bool add) {
+  if (auto error = checkJsonContentType(call->request.headers)) {
+    call->reply(std::move(*error));
     return;
   }
-  if (ct) {
-    auto params = split(*ct, ';');
-    for (size_t i = 1; i < params.size(); ++i) {
-      std::string_view p = trim(params[i]);
-      if (istartsWith(p, "charset=")) {
-        std::string cs = toLowerAscii(trim(p.substr(8)));
-        if (cs != "utf-8" && cs != "utf8" && cs != "\"utf-8\"") {
-          call->reply(errorResponse(415, "Error.UnsupportedMediaType", "Unsupported charset."));
-          return;
-        }
-      }
-    }
-  }
-  boost::system::error_code ec;
-  auto root = boost::json::parse(call->request.body, ec);
-  if (ec) {
-    call->reply(badRequest("The request body is not a valid JSON."));
+  GroupsBody body;
+  if (auto error = parseGroupsBody(call->request.body, &body)) {
+    call->reply(std::move(*error));
     return;
-  }
-  if (!root.is_object()) {
-    call->reply(badRequest("The request body must be a JSON object."));
-    return;
-  }
-  const boost::json::value* groupsValue = nullptr;
-  const boost::json::value* filterValue = nullptr;
-  for (const auto& [k, v] : root.get_object()) {
-    std::string_view key(k.data(), k.size());
-    if (iequals(key, "groups")) groupsValue = &v;
-    if (iequals(key, "filter")) filterValue = &v;
-  }
-  if (!groupsValue || !groupsValue->is_array() || groupsValue->get_array().empty()) {
-    call->reply(badRequest("'groups' must be a non-empty array of group names.", "groups"));
-    return;
-  }
-  std::vector<std::string> groups;
-  for (const auto& g : groupsValue->get_array()) {
-    if (!g.is_string() || !protocol::isValidGroupName(
-                              std::string_view(g.get_string().data(), g.get_string().size()))) {
-      call->reply(badRequest("'groups' holds an invalid group name.", "groups"));
-      return;
-    }
-    groups.emplace_back(g.get_string().data(), g.get_string().size());
   }
   Target target = Target::all();
-  if (filterValue && !filterValue->is_null()) {
-    if (!filterValue->is_string()) {
-      call->reply(badRequest("'filter' must be a string.", "filter"));
-      return;
-    }
-    auto f = parseFilter(
-        std::string(filterValue->get_string().data(), filterValue->get_string().size()));
-    if (!f) {
-      call->reply(badRequest(f.status().message()));
-      return;
-    }
-    target.filter = std::move(f.value());
-  }
-  auto done = [call](size_t) { call->reply(emptyResponse(200)); };
+  target.filter = std::move(body.filter);
+  auto done = [call](StatusOr<size_t> matched) { call->reply(successOr(matched.status(), 200)); };
   if (add) {
-    engine_.broker().addToGroups(call->hubKey, target, std::move(groups), *call->loop, done);
+    engine_.broker().addToGroups(call->hubKey, target, std::move(body.groups), *call->loop, done);
   } else {
-    engine_.broker().removeFromGroups(call->hubKey, target, std::move(groups), *call->loop, done);
+    engine_.broker().removeFromGroups(call->hubKey, target, std::move(body.groups), *call->loop,
+                                      done);
   }
 }
 
-void RestApi::listConnections(std::shared_ptr<Call> call, const std::string& group) {
-  const auto& t = call->target;
-  size_t pageSize = 200;
-  std::optional<uint64_t> top;
-  std::optional<std::string> after;
+std::optional<RestApi::Page> RestApi::parsePage(Call& call, const std::string& group) const {
+  const auto& t = call.target;
   for (std::string_view name : {"maxpagesize", "top", "continuationToken"}) {
     if (queryCount(t, name) > 1) {
-      call->reply(badRequest(std::string(name) + " may appear at most once.", name));
-      return;
+      call.reply(badRequest(std::string(name) + " may appear at most once.", name));
+      return std::nullopt;
     }
   }
+  Page page;
   if (auto v = querySingle(t, "maxpagesize")) {
     auto n = parseUint64(*v);
     if (!n || *n < 1 || *n > 200) {
-      call->reply(badRequest("maxpagesize must be an integer from 1 to 200.", "maxpagesize"));
-      return;
+      call.reply(badRequest("maxpagesize must be an integer from 1 to 200.", "maxpagesize"));
+      return std::nullopt;
     }
-    pageSize = *n;
+    page.pageSize = *n;
   }
   if (auto v = querySingle(t, "top")) {
     auto n = parseUint64(*v);
     if (!n || *n < 1 || *n > 2147483647) {
-      call->reply(badRequest("top must be an integer from 1 to 2147483647.", "top"));
-      return;
+      call.reply(badRequest("top must be an integer from 1 to 2147483647.", "top"));
+      return std::nullopt;
     }
-    top = *n;
+    page.top = *n;
   }
   if (auto v = querySingle(t, "continuationToken")) {
-    if (v->empty() || v->size() > 2048) {
-      call->reply(badRequest("The continuation token is invalid.", "continuationToken"));
-      return;
-    }
-    after = continuation_.verify(*v, call->hubKey, group);
-    if (!after) {
-      call->reply(badRequest("The continuation token is invalid.", "continuationToken"));
-      return;
+    if (!v->empty() && v->size() <= 2048) page.after = continuation_.verify(*v, call.hubKey, group);
+    if (!page.after) {
+      call.reply(badRequest("The continuation token is invalid.", "continuationToken"));
+      return std::nullopt;
     }
   }
-  std::string base = baseUrl(engine_.settings(), call->request);
-  std::string apiVersion = querySingle(t, "api-version").value_or("2024-12-01");
+  page.base = core::publicBaseUrl(engine_.settings(),
+                                  core::requestOrigin(call.request.secure, call.request.host));
+  page.apiVersion = querySingle(t, "api-version").value_or("2024-12-01");
+  return page;
+}
+
+// {"value":[{"connectionId","userId"}...],"nextLink"} for the page after `page.after`.
+std::string RestApi::renderPage(const Call& call, const std::string& group, const Page& page,
+                                const std::vector<core::MemberInfo>& all) const {
+  size_t limit = page.pageSize;
+  if (page.top && *page.top < limit) limit = static_cast<size_t>(*page.top);
+  auto it = all.begin();
+  if (page.after) {
+    it = std::upper_bound(
+        all.begin(), all.end(), *page.after,
+        [](const std::string& a, const core::MemberInfo& m) { return a < m.connectionId; });
+  }
+  std::string body = "{\"value\":[";
+  size_t n = 0;
+  std::string last;
+  for (; it != all.end() && n < limit; ++it, ++n) {
+    if (n) body += ",";
+    body += "{\"connectionId\":";
+    appendJsonString(body, it->connectionId);
+    if (it->userId) {
+      body += ",\"userId\":";
+      appendJsonString(body, *it->userId);
+    }
+    body += "}";
+    last = it->connectionId;
+  }
+  body += "]";
+  bool more = it != all.end() && (!page.top || n < *page.top);
+  if (more && n > 0) {
+    std::string next =
+        page.base + "/api/hubs/" + encodeSegment(call.hub) + "/groups/" + encodeSegment(group) +
+        "/connections?api-version=" + percentEncodeData(page.apiVersion) +
+        "&maxpagesize=" + std::to_string(page.pageSize) +
+        "&continuationToken=" + percentEncodeData(continuation_.issue(call.hubKey, group, last));
+    if (page.top) next += "&top=" + std::to_string(*page.top - n);
+    body += ",\"nextLink\":";
+    appendJsonString(body, next);
+  }
+  body += "}";
+  return body;
+}
+
+void RestApi::listConnections(const CallPtr& call) {
+  const std::string group = *call->params.group;
+  auto page = parsePage(*call, group);
+  if (!page) return;
   engine_.broker().listGroup(
       call->hubKey, group, *call->loop,
-      [this, call, group, pageSize, top, after, base,
-       apiVersion](std::vector<core::MemberInfo> all) {
-        size_t limit = pageSize;
-        if (top && *top < limit) limit = static_cast<size_t>(*top);
-        auto it = all.begin();
-        if (after) {
-          it = std::upper_bound(
-              all.begin(), all.end(), *after,
-              [](const std::string& a, const core::MemberInfo& m) { return a < m.connectionId; });
+      [this, call, group, page = std::move(*page)](StatusOr<std::vector<core::MemberInfo>> all) {
+        if (!all) {
+          call->reply(brokerFailure(all.status()));
+          return;
         }
-        std::string body = "{\"value\":[";
-        size_t n = 0;
-        std::string last;
-        for (; it != all.end() && n < limit; ++it, ++n) {
-          if (n) body += ",";
-          body += "{\"connectionId\":";
-          appendJsonString(body, it->connectionId);
-          if (it->userId) {
-            body += ",\"userId\":";
-            appendJsonString(body, *it->userId);
-          }
-          body += "}";
-          last = it->connectionId;
-        }
-        body += "]";
-        bool more = it != all.end() && (!top || n < *top);
-        if (more && n > 0) {
-          std::string next = base + "/api/hubs/" + encodeSegment(call->hub) + "/groups/" +
-                             encodeSegment(group) +
-                             "/connections?api-version=" + percentEncodeData(apiVersion) +
-                             "&maxpagesize=" + std::to_string(pageSize) + "&continuationToken=" +
-                             percentEncodeData(continuation_.issue(call->hubKey, group, last));
-          if (top) next += "&top=" + std::to_string(*top - n);
-          body += ",\"nextLink\":";
-          appendJsonString(body, next);
-        }
-        body += "}";
-        HttpResponse r{200, {{"Content-Type", "application/json; charset=utf-8"}}, std::move(body)};
-        call->reply(std::move(r));
+        call->reply(HttpResponse{200,
+                                 {{"Content-Type", "application/json; charset=utf-8"}},
+                                 renderPage(*call, group, page, *all)});
       });
 }
 
-void RestApi::permission(std::shared_ptr<Call> call, const std::string& permissionName,
-                         const std::string& connectionId) {
+void RestApi::permission(const CallPtr& call) {
   const std::string& method = call->request.method;
-  core::PermissionOp op;
-  if (method == "PUT") {
-    op = core::PermissionOp::kGrant;
-  } else if (method == "DELETE") {
-    op = core::PermissionOp::kRevoke;
-  } else if (method == "HEAD" || method == "GET") {
-    op = core::PermissionOp::kCheck;
-  } else {
-    call->reply(
-        errorResponse(405, "Error.MethodNotAllowed", "This method is not allowed here.", ""));
-    return;
-  }
-  auth::Permission p;
-  if (iequals(permissionName, "sendToGroup") || permissionName == "1") {
-    p = auth::Permission::kSendToGroup;
-  } else if (iequals(permissionName, "joinLeaveGroup") || permissionName == "2") {
-    p = auth::Permission::kJoinLeaveGroup;
-  } else {
-    call->reply(badRequest("The permission must be sendToGroup or joinLeaveGroup.", "permission"));
-    return;
-  }
-  auto targetName = querySingle(call->target, "targetName");
-  if (!targetName || !protocol::isValidGroupName(*targetName)) {
-    call->reply(badRequest("targetName must be a valid group name.", "targetName"));
-    return;
-  }
+  core::PermissionOp op = core::PermissionOp::kCheck;  // HEAD, GET
+  if (method == "PUT") op = core::PermissionOp::kGrant;
+  if (method == "DELETE") op = core::PermissionOp::kRevoke;
+  std::string group = querySingle(call->target, "targetName").value_or("");  // bound: valid
   engine_.broker().permission(
-      call->hubKey, connectionId, op, p, *targetName, *call->loop,
-      [call, op](core::PermissionResult result) {
-        using R = core::PermissionResult;
-        if (result == R::kConnectionNotFound) {
-          if (op == core::PermissionOp::kRevoke) {
-            call->reply(emptyResponse(204));
-          } else if (op == core::PermissionOp::kCheck) {
-            call->reply(notFoundHead("Info.Connection.NotExisted"));
-          } else {
-            call->reply(errorResponse(404, "Info.Connection.NotExisted",
-                                      "The connection does not exist.", "Connection"));
-          }
-          return;
-        }
-        if (result == R::kUnavailable) {
-          call->reply(errorResponse(503, "Error.ServiceUnavailable",
-                                    "The node holding the connection did not answer.", ""));
-          return;
-        }
-        if (result == R::kLimitReached) {
-          call->reply(errorResponse(409, "Error.Connection.Conflict",
-                                    "The connection has too many permission entries.",
-                                    "Connection"));
-          return;
-        }
-        switch (op) {
-          case core::PermissionOp::kGrant:
-            call->reply(emptyResponse(200));
-            break;
-          case core::PermissionOp::kRevoke:
-            call->reply(emptyResponse(204));
-            break;
-          case core::PermissionOp::kCheck:
-            call->reply(result == R::kAllowed ? emptyResponse(200)
-                                              : notFoundHead("Info.Permission.NotExisted"));
-            break;
-        }
+      call->hubKey, *call->params.connection, op, call->params.permission, std::move(group),
+      *call->loop, [call, op](StatusOr<core::PermissionResult> result) {
+        call->reply(result ? permissionResponse(op, *result) : brokerFailure(result.status()));
       });
 }
 
-void RestApi::generateToken(std::shared_ptr<Call> call) {
+void RestApi::generateToken(const CallPtr& call) {
   const auto& t = call->target;
-  std::optional<std::string> userId = querySingle(t, "userId");
-  if (userId && userId->empty()) userId.reset();
-  std::vector<std::string> roles = queryValues(t, "role");
-  std::vector<std::string> groups = queryValues(t, "group");
-  for (const auto& g : groups) {
+  core::ClientTokenSpec spec;
+  spec.hub = call->hub;
+  spec.userId = querySingle(t, "userId");
+  if (spec.userId && spec.userId->empty()) spec.userId.reset();
+  spec.roles = queryValues(t, "role");
+  spec.groups = queryValues(t, "group");
+  for (const auto& g : spec.groups) {
     if (!protocol::isValidGroupName(g)) {
       call->reply(badRequest("'group' holds an invalid group name.", "group"));
       return;
     }
   }
-  int64_t minutes = 60;
   if (auto v = querySingle(t, "minutesToExpire")) {
     auto n = parseInt64(*v);
     if (!n || *n < 1 || *n > 2147483647) {
@@ -603,7 +718,7 @@ void RestApi::generateToken(std::shared_ptr<Call> call) {
           badRequest("minutesToExpire must be an integer of at least 1.", "minutesToExpire"));
       return;
     }
-    minutes = *n;
+    spec.lifetime = std::chrono::minutes(*n);
   }
   std::string clientType = toLowerAscii(querySingle(t, "clientType").value_or("default"));
   if (clientType == "mqtt" || clientType == "socketio") {
@@ -616,10 +731,9 @@ void RestApi::generateToken(std::shared_ptr<Call> call) {
     return;
   }
   const auto& settings = engine_.settings();
-  std::string audience = baseUrl(settings, call->request) + "/client/hubs/" + call->hub;
-  std::string payload = auth::buildClientTokenPayload(
-      audience, call->loop->wallNow(), std::chrono::minutes(minutes), userId, roles, groups);
-  std::string token = auth::signJwt(payload, settings.accessKeys.front());
+  std::string base =
+      core::publicBaseUrl(settings, core::requestOrigin(call->request.secure, call->request.host));
+  std::string token = core::mintClientToken(settings, base, spec, call->loop->wallNow());
   std::string body = "{\"token\":";
   appendJsonString(body, token);
   body += "}";

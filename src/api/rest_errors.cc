@@ -9,7 +9,7 @@ http::HttpResponse emptyResponse(int status) {
 }
 
 http::HttpResponse errorResponse(int status, std::string_view code, std::string_view message,
-                                        std::string_view target) {
+                                 std::string_view target) {
   http::HttpResponse r;
   r.status = status;
   r.headers.push_back({"Content-Type", "application/json; charset=utf-8"});
@@ -46,6 +46,13 @@ http::HttpResponse notFoundHead(std::string_view code) {
   r.status = 404;
   if (!code.empty()) r.headers.push_back({"x-ms-error-code", std::string(code)});
   return r;
+}
+
+http::HttpResponse brokerFailure(const Status& status) {
+  if (status.code() == StatusCode::kUnavailable || status.code() == StatusCode::kDeadlineExceeded) {
+    return errorResponse(503, "Error.ServiceUnavailable", status.message(), "");
+  }
+  return errorResponse(500, "Error.InternalServerError", status.message(), "");
 }
 
 }  // namespace wps::api

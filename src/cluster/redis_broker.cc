@@ -45,24 +45,6 @@ void RedisBroker::publish(const std::string& hubKey, const Target& target,
   send(d_.busChannel, std::move(m));
 }
 
-void RedisBroker::closeConnections(const std::string& hubKey, const Target& target,
-                                   std::string reason, EventLoop& reply,
-                                   std::function<void()> done) {
-  if (isLocalConnection(hubKey, target)) {
-    d_.local.closeConnections(hubKey, target, std::move(reason), reply, std::move(done));
-    return;
-  }
-  BusMessage m;
-  m.type = BusMessage::Type::kClose;
-  m.hubKey = hubKey;
-  m.target = target;
-  m.reason = std::move(reason);
-  EventLoop* r = &reply;
-  d_.clusterLoop.post([this, m = std::move(m), r, done = std::move(done)]() mutable {
-    scatter(std::move(m), [r, done](const BusMessage&) { r->post(done); });
-  });
-}
-
 namespace {
 // Shared shape of the membership operations answered with a count.
 BusMessage membershipRequest(BusMessage::Type type, const std::string& hubKey, const Target& target,
@@ -76,20 +58,41 @@ BusMessage membershipRequest(BusMessage::Type type, const std::string& hubKey, c
 }
 }  // namespace
 
-void RedisBroker::scatterCount(BusMessage request, EventLoop& reply,
-                               std::function<void(size_t)> done) {
+template <class T, class Extract>
+void RedisBroker::scatterFor(BusMessage request, EventLoop& reply,
+                             std::function<void(StatusOr<T>)> done, Extract extract) {
   EventLoop* r = &reply;
-  d_.clusterLoop.post([this, m = std::move(request), r, done = std::move(done)]() mutable {
-    scatter(std::move(m), [r, done](const BusMessage& all) {
-      size_t n = all.count;
-      r->post([done, n] { done(n); });
+  d_.clusterLoop.post([this, m = std::move(request), r, done = std::move(done), extract]() mutable {
+    scatter(std::move(m), [r, done, extract](StatusOr<BusMessage> all) mutable {
+      StatusOr<T> out = all ? StatusOr<T>(extract(all.value())) : StatusOr<T>(all.status());
+      r->post([done, out = std::move(out)]() mutable { done(std::move(out)); });
     });
   });
 }
 
+void RedisBroker::closeConnections(const std::string& hubKey, const Target& target,
+                                   std::string reason, EventLoop& reply, StatusDone done) {
+  if (isLocalConnection(hubKey, target)) {
+    d_.local.closeConnections(hubKey, target, std::move(reason), reply, std::move(done));
+    return;
+  }
+  BusMessage m;
+  m.type = BusMessage::Type::kClose;
+  m.hubKey = hubKey;
+  m.target = target;
+  m.reason = std::move(reason);
+  scatterFor<bool>(
+      std::move(m), reply, [done = std::move(done)](StatusOr<bool> r) { done(r.status()); },
+      [](BusMessage&) { return true; });
+}
+
+void RedisBroker::scatterCount(BusMessage request, EventLoop& reply, CountDone done) {
+  scatterFor<size_t>(std::move(request), reply, std::move(done),
+                     [](BusMessage& all) { return static_cast<size_t>(all.count); });
+}
+
 void RedisBroker::addToGroups(const std::string& hubKey, const Target& target,
-                              std::vector<std::string> groups, EventLoop& reply,
-                              std::function<void(size_t)> done) {
+                              std::vector<std::string> groups, EventLoop& reply, CountDone done) {
   if (isLocalConnection(hubKey, target)) {
     d_.local.addToGroups(hubKey, target, std::move(groups), reply, std::move(done));
     return;
@@ -100,7 +103,7 @@ void RedisBroker::addToGroups(const std::string& hubKey, const Target& target,
 
 void RedisBroker::removeFromGroups(const std::string& hubKey, const Target& target,
                                    std::vector<std::string> groups, EventLoop& reply,
-                                   std::function<void(size_t)> done) {
+                                   CountDone done) {
   if (isLocalConnection(hubKey, target)) {
     d_.local.removeFromGroups(hubKey, target, std::move(groups), reply, std::move(done));
     return;
@@ -111,7 +114,7 @@ void RedisBroker::removeFromGroups(const std::string& hubKey, const Target& targ
 }
 
 void RedisBroker::leaveAllGroups(const std::string& hubKey, const Target& target, EventLoop& reply,
-                                 std::function<void(size_t)> done) {
+                                 CountDone done) {
   if (isLocalConnection(hubKey, target)) {
     d_.local.leaveAllGroups(hubKey, target, reply, std::move(done));
     return;
@@ -121,7 +124,7 @@ void RedisBroker::leaveAllGroups(const std::string& hubKey, const Target& target
 }
 
 void RedisBroker::count(const std::string& hubKey, const Target& target, EventLoop& reply,
-                        std::function<void(size_t)> done) {
+                        CountDone done) {
   if (isLocalConnection(hubKey, target)) {
     d_.local.count(hubKey, target, reply, std::move(done));
     return;
@@ -132,7 +135,7 @@ void RedisBroker::count(const std::string& hubKey, const Target& target, EventLo
 
 void RedisBroker::permission(const std::string& hubKey, const std::string& connectionId,
                              core::PermissionOp op, auth::Permission permission, std::string group,
-                             EventLoop& reply, std::function<void(PermissionResult)> done) {
+                             EventLoop& reply, PermissionDone done) {
   if (isLocalConnection(hubKey, Target::connection(connectionId))) {
     d_.local.permission(hubKey, connectionId, op, permission, std::move(group), reply,
                         std::move(done));
@@ -145,32 +148,25 @@ void RedisBroker::permission(const std::string& hubKey, const std::string& conne
   m.permissionOp = op;
   m.permission = permission;
   m.group = std::move(group);
-  EventLoop* r = &reply;
-  d_.clusterLoop.post([this, m = std::move(m), r, done = std::move(done)]() mutable {
-    scatter(std::move(m), [r, done](const BusMessage& all) {
-      PermissionResult result = all.result;
-      r->post([done, result] { done(result); });
-    });
-  });
+  scatterFor<PermissionResult>(std::move(m), reply, std::move(done),
+                               [](BusMessage& all) { return all.result; });
 }
 
 void RedisBroker::listGroup(const std::string& hubKey, const std::string& group, EventLoop& reply,
-                            std::function<void(std::vector<core::MemberInfo>)> done) {
+                            MembersDone done) {
   BusMessage m;
   m.type = BusMessage::Type::kList;
   m.hubKey = hubKey;
   m.group = group;
-  EventLoop* r = &reply;
-  d_.clusterLoop.post([this, m = std::move(m), r, done = std::move(done)]() mutable {
-    scatter(std::move(m), [r, done](const BusMessage& all) {
-      auto members = all.members;
-      std::sort(members.begin(), members.end(),
-                [](const core::MemberInfo& a, const core::MemberInfo& b) {
-                  return a.connectionId < b.connectionId;
-                });
-      r->post([done, members = std::move(members)]() mutable { done(std::move(members)); });
-    });
-  });
+  scatterFor<std::vector<core::MemberInfo>>(
+      std::move(m), reply, std::move(done), [](BusMessage& all) {
+        auto members = std::move(all.members);
+        std::sort(members.begin(), members.end(),
+                  [](const core::MemberInfo& a, const core::MemberInfo& b) {
+                    return a.connectionId < b.connectionId;
+                  });
+        return members;
+      });
 }
 
 // --- Scatter-gather ------------------------------------------------------------------------------
@@ -183,41 +179,44 @@ void RedisBroker::executeLocally(BusMessage req, std::function<void(BusMessage)>
     fill(r);
     done(std::move(r));
   };
+  // The local broker always answers OK; an error would count as nothing found here.
+  auto counted = [answer](StatusOr<size_t> n) {
+    answer([&n](BusMessage& r) { r.count = n ? *n : 0; });
+  };
   switch (req.type) {
     case BusMessage::Type::kPublish:
       d_.local.publish(req.hubKey, req.target, core::OutboundMessage::make(std::move(req.message)));
       break;
     case BusMessage::Type::kClose:
       d_.local.closeConnections(req.hubKey, req.target, std::move(req.reason), here,
-                                [answer] { answer([](BusMessage&) {}); });
+                                [answer](Status) { answer([](BusMessage&) {}); });
       break;
     case BusMessage::Type::kAddToGroups:
-      d_.local.addToGroups(req.hubKey, req.target, std::move(req.groups), here,
-                           [answer](size_t n) { answer([n](BusMessage& r) { r.count = n; }); });
+      d_.local.addToGroups(req.hubKey, req.target, std::move(req.groups), here, counted);
       break;
     case BusMessage::Type::kRemoveFromGroups:
-      d_.local.removeFromGroups(
-          req.hubKey, req.target, std::move(req.groups), here,
-          [answer](size_t n) { answer([n](BusMessage& r) { r.count = n; }); });
+      d_.local.removeFromGroups(req.hubKey, req.target, std::move(req.groups), here, counted);
       break;
     case BusMessage::Type::kLeaveAllGroups:
-      d_.local.leaveAllGroups(req.hubKey, req.target, here,
-                              [answer](size_t n) { answer([n](BusMessage& r) { r.count = n; }); });
+      d_.local.leaveAllGroups(req.hubKey, req.target, here, counted);
       break;
     case BusMessage::Type::kCount:
-      d_.local.count(req.hubKey, req.target, here,
-                     [answer](size_t n) { answer([n](BusMessage& r) { r.count = n; }); });
+      d_.local.count(req.hubKey, req.target, here, counted);
       break;
     case BusMessage::Type::kList:
       d_.local.listGroup(req.hubKey, req.group, here,
-                         [answer](std::vector<core::MemberInfo> members) {
-                           answer([&members](BusMessage& r) { r.members = std::move(members); });
+                         [answer](StatusOr<std::vector<core::MemberInfo>> members) {
+                           answer([&members](BusMessage& r) {
+                             if (members) r.members = std::move(*members);
+                           });
                          });
       break;
     case BusMessage::Type::kPermission:
       d_.local.permission(req.hubKey, req.connectionId, req.permissionOp, req.permission,
-                          std::move(req.group), here, [answer](PermissionResult result) {
-                            answer([result](BusMessage& r) { r.result = result; });
+                          std::move(req.group), here, [answer](StatusOr<PermissionResult> result) {
+                            answer([&result](BusMessage& r) {
+                              if (result) r.result = *result;
+                            });
                           });
       break;
     case BusMessage::Type::kReply:
@@ -236,19 +235,14 @@ void RedisBroker::scatter(BusMessage request, Finish finish) {
   uint64_t id = nextRequestId_++;
   Gather& g = gathers_[id];
   g.finish = std::move(finish);
+  g.oneConnection = request.type == BusMessage::Type::kPermission ||
+                    request.target.kind == Target::Kind::kConnection;
   g.combined.type = BusMessage::Type::kReply;
-  const auto& peers = d_.link.up() ? d_.nodes.peers() : std::vector<std::string>{};
+  bool up = d_.link.up();
+  if (!up) g.failure = Status(StatusCode::kUnavailable, "The cluster bus is unavailable.");
+  const auto& peers = up ? d_.nodes.peers() : std::vector<std::string>{};
   g.outstanding = peers.size() + 1;
-  g.timer = d_.clusterLoop.schedule(d_.requestTimeout, [this, id] {
-    auto it = gathers_.find(id);
-    if (it == gathers_.end()) return;
-    WPS_LOG_WARN("cluster: {} node(s) did not answer a request in time", it->second.outstanding);
-    if (it->second.combined.result == PermissionResult::kConnectionNotFound &&
-        it->second.outstanding > 0) {
-      it->second.combined.result = PermissionResult::kUnavailable;
-    }
-    complete(id);
-  });
+  g.timer = d_.clusterLoop.schedule(d_.requestTimeout, [this, id] { onTimeout(id); });
   if (!peers.empty()) {
     BusMessage remote = request;
     remote.requestId = id;
@@ -260,6 +254,17 @@ void RedisBroker::scatter(BusMessage request, Finish finish) {
     if (it != gathers_.end()) it->second.localPending = false;
     absorb(id, part);
   });
+}
+
+void RedisBroker::onTimeout(uint64_t requestId) {
+  auto it = gathers_.find(requestId);
+  if (it == gathers_.end()) return;
+  size_t missing = it->second.outstanding;
+  WPS_LOG_WARN("cluster: {} node(s) did not answer a request in time", missing);
+  it->second.failure = Status(StatusCode::kDeadlineExceeded,
+                              std::to_string(missing) + " cluster node(s) did not answer within " +
+                                  std::to_string(d_.requestTimeout.count()) + " ms.");
+  complete(requestId);
 }
 
 void RedisBroker::absorb(uint64_t requestId, const BusMessage& part) {
@@ -279,17 +284,26 @@ void RedisBroker::complete(uint64_t requestId) {
   if (it == gathers_.end()) return;
   Gather g = std::move(it->second);
   gathers_.erase(it);
-  g.finish(g.combined);
+  // A connection's owner answered: the others could only have said "not here".
+  bool ownerAnswered =
+      g.oneConnection &&
+      (g.combined.count > 0 || g.combined.result != PermissionResult::kConnectionNotFound);
+  if (!g.failure.isOk() && !ownerAnswered) {
+    g.finish(g.failure);
+  } else {
+    g.finish(std::move(g.combined));
+  }
 }
 
 void RedisBroker::onLinkDown() {
-  // Answers from other nodes cannot arrive any more: finish with what we have.
+  // Answers from other nodes cannot arrive any more: fail once this node's share is done.
   std::vector<uint64_t> ids;
   for (auto& [id, g] : gathers_)
     ids.push_back(id);
   for (uint64_t id : ids) {
     auto it = gathers_.find(id);
     if (it == gathers_.end()) continue;
+    it->second.failure = Status(StatusCode::kUnavailable, "The cluster bus is unavailable.");
     it->second.outstanding = it->second.localPending ? 1 : 0;
     if (it->second.outstanding == 0) complete(id);
   }

@@ -3,6 +3,11 @@
 // this interface, so a clustered implementation plugs in without touching them.
 // Thread-safe: every method may be called from any worker thread; results are delivered on
 // the `reply` loop given by the caller.
+//
+// Errors: an operation that answers gets a Status (or StatusOr). The in-memory broker always
+// succeeds; a cluster broker fails with kUnavailable when the cluster bus is down and with
+// kDeadlineExceeded when a node did not answer in time, instead of answering for part of the
+// cluster only.
 #pragma once
 
 #include <functional>
@@ -12,6 +17,7 @@
 
 #include "auth/permissions.h"
 #include "common/event_loop.h"
+#include "common/status.h"
 #include "core/outbound_message.h"
 #include "core/target.h"
 
@@ -29,11 +35,18 @@ enum class PermissionResult {
   kAllowed,       // check: permitted; grant/revoke: done
   kDenied,        // check: not permitted
   kLimitReached,  // grant: per-connection limit hit
-  kUnavailable,   // the node holding the connection could not be asked (cluster)
+  // Not produced by any broker (an unreachable node is an error Status now); kept so the bus
+  // message codec's range of valid values stays the same.
+  kUnavailable,
 };
 
 class Broker {
  public:
+  using CountDone = std::function<void(StatusOr<size_t>)>;
+  using StatusDone = std::function<void(Status)>;
+  using PermissionDone = std::function<void(StatusOr<PermissionResult>)>;
+  using MembersDone = std::function<void(StatusOr<std::vector<MemberInfo>>)>;
+
   virtual ~Broker() = default;
 
   // Delivers `message` to every selected connection of `hubKey`. Fire-and-forget. Messages
@@ -43,35 +56,34 @@ class Broker {
 
   // Closes every selected connection as the application server ("Application server closed the
   // connection. Reason: <reason>"); a detached reliable session ends too. `done` runs on
-  // `reply` once every owner has started its closes.
+  // `reply` once every owner has started its closes (or with the error that prevented it).
   virtual void closeConnections(const std::string& hubKey, const Target& target, std::string reason,
-                                EventLoop& reply, std::function<void()> done) = 0;
+                                EventLoop& reply, StatusDone done) = 0;
 
   // Adds (or removes) every selected connection to (from) every group; `done(matched)` gets the
   // number of selected connections.
   virtual void addToGroups(const std::string& hubKey, const Target& target,
-                           std::vector<std::string> groups, EventLoop& reply,
-                           std::function<void(size_t)> done) = 0;
+                           std::vector<std::string> groups, EventLoop& reply, CountDone done) = 0;
   virtual void removeFromGroups(const std::string& hubKey, const Target& target,
                                 std::vector<std::string> groups, EventLoop& reply,
-                                std::function<void(size_t)> done) = 0;
+                                CountDone done) = 0;
 
   // Removes every selected connection from all its groups; `done(matched)`.
   virtual void leaveAllGroups(const std::string& hubKey, const Target& target, EventLoop& reply,
-                              std::function<void(size_t)> done) = 0;
+                              CountDone done) = 0;
 
   // Number of selected connections (existence checks).
   virtual void count(const std::string& hubKey, const Target& target, EventLoop& reply,
-                     std::function<void(size_t)> done) = 0;
+                     CountDone done) = 0;
 
   // Grants, revokes or checks a permission of one connection for `group`.
   virtual void permission(const std::string& hubKey, const std::string& connectionId,
                           PermissionOp op, auth::Permission permission, std::string group,
-                          EventLoop& reply, std::function<void(PermissionResult)> done) = 0;
+                          EventLoop& reply, PermissionDone done) = 0;
 
   // Members of a group, sorted by connection id.
   virtual void listGroup(const std::string& hubKey, const std::string& group, EventLoop& reply,
-                         std::function<void(std::vector<MemberInfo>)> done) = 0;
+                         MembersDone done) = 0;
 };
 
 }  // namespace wps::core

@@ -1,10 +1,14 @@
 #include "core/engine.h"
 
+#include <cstdio>
+#include <cstdlib>
+
 #include "core/local_broker.h"
 
 namespace wps::core {
 
 // Forwards every operation to the active broker (local, or a cluster broker set at start-up).
+// Thread-safe: the target is set on the main thread before workers start, then only read.
 class Engine::RoutingBroker : public Broker {
  public:
   explicit RoutingBroker(Broker* target) : target_(target) {}
@@ -15,34 +19,34 @@ class Engine::RoutingBroker : public Broker {
     target_->publish(hubKey, target, std::move(message));
   }
   void closeConnections(const std::string& hubKey, const Target& target, std::string reason,
-                        EventLoop& reply, std::function<void()> done) override {
+                        EventLoop& reply, StatusDone done) override {
     target_->closeConnections(hubKey, target, std::move(reason), reply, std::move(done));
   }
   void addToGroups(const std::string& hubKey, const Target& target, std::vector<std::string> groups,
-                   EventLoop& reply, std::function<void(size_t)> done) override {
+                   EventLoop& reply, CountDone done) override {
     target_->addToGroups(hubKey, target, std::move(groups), reply, std::move(done));
   }
   void removeFromGroups(const std::string& hubKey, const Target& target,
                         std::vector<std::string> groups, EventLoop& reply,
-                        std::function<void(size_t)> done) override {
+                        CountDone done) override {
     target_->removeFromGroups(hubKey, target, std::move(groups), reply, std::move(done));
   }
   void leaveAllGroups(const std::string& hubKey, const Target& target, EventLoop& reply,
-                      std::function<void(size_t)> done) override {
+                      CountDone done) override {
     target_->leaveAllGroups(hubKey, target, reply, std::move(done));
   }
   void count(const std::string& hubKey, const Target& target, EventLoop& reply,
-             std::function<void(size_t)> done) override {
+             CountDone done) override {
     target_->count(hubKey, target, reply, std::move(done));
   }
   void permission(const std::string& hubKey, const std::string& connectionId, PermissionOp op,
                   auth::Permission permission, std::string group, EventLoop& reply,
-                  std::function<void(PermissionResult)> done) override {
+                  PermissionDone done) override {
     target_->permission(hubKey, connectionId, op, permission, std::move(group), reply,
                         std::move(done));
   }
   void listGroup(const std::string& hubKey, const std::string& group, EventLoop& reply,
-                 std::function<void(std::vector<MemberInfo>)> done) override {
+                 MembersDone done) override {
     target_->listGroup(hubKey, group, reply, std::move(done));
   }
 
@@ -59,9 +63,29 @@ Engine::Worker::Worker(size_t index, EventLoop& loop, upstream::UpstreamClient& 
       context{index, loop, settings, shard, dispatcher, broker, directory, tokens, metrics},
       handshake(context) {}
 
+namespace {
+// The primary access key; the engine's precondition (checkSettings) guarantees there is one.
+const std::string& requirePrimaryKey(const config::ServerSettings& settings) {
+  if (settings.accessKeys.empty()) {
+    std::fprintf(stderr, "webpubsubd: internal error: %s\n",
+                 Engine::checkSettings(settings).message().c_str());
+    std::abort();
+  }
+  return settings.accessKeys.front();
+}
+}  // namespace
+
+Status Engine::checkSettings(const config::ServerSettings& settings) {
+  if (settings.accessKeys.empty()) {
+    return Status(StatusCode::kFailedPrecondition,
+                  "the engine needs at least one access key (access_keys)");
+  }
+  return Status::ok();
+}
+
 Engine::Engine(const config::ServerSettings& settings, std::vector<WorkerIo> io)
     : settings_(settings),
-      tokens_(settings.accessKeys.empty() ? std::string_view("no-key") : settings.accessKeys[0]),
+      tokens_(requirePrimaryKey(settings)),
       abuseProtection_(settings.upstream.probeTimeout) {
   routing_ = std::make_unique<RoutingBroker>(nullptr);
   std::vector<LocalBroker::Worker> brokerWorkers;

@@ -7,6 +7,7 @@
 #include <memory>
 #include <vector>
 
+#include "common/status.h"
 #include "config/settings.h"
 #include "core/broker.h"
 #include "core/connection_directory.h"
@@ -27,6 +28,11 @@ class Engine {
     upstream::UpstreamClient* upstreamClient;
   };
 
+  // kFailedPrecondition unless `settings` holds at least one access key (the primary key signs
+  // reconnection and paging tokens). Callers that build an engine check this first.
+  static Status checkSettings(const config::ServerSettings& settings);
+
+  // Precondition: checkSettings(settings) is OK (violations abort: a programming error).
   // `settings` must outlive the engine. Routing starts with the in-memory LocalBroker.
   Engine(const config::ServerSettings& settings, std::vector<WorkerIo> workers);
   ~Engine();
@@ -40,6 +46,8 @@ class Engine {
   ConnectionDirectory& directory() { return directory_; }
   metrics::Metrics& metrics() { return metrics_; }
   const config::ServerSettings& settings() const { return settings_; }
+  // The primary (first) access key: it signs tokens minted by this node.
+  const std::string& primaryKey() const { return settings_.accessKeys.front(); }
 
   // Replaces the broker (cluster mode). Call before workers start.
   void setBroker(std::unique_ptr<Broker> broker);

@@ -75,8 +75,7 @@ void LocalBroker::publish(const std::string& hubKey, const Target& target,
 }
 
 void LocalBroker::closeConnections(const std::string& hubKey, const Target& target,
-                                   std::string reason, EventLoop& reply,
-                                   std::function<void()> done) {
+                                   std::string reason, EventLoop& reply, StatusDone done) {
   gather<size_t>(
       hubKey, target,
       [hubKey, target, reason](Shard& shard) -> size_t {
@@ -87,13 +86,13 @@ void LocalBroker::closeConnections(const std::string& hubKey, const Target& targ
           s->closeByAppServer(reason);
         return victims.size();
       },
-      reply, [done = std::move(done)](size_t) { done(); });
+      reply, [done = std::move(done)](size_t) { done(Status::ok()); });
 }
 
 // Applies `change` to every selected session of each shard; answers the number selected.
 void LocalBroker::forSelected(const std::string& hubKey, const Target& target,
                               std::function<void(Shard&, ClientSession&)> change, EventLoop& reply,
-                              std::function<void(size_t)> done) {
+                              CountDone done) {
   gather<size_t>(
       hubKey, target,
       [hubKey, target, change = std::move(change)](Shard& shard) -> size_t {
@@ -103,42 +102,41 @@ void LocalBroker::forSelected(const std::string& hubKey, const Target& target,
           change(shard, *s);
         return selected.size();
       },
+      reply, [done = std::move(done)](size_t n) { done(n); });
+}
+
+void LocalBroker::changeGroups(const std::string& hubKey, const Target& target,
+                               std::vector<std::string> groups, GroupChange change,
+                               EventLoop& reply, CountDone done) {
+  forSelected(
+      hubKey, target,
+      [groups = std::move(groups), change](Shard& shard, ClientSession& s) {
+        for (const auto& g : groups)
+          (shard.*change)(s, g);
+      },
       reply, std::move(done));
 }
 
 void LocalBroker::addToGroups(const std::string& hubKey, const Target& target,
-                              std::vector<std::string> groups, EventLoop& reply,
-                              std::function<void(size_t)> done) {
-  forSelected(
-      hubKey, target,
-      [groups = std::move(groups)](Shard& shard, ClientSession& s) {
-        for (const auto& g : groups)
-          shard.join(s, g);
-      },
-      reply, std::move(done));
+                              std::vector<std::string> groups, EventLoop& reply, CountDone done) {
+  changeGroups(hubKey, target, std::move(groups), &Shard::join, reply, std::move(done));
 }
 
 void LocalBroker::removeFromGroups(const std::string& hubKey, const Target& target,
                                    std::vector<std::string> groups, EventLoop& reply,
-                                   std::function<void(size_t)> done) {
-  forSelected(
-      hubKey, target,
-      [groups = std::move(groups)](Shard& shard, ClientSession& s) {
-        for (const auto& g : groups)
-          shard.leave(s, g);
-      },
-      reply, std::move(done));
+                                   CountDone done) {
+  changeGroups(hubKey, target, std::move(groups), &Shard::leave, reply, std::move(done));
 }
 
 void LocalBroker::leaveAllGroups(const std::string& hubKey, const Target& target, EventLoop& reply,
-                                 std::function<void(size_t)> done) {
+                                 CountDone done) {
   forSelected(
       hubKey, target, [](Shard& shard, ClientSession& s) { shard.leaveAll(s); }, reply,
       std::move(done));
 }
 
 void LocalBroker::count(const std::string& hubKey, const Target& target, EventLoop& reply,
-                        std::function<void(size_t)> done) {
+                        CountDone done) {
   gather<size_t>(
       hubKey, target,
       [hubKey, target](Shard& shard) -> size_t {
@@ -146,7 +144,7 @@ void LocalBroker::count(const std::string& hubKey, const Target& target, EventLo
         shard.forEachTarget(hubKey, target, [&](ClientSession&) { ++n; });
         return n;
       },
-      reply, std::move(done));
+      reply, [done = std::move(done)](size_t n) { done(n); });
 }
 
 namespace {
@@ -174,7 +172,7 @@ struct MemberList {
 
 void LocalBroker::permission(const std::string& hubKey, const std::string& connectionId,
                              PermissionOp op, auth::Permission permission, std::string group,
-                             EventLoop& reply, std::function<void(PermissionResult)> done) {
+                             EventLoop& reply, PermissionDone done) {
   Target target = Target::connection(connectionId);
   gather<PermissionAccumulator>(
       hubKey, target,
@@ -203,7 +201,7 @@ void LocalBroker::permission(const std::string& hubKey, const std::string& conne
 }
 
 void LocalBroker::listGroup(const std::string& hubKey, const std::string& group, EventLoop& reply,
-                            std::function<void(std::vector<MemberInfo>)> done) {
+                            MembersDone done) {
   Target target = Target::group(group);
   gather<MemberList>(
       hubKey, target,

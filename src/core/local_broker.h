@@ -1,6 +1,7 @@
 // The single-node Broker: routes each operation to the workers of this process by posting to
-// their loops (connection targets go straight to the owning worker via the directory).
-// Thread-safe.
+// their loops (connection targets go straight to the owning worker via the directory). Every
+// answer is OK (all workers of a process always answer).
+// Thread-safe: callable from any thread; each shard is touched only on its worker's loop.
 #pragma once
 
 #include <vector>
@@ -26,21 +27,20 @@ class LocalBroker : public Broker {
   void publish(const std::string& hubKey, const Target& target,
                OutboundMessagePtr message) override;
   void closeConnections(const std::string& hubKey, const Target& target, std::string reason,
-                        EventLoop& reply, std::function<void()> done) override;
+                        EventLoop& reply, StatusDone done) override;
   void addToGroups(const std::string& hubKey, const Target& target, std::vector<std::string> groups,
-                   EventLoop& reply, std::function<void(size_t)> done) override;
+                   EventLoop& reply, CountDone done) override;
   void removeFromGroups(const std::string& hubKey, const Target& target,
-                        std::vector<std::string> groups, EventLoop& reply,
-                        std::function<void(size_t)> done) override;
+                        std::vector<std::string> groups, EventLoop& reply, CountDone done) override;
   void leaveAllGroups(const std::string& hubKey, const Target& target, EventLoop& reply,
-                      std::function<void(size_t)> done) override;
+                      CountDone done) override;
   void count(const std::string& hubKey, const Target& target, EventLoop& reply,
-             std::function<void(size_t)> done) override;
+             CountDone done) override;
   void permission(const std::string& hubKey, const std::string& connectionId, PermissionOp op,
                   auth::Permission permission, std::string group, EventLoop& reply,
-                  std::function<void(PermissionResult)> done) override;
+                  PermissionDone done) override;
   void listGroup(const std::string& hubKey, const std::string& group, EventLoop& reply,
-                 std::function<void(std::vector<MemberInfo>)> done) override;
+                 MembersDone done) override;
 
  private:
   // Runs `fn(shard)` on every worker that may hold targets of `target` and combines the results
@@ -49,9 +49,16 @@ class LocalBroker : public Broker {
   void gather(const std::string& hubKey, const Target& target, std::function<T(Shard&)> fn,
               EventLoop& reply, std::function<void(T)> done);
 
+  // Applies `change` to every selected session; `done` gets the number selected.
   void forSelected(const std::string& hubKey, const Target& target,
                    std::function<void(Shard&, ClientSession&)> change, EventLoop& reply,
-                   std::function<void(size_t)> done);
+                   CountDone done);
+
+  // Joins (Shard::join) or leaves (Shard::leave) every group for every selected session.
+  using GroupChange = bool (Shard::*)(ClientSession&, const std::string&);
+  void changeGroups(const std::string& hubKey, const Target& target,
+                    std::vector<std::string> groups, GroupChange change, EventLoop& reply,
+                    CountDone done);
 
   // Workers that may hold the targets: the owner for connection targets, all otherwise.
   std::vector<size_t> workersFor(const std::string& hubKey, const Target& target) const;

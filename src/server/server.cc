@@ -9,6 +9,7 @@
 #include "config/loader.h"
 #include "core/engine.h"
 #include "core/session.h"
+#include "core/tokens.h"
 #include "server/routes.h"
 #include "transport/runtime.h"
 
@@ -58,15 +59,8 @@ class ServerImpl : public Server {
   uint16_t port() const override { return port_; }
 
   std::string connectionString() const override {
-    std::string endpoint = settings_.publicEndpoint;
-    if (endpoint.empty()) {
-      std::string host = settings_.listenHost;
-      if (host == "0.0.0.0" || host == "::" || host.empty()) host = "127.0.0.1";
-      if (host.find(':') != std::string::npos) host = "[" + host + "]";
-      endpoint = "http://" + host + ":" + std::to_string(port_);
-    }
-    while (!endpoint.empty() && endpoint.back() == '/')
-      endpoint.pop_back();
+    std::string endpoint =
+        core::publicBaseUrl(settings_, core::listenOrigin(settings_.listenHost, port_));
     return "Endpoint=" + endpoint + ";AccessKey=" + settings_.accessKeys.front() + ";Version=1.0;";
   }
 
@@ -131,6 +125,8 @@ class ServerImpl : public Server {
 
 StatusOr<std::unique_ptr<Server>> Server::create(config::ServerSettings settings) {
   Status st = config::validateSettings(settings);
+  if (!st) return st;
+  st = core::Engine::checkSettings(settings);  // the engine needs a primary access key
   if (!st) return st;
   auto server = std::make_unique<ServerImpl>(std::move(settings));
   st = server->init();

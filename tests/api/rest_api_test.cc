@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <tuple>
 
 #include "api/message_body.h"
 #include "auth/jwt.h"
@@ -327,6 +328,138 @@ TEST_F(RestApiTest, GenerateTokenMintsAValidClientToken) {
   EXPECT_EQ(call("POST", "/api/hubs/chat/:generateToken?clientType=bogus").status, 400);
   EXPECT_EQ(call("POST", "/api/hubs/chat/:generateToken?clientType=mqtt").status, 501);
   EXPECT_EQ(call("POST", "/api/hubs/chat/:generateToken?clientType=Default").status, 200);
+}
+
+// A cluster that cannot answer: every operation with an answer fails with `code`.
+class FailingBroker : public core::Broker {
+ public:
+  explicit FailingBroker(StatusCode code) : failure_(code, "2 cluster node(s) did not answer.") {}
+  void publish(const std::string&, const core::Target&, core::OutboundMessagePtr) override {
+    ++published;
+  }
+  void closeConnections(const std::string&, const core::Target&, std::string, EventLoop& reply,
+                        StatusDone done) override {
+    reply.post([done, s = failure_] { done(s); });
+  }
+  void addToGroups(const std::string&, const core::Target&, std::vector<std::string>,
+                   EventLoop& reply, CountDone done) override {
+    fail(reply, std::move(done));
+  }
+  void removeFromGroups(const std::string&, const core::Target&, std::vector<std::string>,
+                        EventLoop& reply, CountDone done) override {
+    fail(reply, std::move(done));
+  }
+  void leaveAllGroups(const std::string&, const core::Target&, EventLoop& reply,
+                      CountDone done) override {
+    fail(reply, std::move(done));
+  }
+  void count(const std::string&, const core::Target&, EventLoop& reply, CountDone done) override {
+    fail(reply, std::move(done));
+  }
+  void permission(const std::string&, const std::string&, core::PermissionOp, auth::Permission,
+                  std::string, EventLoop& reply, PermissionDone done) override {
+    fail(reply, std::move(done));
+  }
+  void listGroup(const std::string&, const std::string&, EventLoop& reply,
+                 MembersDone done) override {
+    fail(reply, std::move(done));
+  }
+
+  int published = 0;
+
+ private:
+  template <class Done>
+  void fail(EventLoop& reply, Done done) {
+    reply.post([done, s = failure_] { done(s); });
+  }
+  Status failure_;
+};
+
+TEST_F(RestApiTest, ClusterTimeoutsAndAnUnavailableBusAre503) {
+  for (StatusCode failure : {StatusCode::kDeadlineExceeded, StatusCode::kUnavailable}) {
+    auto broker = std::make_unique<FailingBroker>(failure);
+    FailingBroker* fake = broker.get();
+    engine.setBroker(std::move(broker));
+    http::HttpHeaders json = {{"Content-Type", "application/json"}};
+    std::string perm = "/api/hubs/hub/permissions/sendToGroup/connections/c1?targetName=g";
+    std::vector<std::tuple<std::string, std::string, std::string>> operations = {
+        {"HEAD", "/api/hubs/hub/groups/g", ""},
+        {"GET", "/api/hubs/hub/groups/g/connections", ""},
+        {"HEAD", "/api/hubs/hub/users/alice", ""},
+        {"GET", "/api/hubs/hub/connections/c1", ""},
+        {"PUT", "/api/hubs/hub/users/alice/groups/g", ""},
+        {"DELETE", "/api/hubs/hub/users/alice/groups/g", ""},
+        {"DELETE", "/api/hubs/hub/users/alice/groups", ""},
+        {"PUT", "/api/hubs/hub/groups/g/connections/c1", ""},
+        {"DELETE", "/api/hubs/hub/groups/g/connections/c1", ""},
+        {"DELETE", "/api/hubs/hub/connections/c1/groups", ""},
+        {"DELETE", "/api/hubs/hub/connections/c1", ""},
+        {"POST", "/api/hubs/hub/:closeConnections", ""},
+        {"POST", "/api/hubs/hub/groups/g/:closeConnections", ""},
+        {"POST", "/api/hubs/hub/:addToGroups", R"({"groups":["g"]})"},
+        {"POST", "/api/hubs/hub/:removeFromGroups", R"({"groups":["g"]})"},
+        {"PUT", perm, ""},
+        {"DELETE", perm, ""},
+        {"HEAD", perm, ""},
+    };
+    for (const auto& [method, target, body] : operations) {
+      auto r = call(method, target, body, json);
+      EXPECT_EQ(r.status, 503) << method << " " << target;
+      EXPECT_EQ(code(r), "Error.ServiceUnavailable") << method << " " << target;
+      auto error = boost::json::parse(r.body);
+      EXPECT_EQ(error.at("code"), "Error.ServiceUnavailable");
+      EXPECT_EQ(error.at("message"), "2 cluster node(s) did not answer.");
+      EXPECT_FALSE(error.as_object().contains("target"));
+    }
+    // Sends are fire-and-forget: accepted whatever the cluster does.
+    EXPECT_EQ(call("POST", "/api/hubs/hub/groups/g/:send", "x").status, 202);
+    EXPECT_EQ(fake->published, 1);
+  }
+}
+
+TEST_F(RestApiTest, OtherBrokerFailuresAre500) {
+  engine.setBroker(std::make_unique<FailingBroker>(StatusCode::kInternal));
+  auto r = call("HEAD", "/api/hubs/hub/groups/g");
+  EXPECT_EQ(r.status, 500);
+  EXPECT_EQ(code(r), "Error.InternalServerError");
+}
+
+TEST_F(RestApiTest, RouteTableKeepsNotFoundMethodAndParameterAnswers) {
+  auto body = [](const HttpResponse& r) { return boost::json::parse(r.body); };
+  auto unknown = call("GET", "/api/hubs/hub/nothing/here");
+  EXPECT_EQ(unknown.status, 404);
+  EXPECT_EQ(unknown.body, R"({"code":"Error.NotFound","message":"No such API."})");
+  EXPECT_EQ(code(unknown), "Error.NotFound");
+  EXPECT_EQ(call("GET", "/api/hubs/hub").body, unknown.body);  // too short
+  EXPECT_EQ(call("GET", "/api/other/hub/x").body, unknown.body);
+  EXPECT_EQ(call("GET", "/api/hubs/hub/:sendx").body, unknown.body);
+  auto wrongMethod = call("PATCH", "/api/hubs/hub/connections/c1");
+  EXPECT_EQ(wrongMethod.status, 405);
+  EXPECT_EQ(wrongMethod.body,
+            R"({"code":"Error.MethodNotAllowed","message":"This method is not allowed here."})");
+  EXPECT_EQ(call("POST", "/api/health", {}, {}, false).body,
+            R"({"code":"Error.MethodNotAllowed","message":"Use GET or HEAD."})");
+  // The method is checked before the path parameters here...
+  EXPECT_EQ(call("PUT", "/api/hubs/hub/users/%20/:send").status, 405);
+  EXPECT_EQ(call("POST", "/api/hubs/hub/groups/%20").status, 405);
+  EXPECT_EQ(call("PATCH", "/api/hubs/hub/permissions/bogus/connections/c1").status, 405);
+  // ... and after them for membership of one user or connection.
+  auto badUser = call("POST", "/api/hubs/hub/users/%20/groups/g");
+  EXPECT_EQ(badUser.status, 400);
+  EXPECT_EQ(body(badUser).at("target"), "user");
+  EXPECT_EQ(body(call("POST", "/api/hubs/hub/users/u/groups/%20")).at("target"), "group");
+  EXPECT_EQ(call("POST", "/api/hubs/hub/users/u/groups/g").status, 405);
+  EXPECT_EQ(call("HEAD", "/api/hubs/hub/groups/%20/connections/c1").status, 400);
+  EXPECT_EQ(call("HEAD", "/api/hubs/hub/groups/g/connections/c1").status, 405);
+  // Path parameters come before the required query parameter.
+  std::string perm = "/api/hubs/hub/permissions/";
+  auto bogus = call("PUT", perm + "bogus/connections/c1");
+  EXPECT_EQ(body(bogus).at("target"), "permission");
+  auto noTarget = call("PUT", perm + "joinLeaveGroup/connections/c1");
+  EXPECT_EQ(noTarget.status, 400);
+  EXPECT_EQ(body(noTarget).at("message"), "targetName must be a valid group name.");
+  EXPECT_EQ(body(noTarget).at("target"), "targetName");
+  EXPECT_EQ(call("PUT", perm + "joinLeaveGroup/connections/c1?targetName=%20").status, 400);
 }
 
 }  // namespace
