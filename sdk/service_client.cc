@@ -82,6 +82,64 @@ Error fromResponse(const Raw& raw, std::string_view unexpectedCode = "Unexpected
   return e;
 }
 
+// The outcome of a non-list call from the service's answer `r`: kBool maps 200/404 to
+// true/false, kToken reads the "token" string, kVoid needs only the success status.
+detail::Outcome answerOutcome(const detail::Call& call, const Raw& r) {
+  using Expect = detail::Call::Expect;
+  if (call.expect == Expect::kBool) {
+    if (r.status == 200) return detail::Value(true);
+    if (r.status == 404) return detail::Value(false);
+    return fromResponse(r);
+  }
+  if (r.status != call.success) return fromResponse(r);
+  if (call.expect == Expect::kToken) {
+    std::error_code ec;
+    json::value doc = json::parse(r.body, ec);
+    const json::value* t = !ec && doc.is_object() ? doc.get_object().if_contains("token") : nullptr;
+    if (!t || !t->is_string()) {
+      return Error{r.status, "InvalidResponse", "The answer has no \"token\" string."};
+    }
+    return detail::Value(std::string(t->get_string()));
+  }
+  return detail::Value();
+}
+
+// How a page of group members ended.
+enum class PageEnd { kMore, kTop, kInvalid };
+
+// Appends the members of one page's "value" array to `members`: kTop as soon as `top` members
+// are collected (the rest of the page is skipped), kInvalid at an item without a string
+// connectionId.
+PageEnd appendMembers(const json::array& items, std::optional<int> top,
+                      std::vector<GroupMember>& members) {
+  for (const auto& item : items) {
+    const auto* o = item.if_object();
+    const json::value* id = o ? o->if_contains("connectionId") : nullptr;
+    if (!id || !id->is_string()) return PageEnd::kInvalid;
+    GroupMember m;
+    m.connectionId = std::string(id->get_string());
+    if (const auto* u = o->if_contains("userId"); u && u->is_string()) {
+      m.userId = std::string(u->get_string());
+    }
+    members.push_back(std::move(m));
+    if (top && static_cast<int>(members.size()) >= *top) return PageEnd::kTop;
+  }
+  return PageEnd::kMore;
+}
+
+// The request target of the page after `page` (its "nextLink", absolute URLs reduced to their
+// path and query); nullopt on the last page.
+std::optional<std::string> nextPageTarget(const json::object& page) {
+  const json::value* next = page.if_contains("nextLink");
+  if (!next || !next->is_string() || next->get_string().empty()) return std::nullopt;
+  std::string link(next->get_string());
+  if (wps::istartsWith(link, "http://") || wps::istartsWith(link, "https://")) {
+    size_t slash = link.find('/', link.find("://") + 3);
+    return slash == std::string::npos ? "/" : link.substr(slash);
+  }
+  return link;
+}
+
 struct Connection {
   explicit Connection(asio::any_io_executor ex) : tcp(ex) {}
   beast::tcp_stream tcp;
@@ -144,29 +202,11 @@ class ServiceClient::Impl : public std::enable_shared_from_this<ServiceClient::I
   }
 
   asio::awaitable<detail::Outcome> execute(detail::Call call) {
-    using Expect = detail::Call::Expect;
     if (!call.invalid.code.empty()) co_return call.invalid;
-    if (call.expect != Expect::kMembers) {
+    if (call.expect != detail::Call::Expect::kMembers) {
       auto raw = co_await exchange(call.method, prefix_ + call.target, call.contentType, call.body);
       if (!raw) co_return raw.error();
-      const Raw& r = raw.value();
-      if (call.expect == Expect::kBool) {
-        if (r.status == 200) co_return detail::Value(true);
-        if (r.status == 404) co_return detail::Value(false);
-        co_return fromResponse(r);
-      }
-      if (r.status != call.success) co_return fromResponse(r);
-      if (call.expect == Expect::kToken) {
-        std::error_code ec;
-        json::value doc = json::parse(r.body, ec);
-        const json::value* t =
-            !ec && doc.is_object() ? doc.get_object().if_contains("token") : nullptr;
-        if (!t || !t->is_string()) {
-          co_return Error{r.status, "InvalidResponse", "The answer has no \"token\" string."};
-        }
-        co_return detail::Value(std::string(t->get_string()));
-      }
-      co_return detail::Value();
+      co_return answerOutcome(call, raw.value());
     }
     // Members: follow nextLink until the last page (or `top`).
     std::vector<GroupMember> members;
@@ -182,31 +222,17 @@ class ServiceClient::Impl : public std::enable_shared_from_this<ServiceClient::I
       if (!value || !value->is_array()) {
         co_return Error{200, "InvalidResponse", "The answer has no \"value\" array."};
       }
-      for (const auto& item : value->get_array()) {
-        const auto* o = item.if_object();
-        const json::value* id = o ? o->if_contains("connectionId") : nullptr;
-        if (!id || !id->is_string()) {
+      switch (appendMembers(value->get_array(), call.top, members)) {
+        case PageEnd::kInvalid:
           co_return Error{200, "InvalidResponse", "A member has no connectionId."};
-        }
-        GroupMember m;
-        m.connectionId = std::string(id->get_string());
-        if (const auto* u = o->if_contains("userId"); u && u->is_string()) {
-          m.userId = std::string(u->get_string());
-        }
-        members.push_back(std::move(m));
-        if (call.top && static_cast<int>(members.size()) >= *call.top) {
+        case PageEnd::kTop:
           co_return detail::Value(std::move(members));
-        }
+        case PageEnd::kMore:
+          break;
       }
-      const json::value* next = doc.get_object().if_contains("nextLink");
-      if (!next || !next->is_string() || next->get_string().empty()) break;
-      std::string link(next->get_string());
-      if (wps::istartsWith(link, "http://") || wps::istartsWith(link, "https://")) {
-        size_t slash = link.find('/', link.find("://") + 3);
-        target = slash == std::string::npos ? "/" : link.substr(slash);
-      } else {
-        target = link;
-      }
+      std::optional<std::string> next = nextPageTarget(doc.get_object());
+      if (!next) break;
+      target = std::move(*next);
     }
     co_return detail::Value(std::move(members));
   }

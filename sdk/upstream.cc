@@ -8,10 +8,10 @@
 #include <atomic>
 #include <mutex>
 
-#include "http/message.h"
 #include "cloudevents/signature.h"
 #include "common/base64.h"
 #include "common/strings.h"
+#include "http/message.h"
 
 namespace webpubsub::upstream {
 namespace json = boost::json;
@@ -224,6 +224,82 @@ void appendJsonArray(json::object& o, std::string_view key, const std::vector<st
   o[key] = std::move(a);
 }
 
+// Why `request` cannot be an event at all (not a POST, or one of the four identifying ce-*
+// headers missing); nullopt when it can.
+std::optional<Error> notAnEventRequest(const HttpRequest& request) {
+  if (request.method != "POST") {
+    return makeError(405, "MethodNotAllowed",
+                     "Method " + request.method + " is not allowed for Web PubSub events.");
+  }
+  for (std::string_view required : {"ce-type", "ce-connectionId", "ce-hub", "ce-eventName"}) {
+    if (!request.header(required)) {
+      return makeError(400, "MissingHeader",
+                       "Missing " + std::string(required) +
+                           " header: not a valid Web PubSub "
+                           "event request.");
+    }
+  }
+  return std::nullopt;
+}
+
+// The connection context the ce-* headers of an event request carry.
+ConnectionContext readContext(const HttpRequest& request) {
+  ConnectionContext ctx;
+  ctx.eventType = headerOr(request, "ce-type");
+  ctx.connectionId = headerOr(request, "ce-connectionId");
+  ctx.hub = headerOr(request, "ce-hub");
+  ctx.eventName = headerOr(request, "ce-eventName");
+  if (auto u = request.header("ce-userId"); u && !u->empty()) ctx.userId = std::string(*u);
+  if (auto s = request.header("ce-subprotocol"); s && !s->empty()) {
+    ctx.subprotocol = std::string(*s);
+  }
+  ctx.origin = headerOr(request, "WebHook-Request-Origin");
+  ctx.signature = joinedHeader(request.headers, "ce-signature");
+  ctx.id = headerOr(request, "ce-id");
+  ctx.time = headerOr(request, "ce-time");
+  if (auto state = lastHeader(request.headers, "ce-connectionState")) {
+    ctx.rawConnectionState = std::string(*state);
+    if (auto decoded = decodeConnectionState(*state)) ctx.states = std::move(*decoded);
+  }
+  return ctx;
+}
+
+enum class EventKind { kConnect, kConnected, kDisconnected, kUser };
+
+// The kind of event ce-type names; nullopt for an unsupported type.
+std::optional<EventKind> eventKindOf(const std::string& eventType) {
+  if (eventType == "azure.webpubsub.sys.connect") return EventKind::kConnect;
+  if (eventType == "azure.webpubsub.sys.connected") return EventKind::kConnected;
+  if (eventType == "azure.webpubsub.sys.disconnected") return EventKind::kDisconnected;
+  if (wps::startsWith(eventType, kUserPrefix) && eventType.size() > kUserPrefix.size()) {
+    return EventKind::kUser;
+  }
+  return std::nullopt;
+}
+
+Error unsupportedEventType(const std::string& eventType) {
+  return makeError(400, "UnsupportedEventType",
+                   "Unsupported ce-type '" + eventType + "'" +
+                       (wps::startsWith(eventType, kSysPrefix)
+                            ? ": not a connect, connected or disconnected event."
+                            : ": expected azure.webpubsub.sys.* or azure.webpubsub.user.*."));
+}
+
+// Why the event must not be handled here: another hub than options.hub (when set), or a
+// signature that no access key produces (when keys are set); nullopt when it may.
+std::optional<Error> rejectedByOptions(const ConnectionContext& ctx, const ParseOptions& options) {
+  if (!options.hub.empty() && !wps::iequals(options.hub, ctx.hub)) {
+    return makeError(
+        400, "HubMismatch",
+        "The request is for hub '" + ctx.hub + "', this handler serves '" + options.hub + "'.");
+  }
+  if (!options.accessKeys.empty() &&
+      !wps::cloudevents::verifySignature(ctx.signature, options.accessKeys, ctx.connectionId)) {
+    return makeError(401, "SignatureInvalid", "Signature validation failed.");
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::optional<std::string_view> findHeader(const Headers& headers, std::string_view name) {
@@ -273,70 +349,19 @@ std::optional<json::object> decodeConnectionState(std::string_view header) {
 }
 
 Result<Event> parseEvent(const HttpRequest& request, const ParseOptions& options) {
-  if (request.method != "POST") {
-    return makeError(405, "MethodNotAllowed",
-                     "Method " + request.method + " is not allowed for Web PubSub events.");
-  }
-  for (std::string_view required : {"ce-type", "ce-connectionId", "ce-hub", "ce-eventName"}) {
-    if (!request.header(required)) {
-      return makeError(400, "MissingHeader",
-                       "Missing " + std::string(required) +
-                           " header: not a valid Web PubSub "
-                           "event request.");
-    }
-  }
-  ConnectionContext ctx;
-  ctx.eventType = headerOr(request, "ce-type");
-  ctx.connectionId = headerOr(request, "ce-connectionId");
-  ctx.hub = headerOr(request, "ce-hub");
-  ctx.eventName = headerOr(request, "ce-eventName");
-  if (auto u = request.header("ce-userId"); u && !u->empty()) ctx.userId = std::string(*u);
-  if (auto s = request.header("ce-subprotocol"); s && !s->empty()) {
-    ctx.subprotocol = std::string(*s);
-  }
-  ctx.origin = headerOr(request, "WebHook-Request-Origin");
-  ctx.signature = joinedHeader(request.headers, "ce-signature");
-  ctx.id = headerOr(request, "ce-id");
-  ctx.time = headerOr(request, "ce-time");
-  if (auto state = lastHeader(request.headers, "ce-connectionState")) {
-    ctx.rawConnectionState = std::string(*state);
-    if (auto decoded = decodeConnectionState(*state)) ctx.states = std::move(*decoded);
-  }
-
-  enum class Kind { kConnect, kConnected, kDisconnected, kUser } kind;
-  if (ctx.eventType == "azure.webpubsub.sys.connect") {
-    kind = Kind::kConnect;
-  } else if (ctx.eventType == "azure.webpubsub.sys.connected") {
-    kind = Kind::kConnected;
-  } else if (ctx.eventType == "azure.webpubsub.sys.disconnected") {
-    kind = Kind::kDisconnected;
-  } else if (wps::startsWith(ctx.eventType, kUserPrefix) &&
-             ctx.eventType.size() > kUserPrefix.size()) {
-    kind = Kind::kUser;
-  } else {
-    return makeError(400, "UnsupportedEventType",
-                     "Unsupported ce-type '" + ctx.eventType + "'" +
-                         (wps::startsWith(ctx.eventType, kSysPrefix)
-                              ? ": not a connect, connected or disconnected event."
-                              : ": expected azure.webpubsub.sys.* or azure.webpubsub.user.*."));
-  }
-  if (!options.hub.empty() && !wps::iequals(options.hub, ctx.hub)) {
-    return makeError(
-        400, "HubMismatch",
-        "The request is for hub '" + ctx.hub + "', this handler serves '" + options.hub + "'.");
-  }
-  if (!options.accessKeys.empty() &&
-      !wps::cloudevents::verifySignature(ctx.signature, options.accessKeys, ctx.connectionId)) {
-    return makeError(401, "SignatureInvalid", "Signature validation failed.");
-  }
-  switch (kind) {
-    case Kind::kConnect:
+  if (auto error = notAnEventRequest(request)) return std::move(*error);
+  ConnectionContext ctx = readContext(request);
+  const std::optional<EventKind> kind = eventKindOf(ctx.eventType);
+  if (!kind) return unsupportedEventType(ctx.eventType);
+  if (auto error = rejectedByOptions(ctx, options)) return std::move(*error);
+  switch (*kind) {
+    case EventKind::kConnect:
       return parseConnect(std::move(ctx), request.body);
-    case Kind::kConnected:
+    case EventKind::kConnected:
       return Event(ConnectedRequest{std::move(ctx)});
-    case Kind::kDisconnected:
+    case EventKind::kDisconnected:
       return parseDisconnected(std::move(ctx), request.body);
-    case Kind::kUser:
+    case EventKind::kUser:
       return parseUserEvent(std::move(ctx), request);
   }
   return makeError(500, "Internal", "unreachable");

@@ -205,49 +205,56 @@ void collectStrings(const json::value& v, std::vector<std::string>& out, bool dr
   }
 }
 
-}  // namespace
+// The three dot-separated parts of a compact JWS, still base64url-encoded.
+struct TokenParts {
+  std::string_view header;
+  std::string_view payload;
+  std::string_view signature;
+  std::string_view signingInput;  // header "." payload
+};
 
-StatusOr<JwtClaims> verifyJwt(std::string_view token, const JwtVerifyOptions& options) {
-  if (token.size() > kMaxJwtSize) return malformed("the token is too large");
+// Splits `token` into its parts; nullopt unless it has exactly two dots.
+std::optional<TokenParts> splitToken(std::string_view token) {
   size_t dot1 = token.find('.');
-  if (dot1 == std::string_view::npos) return malformed("expected three parts");
+  if (dot1 == std::string_view::npos) return std::nullopt;
   size_t dot2 = token.find('.', dot1 + 1);
   if (dot2 == std::string_view::npos || token.find('.', dot2 + 1) != std::string_view::npos) {
-    return malformed("expected three parts");
+    return std::nullopt;
   }
-  std::string_view headerPart = token.substr(0, dot1);
-  std::string_view payloadPart = token.substr(dot1 + 1, dot2 - dot1 - 1);
-  std::string_view signaturePart = token.substr(dot2 + 1);
+  return TokenParts{token.substr(0, dot1), token.substr(dot1 + 1, dot2 - dot1 - 1),
+                    token.substr(dot2 + 1), token.substr(0, dot2)};
+}
 
-  auto headerBytes = base64UrlDecode(headerPart);
-  auto payloadBytes = base64UrlDecode(payloadPart);
-  auto signature = base64UrlDecode(signaturePart);
-  if (!headerBytes || !payloadBytes || !signature) return malformed("invalid base64url");
-
-  auto header = parseJson(*headerBytes);
+// Sets `alg` to the algorithm named by the decoded JOSE header. Errors: "malformed token" unless
+// the header is a JSON object, "unsupported algorithm" unless its "alg" is HS256/HS384/HS512.
+Status readAlgorithm(std::string_view headerJson, HmacAlg& alg) {
+  auto header = parseJson(headerJson);
   if (!header || !header->is_object()) return malformed("the header is not a JSON object");
   const json::value* algValue = header->get_object().if_contains("alg");
   if (algValue == nullptr || !algValue->is_string()) {
     return unauthenticated("unsupported algorithm");
   }
   const json::string& algName = algValue->get_string();
-  auto alg = algorithmFromName(std::string_view(algName.data(), algName.size()));
-  if (!alg) return unauthenticated("unsupported algorithm");
+  auto named = algorithmFromName(std::string_view(algName.data(), algName.size()));
+  if (!named) return unauthenticated("unsupported algorithm");
+  alg = *named;
+  return Status::ok();
+}
 
-  // Every key is tried (no early exit), each comparison in constant time.
-  std::string_view signingInput = token.substr(0, dot2);
+// True when `signature` is the HMAC of `signingInput` with one of the non-empty `keys`. Every
+// key is tried (no early exit), each comparison in constant time.
+bool signatureMatches(HmacAlg alg, const std::vector<std::string>& keys,
+                      std::string_view signingInput, std::string_view signature) {
   bool valid = false;
-  for (const std::string& key : options.keys) {
+  for (const std::string& key : keys) {
     if (key.empty()) continue;
-    if (constantTimeEquals(hmac(*alg, key, signingInput), *signature)) valid = true;
+    if (constantTimeEquals(hmac(alg, key, signingInput), signature)) valid = true;
   }
-  if (!valid) return unauthenticated("invalid signature");
+  return valid;
+}
 
-  auto payload = parseJson(*payloadBytes);
-  if (!payload || !payload->is_object()) return malformed("the payload is not a JSON object");
-
-  JwtClaims claims;
-  const json::object& object = payload->get_object();
+// Fills `claims` from the payload object, in token order. Errors: exp or nbf not a number.
+Status readClaims(const json::object& object, JwtClaims& claims) {
   claims.all.reserve(object.size());
   for (const json::key_value_pair& kv : object) {
     std::string_view name(kv.key().data(), kv.key().size());
@@ -273,7 +280,11 @@ StatusOr<JwtClaims> verifyJwt(std::string_view token, const JwtVerifyOptions& op
     }
     claims.all.emplace_back(std::string(name), renderClaim(value));
   }
+  return Status::ok();
+}
 
+// Checks exp (required when options.requireExp) and nbf against options.now, with the skew.
+Status checkTimes(const JwtClaims& claims, const JwtVerifyOptions& options) {
   const int64_t now = clampTime(unixSeconds(options.now));
   const int64_t skew = std::clamp<int64_t>(options.clockSkew.count(), 0, kSkewLimit);
   if (!claims.exp) {
@@ -282,6 +293,33 @@ StatusOr<JwtClaims> verifyJwt(std::string_view token, const JwtVerifyOptions& op
     return unauthenticated("token expired");
   }
   if (claims.nbf && *claims.nbf > now + skew) return unauthenticated("token not yet valid");
+  return Status::ok();
+}
+
+}  // namespace
+
+StatusOr<JwtClaims> verifyJwt(std::string_view token, const JwtVerifyOptions& options) {
+  if (token.size() > kMaxJwtSize) return malformed("the token is too large");
+  const std::optional<TokenParts> parts = splitToken(token);
+  if (!parts) return malformed("expected three parts");
+
+  auto headerBytes = base64UrlDecode(parts->header);
+  auto payloadBytes = base64UrlDecode(parts->payload);
+  auto signature = base64UrlDecode(parts->signature);
+  if (!headerBytes || !payloadBytes || !signature) return malformed("invalid base64url");
+
+  HmacAlg alg = HmacAlg::kSha256;
+  if (Status st = readAlgorithm(*headerBytes, alg); !st) return st;
+  if (!signatureMatches(alg, options.keys, parts->signingInput, *signature)) {
+    return unauthenticated("invalid signature");
+  }
+
+  auto payload = parseJson(*payloadBytes);
+  if (!payload || !payload->is_object()) return malformed("the payload is not a JSON object");
+
+  JwtClaims claims;
+  if (Status st = readClaims(payload->get_object(), claims); !st) return st;
+  if (Status st = checkTimes(claims, options); !st) return st;
   return claims;
 }
 

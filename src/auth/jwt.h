@@ -21,6 +21,7 @@ namespace wps::auth {
 // Tokens longer than this are rejected as malformed before any decoding.
 inline constexpr size_t kMaxJwtSize = 16 * 1024;
 
+// How verifyJwt() checks a token. Plain value; read-only during the call, no thread affinity.
 struct JwtVerifyOptions {
   // HMAC keys, used as their UTF-8 bytes (never base64-decoded). A signature made with any of
   // them is accepted (primary/secondary key rotation). Empty keys are never accepted.
@@ -33,6 +34,7 @@ struct JwtVerifyOptions {
   bool requireExp = true;
 };
 
+// The claims of a verified token. Plain value, owned by the caller; no thread affinity.
 struct JwtClaims {
   // "sub" when it is a non-empty string; otherwise nullopt (no user id).
   std::optional<std::string> sub;

@@ -25,13 +25,46 @@ void report(std::vector<std::string>* skipped, std::string_view role, std::strin
   skipped->push_back(std::move(line));
 }
 
-struct PendingLiteral {
+// What one role string grants, before patterns are compiled.
+struct ParsedRole {
+  enum class Kind : uint8_t { kNothing, kAllGroups, kLiteral, kPattern };
+  Kind kind = Kind::kNothing;
+  Permission permission = Permission::kSendToGroup;
+  std::string_view rest;  // kLiteral: the group; kPattern: the pattern source
+};
+
+// Classifies `role` by the rules of PermissionSet::fromRoles(): patterns first, then the "all
+// groups" roles, then literal groups. `rest` is a view into `role`.
+ParsedRole parseRole(const std::string& role) {
+  ParsedRole parsed;
+  if (startsWith(role, kJoinLeavePatternPrefix)) {
+    parsed = {ParsedRole::Kind::kPattern, Permission::kJoinLeaveGroup,
+              std::string_view(role).substr(kJoinLeavePatternPrefix.size())};
+  } else if (startsWith(role, kSendPatternPrefix)) {
+    parsed = {ParsedRole::Kind::kPattern, Permission::kSendToGroup,
+              std::string_view(role).substr(kSendPatternPrefix.size())};
+  } else if (role == kJoinLeaveRole) {
+    parsed = {ParsedRole::Kind::kAllGroups, Permission::kJoinLeaveGroup, {}};
+  } else if (role == kSendRole) {
+    parsed = {ParsedRole::Kind::kAllGroups, Permission::kSendToGroup, {}};
+  } else if (startsWith(role, kJoinLeaveRole) && role[kJoinLeaveRole.size()] == '.') {
+    parsed = {ParsedRole::Kind::kLiteral, Permission::kJoinLeaveGroup,
+              std::string_view(role).substr(kJoinLeaveRole.size() + 1)};
+  } else if (startsWith(role, kSendRole) && role[kSendRole.size()] == '.') {
+    parsed = {ParsedRole::Kind::kLiteral, Permission::kSendToGroup,
+              std::string_view(role).substr(kSendRole.size() + 1)};
+  }
+  // Anything else (an unknown role, webpubsub.sendToGroupX) grants nothing.
+  return parsed;
+}
+
+}  // namespace
+
+struct PermissionSet::PendingLiteral {
   Permission permission;
   std::string group;
   std::string_view role;
 };
-
-}  // namespace
 
 PermissionSet::PermissionSet(const PermissionSet& other)
     : allGroups_(other.allGroups_),
@@ -69,79 +102,70 @@ PermissionSet PermissionSet::fromRoles(const std::vector<std::string>& roles,
   // Pass 1: "all" roles and patterns; literal roles are collected for pass 2 so that the
   // literal limit does not depend on role order.
   for (const std::string& role : roles) {
-    Permission p;
-    std::string_view rest;
-    bool isPattern = false;
-    if (startsWith(role, kJoinLeavePatternPrefix)) {
-      p = Permission::kJoinLeaveGroup;
-      rest = std::string_view(role).substr(kJoinLeavePatternPrefix.size());
-      isPattern = true;
-    } else if (startsWith(role, kSendPatternPrefix)) {
-      p = Permission::kSendToGroup;
-      rest = std::string_view(role).substr(kSendPatternPrefix.size());
-      isPattern = true;
-    } else if (role == kJoinLeaveRole) {
-      set.allGroups_ |= 1u << index(Permission::kJoinLeaveGroup);
-      continue;
-    } else if (role == kSendRole) {
-      set.allGroups_ |= 1u << index(Permission::kSendToGroup);
-      continue;
-    } else if (startsWith(role, kJoinLeaveRole) && role[kJoinLeaveRole.size()] == '.') {
-      p = Permission::kJoinLeaveGroup;
-      rest = std::string_view(role).substr(kJoinLeaveRole.size() + 1);
-    } else if (startsWith(role, kSendRole) && role[kSendRole.size()] == '.') {
-      p = Permission::kSendToGroup;
-      rest = std::string_view(role).substr(kSendRole.size() + 1);
-    } else {
-      continue;  // unknown role (or webpubsub.sendToGroupX): grants nothing
+    const ParsedRole parsed = parseRole(role);
+    switch (parsed.kind) {
+      case ParsedRole::Kind::kNothing:
+        break;
+      case ParsedRole::Kind::kAllGroups:
+        set.allGroups_ |= 1u << index(parsed.permission);
+        break;
+      case ParsedRole::Kind::kLiteral:
+        pending.push_back({parsed.permission, std::string(parsed.rest), role});
+        break;
+      case ParsedRole::Kind::kPattern:
+        set.addPatternRole(parsed.permission, parsed.rest, role, pending, skipped);
+        break;
     }
-
-    if (!isPattern) {
-      pending.push_back({p, std::string(rest), role});
-      continue;
-    }
-    auto pattern = GroupPattern::compile(rest);
-    if (!pattern.isOk()) {
-      report(skipped, role, "invalid group name pattern: " + pattern.status().message());
-      continue;
-    }
-    if (pattern->isLiteral()) {
-      pending.push_back({p, pattern->literal(), role});
-      continue;
-    }
-    if (pattern->matchesEverything()) {
-      set.allGroups_ |= 1u << index(p);
-      continue;
-    }
-    Rules& rules = set.mutableRules(p);
-    bool duplicate = std::any_of(rules.patterns.begin(), rules.patterns.end(),
-                                 [&](const GroupPattern& g) { return g.source() == rest; });
-    if (duplicate) continue;
-    if (rules.patterns.size() >= kMaxPatterns) {
-      report(skipped, role, "more than 9 group name patterns");
-      continue;
-    }
-    rules.patterns.push_back(std::move(pattern).value());
   }
 
   // Pass 2: literal groups not already covered by an "all" role or a pattern.
-  for (PendingLiteral& item : pending) {
-    if (!isValidGroupName(item.group)) {
-      report(skipped, item.role, "invalid group name");
-      continue;
-    }
-    if (set.ruleAllows(item.permission, item.group)) continue;
-    std::vector<Literal>& literals = set.mutableRules(item.permission).literals;
-    auto it = std::lower_bound(literals.begin(), literals.end(), item.group,
-                               [](const Literal& l, const std::string& g) { return l.group < g; });
-    if (it != literals.end() && it->group == item.group) continue;
-    if (literals.size() >= kMaxLiteralGroups) {
-      report(skipped, item.role, "more than 1000 literal groups");
-      continue;
-    }
-    literals.insert(it, Literal{std::move(item.group), true});
-  }
+  for (PendingLiteral& item : pending)
+    set.addLiteralRole(item, skipped);
   return set;
+}
+
+void PermissionSet::addPatternRole(Permission p, std::string_view rest, std::string_view role,
+                                   std::vector<PendingLiteral>& pending,
+                                   std::vector<std::string>* skipped) {
+  auto pattern = GroupPattern::compile(rest);
+  if (!pattern.isOk()) {
+    report(skipped, role, "invalid group name pattern: " + pattern.status().message());
+    return;
+  }
+  if (pattern->isLiteral()) {
+    pending.push_back({p, pattern->literal(), role});
+    return;
+  }
+  if (pattern->matchesEverything()) {
+    allGroups_ |= 1u << index(p);
+    return;
+  }
+  Rules& rules = mutableRules(p);
+  bool duplicate = std::any_of(rules.patterns.begin(), rules.patterns.end(),
+                               [&](const GroupPattern& g) { return g.source() == rest; });
+  if (duplicate) return;
+  if (rules.patterns.size() >= kMaxPatterns) {
+    report(skipped, role, "more than 9 group name patterns");
+    return;
+  }
+  rules.patterns.push_back(std::move(pattern).value());
+}
+
+void PermissionSet::addLiteralRole(PendingLiteral& item, std::vector<std::string>* skipped) {
+  if (!isValidGroupName(item.group)) {
+    report(skipped, item.role, "invalid group name");
+    return;
+  }
+  if (ruleAllows(item.permission, item.group)) return;
+  std::vector<Literal>& literals = mutableRules(item.permission).literals;
+  auto it = std::lower_bound(literals.begin(), literals.end(), item.group,
+                             [](const Literal& l, const std::string& g) { return l.group < g; });
+  if (it != literals.end() && it->group == item.group) return;
+  if (literals.size() >= kMaxLiteralGroups) {
+    report(skipped, item.role, "more than 1000 literal groups");
+    return;
+  }
+  literals.insert(it, Literal{std::move(item.group), true});
 }
 
 bool PermissionSet::allows(Permission p, std::string_view group) const {

@@ -88,9 +88,22 @@ class PermissionSet {
     Rules rules[2];
   };
 
+  // A literal role (or a pattern without wildcards) that fromRoles() applies in its second pass.
+  struct PendingLiteral;
+
   static size_t index(Permission p) { return static_cast<size_t>(p); }
+  // True when an "all groups" role or a pattern grants `p` for `group` (literals aside).
   bool ruleAllows(Permission p, std::string_view group) const;
+  // The rules of `p`, allocating the detail block on first use.
   Rules& mutableRules(Permission p);
+  // fromRoles(), pass 1, for the pattern role `role` whose pattern source is `rest`: grants all
+  // groups ("**"), queues a wildcard-free pattern's literal in `pending`, or adds the pattern
+  // (duplicates ignored; beyond kMaxPatterns or invalid: reported to `skipped`).
+  void addPatternRole(Permission p, std::string_view rest, std::string_view role,
+                      std::vector<PendingLiteral>& pending, std::vector<std::string>* skipped);
+  // fromRoles(), pass 2, for one literal: adds it unless invalid (reported), already covered by
+  // a rule or present, or beyond kMaxLiteralGroups (reported). Moves item.group.
+  void addLiteralRole(PendingLiteral& item, std::vector<std::string>* skipped);
 
   uint8_t allGroups_ = 0;  // bit index(p): a role grants every group
   std::unique_ptr<Detail> detail_;

@@ -120,6 +120,87 @@ Status readMessage(Reader& r, protocol::DataMessage* m) {
   return r.ok() ? Status::ok() : invalidArgument("truncated message");
 }
 
+// kAddToGroups / kRemoveFromGroups: hub, target, groups. A bad group list is reported before a
+// bad target.
+Status readGroupChange(Reader& r, BusMessage& m) {
+  m.hubKey = r.str();
+  Status st = readTarget(r, &m.target);
+  uint64_t n = r.varint();
+  if (!r.ok() || n > 1000000) return invalidArgument("bad group list");
+  for (uint64_t i = 0; i < n && r.ok(); ++i)
+    m.groups.push_back(r.str());
+  return st;
+}
+
+// kPermission: hub, operation, permission, connection, group.
+Status readPermission(Reader& r, BusMessage& m) {
+  m.hubKey = r.str();
+  uint8_t op = r.u8();
+  uint8_t perm = r.u8();
+  if (op > 2 || perm > 1) return invalidArgument("bad permission request");
+  m.permissionOp = static_cast<core::PermissionOp>(op);
+  m.permission = static_cast<auth::Permission>(perm);
+  m.connectionId = r.str();
+  m.group = r.str();
+  return Status::ok();
+}
+
+// kReply: count, permission result, members.
+Status readReply(Reader& r, BusMessage& m) {
+  m.count = r.varint();
+  uint8_t result = r.u8();
+  if (result > static_cast<uint8_t>(core::PermissionResult::kUnavailable)) {
+    return invalidArgument("bad permission result");
+  }
+  m.result = static_cast<core::PermissionResult>(result);
+  uint64_t n = r.varint();
+  if (!r.ok() || n > 10000000) return invalidArgument("bad member list");
+  for (uint64_t i = 0; i < n && r.ok(); ++i) {
+    core::MemberInfo mem;
+    mem.connectionId = r.str();
+    if (r.u8()) mem.userId = r.str();
+    m.members.push_back(std::move(mem));
+  }
+  return Status::ok();
+}
+
+// The fields that follow the header for m.type. Truncation shows in r.ok(), checked by the
+// caller.
+Status readBody(Reader& r, BusMessage& m) {
+  Status st;
+  switch (m.type) {
+    case BusMessage::Type::kPublish:
+      m.hubKey = r.str();
+      st = readTarget(r, &m.target);
+      if (st) st = readMessage(r, &m.message);
+      break;
+    case BusMessage::Type::kClose:
+      m.hubKey = r.str();
+      st = readTarget(r, &m.target);
+      m.reason = r.str();
+      break;
+    case BusMessage::Type::kAddToGroups:
+    case BusMessage::Type::kRemoveFromGroups:
+      return readGroupChange(r, m);
+    case BusMessage::Type::kLeaveAllGroups:
+    case BusMessage::Type::kCount:
+      m.hubKey = r.str();
+      st = readTarget(r, &m.target);
+      break;
+    case BusMessage::Type::kList:
+      m.hubKey = r.str();
+      m.group = r.str();
+      break;
+    case BusMessage::Type::kPermission:
+      return readPermission(r, m);
+    case BusMessage::Type::kHello:
+      break;
+    case BusMessage::Type::kReply:
+      return readReply(r, m);
+  }
+  return st;
+}
+
 }  // namespace
 
 std::string encodeBusMessage(const BusMessage& m) {
@@ -190,69 +271,7 @@ StatusOr<BusMessage> decodeBusMessage(std::string_view bytes) {
   m.origin = r.str();
   m.requestId = r.varint();
   if (m.requestId) m.replyTo = r.str();
-  Status st;
-  switch (m.type) {
-    case BusMessage::Type::kPublish:
-      m.hubKey = r.str();
-      st = readTarget(r, &m.target);
-      if (st) st = readMessage(r, &m.message);
-      break;
-    case BusMessage::Type::kClose:
-      m.hubKey = r.str();
-      st = readTarget(r, &m.target);
-      m.reason = r.str();
-      break;
-    case BusMessage::Type::kAddToGroups:
-    case BusMessage::Type::kRemoveFromGroups: {
-      m.hubKey = r.str();
-      st = readTarget(r, &m.target);
-      uint64_t n = r.varint();
-      if (!r.ok() || n > 1000000) return invalidArgument("bad group list");
-      for (uint64_t i = 0; i < n && r.ok(); ++i)
-        m.groups.push_back(r.str());
-      break;
-    }
-    case BusMessage::Type::kLeaveAllGroups:
-    case BusMessage::Type::kCount:
-      m.hubKey = r.str();
-      st = readTarget(r, &m.target);
-      break;
-    case BusMessage::Type::kList:
-      m.hubKey = r.str();
-      m.group = r.str();
-      break;
-    case BusMessage::Type::kPermission: {
-      m.hubKey = r.str();
-      uint8_t op = r.u8();
-      uint8_t perm = r.u8();
-      if (op > 2 || perm > 1) return invalidArgument("bad permission request");
-      m.permissionOp = static_cast<core::PermissionOp>(op);
-      m.permission = static_cast<auth::Permission>(perm);
-      m.connectionId = r.str();
-      m.group = r.str();
-      break;
-    }
-    case BusMessage::Type::kHello:
-      break;
-    case BusMessage::Type::kReply: {
-      m.count = r.varint();
-      uint8_t result = r.u8();
-      if (result > static_cast<uint8_t>(core::PermissionResult::kUnavailable)) {
-        return invalidArgument("bad permission result");
-      }
-      m.result = static_cast<core::PermissionResult>(result);
-      uint64_t n = r.varint();
-      if (!r.ok() || n > 10000000) return invalidArgument("bad member list");
-      for (uint64_t i = 0; i < n && r.ok(); ++i) {
-        core::MemberInfo mem;
-        mem.connectionId = r.str();
-        if (r.u8()) mem.userId = r.str();
-        m.members.push_back(std::move(mem));
-      }
-      break;
-    }
-  }
-  if (!st) return st;
+  if (Status st = readBody(r, m); !st) return st;
   if (!r.ok() || !r.atEnd()) return invalidArgument("malformed bus message");
   return m;
 }

@@ -15,6 +15,7 @@
 
 namespace wps::cluster {
 
+// One bus operation. Plain value, owned by whichever thread builds or decodes it.
 struct BusMessage {
   enum class Type : uint8_t {
     kPublish = 1,           // deliver `message` to `target`
@@ -47,7 +48,10 @@ struct BusMessage {
   std::vector<core::MemberInfo> members;
 };
 
+// The binary form of `m` (version byte, type, header, then the fields `m.type` uses; other fields
+// are not sent). Never fails; decodeBusMessage() reads it back.
 std::string encodeBusMessage(const BusMessage& m);
+// Parses the output of encodeBusMessage(); fields the type does not use stay default.
 // Errors: kInvalidArgument for truncated or malformed input, an unknown version or type, or a
 // filter that no longer parses.
 StatusOr<BusMessage> decodeBusMessage(std::string_view bytes);

@@ -1,5 +1,5 @@
 // The parsed form of a filter: an immutable arena of nodes built by the parser
-// (api/filter/parser.h) and read by the checker and the evaluator. Once parse() returns it,
+// (filter/parser.h) and read by the checker and the evaluator. Once parseProgram() returns it,
 // a Program is never modified, so any number of threads may read it at once.
 #pragma once
 
@@ -50,12 +50,14 @@ inline bool isLogical(BinaryOp op) {
 
 // One operator of a chain. Step i combines the result of steps < i (or operand 0) with operand
 // i + 1; its own source text is [chain node begin, end).
+// Plain value inside a Program.
 struct ChainStep {
   BinaryOp op;
   uint32_t end;
 };
 
 // The literal items of an `x in (...)` list, indexed for membership tests that do not allocate.
+// Plain value inside a Program.
 struct InSet {
   std::vector<std::string> strings;  // sorted, unique
   std::vector<int32_t> ints;         // sorted, unique
@@ -64,6 +66,7 @@ struct InSet {
   bool hasFalse = false;
 };
 
+// One node of a Program. Plain value inside a Program.
 struct Node {
   NodeKind kind = NodeKind::kNullLiteral;
   Identifier identifier = Identifier::kUserId;  // kIdentifier
@@ -80,6 +83,8 @@ struct Node {
   uint32_t childCount = 0;
 };
 
+// Built by the thread that calls parseProgram(); immutable afterwards and then readable from any
+// number of threads at once.
 struct Program {
   std::string text;  // the filter as given to parse()
   std::vector<Node> nodes;
@@ -89,11 +94,13 @@ struct Program {
   std::vector<InSet> inSets;
   uint32_t root = 0;
 
+  // Node `i`. Precondition: i < nodes.size().
   const Node& node(uint32_t i) const { return nodes[i]; }
   // The i-th child node of `n`. Precondition: i < n.childCount.
   const Node& child(const Node& n, uint32_t i) const { return nodes[children[n.firstChild + i]]; }
+  // The i-th operator of the kChain node `chain`. Precondition: i + 1 < chain.childCount.
   const ChainStep& step(const Node& chain, uint32_t i) const { return steps[chain.index + i]; }
-  // The source text of a byte span.
+  // The source text of a byte span (of a node). Precondition: begin <= end <= text.size().
   std::string_view source(uint32_t begin, uint32_t end) const {
     return std::string_view(text).substr(begin, end - begin);
   }

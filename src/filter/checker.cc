@@ -180,99 +180,126 @@ class Checker {
     return acc;
   }
 
-  DType visitCall(const Node& n) {
-    const std::string_view source = p_.source(n);
-    const uint32_t argc = n.childCount;
-    if (n.function == Function::kUnknown) return failAt(n, notSupported(source));
-    uint32_t expectedMin = 1;
-    uint32_t expectedMax = 1;
-    switch (n.function) {
+  // The number of arguments a known function takes.
+  struct Arity {
+    uint32_t min;
+    uint32_t max;
+  };
+  static Arity arity(Function f) {
+    switch (f) {
       case Function::kContains:
       case Function::kStartsWith:
       case Function::kEndsWith:
       case Function::kIndexOf:
       case Function::kConcat:
-        expectedMin = expectedMax = 2;
-        break;
+        return {2, 2};
       case Function::kSubstring:
-        expectedMin = 2;
-        expectedMax = 3;
-        break;
+        return {2, 3};
       default:
-        break;
+        return {1, 1};
     }
-    if (argc < expectedMin || argc > expectedMax) return failAt(n, invalidToken(source));
+  }
 
-    // Type of argument i; on error the caller must return (the error is located at the call).
-    const auto arg = [&](uint32_t i) {
-      const DType t = visit(p_.children[n.firstChild + i]);
-      locate(n.begin, n.end);
-      return t;
-    };
-    const auto asString = [&](DType t) {
-      return isStringTyped(t) ? t : failAt(n, typeMismatch(typeName(t), "string"));
-    };
-
+  DType visitCall(const Node& n) {
+    const std::string_view source = p_.source(n);
+    if (n.function == Function::kUnknown) return failAt(n, notSupported(source));
+    const Arity expected = arity(n.function);
+    if (n.childCount < expected.min || n.childCount > expected.max) {
+      return failAt(n, invalidToken(source));
+    }
     switch (n.function) {
-      case Function::kLength: {
-        const DType s = arg(0);
-        if (error_) return DType::kNull;
-        if (isNullish(s)) return DType::kNull;
-        if (s == DType::kString || s == DType::kCollection) return DType::kInt;
-        return failAt(n, invalidToken(source));
-      }
+      case Function::kLength:
+        return checkLength(n);
       case Function::kToLower:
       case Function::kToUpper:
-      case Function::kTrim: {
-        const DType s = arg(0);
-        if (error_) return DType::kNull;
-        if (isNullish(s)) return DType::kNull;
-        asString(s);
-        return DType::kString;
-      }
+      case Function::kTrim:
+        return checkStringToString(n);
       case Function::kContains:
       case Function::kStartsWith:
       case Function::kEndsWith:
-      case Function::kIndexOf: {
-        const DType result = n.function == Function::kIndexOf ? DType::kInt : DType::kBool;
-        const DType s = arg(0);
-        if (error_) return DType::kNull;
-        const DType t = arg(1);
-        if (error_) return DType::kNull;
-        if (isNullish(s) || isNullish(t)) return result;
-        asString(s);
-        asString(t);
-        return result;
-      }
-      case Function::kConcat: {
-        const DType s = arg(0);
-        if (error_) return DType::kNull;
-        const DType t = arg(1);
-        if (error_) return DType::kNull;
-        if (isNullish(s) && isNullish(t)) return DType::kNull;
-        if ((isNullish(s) && t == DType::kString) || (isNullish(t) && s == DType::kString)) {
-          return DType::kString;
-        }
-        asString(s);
-        asString(t);
-        return DType::kString;
-      }
-      case Function::kSubstring: {
-        const DType s = arg(0);
-        if (error_) return DType::kNull;
-        for (uint32_t i = 1; i < argc; ++i) {
-          const DType bound = arg(i);
-          if (error_) return DType::kNull;
-          if (bound != DType::kInt) return failAt(n, typeMismatch(typeName(bound), "int"));
-        }
-        if (isNullish(s)) return DType::kNull;
-        asString(s);
-        return DType::kString;  // the service returns "" here without checking the range
-      }
+      case Function::kIndexOf:
+        return checkStringPair(n);
+      case Function::kConcat:
+        return checkConcat(n);
+      case Function::kSubstring:
+        return checkSubstring(n);
       case Function::kUnknown:
         break;
     }
     return DType::kNull;
+  }
+
+  // Type of argument i of call `n`; on error the caller must return (the error is located at
+  // the call).
+  DType arg(const Node& n, uint32_t i) {
+    const DType t = visit(p_.children[n.firstChild + i]);
+    locate(n.begin, n.end);
+    return t;
+  }
+  // Fails unless `t` is string-typed (the error is located at call `n`).
+  void requireString(const Node& n, DType t) {
+    if (!isStringTyped(t)) failAt(n, typeMismatch(typeName(t), "string"));
+  }
+
+  // length(s): int for a string or a collection, null for null.
+  DType checkLength(const Node& n) {
+    const DType s = arg(n, 0);
+    if (error_) return DType::kNull;
+    if (isNullish(s)) return DType::kNull;
+    if (s == DType::kString || s == DType::kCollection) return DType::kInt;
+    return failAt(n, invalidToken(p_.source(n)));
+  }
+
+  // tolower / toupper / trim (s): string, null for null.
+  DType checkStringToString(const Node& n) {
+    const DType s = arg(n, 0);
+    if (error_) return DType::kNull;
+    if (isNullish(s)) return DType::kNull;
+    requireString(n, s);
+    return DType::kString;
+  }
+
+  // contains / startswith / endswith (bool) and indexof (int) of two strings; a null argument
+  // skips the string checks.
+  DType checkStringPair(const Node& n) {
+    const DType result = n.function == Function::kIndexOf ? DType::kInt : DType::kBool;
+    const DType s = arg(n, 0);
+    if (error_) return DType::kNull;
+    const DType t = arg(n, 1);
+    if (error_) return DType::kNull;
+    if (isNullish(s) || isNullish(t)) return result;
+    requireString(n, s);
+    requireString(n, t);
+    return result;
+  }
+
+  // concat(s, t): null when both are null, else string.
+  DType checkConcat(const Node& n) {
+    const DType s = arg(n, 0);
+    if (error_) return DType::kNull;
+    const DType t = arg(n, 1);
+    if (error_) return DType::kNull;
+    if (isNullish(s) && isNullish(t)) return DType::kNull;
+    if ((isNullish(s) && t == DType::kString) || (isNullish(t) && s == DType::kString)) {
+      return DType::kString;
+    }
+    requireString(n, s);
+    requireString(n, t);
+    return DType::kString;
+  }
+
+  // substring(s, start[, count]): int bounds; string, null for null.
+  DType checkSubstring(const Node& n) {
+    const DType s = arg(n, 0);
+    if (error_) return DType::kNull;
+    for (uint32_t i = 1; i < n.childCount; ++i) {
+      const DType bound = arg(n, i);
+      if (error_) return DType::kNull;
+      if (bound != DType::kInt) return failAt(n, typeMismatch(typeName(bound), "int"));
+    }
+    if (isNullish(s)) return DType::kNull;
+    requireString(n, s);
+    return DType::kString;  // the service returns "" here without checking the range
   }
 
   const Program& p_;

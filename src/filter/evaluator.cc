@@ -9,9 +9,9 @@
 #include <string_view>
 #include <utility>
 
+#include "common/strings.h"
 #include "filter/case_mapping.h"
 #include "filter/text_functions.h"
-#include "common/strings.h"
 
 namespace wps::filter {
 
@@ -201,76 +201,103 @@ class Evaluator {
 
   Value evalCall(const Node& n) const {
     switch (n.function) {
-      case Function::kLength: {
-        const Value v = arg(n, 0);
-        if (v.isString()) return Value::ofInt(text::length(v.str()));
-        if (v.kind == Value::Kind::kCollection) return Value::ofInt(saturate(s_.groupCount()));
-        return Value::null();
-      }
+      case Function::kLength:
+        return evalLength(n);
       case Function::kToLower:
-      case Function::kToUpper: {
-        const Value v = arg(n, 0);
-        if (!v.isString()) return Value::null();
-        return Value::ofOwned(n.function == Function::kToLower ? toLowerInvariant(v.str())
-                                                               : toUpperInvariant(v.str()));
-      }
-      case Function::kTrim: {
-        Value v = arg(n, 0);
-        if (!v.isString()) return Value::null();
-        const std::string_view trimmed = text::trimWhitespace(v.str());
-        if (!v.owned) return Value::ofView(trimmed);
-        return Value::ofOwned(std::string(trimmed));
-      }
+      case Function::kToUpper:
+        return evalCaseMapping(n);
+      case Function::kTrim:
+        return evalTrim(n);
       case Function::kContains:
       case Function::kStartsWith:
-      case Function::kEndsWith: {
-        const Value a = arg(n, 0);
-        const Value b = arg(n, 1);
-        if (!a.isString() || !b.isString()) return Value::ofBool(false);
-        const std::string_view s = a.str();
-        const std::string_view t = b.str();
-        if (n.function == Function::kContains) {
-          return Value::ofBool(s.find(t) != std::string_view::npos);
-        }
-        return Value::ofBool(n.function == Function::kStartsWith ? startsWith(s, t)
-                                                                 : endsWith(s, t));
-      }
-      case Function::kIndexOf: {
-        const Value a = arg(n, 0);
-        const Value b = arg(n, 1);
-        if (!a.isString() || !b.isString()) return Value::ofInt(-1);
-        return Value::ofInt(text::indexOf(a.str(), b.str()));
-      }
-      case Function::kConcat: {
-        Value a = arg(n, 0);
-        Value b = arg(n, 1);
-        if (!a.isString()) {
-          if (b.isString()) return b;
-          return Value::null();
-        }
-        if (!b.isString()) return a;
-        std::string joined;
-        joined.reserve(a.str().size() + b.str().size());
-        joined.append(a.str()).append(b.str());
-        return Value::ofOwned(std::move(joined));
-      }
-      case Function::kSubstring: {
-        const Value s = arg(n, 0);
-        const Value start = arg(n, 1);
-        std::optional<int32_t> count;
-        if (n.childCount == 3) {
-          const Value c = arg(n, 2);
-          if (!c.isInt()) return Value::null();
-          count = c.integer;
-        }
-        if (!s.isString() || !start.isInt()) return Value::null();
-        std::optional<std::string> cut = text::substring(s.str(), start.integer, count);
-        return cut ? Value::ofOwned(std::move(*cut)) : Value::null();
-      }
+      case Function::kEndsWith:
+        return evalMatch(n);
+      case Function::kIndexOf:
+        return evalIndexOf(n);
+      case Function::kConcat:
+        return evalConcat(n);
+      case Function::kSubstring:
+        return evalSubstring(n);
       case Function::kUnknown:
         break;
     }
     return Value::null();
+  }
+
+  // length(s) of a string or of the groups; null otherwise.
+  Value evalLength(const Node& n) const {
+    const Value v = arg(n, 0);
+    if (v.isString()) return Value::ofInt(text::length(v.str()));
+    if (v.kind == Value::Kind::kCollection) return Value::ofInt(saturate(s_.groupCount()));
+    return Value::null();
+  }
+
+  // tolower(s) / toupper(s); null for a non-string.
+  Value evalCaseMapping(const Node& n) const {
+    const Value v = arg(n, 0);
+    if (!v.isString()) return Value::null();
+    return Value::ofOwned(n.function == Function::kToLower ? toLowerInvariant(v.str())
+                                                           : toUpperInvariant(v.str()));
+  }
+
+  // trim(s): a view when `s` is borrowed; null for a non-string.
+  Value evalTrim(const Node& n) const {
+    Value v = arg(n, 0);
+    if (!v.isString()) return Value::null();
+    const std::string_view trimmed = text::trimWhitespace(v.str());
+    if (!v.owned) return Value::ofView(trimmed);
+    return Value::ofOwned(std::string(trimmed));
+  }
+
+  // contains / startswith / endswith (s, t); false unless both are strings.
+  Value evalMatch(const Node& n) const {
+    const Value a = arg(n, 0);
+    const Value b = arg(n, 1);
+    if (!a.isString() || !b.isString()) return Value::ofBool(false);
+    const std::string_view s = a.str();
+    const std::string_view t = b.str();
+    if (n.function == Function::kContains) {
+      return Value::ofBool(s.find(t) != std::string_view::npos);
+    }
+    return Value::ofBool(n.function == Function::kStartsWith ? startsWith(s, t) : endsWith(s, t));
+  }
+
+  // indexof(s, t); -1 unless both are strings.
+  Value evalIndexOf(const Node& n) const {
+    const Value a = arg(n, 0);
+    const Value b = arg(n, 1);
+    if (!a.isString() || !b.isString()) return Value::ofInt(-1);
+    return Value::ofInt(text::indexOf(a.str(), b.str()));
+  }
+
+  // concat(s, t): a lone string operand is returned as is; null when neither is a string.
+  Value evalConcat(const Node& n) const {
+    Value a = arg(n, 0);
+    Value b = arg(n, 1);
+    if (!a.isString()) {
+      if (b.isString()) return b;
+      return Value::null();
+    }
+    if (!b.isString()) return a;
+    std::string joined;
+    joined.reserve(a.str().size() + b.str().size());
+    joined.append(a.str()).append(b.str());
+    return Value::ofOwned(std::move(joined));
+  }
+
+  // substring(s, start[, count]); null for non-int bounds, a non-string or a bad range.
+  Value evalSubstring(const Node& n) const {
+    const Value s = arg(n, 0);
+    const Value start = arg(n, 1);
+    std::optional<int32_t> count;
+    if (n.childCount == 3) {
+      const Value c = arg(n, 2);
+      if (!c.isInt()) return Value::null();
+      count = c.integer;
+    }
+    if (!s.isString() || !start.isInt()) return Value::null();
+    std::optional<std::string> cut = text::substring(s.str(), start.integer, count);
+    return cut ? Value::ofOwned(std::move(*cut)) : Value::null();
   }
 
   const Program& p_;

@@ -1,12 +1,12 @@
 // Recursive-descent parser for the filter grammar of rest-api.md §10.5. Syntax only: type rules
-// and unsupported tokens are left to the checker (api/filter/checker.h). Pure function,
+// and unsupported tokens are left to the checker (filter/checker.h). Pure function,
 // thread-safe, never throws (except std::bad_alloc); recursion is bounded by kMaxDepth.
 #pragma once
 
 #include <string_view>
 
-#include "filter/ast.h"
 #include "common/status.h"
+#include "filter/ast.h"
 
 namespace wps::filter {
 

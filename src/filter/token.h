@@ -19,11 +19,13 @@ enum class TokenKind : uint8_t {
 };
 
 // A token is a byte span [begin, end) of the filter text, free of surrounding white space.
+// Plain value; no thread affinity.
 struct Token {
   TokenKind kind;
   uint32_t begin;
   uint32_t end;
 
+  // The token's text within `source`, the text it was lexed from.
   std::string_view text(std::string_view source) const { return source.substr(begin, end - begin); }
 };
 

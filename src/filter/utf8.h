@@ -12,7 +12,7 @@ namespace wps::filter::utf8 {
 
 // One decoded character. `length` is the number of bytes consumed (1-4, never 0 for a
 // non-empty input). `valid` is false for a malformed sequence, in which case `length` is 1 and
-// `codePoint` is the raw byte value.
+// `codePoint` is the raw byte value. Plain value; no thread affinity.
 struct Decoded {
   uint32_t codePoint;
   uint8_t length;

@@ -147,6 +147,56 @@ bool ResponseParser::takeLine(std::string_view& data, size_t limit, bool& tooLon
   return true;
 }
 
+// The line-reading steps of feed(), one per state. Forced inline: feed() is a hot path of the
+// upstream client, and a call per line measurably slows small reads.
+[[gnu::always_inline]] inline ResponseParser::Result ResponseParser::consumeHeaderLine(
+    std::string_view& data) {
+  size_t before = data.size();
+  bool tooLong = false;
+  size_t doneBytes = headerBytes_ - line_.size();  // bytes of the completed lines
+  size_t budget = limits_.maxHeaderBytes > doneBytes ? limits_.maxHeaderBytes - doneBytes : 0;
+  bool complete = takeLine(data, budget, tooLong);
+  if (tooLong) {
+    return fail(StatusCode::kInvalidArgument, "the response header section is larger than " +
+                                                  std::to_string(limits_.maxHeaderBytes) +
+                                                  " bytes");
+  }
+  headerBytes_ += before - data.size();
+  if (!complete) return Result::kNeedMore;
+  Result r = Result::kNeedMore;
+  if (state_ == State::kStatusLine) {
+    r = onStatusLine();
+  } else if (state_ == State::kHeaders) {
+    r = onHeaderLine();
+  } else if (line_.empty()) {
+    state_ = State::kComplete;  // end of trailers (their content is ignored)
+  }
+  line_.clear();
+  return r;
+}
+
+[[gnu::always_inline]] inline ResponseParser::Result ResponseParser::consumeChunkSize(
+    std::string_view& data) {
+  bool tooLong = false;
+  bool complete = takeLine(data, 4096, tooLong);
+  if (tooLong) return fail(StatusCode::kUnavailable, "a chunk-size line is too long");
+  if (!complete) return Result::kNeedMore;
+  Result r = onChunkSizeLine();
+  line_.clear();
+  return r;
+}
+
+[[gnu::always_inline]] inline ResponseParser::Result ResponseParser::consumeChunkDataEnd(
+    std::string_view& data) {
+  bool tooLong = false;
+  bool complete = takeLine(data, 2, tooLong);
+  if (tooLong || (complete && !line_.empty())) {
+    return fail(StatusCode::kUnavailable, "chunk data is not followed by CRLF");
+  }
+  if (complete) state_ = State::kChunkSize;
+  return Result::kNeedMore;
+}
+
 ResponseParser::Result ResponseParser::feed(std::string_view data) {
   if (!data.empty()) started_ = true;
   while (true) {
@@ -158,32 +208,10 @@ ResponseParser::Result ResponseParser::feed(std::string_view data) {
         return Result::kError;
       case State::kStatusLine:
       case State::kHeaders:
-      case State::kTrailers: {
+      case State::kTrailers:
         if (data.empty()) return Result::kNeedMore;
-        size_t before = data.size();
-        bool tooLong = false;
-        size_t doneBytes = headerBytes_ - line_.size();  // bytes of the completed lines
-        size_t budget = limits_.maxHeaderBytes > doneBytes ? limits_.maxHeaderBytes - doneBytes : 0;
-        bool complete = takeLine(data, budget, tooLong);
-        if (tooLong) {
-          return fail(StatusCode::kInvalidArgument, "the response header section is larger than " +
-                                                        std::to_string(limits_.maxHeaderBytes) +
-                                                        " bytes");
-        }
-        headerBytes_ += before - data.size();
-        if (!complete) return Result::kNeedMore;
-        Result r = Result::kNeedMore;
-        if (state_ == State::kStatusLine) {
-          r = onStatusLine();
-        } else if (state_ == State::kHeaders) {
-          r = onHeaderLine();
-        } else if (line_.empty()) {
-          state_ = State::kComplete;  // end of trailers (their content is ignored)
-        }
-        line_.clear();
-        if (r == Result::kError) return r;
+        if (consumeHeaderLine(data) == Result::kError) return Result::kError;
         break;
-      }
       case State::kBodyLength: {
         if (data.empty()) return Result::kNeedMore;
         size_t n = std::min(remaining_, data.size());
@@ -193,17 +221,10 @@ ResponseParser::Result ResponseParser::feed(std::string_view data) {
         if (remaining_ == 0) state_ = State::kComplete;
         break;
       }
-      case State::kChunkSize: {
+      case State::kChunkSize:
         if (data.empty()) return Result::kNeedMore;
-        bool tooLong = false;
-        bool complete = takeLine(data, 4096, tooLong);
-        if (tooLong) return fail(StatusCode::kUnavailable, "a chunk-size line is too long");
-        if (!complete) return Result::kNeedMore;
-        Result r = onChunkSizeLine();
-        line_.clear();
-        if (r == Result::kError) return r;
+        if (consumeChunkSize(data) == Result::kError) return Result::kError;
         break;
-      }
       case State::kChunkData: {
         if (data.empty()) return Result::kNeedMore;
         size_t n = std::min(remaining_, data.size());
@@ -213,17 +234,10 @@ ResponseParser::Result ResponseParser::feed(std::string_view data) {
         if (remaining_ == 0) state_ = State::kChunkDataEnd;
         break;
       }
-      case State::kChunkDataEnd: {
+      case State::kChunkDataEnd:
         if (data.empty()) return Result::kNeedMore;
-        bool tooLong = false;
-        bool complete = takeLine(data, 2, tooLong);
-        if (tooLong || (complete && !line_.empty())) {
-          return fail(StatusCode::kUnavailable, "chunk data is not followed by CRLF");
-        }
-        if (!complete) return Result::kNeedMore;
-        state_ = State::kChunkSize;
+        if (consumeChunkDataEnd(data) == Result::kError) return Result::kError;
         break;
-      }
       case State::kBodyUntilClose:
         if (data.empty()) return Result::kNeedMore;
         if (appendBody(data) == Result::kError) return Result::kError;

@@ -7,8 +7,8 @@
 #include <string>
 #include <string_view>
 
-#include "http/message.h"
 #include "common/status.h"
+#include "http/message.h"
 
 namespace wps::http::http1 {
 
@@ -24,6 +24,7 @@ Status validateRequest(const HttpRequest& request);
 void serializeRequest(const HttpRequest& request, std::string_view target,
                       std::string_view hostHeader, std::string& out);
 
+// Limits of one ResponseParser. Plain value; no thread affinity.
 struct ParserLimits {
   size_t maxHeaderBytes = 64 * 1024;       // status line + headers (and chunked trailers)
   size_t maxBodyBytes = 16 * 1024 * 1024;  // decoded body
@@ -31,10 +32,12 @@ struct ParserLimits {
 
 // Parses one response from the bytes of a connection, fed as they arrive. Interim 1xx
 // responses are skipped. Body framing: chunked, Content-Length, or until the peer closes.
+// Not thread-safe: owned by the worker thread that performs the exchange.
 class ResponseParser {
  public:
   enum class Result { kNeedMore, kComplete, kError };
 
+  // A parser waiting for the status line of a response, enforcing `limits`.
   explicit ResponseParser(ParserLimits limits = {});
 
   // Consumes `data`. kComplete once a final response is complete (later calls return it
@@ -54,6 +57,7 @@ class ResponseParser {
   // "Connection: close", or HTTP/1.0 with keep-alive; never for close-delimited bodies or when
   // extra bytes followed the response).
   bool keepAlive() const { return keepAlive_; }
+  // After kError: why the response was rejected (see feed() and finishOnEof()); OK before.
   const Status& error() const { return error_; }
   // After kComplete: moves the response out.
   HttpResponse take() { return std::move(response_); }
@@ -72,15 +76,27 @@ class ResponseParser {
     kError,
   };
 
+  // Enters kError with error() = {code, message}; never reuses the connection. Returns kError.
   Result fail(StatusCode code, std::string message);
+  // fail() with kResourceExhausted naming limits_.maxBodyBytes.
   Result failBodyTooLarge();
   // Extracts one line (without CR LF) from `data` into line_, consuming it; false when the line
   // is not complete yet. Enforces `limit` on the line length.
   bool takeLine(std::string_view& data, size_t limit, bool& tooLong);
+  // The steps of feed() that read a line from `data` (non-empty), in the states kStatusLine /
+  // kHeaders / kTrailers, kChunkSize and kChunkDataEnd: consume the line's bytes (all of `data`
+  // while the line is incomplete) and act on a complete line. kError once failed, else kNeedMore.
+  // Defined in http1.cc and inlined into feed().
+  inline Result consumeHeaderLine(std::string_view& data);
+  inline Result consumeChunkSize(std::string_view& data);
+  inline Result consumeChunkDataEnd(std::string_view& data);
+  // Handlers of a complete line_ (status line, header line, chunk-size line) and of the blank
+  // line ending the headers (picks the body framing). kError once failed, else kNeedMore.
   Result onStatusLine();
   Result onHeaderLine();
   Result onHeadersDone();
   Result onChunkSizeLine();
+  // Appends decoded body bytes, failing when the body would exceed limits_.maxBodyBytes.
   Result appendBody(std::string_view bytes);
 
   ParserLimits limits_;

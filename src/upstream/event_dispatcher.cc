@@ -34,6 +34,100 @@ http::HttpHeaders authHeaders(const config::EventHandlerSettings& h) {
   return out;
 }
 
+// The headers appended to the event's own: its X-WebPubSub-Metadata-* (moved out of `event`),
+// the handler's Authorization, then the connection's cookies for `url` (when there is a jar).
+http::HttpHeaders extraHeaders(UpstreamEvent& event, const config::EventHandlerSettings& handler,
+                               const std::string& url, CookieJar* cookies, EventLoop& loop) {
+  http::HttpHeaders extra = std::move(event.extraHeaders);
+  for (auto& h : authHeaders(handler))
+    extra.push_back(std::move(h));
+  if (cookies) {
+    std::string cookie = cookies->headerFor(url, loop.wallNow());
+    if (!cookie.empty()) extra.push_back({"Cookie", std::move(cookie)});
+  }
+  return extra;
+}
+
+// The ce-* attributes of `event`, as views into `ctx`, `event` and `ceId`, stamped `now`.
+cloudevents::EventAttributes eventAttributes(const EventContext& ctx, const UpstreamEvent& event,
+                                             const std::string& ceId, WallTime now) {
+  cloudevents::EventAttributes attrs;
+  attrs.kind = event.kind;
+  attrs.userEventName = event.userEventName;
+  attrs.hub = ctx.hub;
+  attrs.connectionId = ctx.connectionId;
+  if (ctx.userId) attrs.userId = *ctx.userId;
+  attrs.subprotocol = ctx.subprotocol;
+  attrs.connectionState = ctx.connectionState;
+  attrs.signature = ctx.signature;
+  attrs.id = ceId;
+  attrs.time = now;
+  attrs.origin = ctx.origin;
+  return attrs;
+}
+
+// The abuse-protection probe for `handler`'s URL.
+ProbeTarget probeTarget(const EventContext& ctx, const config::EventHandlerSettings& handler) {
+  ProbeTarget probe;
+  probe.url = handler.urlTemplate.resolve(ctx.hub, cloudevents::kEventValidate);
+  probe.hub = ctx.hub;
+  probe.origin = ctx.origin;
+  probe.extra = authHeaders(handler);
+  return probe;
+}
+
+// The delivery callback of a dispatch: stores the Set-Cookie headers of a 2xx answer, then
+// reports the outcome, unless the dispatch was cancelled or freed meanwhile.
+struct OnDelivered {
+  std::weak_ptr<Pending> weak;
+  EventDispatcher::Callback done;
+  std::shared_ptr<CookieJar> cookies;
+  EventLoop* loop;
+  std::string url;
+
+  void operator()(StatusOr<http::HttpResponse> r) const {
+    auto pending = weak.lock();
+    if (!pending || pending->cancelled) return;
+    pending->finished = true;
+    if (cookies && r && r->isSuccess()) {
+      for (auto sc : http::findAllHeaders(r->headers, "Set-Cookie")) {
+        if (!cookies->store(sc, url, loop->wallNow())) {
+          WPS_LOG_WARN("ignored an invalid Set-Cookie from the event handler");
+        }
+      }
+    }
+    done(DispatchOutcome{DispatchOutcome::Kind::kCompleted, std::move(r)});
+  }
+};
+
+// The abuse-protection callback of a dispatch: starts the delivery when the handler's URL is
+// allowed, else reports kValidationFailed, unless the dispatch was cancelled or freed meanwhile.
+// Called once.
+struct OnValidated {
+  std::weak_ptr<Pending> weak;
+  http::HttpRequest request;
+  Duration timeout;
+  EventDispatcher::Callback done;
+  std::shared_ptr<CookieJar> cookies;
+  EventLoop* loop;
+  Delivery* delivery;
+  std::string url;
+
+  void operator()(bool allowed) {
+    auto pending = weak.lock();
+    if (!pending || pending->cancelled) return;
+    if (!allowed) {
+      pending->finished = true;
+      done(DispatchOutcome{
+          DispatchOutcome::Kind::kValidationFailed,
+          Status(StatusCode::kFailedPrecondition, "abuse protection validation failed")});
+      return;
+    }
+    pending->delivery = delivery->send(std::move(request), loop->now() + timeout,
+                                       OnDelivered{weak, std::move(done), cookies, loop, url});
+  }
+};
+
 }  // namespace
 
 EventDispatcher::EventDispatcher(const config::ServerSettings& settings, EventLoop& loop,
@@ -64,71 +158,20 @@ std::unique_ptr<RequestHandle> EventDispatcher::dispatch(const EventContext& ctx
   // The event's budget starts with its first attempt, after validation (spec §7.2).
   Duration timeout = handler->timeout.value_or(settings_.upstream.eventTimeout);
 
-  http::HttpHeaders extra = std::move(event.extraHeaders);
-  for (auto& h : authHeaders(*handler))
-    extra.push_back(std::move(h));
-  if (cookies) {
-    std::string cookie = cookies->headerFor(url, loop_.wallNow());
-    if (!cookie.empty()) extra.push_back({"Cookie", std::move(cookie)});
-  }
-  cloudevents::EventAttributes attrs;
-  attrs.kind = event.kind;
-  attrs.userEventName = event.userEventName;
-  attrs.hub = ctx.hub;
-  attrs.connectionId = ctx.connectionId;
-  if (ctx.userId) attrs.userId = *ctx.userId;
-  attrs.subprotocol = ctx.subprotocol;
-  attrs.connectionState = ctx.connectionState;
-  attrs.signature = ctx.signature;
-  attrs.id = ceId;
-  attrs.time = loop_.wallNow();
-  attrs.origin = ctx.origin;
+  http::HttpHeaders extra = extraHeaders(event, *handler, url, cookies.get(), loop_);
+  const cloudevents::EventAttributes attrs = eventAttributes(ctx, event, ceId, loop_.wallNow());
   auto request = cloudevents::buildEventRequest(url, attrs, event.contentType,
                                                 std::move(event.body), std::move(extra));
-
-  ProbeTarget probe;
-  probe.url = handler->urlTemplate.resolve(ctx.hub, cloudevents::kEventValidate);
-  probe.hub = ctx.hub;
-  probe.origin = ctx.origin;
-  probe.extra = authHeaders(*handler);
+  ProbeTarget probe = probeTarget(ctx, *handler);
 
   auto pending = std::make_shared<Pending>();
   auto handle = std::make_unique<PendingHandle>(pending);
-  EventLoop* loop = &loop_;
-  Delivery* delivery = &delivery_;
   // The callbacks hold the dispatch weakly: the handle owns it, so a dispatch nobody waits for
   // any more (handle destroyed, or never answered at shutdown) is freed, not kept by a cycle.
   std::weak_ptr<Pending> weak = pending;
-  abuseProtection_.check(
-      probe, delivery_,
-      [weak, request = std::move(request), timeout, done = std::move(done), cookies, loop, delivery,
-       url](bool allowed) mutable {
-        auto pending = weak.lock();
-        if (!pending || pending->cancelled) return;
-        if (!allowed) {
-          pending->finished = true;
-          done(DispatchOutcome{
-              DispatchOutcome::Kind::kValidationFailed,
-              Status(StatusCode::kFailedPrecondition, "abuse protection validation failed")});
-          return;
-        }
-        pending->delivery = delivery->send(
-            std::move(request), loop->now() + timeout,
-            [weak, done = std::move(done), cookies, loop,
-             url](StatusOr<http::HttpResponse> r) {
-              auto pending = weak.lock();
-              if (!pending || pending->cancelled) return;
-              pending->finished = true;
-              if (cookies && r && r->isSuccess()) {
-                for (auto sc : http::findAllHeaders(r->headers, "Set-Cookie")) {
-                  if (!cookies->store(sc, url, loop->wallNow())) {
-                    WPS_LOG_WARN("ignored an invalid Set-Cookie from the event handler");
-                  }
-                }
-              }
-              done(DispatchOutcome{DispatchOutcome::Kind::kCompleted, std::move(r)});
-            });
-      });
+  abuseProtection_.check(probe, delivery_,
+                         OnValidated{weak, std::move(request), timeout, std::move(done), cookies,
+                                     &loop_, &delivery_, url});
   // A cached validation failure completes the dispatch inside check(): nothing to cancel.
   if (pending->finished) return nullptr;
   return handle;

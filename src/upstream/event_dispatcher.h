@@ -10,15 +10,16 @@
 #include <unordered_map>
 
 #include "cloudevents/event_types.h"
-#include "http/message.h"
 #include "config/settings.h"
+#include "http/message.h"
 #include "upstream/abuse_protection.h"
 #include "upstream/cookie_jar.h"
 #include "upstream/delivery.h"
 
 namespace wps::upstream {
 
-// The identity every event of one connection carries.
+// The identity every event of one connection carries. Plain value, owned by the connection's
+// worker.
 struct EventContext {
   std::string hub;  // lower-cased
   std::string connectionId;
@@ -29,6 +30,7 @@ struct EventContext {
   std::string origin;           // WebHook-Request-Origin
 };
 
+// One event to send: its kind, content and metadata headers. Plain value, moved into dispatch().
 struct UpstreamEvent {
   cloudevents::EventKind kind = cloudevents::EventKind::kUser;
   std::string userEventName;  // user events
@@ -37,6 +39,7 @@ struct UpstreamEvent {
   http::HttpHeaders extraHeaders;  // X-WebPubSub-Metadata-*
 };
 
+// How a dispatch ended, handed to its callback. Plain value, delivered on the loop thread.
 struct DispatchOutcome {
   enum class Kind {
     kNoHandler,         // no handler matched: nothing was sent
@@ -46,13 +49,17 @@ struct DispatchOutcome {
   Kind kind = Kind::kNoHandler;
   StatusOr<http::HttpResponse> response = Status(StatusCode::kInternal, "not sent");
 
+  // True when the handler was reached and answered 2xx.
   bool succeeded() const { return kind == Kind::kCompleted && response && response->isSuccess(); }
 };
 
+// Owned by one worker; every method is called on that worker's loop thread.
 class EventDispatcher {
  public:
   using Callback = std::function<void(DispatchOutcome)>;
 
+  // `settings`, `loop`, `client` and `abuseProtection` must outlive the dispatcher. Delivery
+  // retries follow settings.upstream.retryDelays.
   EventDispatcher(const config::ServerSettings& settings, EventLoop& loop, UpstreamClient& client,
                   AbuseProtection& abuseProtection);
 
@@ -79,6 +86,7 @@ class EventDispatcher {
   // Cancels every detached request (shutdown deadline).
   void cancelDetached() { detached_.clear(); }
 
+  // The worker's loop, on which every callback runs.
   EventLoop& loop() { return loop_; }
 
  private:
