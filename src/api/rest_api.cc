@@ -178,10 +178,6 @@ HttpResponse permissionResponse(core::PermissionOp op, core::PermissionResult re
     return errorResponse(404, "Info.Connection.NotExisted", "The connection does not exist.",
                          "Connection");
   }
-  if (result == R::kUnavailable) {
-    return errorResponse(503, "Error.ServiceUnavailable",
-                         "The node holding the connection did not answer.", "");
-  }
   if (result == R::kLimitReached) {
     return errorResponse(409, "Error.Connection.Conflict",
                          "The connection has too many permission entries.", "Connection");

@@ -149,7 +149,7 @@ Status readPermission(Reader& r, BusMessage& m) {
 Status readReply(Reader& r, BusMessage& m) {
   m.count = r.varint();
   uint8_t result = r.u8();
-  if (result > static_cast<uint8_t>(core::PermissionResult::kUnavailable)) {
+  if (result > static_cast<uint8_t>(core::PermissionResult::kLimitReached)) {
     return invalidArgument("bad permission result");
   }
   m.result = static_cast<core::PermissionResult>(result);

@@ -35,9 +35,6 @@ enum class PermissionResult {
   kAllowed,       // check: permitted; grant/revoke: done
   kDenied,        // check: not permitted
   kLimitReached,  // grant: per-connection limit hit
-  // Not produced by any broker (an unreachable node is an error Status now); kept so the bus
-  // message codec's range of valid values stays the same.
-  kUnavailable,
 };
 
 class Broker {

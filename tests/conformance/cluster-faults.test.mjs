@@ -41,7 +41,18 @@ test("kill -9 one node: the others keep serving and its presence expires", async
     server.nodes[2].child.kill("SIGKILL");
     // Within the presence TTL (plus the peer refresh), node 2's users and groups are gone.
     const start = Date.now();
-    await eventually(async () => !(await services[0].userExists("victim")), (TTL + 6) * 1000, "victim to expire");
+    // Until node 2's liveness expires, queries that need it wait for it and fail with 503 (no
+    // partial answers); the probe does not retry, so each attempt takes at most the timeout.
+    const probe = new WebPubSubServiceClient(server.nodes[0].connectionString, "hub", { allowInsecureConnection: true, retryOptions: { maxRetries: 0 } });
+    const victimGone = async () => {
+      try {
+        return !(await probe.userExists("victim"));
+      } catch (e) {
+        assert.equal(e.statusCode, 503, `unexpected error while node 2 expires: ${e.message}`);
+        return false;
+      }
+    };
+    await eventually(victimGone, (TTL + 6) * 1000, "victim to expire");
     assert.ok(Date.now() - start <= (TTL + 6) * 1000);
     assert.equal(await services[1].groupExists("victim-only"), false);
     // The surviving nodes still exchange messages.
