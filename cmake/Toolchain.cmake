@@ -38,7 +38,7 @@ if(WPS_SANITIZE)
   add_link_options(-fsanitize=address,undefined)
 endif()
 
-# Boost.Asio and Boost.Beast are compiled once (src/transport/boost_impl.cc), not in every file.
+# Boost.Asio and Boost.Beast are compiled once (src/asio/boost_impl.cc), not in every file.
 add_compile_definitions(
   BOOST_ASIO_SEPARATE_COMPILATION
   BOOST_BEAST_SEPARATE_COMPILATION

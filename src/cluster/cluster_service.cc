@@ -6,6 +6,7 @@
 #include <future>
 #include <thread>
 
+#include "asio/asio_event_loop.h"
 #include "cluster/node_registry.h"
 #include "cluster/redis_broker.h"
 #include "cluster/redis_link.h"
@@ -14,7 +15,6 @@
 #include "common/log.h"
 #include "core/engine.h"
 #include "core/session.h"
-#include "transport/asio_event_loop.h"
 
 #include <unistd.h>
 
@@ -136,7 +136,7 @@ class ClusterServiceImpl : public ClusterService {
   const config::ServerSettings& settings_;
   core::Engine& engine_;
   boost::asio::io_context io_;
-  transport::AsioEventLoop loop_;
+  asio_loop::AsioEventLoop loop_;
   std::string nodeId_;
   std::unique_ptr<RedisLink> link_;
   std::unique_ptr<NodeRegistry> nodes_;

@@ -1,6 +1,6 @@
 // The only door between threads. Each worker owns one EventLoop; objects owned by a worker are
 // touched only from its loop thread, and other threads reach them by post().
-// Implementations: transport/asio_event_loop (production), tests/fakes/manual_event_loop (tests,
+// Implementations: asio/asio_event_loop (production), tests/fakes/manual_event_loop (tests,
 // manual time).
 #pragma once
 

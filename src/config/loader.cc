@@ -7,213 +7,275 @@
 
 #include "auth/access_key.h"
 #include "common/strings.h"
+#include "config/toml_reader.h"
 #include "protocol/names.h"
 
 namespace wps::config {
 namespace {
 
-// Collects the first error; every reader names the full key path.
-class Reader {
- public:
-  Status error;
+// --- [[hubs.<name>.event_handlers]] --------------------------------------------------------
 
-  bool failed() const { return !error.isOk(); }
-  void fail(const std::string& key, const std::string& problem) {
-    if (!failed()) error = invalidArgument(key + ": " + problem);
-  }
-
-  // Rejects keys of `table` not listed in `allowed`.
-  void checkKeys(const toml::table& table, const std::string& prefix,
-                 std::initializer_list<std::string_view> allowed) {
-    for (const auto& [k, v] : table) {
-      bool known = false;
-      for (auto a : allowed)
-        known = known || k.str() == a;
-      if (!known) fail(join(prefix, std::string(k.str())), "unknown key");
-    }
-  }
-
-  static std::string join(const std::string& prefix, const std::string& key) {
-    return prefix.empty() ? key : prefix + "." + key;
-  }
-
-  void readString(const toml::table& t, const std::string& prefix, std::string_view key,
-                  std::string* out) {
-    const toml::node* n = t.get(key);
-    if (!n) return;
-    if (auto v = n->value<std::string>()) {
-      *out = *v;
-    } else {
-      fail(join(prefix, std::string(key)), "must be a string");
-    }
-  }
-
-  void readBool(const toml::table& t, const std::string& prefix, std::string_view key, bool* out) {
-    const toml::node* n = t.get(key);
-    if (!n) return;
-    if (auto v = n->value_exact<bool>()) {
-      *out = *v;
-    } else {
-      fail(join(prefix, std::string(key)), "must be true or false");
-    }
-  }
-
-  template <class T>
-  void readInt(const toml::table& t, const std::string& prefix, std::string_view key, T* out,
-               int64_t min, int64_t max) {
-    const toml::node* n = t.get(key);
-    if (!n) return;
-    auto v = n->value_exact<int64_t>();
-    if (!v) {
-      fail(join(prefix, std::string(key)), "must be an integer");
-      return;
-    }
-    if (*v < min || *v > max) {
-      fail(join(prefix, std::string(key)),
-           "must be between " + std::to_string(min) + " and " + std::to_string(max));
-      return;
-    }
-    *out = static_cast<T>(*v);
-  }
-
-  void readSeconds(const toml::table& t, const std::string& prefix, std::string_view key,
-                   seconds* out, int64_t min, int64_t max) {
-    int64_t s = out->count();
-    readInt(t, prefix, key, &s, min, max);
-    *out = seconds(s);
-  }
-
-  void readStringArray(const toml::table& t, const std::string& prefix, std::string_view key,
-                       std::vector<std::string>* out) {
-    const toml::node* n = t.get(key);
-    if (!n) return;
-    const toml::array* arr = n->as_array();
-    std::string name = join(prefix, std::string(key));
-    if (!arr) {
-      fail(name, "must be an array of strings");
-      return;
-    }
-    out->clear();
-    for (size_t i = 0; i < arr->size(); ++i) {
-      auto v = (*arr)[i].value<std::string>();
-      if (!v) {
-        fail(name + "[" + std::to_string(i) + "]", "must be a string");
-        return;
-      }
-      out->push_back(*v);
-    }
-  }
-
-  const toml::table* subTable(const toml::table& t, const std::string& prefix,
-                              std::string_view key) {
-    const toml::node* n = t.get(key);
-    if (!n) return nullptr;
-    if (!n->is_table()) {
-      fail(join(prefix, std::string(key)), "must be a table");
-      return nullptr;
-    }
-    return n->as_table();
-  }
-};
-
-void readHandler(Reader& r, const toml::table& t, const std::string& prefix,
-                 EventHandlerSettings* h) {
-  r.checkKeys(t, prefix,
-              {"url_template", "user_event_pattern", "system_events", "auth", "timeout_seconds"});
+void readUrlTemplate(Reader& r, const toml::node& n, const std::string& key,
+                     EventHandlerSettings& h) {
   std::string url;
-  r.readString(t, prefix, "url_template", &url);
+  r.readString(n, key, &url);
   if (r.failed()) return;
-  if (!t.get("url_template")) {
-    r.fail(prefix + ".url_template", "is required");
-    return;
-  }
   auto tmpl = cloudevents::UrlTemplate::parse(url);
   if (!tmpl) {
-    r.fail(prefix + ".url_template", tmpl.status().message());
+    r.fail(key, tmpl.status().message());
     return;
   }
-  h->urlTemplate = std::move(tmpl.value());
+  h.urlTemplate = std::move(tmpl.value());
+}
 
+void readUserEvents(Reader& r, const toml::node& n, const std::string& key,
+                    EventHandlerSettings& h) {
   std::string pattern;
-  r.readString(t, prefix, "user_event_pattern", &pattern);
-  h->userEvents.clear();
+  r.readString(n, key, &pattern);
+  h.userEvents.clear();
   for (auto item : split(pattern, ',')) {
     std::string_view name = trim(item);
     if (name.empty()) continue;
     if (name != "*" && !protocol::isValidEventName(name)) {
-      r.fail(prefix + ".user_event_pattern",
-             "'" + std::string(name) + "' is not a valid event name");
+      r.fail(key, "'" + std::string(name) + "' is not a valid event name");
       return;
     }
-    h->userEvents.push_back(toLowerAscii(name));
-  }
-
-  std::vector<std::string> system;
-  r.readStringArray(t, prefix, "system_events", &system);
-  for (auto& e : system) {
-    std::string lower = toLowerAscii(trim(e));
-    if (lower != "connect" && lower != "connected" && lower != "disconnected") {
-      r.fail(prefix + ".system_events",
-             "'" + e + "' is not a system event (connect, connected, disconnected)");
-      return;
-    }
-    h->systemEvents.push_back(lower);
-  }
-
-  if (const toml::table* auth = r.subTable(t, prefix, "auth")) {
-    std::string ap = prefix + ".auth";
-    r.checkKeys(*auth, ap, {"type", "token"});
-    std::string type = "none";
-    r.readString(*auth, ap, "type", &type);
-    std::string lowered = toLowerAscii(type);
-    if (lowered == "none") {
-      h->auth.kind = HandlerAuth::Kind::kNone;
-    } else if (lowered == "bearer") {
-      h->auth.kind = HandlerAuth::Kind::kBearer;
-      r.readString(*auth, ap, "token", &h->auth.token);
-      if (h->auth.token.empty()) r.fail(ap + ".token", "is required for type \"bearer\"");
-    } else {
-      r.fail(ap + ".type", "must be \"none\" or \"bearer\"");
-    }
-  }
-  if (t.get("timeout_seconds")) {
-    seconds s{100};
-    r.readSeconds(t, prefix, "timeout_seconds", &s, 1, 3600);
-    h->timeout = s;
+    h.userEvents.push_back(toLowerAscii(name));
   }
 }
 
-void readHub(Reader& r, const toml::table& t, const std::string& prefix, HubSettings* hub) {
-  r.checkKeys(t, prefix, {"event_handlers", "anonymous_connect", "keepalive_interval_seconds"});
-  std::string anon = "deny";
-  r.readString(t, prefix, "anonymous_connect", &anon);
-  if (iequals(anon, "allow")) {
-    hub->allowAnonymous = true;
-  } else if (iequals(anon, "deny")) {
-    hub->allowAnonymous = false;
-  } else {
-    r.fail(prefix + ".anonymous_connect", "must be \"allow\" or \"deny\"");
+void readSystemEvents(Reader& r, const toml::node& n, const std::string& key,
+                      EventHandlerSettings& h) {
+  std::vector<std::string> system;
+  r.readStringArray(n, key, &system);
+  for (auto& e : system) {
+    std::string lower = toLowerAscii(trim(e));
+    if (lower != "connect" && lower != "connected" && lower != "disconnected") {
+      r.fail(key, "'" + e + "' is not a system event (connect, connected, disconnected)");
+      return;
+    }
+    h.systemEvents.push_back(lower);
   }
-  r.readSeconds(t, prefix, "keepalive_interval_seconds", &hub->keepAliveInterval, 1, 120);
-  const toml::node* handlers = t.get("event_handlers");
-  if (!handlers) return;
-  const toml::array* arr = handlers->as_array();
+}
+
+// The auth table as written; the token is read only for type "bearer".
+struct AuthKeys {
+  std::string type = "none";
+  const toml::node* token = nullptr;
+};
+
+const Section<AuthKeys> kAuth = {{
+    stringKey("type", &AuthKeys::type),
+    {"token", [](Reader&, const toml::node& n, const std::string&, AuthKeys& a) { a.token = &n; }},
+}};
+
+void readAuth(Reader& r, const toml::node& n, const std::string& key, EventHandlerSettings& h) {
+  const toml::table* t = r.asTable(n, key);
+  if (!t) return;
+  AuthKeys keys;
+  readSection(r, *t, key, kAuth, keys);
+  std::string lowered = toLowerAscii(keys.type);
+  if (lowered == "none") {
+    h.auth.kind = HandlerAuth::Kind::kNone;
+  } else if (lowered == "bearer") {
+    h.auth.kind = HandlerAuth::Kind::kBearer;
+    if (keys.token) r.readString(*keys.token, key + ".token", &h.auth.token);
+    if (h.auth.token.empty()) r.fail(key + ".token", "is required for type \"bearer\"");
+  } else {
+    r.fail(key + ".type", "must be \"none\" or \"bearer\"");
+  }
+}
+
+void readHandlerTimeout(Reader& r, const toml::node& n, const std::string& key,
+                        EventHandlerSettings& h) {
+  seconds s{100};
+  r.readDuration(n, key, &s, 1, 3600);
+  h.timeout = s;
+}
+
+const Section<EventHandlerSettings> kEventHandler = {{
+    {"url_template", readUrlTemplate, /*required=*/true},
+    {"user_event_pattern", readUserEvents},
+    {"system_events", readSystemEvents},
+    {"auth", readAuth},
+    {"timeout_seconds", readHandlerTimeout},
+}};
+
+// --- [hubs.<name>] -------------------------------------------------------------------------
+
+void readAnonymousConnect(Reader& r, const toml::node& n, const std::string& key,
+                          HubSettings& hub) {
+  std::string anon = "deny";
+  r.readString(n, key, &anon);
+  if (iequals(anon, "allow")) {
+    hub.allowAnonymous = true;
+  } else if (iequals(anon, "deny")) {
+    hub.allowAnonymous = false;
+  } else {
+    r.fail(key, "must be \"allow\" or \"deny\"");
+  }
+}
+
+void readEventHandlers(Reader& r, const toml::node& n, const std::string& key, HubSettings& hub) {
+  const toml::array* arr = n.as_array();
   if (!arr) {
-    r.fail(prefix + ".event_handlers", "must be an array of tables ([[...event_handlers]])");
+    r.fail(key, "must be an array of tables ([[...event_handlers]])");
     return;
   }
   for (size_t i = 0; i < arr->size() && !r.failed(); ++i) {
-    std::string hp = prefix + ".event_handlers[" + std::to_string(i) + "]";
+    std::string hp = key + "[" + std::to_string(i) + "]";
     const toml::table* ht = (*arr)[i].as_table();
     if (!ht) {
       r.fail(hp, "must be a table");
       return;
     }
     EventHandlerSettings h{*cloudevents::UrlTemplate::parse("http://localhost/"), {}, {}, {}, {}};
-    readHandler(r, *ht, hp, &h);
-    hub->eventHandlers.push_back(std::move(h));
+    readSection(r, *ht, hp, kEventHandler, h);
+    hub.eventHandlers.push_back(std::move(h));
   }
 }
+
+const Section<HubSettings> kHub = {{
+    {"anonymous_connect", readAnonymousConnect},
+    durationKey("keepalive_interval_seconds", &HubSettings::keepAliveInterval, 1, 120),
+    {"event_handlers", readEventHandlers},
+}};
+
+// [hubs]: one table per hub name, case-insensitive.
+void readHubs(Reader& r, const toml::node& n, const std::string& key, ServerSettings& s) {
+  const toml::table* hubs = r.asTable(n, key);
+  if (!hubs) return;
+  for (const auto& [k, v] : *hubs) {
+    std::string name(k.str());
+    std::string prefix = key + "." + name;
+    if (name != "_default" && !protocol::isValidHubName(name)) {
+      r.fail(prefix, "not a valid hub name (letters, digits and _`,.[] ; starts with a letter)");
+      break;
+    }
+    const toml::table* ht = v.as_table();
+    if (!ht) {
+      r.fail(prefix, "must be a table");
+      break;
+    }
+    std::string hubKey = name == "_default" ? name : protocol::hubKey(name);
+    if (s.hubs.count(hubKey)) {
+      r.fail(prefix, "hub names are case-insensitive; this hub is configured twice");
+      break;
+    }
+    readSection(r, *ht, prefix, kHub, s.hubs[hubKey]);
+    if (r.failed()) break;
+  }
+}
+
+// --- [upstream], [limits], [reliable], [cluster], [shutdown] -------------------------------
+
+void readRetryDelays(Reader& r, const toml::node& n, const std::string& key, UpstreamSettings& u) {
+  const toml::array* arr = n.as_array();
+  if (!arr) {
+    r.fail(key, "must be an array of integers");
+    return;
+  }
+  u.retryDelays.clear();
+  for (const auto& item : *arr) {
+    auto v = item.value_exact<int64_t>();
+    if (!v || *v < 0 || *v > 600000) {
+      r.fail(key, "items must be integers from 0 to 600000");
+      break;
+    }
+    u.retryDelays.push_back(milliseconds(*v));
+  }
+}
+
+const Section<UpstreamSettings> kUpstream = {{
+    durationKey("timeout_seconds", &UpstreamSettings::eventTimeout, 1, 3600),
+    durationKey("probe_timeout_seconds", &UpstreamSettings::probeTimeout, 1, 600),
+    {"retry_delays_ms", readRetryDelays},
+    intKey("max_connections_per_origin", &UpstreamSettings::maxConnectionsPerOrigin, 1, 100000),
+    intKey("max_response_bytes", &UpstreamSettings::maxResponseBytes, 1024, int64_t{1} << 30),
+    intKey("max_connection_state_bytes", &UpstreamSettings::maxConnectionStateBytes, 0, 1 << 20),
+    boolKey("forward_access_token", &UpstreamSettings::forwardAccessToken),
+    stringKey("request_origin", &UpstreamSettings::requestOrigin),
+}};
+
+const Section<LimitSettings> kLimits = {{
+    intKey("max_message_bytes", &LimitSettings::maxMessageBytes, 125, int64_t{1} << 30),
+    intKey("max_rest_body_bytes", &LimitSettings::maxRestBodyBytes, 1024, int64_t{1} << 30),
+    intKey("outbound_queue_bytes", &LimitSettings::outboundQueueBytes, 1024, int64_t{1} << 34),
+    intKey("outbound_queue_messages", &LimitSettings::outboundQueueMessages, 1, int64_t{1} << 24),
+    intKey("inbound_queue_messages", &LimitSettings::inboundQueueMessages, 1, int64_t{1} << 20),
+    durationKey("handshake_timeout_seconds", &LimitSettings::handshakeTimeout, 1, 3600),
+    durationKey("http_idle_timeout_seconds", &LimitSettings::httpIdleTimeout, 1, 86400),
+}};
+
+const Section<ReliableSettings> kReliable = {{
+    durationKey("recovery_window_seconds", &ReliableSettings::recoveryWindow, 1, 86400),
+    intKey("buffer_messages", &ReliableSettings::bufferMessages, 1, 1000000),
+    intKey("buffer_bytes", &ReliableSettings::bufferBytes, 1024, int64_t{1} << 34),
+    boolKey("close_without_status_ends_session", &ReliableSettings::closeWithoutStatusEndsSession),
+}};
+
+// The address scheme (once every cluster key was read without error) and the node id's
+// characters.
+void validateCluster(Reader& r, const std::string& prefix, ClusterSettings& c) {
+  if (!r.failed() && !c.redis.empty() && !startsWith(c.redis, "redis://") &&
+      !startsWith(c.redis, "unix://")) {
+    r.fail(Reader::join(prefix, "redis"), "must be redis://HOST:PORT or unix:///PATH");
+  }
+  for (char ch : c.nodeId) {
+    if (!isalnum(static_cast<unsigned char>(ch)) && ch != '-' && ch != '_' && ch != '.') {
+      r.fail(Reader::join(prefix, "node_id"), "may contain only letters, digits, '-', '_' and '.'");
+      break;
+    }
+  }
+}
+
+const Section<ClusterSettings> kCluster = {
+    {
+        stringKey("redis", &ClusterSettings::redis),
+        stringKey("node_id", &ClusterSettings::nodeId),
+        stringKey("prefix", &ClusterSettings::prefix),
+        durationKey("presence_ttl_seconds", &ClusterSettings::presenceTtl, 3, 3600),
+        durationKey("request_timeout_ms", &ClusterSettings::requestTimeout, 100, 600000),
+        intKey("max_pending_publishes", &ClusterSettings::maxPendingPublishes, 100, 100000000),
+    },
+    validateCluster};
+
+const Section<ServerSettings> kShutdown = {{
+    durationKey("drain_seconds", &ServerSettings::shutdownDrain, 0, 3600),
+}};
+
+// --- top level -----------------------------------------------------------------------------
+
+void readListen(Reader& r, const toml::node& n, const std::string& key, ServerSettings& s) {
+  std::string listen;
+  r.readString(n, key, &listen);
+  if (listen.empty()) return;
+  Status st = parseListen(listen, &s.listenHost, &s.listenPort);
+  if (!st) r.fail(key, st.message());
+}
+
+void readLogLevel(Reader& r, const toml::node& n, const std::string& key, ServerSettings& s) {
+  r.readString(n, key, &s.logLevel);
+  static const std::set<std::string> kLevels = {"trace", "debug",    "info", "warn",
+                                                "error", "critical", "off"};
+  if (!kLevels.count(s.logLevel))
+    r.fail(key, "must be one of trace, debug, info, warn, error, critical, off");
+}
+
+const Section<ServerSettings> kRoot = {{
+    {"listen", readListen},
+    stringArrayKey("access_keys", &ServerSettings::accessKeys),
+    stringKey("public_endpoint", &ServerSettings::publicEndpoint),
+    intKey("workers", &ServerSettings::workers, 0, 256),
+    {"log_level", readLogLevel},
+    boolKey("strict_audience_host", &ServerSettings::strictAudienceHost),
+    {"hubs", readHubs},
+    sectionKey("upstream", &ServerSettings::upstream, kUpstream),
+    sectionKey("limits", &ServerSettings::limits, kLimits),
+    sectionKey("reliable", &ServerSettings::reliable, kReliable),
+    sectionKey("cluster", &ServerSettings::cluster, kCluster),
+    sectionKey("shutdown", kShutdown),
+}};
 
 }  // namespace
 
@@ -270,136 +332,7 @@ StatusOr<ServerSettings> loadSettings(std::string_view tomlText) {
   }
   ServerSettings s;
   Reader r;
-  r.checkKeys(
-      root, "",
-      {"listen", "access_keys", "public_endpoint", "workers", "log_level", "strict_audience_host",
-       "hubs", "upstream", "limits", "reliable", "shutdown", "cluster"});
-  std::string listen;
-  r.readString(root, "", "listen", &listen);
-  if (!listen.empty()) {
-    Status st = parseListen(listen, &s.listenHost, &s.listenPort);
-    if (!st) r.fail("listen", st.message());
-  }
-  r.readStringArray(root, "", "access_keys", &s.accessKeys);
-  r.readString(root, "", "public_endpoint", &s.publicEndpoint);
-  r.readInt(root, "", "workers", &s.workers, 0, 256);
-  r.readString(root, "", "log_level", &s.logLevel);
-  static const std::set<std::string> kLevels = {"trace", "debug",    "info", "warn",
-                                                "error", "critical", "off"};
-  if (!kLevels.count(s.logLevel))
-    r.fail("log_level", "must be one of trace, debug, info, warn, error, critical, off");
-  r.readBool(root, "", "strict_audience_host", &s.strictAudienceHost);
-
-  if (const toml::table* hubs = r.subTable(root, "", "hubs")) {
-    for (const auto& [k, v] : *hubs) {
-      std::string name(k.str());
-      std::string prefix = "hubs." + name;
-      if (name != "_default" && !protocol::isValidHubName(name)) {
-        r.fail(prefix, "not a valid hub name (letters, digits and _`,.[] ; starts with a letter)");
-        break;
-      }
-      const toml::table* ht = v.as_table();
-      if (!ht) {
-        r.fail(prefix, "must be a table");
-        break;
-      }
-      std::string key = name == "_default" ? name : protocol::hubKey(name);
-      if (s.hubs.count(key)) {
-        r.fail(prefix, "hub names are case-insensitive; this hub is configured twice");
-        break;
-      }
-      readHub(r, *ht, prefix, &s.hubs[key]);
-      if (r.failed()) break;
-    }
-  }
-  if (const toml::table* u = r.subTable(root, "", "upstream")) {
-    r.checkKeys(*u, "upstream",
-                {"timeout_seconds", "probe_timeout_seconds", "retry_delays_ms",
-                 "max_connections_per_origin", "max_response_bytes", "max_connection_state_bytes",
-                 "forward_access_token", "request_origin"});
-    r.readSeconds(*u, "upstream", "timeout_seconds", &s.upstream.eventTimeout, 1, 3600);
-    r.readSeconds(*u, "upstream", "probe_timeout_seconds", &s.upstream.probeTimeout, 1, 600);
-    if (const toml::node* n = u->get("retry_delays_ms")) {
-      const toml::array* arr = n->as_array();
-      if (!arr) {
-        r.fail("upstream.retry_delays_ms", "must be an array of integers");
-      } else {
-        s.upstream.retryDelays.clear();
-        for (const auto& item : *arr) {
-          auto v = item.value_exact<int64_t>();
-          if (!v || *v < 0 || *v > 600000) {
-            r.fail("upstream.retry_delays_ms", "items must be integers from 0 to 600000");
-            break;
-          }
-          s.upstream.retryDelays.push_back(milliseconds(*v));
-        }
-      }
-    }
-    r.readInt(*u, "upstream", "max_connections_per_origin", &s.upstream.maxConnectionsPerOrigin, 1,
-              100000);
-    r.readInt(*u, "upstream", "max_response_bytes", &s.upstream.maxResponseBytes, 1024,
-              int64_t{1} << 30);
-    r.readInt(*u, "upstream", "max_connection_state_bytes", &s.upstream.maxConnectionStateBytes, 0,
-              1 << 20);
-    r.readBool(*u, "upstream", "forward_access_token", &s.upstream.forwardAccessToken);
-    r.readString(*u, "upstream", "request_origin", &s.upstream.requestOrigin);
-  }
-  if (const toml::table* l = r.subTable(root, "", "limits")) {
-    r.checkKeys(*l, "limits",
-                {"max_message_bytes", "max_rest_body_bytes", "outbound_queue_bytes",
-                 "outbound_queue_messages", "inbound_queue_messages", "handshake_timeout_seconds",
-                 "http_idle_timeout_seconds"});
-    r.readInt(*l, "limits", "max_message_bytes", &s.limits.maxMessageBytes, 125, int64_t{1} << 30);
-    r.readInt(*l, "limits", "max_rest_body_bytes", &s.limits.maxRestBodyBytes, 1024,
-              int64_t{1} << 30);
-    r.readInt(*l, "limits", "outbound_queue_bytes", &s.limits.outboundQueueBytes, 1024,
-              int64_t{1} << 34);
-    r.readInt(*l, "limits", "outbound_queue_messages", &s.limits.outboundQueueMessages, 1,
-              int64_t{1} << 24);
-    r.readInt(*l, "limits", "inbound_queue_messages", &s.limits.inboundQueueMessages, 1,
-              int64_t{1} << 20);
-    r.readSeconds(*l, "limits", "handshake_timeout_seconds", &s.limits.handshakeTimeout, 1, 3600);
-    r.readSeconds(*l, "limits", "http_idle_timeout_seconds", &s.limits.httpIdleTimeout, 1, 86400);
-  }
-  if (const toml::table* rel = r.subTable(root, "", "reliable")) {
-    r.checkKeys(*rel, "reliable",
-                {"recovery_window_seconds", "buffer_messages", "buffer_bytes",
-                 "close_without_status_ends_session"});
-    r.readSeconds(*rel, "reliable", "recovery_window_seconds", &s.reliable.recoveryWindow, 1,
-                  86400);
-    r.readInt(*rel, "reliable", "buffer_messages", &s.reliable.bufferMessages, 1, 1000000);
-    r.readInt(*rel, "reliable", "buffer_bytes", &s.reliable.bufferBytes, 1024, int64_t{1} << 34);
-    r.readBool(*rel, "reliable", "close_without_status_ends_session",
-               &s.reliable.closeWithoutStatusEndsSession);
-  }
-  if (const toml::table* c = r.subTable(root, "", "cluster")) {
-    r.checkKeys(*c, "cluster",
-                {"redis", "node_id", "prefix", "presence_ttl_seconds", "request_timeout_ms",
-                 "max_pending_publishes"});
-    r.readString(*c, "cluster", "redis", &s.cluster.redis);
-    r.readString(*c, "cluster", "node_id", &s.cluster.nodeId);
-    r.readString(*c, "cluster", "prefix", &s.cluster.prefix);
-    r.readSeconds(*c, "cluster", "presence_ttl_seconds", &s.cluster.presenceTtl, 3, 3600);
-    int64_t timeoutMs = s.cluster.requestTimeout.count();
-    r.readInt(*c, "cluster", "request_timeout_ms", &timeoutMs, 100, 600000);
-    s.cluster.requestTimeout = milliseconds(timeoutMs);
-    r.readInt(*c, "cluster", "max_pending_publishes", &s.cluster.maxPendingPublishes, 100,
-              100000000);
-    if (!r.failed() && !s.cluster.redis.empty() && !startsWith(s.cluster.redis, "redis://") &&
-        !startsWith(s.cluster.redis, "unix://")) {
-      r.fail("cluster.redis", "must be redis://HOST:PORT or unix:///PATH");
-    }
-    for (char ch : s.cluster.nodeId) {
-      if (!isalnum(static_cast<unsigned char>(ch)) && ch != '-' && ch != '_' && ch != '.') {
-        r.fail("cluster.node_id", "may contain only letters, digits, '-', '_' and '.'");
-        break;
-      }
-    }
-  }
-  if (const toml::table* sd = r.subTable(root, "", "shutdown")) {
-    r.checkKeys(*sd, "shutdown", {"drain_seconds"});
-    r.readSeconds(*sd, "shutdown", "drain_seconds", &s.shutdownDrain, 0, 3600);
-  }
+  readSection(r, root, "", kRoot, s);
   if (r.failed()) return r.error;
   if (Status st = validateKeysAndEndpoint(s); !st) return st;
   return s;

@@ -18,6 +18,9 @@ class Engine;
 
 namespace wps::transport {
 
+// Owned by the Server and driven by its control thread; the calls marked thread-safe may come
+// from any thread. Implemented by runtime.cc, which composes workers.h, acceptor.h and
+// http_session.h.
 class Runtime {
  public:
   virtual ~Runtime() = default;

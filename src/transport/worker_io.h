@@ -11,7 +11,7 @@
 #include <thread>
 #include <vector>
 
-#include "transport/asio_event_loop.h"
+#include "asio/asio_event_loop.h"
 #include "upstream/upstream_client.h"
 
 namespace wps::core {
@@ -30,7 +30,7 @@ class WorkerIo {
 
   size_t index;
   boost::asio::io_context io;
-  AsioEventLoop loop;
+  asio_loop::AsioEventLoop loop;
   std::unique_ptr<upstream::UpstreamClient> upstream;
   std::vector<char> scratch;  // receive buffer shared by this worker's sockets
   core::Engine* engine = nullptr;

@@ -28,6 +28,10 @@ struct WsLimits {
   Duration closeGrace = std::chrono::seconds(5);
 };
 
+// Ping interval of a transport without a session (opened only to be refused, e.g. a failed
+// recovery): the default of the hubs' keepalive_interval_seconds.
+inline constexpr std::chrono::seconds kSessionlessKeepAlive{20};
+
 class WsConnection final : public core::ClientTransport,
                            public ws::MessageSink,
                            public std::enable_shared_from_this<WsConnection> {

@@ -1,5 +1,5 @@
-// EventLoop over a boost::asio::io_context run by one worker thread.
-// post() is thread-safe; schedule() is loop-thread only.
+// EventLoop over a boost::asio::io_context run by one thread (a transport worker or the cluster
+// thread). post() is thread-safe; schedule() is loop-thread only.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -9,8 +9,9 @@
 
 #include "common/event_loop.h"
 
-namespace wps::transport {
+namespace wps::asio_loop {
 
+// Owned by whoever owns the io_context; used on the thread that runs it (see bindToCurrentThread).
 class AsioEventLoop : public EventLoop {
  public:
   AsioEventLoop(boost::asio::io_context& io, size_t index) : io_(io), index_(index) {}
@@ -34,4 +35,4 @@ class AsioEventLoop : public EventLoop {
   std::atomic<std::thread::id> thread_{};
 };
 
-}  // namespace wps::transport
+}  // namespace wps::asio_loop

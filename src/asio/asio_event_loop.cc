@@ -1,9 +1,9 @@
-#include "transport/asio_event_loop.h"
+#include "asio/asio_event_loop.h"
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-namespace wps::transport {
+namespace wps::asio_loop {
 namespace {
 
 class AsioTimer : public Timer {
@@ -46,4 +46,4 @@ std::unique_ptr<Timer> AsioEventLoop::schedule(Duration delay, Task task) {
   return std::make_unique<AsioTimer>(io_, delay, std::move(task));
 }
 
-}  // namespace wps::transport
+}  // namespace wps::asio_loop

@@ -1,0 +1,230 @@
+#include "transport/http_session.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <algorithm>
+#include <memory>
+#include <optional>
+
+#include "common/strings.h"
+#include "protocol/websocket/handshake.h"
+#include "transport/coro.h"
+#include "transport/http_handler.h"
+#include "transport/http_reply.h"
+#include "transport/ws_upgrade.h"
+
+namespace wps::transport {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using BeastResponse = http::response<http::string_body>;
+
+constexpr std::string_view kTooLarge = "The request body is too large.";
+
+struct ParsedTarget {
+  std::string path;   // raw (undecoded) path
+  std::string query;  // raw query (without '?')
+};
+
+ParsedTarget splitTarget(std::string_view target) {
+  size_t q = target.find('?');
+  if (q == std::string_view::npos) return {std::string(target), {}};
+  return {std::string(target.substr(0, q)), std::string(target.substr(q + 1))};
+}
+
+// Query parameters grouped by name, in first-appearance order (malformed escapes: empty).
+upstream::MultiMap parseQuery(std::string_view query) {
+  upstream::MultiMap out;
+  for (auto& param :
+       parseQueryString(query).value_or(std::vector<std::pair<std::string, std::string>>{})) {
+    const std::string& key = param.first;  // a plain reference: clang 14 cannot capture bindings
+    auto it = std::find_if(out.begin(), out.end(), [&](const auto& e) { return e.first == key; });
+    if (it == out.end()) {
+      out.push_back({key, {param.second}});
+    } else {
+      it->second.push_back(param.second);
+    }
+  }
+  return out;
+}
+
+// The hub of a client endpoint path, or nullopt when `path` is not a client endpoint.
+// "/client/hubs/{hub}[/]" or "/client[/]?hub={hub}".
+std::optional<std::string> clientHub(const ParsedTarget& t, const upstream::MultiMap& query,
+                                     bool* isClientPath) {
+  std::string_view path = t.path;
+  *isClientPath = false;
+  if (path == "/client" || path == "/client/") {
+    *isClientPath = true;
+    for (const auto& [k, v] : query) {
+      if (k == "hub" && !v.empty()) return v.back();
+    }
+    return std::string();
+  }
+  static constexpr std::string_view kPrefix = "/client/hubs/";
+  if (!startsWith(path, kPrefix)) return std::nullopt;
+  *isClientPath = true;
+  std::string_view hub = path.substr(kPrefix.size());
+  if (!hub.empty() && hub.back() == '/') hub.remove_suffix(1);
+  if (hub.find('/') != std::string_view::npos) return std::string();
+  auto decoded = percentDecode(hub, false);
+  return decoded ? *decoded : std::string();
+}
+
+bool isWebSocketUpgrade(const BeastRequest& req) {
+  return req.method() == http::verb::get &&
+         ws::headerHasToken(req[http::field::upgrade], "websocket") &&
+         ws::headerHasToken(req[http::field::connection], "upgrade");
+}
+
+// Reads one request, head then body (answering 100-continue). nullopt: the connection is done
+// (a read error, or a body over the limit, answered 413).
+asio::awaitable<std::optional<BeastRequest>> readRequest(const config::LimitSettings& limits,
+                                                         beast::tcp_stream& stream,
+                                                         beast::flat_buffer& buffer) {
+  http::request_parser<http::string_body> parser;
+  parser.header_limit(64 * 1024);
+  parser.body_limit(limits.maxRestBodyBytes);
+  auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, kTuple);
+  if (hec == http::error::body_limit) {  // Content-Length above the limit
+    co_await writeSimple(stream, 413, kTooLarge, false);
+    co_return std::nullopt;
+  }
+  if (hec) co_return std::nullopt;
+  if (auto len = parser.content_length(); len && *len > limits.maxRestBodyBytes) {
+    co_await writeSimple(stream, 413, kTooLarge, false);
+    co_return std::nullopt;
+  }
+  if (iequals(parser.get()[http::field::expect], "100-continue")) {
+    static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    auto [cec, cn] = co_await asio::async_write(stream, asio::buffer(kContinue), kTuple);
+    if (cec) co_return std::nullopt;
+  }
+  if (!parser.is_done()) {
+    auto [bec, bn] = co_await http::async_read(stream, buffer, parser, kTuple);
+    if (bec == http::error::body_limit) {
+      co_await writeSimple(stream, 413, kTooLarge, false);
+      co_return std::nullopt;
+    }
+    if (bec) co_return std::nullopt;
+  }
+  co_return parser.release();
+}
+
+HttpServerRequest toServerRequest(BeastRequest& req, size_t worker) {
+  HttpServerRequest hreq;
+  hreq.method = std::string(req.method_string());
+  hreq.target = std::string(req.target());
+  for (const auto& f : req) {
+    hreq.headers.push_back({std::string(f.name_string()), std::string(f.value())});
+  }
+  hreq.host = std::string(req[http::field::host]);
+  hreq.body = std::move(req.body());
+  hreq.worker = worker;
+  return hreq;
+}
+
+BeastResponse toBeastResponse(HttpServerResponse r) {
+  BeastResponse res;
+  res.version(11);
+  res.result(static_cast<unsigned>(r.status));
+  for (const auto& h : r.headers)
+    res.insert(h.name, h.value);
+  res.body() = std::move(r.body);
+  return res;
+}
+
+// Writes `res` (HEAD: the head only, with the body's Content-Length). False on an I/O error.
+asio::awaitable<bool> writeResponse(beast::tcp_stream& stream, BeastResponse& res,
+                                    bool headRequest) {
+  if (headRequest) {
+    res.content_length(res.body().size());
+    res.body().clear();
+    http::response_serializer<http::string_body> sr(res);
+    sr.split(true);
+    auto [wec, wn] = co_await http::async_write_header(stream, sr, kTuple);
+    co_return !wec;
+  }
+  res.prepare_payload();
+  auto [wec, wn] = co_await http::async_write(stream, res, kTuple);
+  co_return !wec;
+}
+
+// What the keep-alive loop does after a request.
+enum class Next {
+  kRead,     // read the next request
+  kClose,    // half-close (answered without keep-alive)
+  kRelease,  // drop the stream as it is: closed, or its socket became a WebSocket transport
+};
+
+// A request for the HttpHandler (REST API, health, metrics), answered on `stream`.
+asio::awaitable<Next> answer(const ServerContext& ctx, WorkerIo& w, beast::tcp_stream& stream,
+                             BeastRequest req) {
+  bool keepAlive = req.keep_alive();
+  auto rv = std::make_shared<Rendezvous<HttpServerResponse>>(w.io);
+  ctx.handler->handle(toServerRequest(req, w.index),
+                      [rv](HttpServerResponse r) { rv->set(std::move(r)); });
+  co_await rv->wait();
+  BeastResponse res = toBeastResponse(std::move(*rv->value));
+  res.keep_alive(keepAlive && ctx.accepting);
+  bool written = co_await writeResponse(stream, res, req.method() == http::verb::head);
+  if (!written) co_return Next::kRelease;
+  if (!res.keep_alive()) co_return Next::kClose;
+  co_return Next::kRead;
+}
+
+// Routes one request: client endpoints upgrade to WebSocket, the rest goes to the HttpHandler.
+asio::awaitable<Next> serve(const ServerContext& ctx, WorkerIo& w, beast::tcp_stream& stream,
+                            beast::flat_buffer& buffer, BeastRequest req) {
+  ParsedTarget target = splitTarget(req.target());
+  upstream::MultiMap query = parseQuery(target.query);
+  bool isClientPath = false;
+  auto hub = clientHub(target, query, &isClientPath);
+  if (!isClientPath) {
+    Next next = co_await answer(ctx, w, stream, std::move(req));
+    co_return next;
+  }
+  if (!isWebSocketUpgrade(req)) {
+    co_await writeSimple(stream, 400, "The client endpoint needs a WebSocket upgrade.", false);
+    co_return Next::kRelease;
+  }
+  co_await upgradeToWebSocket(ctx, w, stream, buffer, std::move(req), std::move(*hub),
+                              std::move(query));
+  co_return Next::kRelease;
+}
+
+// The keep-alive loop: the first request must arrive within the handshake timeout, later ones
+// within the idle timeout; no keep-alive once the server stops accepting.
+asio::awaitable<void> httpSession(const ServerContext& ctx, WorkerIo& w, tcp::socket socket) {
+  const config::LimitSettings& limits = ctx.settings.limits;
+  beast::tcp_stream stream(std::move(socket));
+  beast::flat_buffer buffer;
+  bool first = true;
+  while (ctx.accepting) {
+    stream.expires_after(first ? limits.handshakeTimeout : limits.httpIdleTimeout);
+    first = false;
+    std::optional<BeastRequest> req = co_await readRequest(limits, stream, buffer);
+    if (!req) co_return;
+    stream.expires_never();
+    Next next = co_await serve(ctx, w, stream, buffer, std::move(*req));
+    if (next == Next::kRelease) co_return;
+    if (next == Next::kClose) break;
+  }
+  boost::system::error_code ec;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+}
+
+}  // namespace
+
+void startHttpSession(const ServerContext& ctx, WorkerIo& w, tcp::socket socket) {
+  asio::co_spawn(w.io, httpSession(ctx, w, std::move(socket)), asio::detached);
+}
+
+}  // namespace wps::transport

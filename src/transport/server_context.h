@@ -1,0 +1,42 @@
+// What the HTTP sessions, WebSocket upgrades and socket migrations of every worker share: the
+// settings, the engine, the HTTP handler, the workers and the "still accepting" flag. No Asio.
+#pragma once
+
+#include <atomic>
+
+#include "config/settings.h"
+#include "transport/ws_connection.h"
+
+namespace wps::core {
+class Engine;
+}
+
+namespace wps::transport {
+
+class HttpHandler;
+class WorkerPool;
+
+// Owned by the Runtime. Filled on the control thread before start() and read-only afterwards,
+// except `accepting`, which the acceptor's thread clears and every worker reads.
+struct ServerContext {
+  ServerContext(const config::ServerSettings& s, WorkerPool& w)
+      : settings(s), wsLimits(wsLimitsOf(s.limits)), workers(w) {}
+
+  const config::ServerSettings& settings;
+  const WsLimits wsLimits;  // of every WebSocket transport
+  WorkerPool& workers;
+  core::Engine* engine = nullptr;     // set by Runtime::attach
+  HttpHandler* handler = nullptr;     // set by Runtime::attach
+  std::atomic<bool> accepting{true};  // false once stopAccepting() ran: no more keep-alive
+
+ private:
+  static WsLimits wsLimitsOf(const config::LimitSettings& limits) {
+    WsLimits l;
+    l.maxMessageBytes = limits.maxMessageBytes;
+    l.maxQueuedBytes = limits.outboundQueueBytes;
+    l.maxQueuedFrames = limits.outboundQueueMessages;
+    return l;
+  }
+};
+
+}  // namespace wps::transport

@@ -1,0 +1,70 @@
+#include "transport/socket_migration.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+
+#include <unistd.h>
+
+#include "common/errors.h"
+#include "core/engine.h"
+#include "core/shard.h"
+#include "transport/coro.h"
+#include "transport/ws_connection.h"
+
+namespace wps::transport {
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+// On the owner's thread: writes the 101 answer, then attaches.
+asio::awaitable<void> finishRecovery(const ServerContext& ctx, WorkerIo& w, tcp::socket socket,
+                                     std::string response, std::string leftover,
+                                     std::string connectionId) {
+  auto [ec, n] = co_await asio::async_write(socket, asio::buffer(response), kTuple);
+  if (ec) co_return;
+  attachRecovered(ctx, w, std::move(socket), std::move(leftover), connectionId);
+}
+
+}  // namespace
+
+// Not a coroutine: GCC 12 mishandles init-captures of lambdas inside coroutines.
+void migrateToWorker(const ServerContext& ctx, tcp::socket socket, WorkerIo& owner,
+                     std::string response, std::string leftover, std::string connectionId) {
+  boost::system::error_code ec;
+  auto protocol = socket.local_endpoint(ec).protocol();
+  if (ec) return;
+  int fd = socket.release(ec);
+  if (ec) return;
+  asio::post(owner.io, [&ctx, &owner, fd, protocol, response = std::move(response),
+                        leftover = std::move(leftover), id = std::move(connectionId)]() mutable {
+    tcp::socket moved(owner.io);
+    boost::system::error_code aec;
+    moved.assign(protocol, fd, aec);
+    if (aec) {
+      ::close(fd);
+      return;
+    }
+    asio::co_spawn(owner.io,
+                   finishRecovery(ctx, owner, std::move(moved), std::move(response),
+                                  std::move(leftover), std::move(id)),
+                   asio::detached);
+  });
+}
+
+void attachRecovered(const ServerContext& ctx, WorkerIo& w, tcp::socket socket,
+                     std::string leftover, const std::string& connectionId) {
+  auto session = ctx.engine->shard(w.index).find(connectionId);
+  std::chrono::seconds keepAlive = session ? session->keepAliveInterval() : kSessionlessKeepAlive;
+  auto conn = std::make_shared<WsConnection>(w, std::move(socket), ctx.wsLimits, keepAlive);
+  if (!session || !session->resume(conn.get())) {
+    conn->refuse(errors::kRecoveryFailed.code, errors::kRecoveryFailed.reason);
+    return;
+  }
+  conn->attachSession(session);
+  conn->start(session, std::move(leftover));
+}
+
+}  // namespace wps::transport

@@ -1,0 +1,27 @@
+// Reconnecting a recovered (reliable) session: its upgraded socket is attached to the session,
+// after being handed to the worker that owns the session when that is another one. No Beast.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include <string>
+
+#include "transport/server_context.h"
+#include "transport/worker_io.h"
+
+namespace wps::transport {
+
+// Moves `socket` (upgraded, the 101 answer `response` not yet written) to `owner`'s thread,
+// writes `response` there and attaches the socket to session `connectionId`. Called on the
+// receiving worker's thread; the socket's file descriptor changes io_context. On an error the
+// socket is closed.
+void migrateToWorker(const ServerContext& ctx, boost::asio::ip::tcp::socket socket, WorkerIo& owner,
+                     std::string response, std::string leftover, std::string connectionId);
+
+// On `w`'s thread, where the session lives: resumes session `connectionId` over `socket`
+// (`leftover`: bytes already read after the request head), or refuses the socket with 1008
+// when the session is gone or cannot resume.
+void attachRecovered(const ServerContext& ctx, WorkerIo& w, boost::asio::ip::tcp::socket socket,
+                     std::string leftover, const std::string& connectionId);
+
+}  // namespace wps::transport

@@ -1,0 +1,65 @@
+#include "transport/workers.h"
+
+#include <boost/asio/executor_work_guard.hpp>
+
+#include <algorithm>
+#include <thread>
+
+#include "transport/http_upstream_client.h"
+
+namespace wps::transport {
+
+WorkerPool::WorkerPool(const config::ServerSettings& settings) {
+  size_t n =
+      settings.workers ? settings.workers : std::max(1u, std::thread::hardware_concurrency());
+  HttpClientOptions http;
+  http.maxConnectionsPerOrigin = settings.upstream.maxConnectionsPerOrigin;
+  http.maxResponseBytes = settings.upstream.maxResponseBytes;
+  for (size_t i = 0; i < n; ++i) {
+    auto w = std::make_unique<WorkerIo>(i);
+    w->upstream = makeHttpUpstreamClient(w->io, http);
+    workers_.push_back(std::move(w));
+  }
+}
+
+WorkerPool::~WorkerPool() {
+  stop();
+}
+
+void WorkerPool::attach(core::Engine& engine, HttpHandler& handler) {
+  for (auto& w : workers_) {
+    w->engine = &engine;
+    w->handler = &handler;
+  }
+}
+
+void WorkerPool::start() {
+  for (auto& w : workers_) {
+    WorkerIo* wp = w.get();
+    wp->startTicker();
+    wp->thread = std::thread([wp] {
+      wp->loop.bindToCurrentThread();
+      auto guard = boost::asio::make_work_guard(wp->io);
+      wp->io.run();
+    });
+  }
+}
+
+size_t WorkerPool::openWebSockets() const {
+  size_t total = 0;
+  for (const auto& w : workers_)
+    total += w->connectionCount();
+  return total;
+}
+
+void WorkerPool::stop() {
+  std::call_once(stopOnce_, [this] {
+    for (auto& w : workers_)
+      w->io.stop();
+    for (auto& w : workers_) {
+      if (w->thread.joinable()) w->thread.join();
+    }
+  });
+}
+
+}  // namespace wps::transport

@@ -1,0 +1,41 @@
+// The worker threads: one WorkerIo (io_context, EventLoop, upstream HTTP client, WebSocket
+// connections) per thread. No Beast.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "config/settings.h"
+#include "transport/worker_io.h"
+
+namespace wps::transport {
+
+// Owned by the Runtime and driven by the control thread (create, attach, start, stop); each
+// WorkerIo is used only on its own thread once start() ran.
+class WorkerPool {
+ public:
+  // Creates `settings.workers` workers (0 = number of cores), each with its upstream client.
+  explicit WorkerPool(const config::ServerSettings& settings);
+  // Stops and joins the threads (see stop()).
+  ~WorkerPool();
+
+  size_t size() const { return workers_.size(); }
+  // Worker `i` (< size()).
+  WorkerIo& at(size_t i) { return *workers_[i]; }
+
+  // Gives every worker the engine and the HTTP handler. Before start().
+  void attach(core::Engine& engine, HttpHandler& handler);
+  // Starts each worker's keep-alive ticker and thread.
+  void start();
+  // Thread-safe. Open WebSocket transports on all workers.
+  size_t openWebSockets() const;
+  // Thread-safe, idempotent. Stops every loop and joins the threads; pending work is dropped.
+  void stop();
+
+ private:
+  std::vector<std::unique_ptr<WorkerIo>> workers_;
+  std::once_flag stopOnce_;
+};
+
+}  // namespace wps::transport

@@ -1,0 +1,137 @@
+#include "transport/ws_upgrade.h"
+
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/field.hpp>
+
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "common/errors.h"
+#include "core/engine.h"
+#include "protocol/websocket/handshake.h"
+#include "transport/coro.h"
+#include "transport/http_reply.h"
+#include "transport/socket_migration.h"
+#include "transport/workers.h"
+#include "transport/ws_connection.h"
+
+namespace wps::transport {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using Kind = core::HandshakeResult::Kind;
+
+// RFC 6455 version and key: false when a refusal (426 or 400) was written.
+asio::awaitable<bool> checkVersionAndKey(beast::tcp_stream& stream, const BeastRequest& req) {
+  if (req[http::field::sec_websocket_version] != "13") {
+    std::vector<std::pair<std::string, std::string>> extra;
+    extra.emplace_back(std::string("Sec-WebSocket-Version"), std::string("13"));
+    co_await writeSimple(stream, 426, "Only WebSocket version 13 is supported.", false,
+                         std::move(extra));
+    co_return false;
+  }
+  if (!ws::isValidClientKey(req[http::field::sec_websocket_key])) {
+    co_await writeSimple(stream, 400, "Invalid Sec-WebSocket-Key.", false);
+    co_return false;
+  }
+  co_return true;
+}
+
+core::HandshakeRequest toHandshakeRequest(const BeastRequest& req, std::string hub,
+                                          upstream::MultiMap query) {
+  core::HandshakeRequest hr;
+  hr.hub = std::move(hub);
+  hr.query = std::move(query);
+  std::vector<std::string_view> protocolValues;
+  for (const auto& f : req) {
+    hr.headers.push_back({std::string(f.name_string()), std::string(f.value())});
+  }
+  for (const auto& f : req) {
+    if (f.name() == http::field::sec_websocket_protocol) protocolValues.push_back(f.value());
+  }
+  hr.subprotocols = ws::parseSubprotocols(protocolValues);
+  hr.host = std::string(req[http::field::host]);
+  return hr;
+}
+
+// Runs the core handshake on `w` and waits for its decision.
+asio::awaitable<core::HandshakeResult> handshake(const ServerContext& ctx, WorkerIo& w,
+                                                 core::HandshakeRequest hr) {
+  auto rv = std::make_shared<Rendezvous<core::HandshakeResult>>(w.io);
+  auto pending = ctx.engine->handshake(w.index).handle(
+      std::move(hr), [rv](core::HandshakeResult r) { rv->set(std::move(r)); });
+  co_await rv->wait();
+  pending.reset();
+  co_return std::move(*rv->value);
+}
+
+std::string switchingProtocols(std::string_view key, std::string_view subprotocol) {
+  std::string out =
+      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Accept: ";
+  out += ws::computeAcceptKey(key);
+  out += "\r\n";
+  if (!subprotocol.empty()) {
+    out += "Sec-WebSocket-Protocol: ";
+    out += subprotocol;
+    out += "\r\n";
+  }
+  out += "\r\n";
+  return out;
+}
+
+// After the 101 answer, on `w`: the transport of a new session, of a recovered session that
+// lives on `w`, or one that only closes with 1008 (recovery failed).
+void startTransport(const ServerContext& ctx, WorkerIo& w, tcp::socket socket,
+                    core::HandshakeResult result, std::string leftover) {
+  if (result.kind == Kind::kAccept) {
+    auto conn = std::make_shared<WsConnection>(w, std::move(socket), ctx.wsLimits,
+                                               result.session->keepAliveInterval());
+    conn->attachSession(result.session);
+    result.session->start(conn.get());
+    conn->start(result.session, std::move(leftover));
+  } else if (result.kind == Kind::kRecover) {
+    attachRecovered(ctx, w, std::move(socket), std::move(leftover), result.connectionId);
+  } else {
+    auto conn =
+        std::make_shared<WsConnection>(w, std::move(socket), ctx.wsLimits, kSessionlessKeepAlive);
+    conn->refuse(errors::kRecoveryFailed.code, errors::kRecoveryFailed.reason);
+  }
+}
+
+}  // namespace
+
+asio::awaitable<void> upgradeToWebSocket(const ServerContext& ctx, WorkerIo& w,
+                                         beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                         BeastRequest req, std::string hub,
+                                         upstream::MultiMap query) {
+  std::string key(req[http::field::sec_websocket_key]);
+  bool valid = co_await checkVersionAndKey(stream, req);
+  if (!valid) co_return;
+  core::HandshakeRequest hr = toHandshakeRequest(req, std::move(hub), std::move(query));
+  core::HandshakeResult result = co_await handshake(ctx, w, std::move(hr));
+  if (result.kind == Kind::kReject) {
+    co_await writeSimple(stream, result.status, result.body, false);
+    co_return;
+  }
+  std::string response = switchingProtocols(key, result.subprotocol);
+  std::string leftover(static_cast<const char*>(buffer.data().data()), buffer.size());
+  if (result.kind == Kind::kRecover && result.worker != w.index) {
+    // The session lives on another worker: move the socket there.
+    migrateToWorker(ctx, stream.release_socket(), ctx.workers.at(result.worker),
+                    std::move(response), std::move(leftover), result.connectionId);
+    co_return;
+  }
+  auto [ec, n] = co_await asio::async_write(stream, asio::buffer(response), kTuple);
+  if (ec) {
+    if (result.kind == Kind::kAccept) result.session->abandon();
+    co_return;
+  }
+  startTransport(ctx, w, stream.release_socket(), std::move(result), std::move(leftover));
+}
+
+}  // namespace wps::transport

@@ -1,0 +1,132 @@
+// The loader's key tables: exact error messages for every section and reader kind, which error
+// wins when there are several, and the keys that are read only in some cases.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "config/loader.h"
+
+namespace wps::config {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string errorOf(std::string_view toml) {
+  auto s = loadSettings(toml);
+  EXPECT_FALSE(s.isOk()) << toml;
+  return s ? std::string() : s.status().message();
+}
+
+ServerSettings loadOk(std::string_view toml) {
+  auto s = loadSettings(toml);
+  EXPECT_TRUE(s.isOk()) << s.status().toString();
+  return s ? std::move(s.value()) : ServerSettings{};
+}
+
+const std::string kHandler = "[[hubs.chat.event_handlers]]\n";
+
+TEST(LoaderKeysTest, ExactMessagesPerSection) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"lisen = 1", "lisen: unknown key"},
+      {"listen = \"nope\"", "listen: expected HOST:PORT"},
+      {"access_keys = [\"k\", 2]", "access_keys[1]: must be a string"},
+      {"workers = 300", "workers: must be between 0 and 256"},
+      {"log_level = \"loud\"",
+       "log_level: must be one of trace, debug, info, warn, error, critical, off"},
+      {"limits = 5", "limits: must be a table"},
+      {"shutdown = 1", "shutdown: must be a table"},
+      {"[shutdown]\ndrain_seconds = 3601", "shutdown.drain_seconds: must be between 0 and 3600"},
+      {"[upstream]\nretry_delays_ms = 5", "upstream.retry_delays_ms: must be an array of integers"},
+      {"[upstream]\nretry_delays_ms = [600001]",
+       "upstream.retry_delays_ms: items must be integers from 0 to 600000"},
+      {"[upstream]\nrequest_origin = 1", "upstream.request_origin: must be a string"},
+      {"[limits]\nhandshake_timeout_seconds = 0",
+       "limits.handshake_timeout_seconds: must be between 1 and 3600"},
+      {"[reliable]\nclose_without_status_ends_session = 1",
+       "reliable.close_without_status_ends_session: must be true or false"},
+      {"[cluster]\nredis_url = \"x\"", "cluster.redis_url: unknown key"},
+      {"[cluster]\nredis = \"http://x\"",
+       "cluster.redis: must be redis://HOST:PORT or unix:///PATH"},
+      {"[cluster]\nnode_id = \"a b\"",
+       "cluster.node_id: may contain only letters, digits, '-', '_' and '.'"},
+      {"[cluster]\nrequest_timeout_ms = 5",
+       "cluster.request_timeout_ms: must be between 100 and 600000"},
+      {"[cluster]\npresence_ttl_seconds = 2",
+       "cluster.presence_ttl_seconds: must be between 3 and 3600"},
+      {"[hubs.chat]\nanonymous_connect = \"maybe\"",
+       "hubs.chat.anonymous_connect: must be \"allow\" or \"deny\""},
+      {"[hubs.chat]\nevent_handlers = 1",
+       "hubs.chat.event_handlers: must be an array of tables ([[...event_handlers]])"},
+      {"[hubs.chat]\nevent_handlers = [1]", "hubs.chat.event_handlers[0]: must be a table"},
+      {kHandler + "url_template = \"http://up/\"\nauth = { type = \"bearer\" }",
+       "hubs.chat.event_handlers[0].auth.token: is required for type \"bearer\""},
+      {kHandler + "url_template = \"http://up/\"\nauth = { type = \"x\" }",
+       "hubs.chat.event_handlers[0].auth.type: must be \"none\" or \"bearer\""},
+      {kHandler + "url_template = \"http://up/\"\nauth = { type = \"bearer\", token = 5 }",
+       "hubs.chat.event_handlers[0].auth.token: must be a string"},
+      {kHandler + "url_template = \"http://up/\"\nsystem_events = [\"x\"]",
+       "hubs.chat.event_handlers[0].system_events: 'x' is not a system event (connect, "
+       "connected, disconnected)"},
+      {kHandler + "url_template = \"http://up/\"\nuser_event_pattern = \"a b\"",
+       "hubs.chat.event_handlers[0].user_event_pattern: 'a b' is not a valid event name"},
+      {kHandler + "url_template = \"http://up/\"\ntimeout_seconds = 3601",
+       "hubs.chat.event_handlers[0].timeout_seconds: must be between 1 and 3600"},
+  };
+  for (const auto& [toml, message] : cases)
+    EXPECT_EQ(errorOf(toml), message) << toml;
+}
+
+TEST(LoaderKeysTest, FirstErrorWins) {
+  // Unknown keys of a table are reported before its values are read.
+  EXPECT_EQ(errorOf("workers = \"x\"\nzzz = 1"), "zzz: unknown key");
+  EXPECT_EQ(errorOf("[limits]\nmax_message_bytes = 1\nzzz = 1"), "limits.zzz: unknown key");
+  // Keys are read in table order: top-level keys before sections.
+  EXPECT_EQ(errorOf("strict_audience_host = 1\n[upstream]\ntimeout_seconds = 0"),
+            "strict_audience_host: must be true or false");
+  // A missing url_template is reported before the handler's other keys.
+  EXPECT_EQ(errorOf(kHandler + "user_event_pattern = \"a b\""),
+            "hubs.chat.event_handlers[0].url_template: is required");
+  // cluster.redis is checked only after the other cluster keys were read without error.
+  EXPECT_EQ(errorOf("[cluster]\nredis = \"http://x\"\nprefix = 5"),
+            "cluster.prefix: must be a string");
+}
+
+TEST(LoaderKeysTest, AuthTokenIsReadOnlyForBearer) {
+  auto s =
+      loadOk(kHandler + "url_template = \"http://up/\"\nauth = { type = \"none\", token = 5 }");
+  EXPECT_EQ(s.hubs.at("chat").eventHandlers[0].auth.kind, HandlerAuth::Kind::kNone);
+  EXPECT_TRUE(s.hubs.at("chat").eventHandlers[0].auth.token.empty());
+}
+
+TEST(LoaderKeysTest, ClusterKeys) {
+  auto s = loadOk(R"(
+[cluster]
+redis = "unix:///tmp/redis.sock"
+node_id = "node-1.a_b"
+prefix = "p"
+presence_ttl_seconds = 30
+request_timeout_ms = 250
+max_pending_publishes = 500
+)");
+  EXPECT_EQ(s.cluster.redis, "unix:///tmp/redis.sock");
+  EXPECT_EQ(s.cluster.nodeId, "node-1.a_b");
+  EXPECT_EQ(s.cluster.prefix, "p");
+  EXPECT_EQ(s.cluster.presenceTtl, 30s);
+  EXPECT_EQ(s.cluster.requestTimeout, 250ms);
+  EXPECT_EQ(s.cluster.maxPendingPublishes, 500u);
+}
+
+TEST(LoaderKeysTest, HttpIdleTimeout) {
+  EXPECT_EQ(loadOk("").limits.httpIdleTimeout, 60s);
+  EXPECT_EQ(loadOk("[limits]\nhttp_idle_timeout_seconds = 1").limits.httpIdleTimeout, 1s);
+  EXPECT_EQ(loadOk("[limits]\nhttp_idle_timeout_seconds = 86400").limits.httpIdleTimeout, 86400s);
+  EXPECT_EQ(errorOf("[limits]\nhttp_idle_timeout_seconds = 0"),
+            "limits.http_idle_timeout_seconds: must be between 1 and 86400");
+  EXPECT_EQ(errorOf("[limits]\nhttp_idle_timeout_seconds = \"20\""),
+            "limits.http_idle_timeout_seconds: must be an integer");
+}
+
+}  // namespace
+}  // namespace wps::config
