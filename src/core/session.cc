@@ -23,6 +23,17 @@ using upstream::DispatchOutcome;
 
 namespace {
 constexpr size_t kMaxRememberedAcks = 1000;
+constexpr std::string_view kInvokeNotSupported = "Invocations are not supported by this server.";
+constexpr std::string_view kStreamNotSupported = "Streaming is not supported by this server.";
+constexpr std::string_view kGroupStateNotSupported = "Group state is not supported by this server.";
+
+// An overload set of lambdas, for std::visit.
+template <typename... Handlers>
+struct Overloaded : Handlers... {
+  using Handlers::operator()...;
+};
+template <typename... Handlers>
+Overloaded(Handlers...) -> Overloaded<Handlers...>;
 
 std::vector<std::string> logSkipped(const std::vector<std::string>& roles,
                                     const std::string& connectionId, auth::PermissionSet* out) {
@@ -335,56 +346,37 @@ void ClientSession::processPubSub(bool binary, std::string_view payload) {
   handleRequest(std::move(request.value()));
 }
 
+// Every request type has its own handler below: a new alternative of protocol::ClientRequest
+// does not compile until it gets one (no catch-all on purpose).
 void ClientSession::handleRequest(protocol::ClientRequest request) {
   using namespace protocol;
-  if (auto* r = std::get_if<JoinGroupRequest>(&request)) {
-    handleJoinLeave(r->group, r->ackId, true);
-  } else if (auto* r = std::get_if<LeaveGroupRequest>(&request)) {
-    handleJoinLeave(r->group, r->ackId, false);
-  } else if (auto* r = std::get_if<SendToGroupRequest>(&request)) {
-    handleSendToGroup(std::move(*r));
-  } else if (auto* r = std::get_if<EventRequest>(&request)) {
-    handleEvent(std::move(*r));
-  } else if (std::get_if<PingRequest>(&request)) {
-    sendControl(encodeJsonPong(), encodeProtobufPong());
-  } else if (auto* r = std::get_if<SequenceAckRequest>(&request)) {
-    handleSequenceAck(r->sequenceId);
-  } else if (auto* r = std::get_if<InvokeRequest>(&request)) {
-    std::string text = "{\"type\":\"invokeResponse\",\"invocationId\":";
-    appendJsonString(text, r->invocationId);
-    text += ",\"success\":false,\"error\":{\"name\":\"NotSupported\",\"message\":";
-    appendJsonString(text, "Invocations are not supported by this server.");
-    text += "}}";
-    sendFrame(makeTextFrame(std::move(text)));
-  } else if (std::get_if<CancelInvocationRequest>(&request)) {
-    // Nothing is in flight for invocations: nothing to cancel.
-  } else if (auto* r = std::get_if<StreamRequest>(&request)) {
-    if (!isJsonFamily(id_.kind)) {
-      // Protobuf has no streamClosed message: a stream start is an invalid message (§8.2).
-      closeWithSpec(errors::kInvalidProtobufMessage, false);
-      return;
-    }
-    std::string text = "{\"type\":\"streamClosed\",\"streamId\":";
-    appendJsonString(text, r->streamId);
-    text += ",\"error\":{\"name\":\"BadRequest\",\"message\":";
-    appendJsonString(text, "Streaming is not supported by this server.");
-    text += "}}";
-    sendFrame(makeTextFrame(std::move(text)));
-  } else if (auto* r = std::get_if<GroupStateRequest>(&request)) {
-    if (r->ackId) {
-      sendAck(*r->ackId, AckError{std::string(errors::kAckBadRequest),
-                                  "Group state is not supported by this server."});
-    }
-  }
+  std::visit(Overloaded{
+                 [this](JoinGroupRequest& r) { handleJoinLeave(r.group, r.ackId, true); },
+                 [this](LeaveGroupRequest& r) { handleJoinLeave(r.group, r.ackId, false); },
+                 [this](SendToGroupRequest& r) { handleSendToGroup(std::move(r)); },
+                 [this](EventRequest& r) { handleEvent(std::move(r)); },
+                 [this](PingRequest&) { sendControl(encodeJsonPong(), encodeProtobufPong()); },
+                 [this](SequenceAckRequest& r) { handleSequenceAck(r.sequenceId); },
+                 [this](InvokeRequest& r) { handleInvoke(r); },
+                 [](CancelInvocationRequest&) {
+                   // Nothing is in flight for invocations: nothing to cancel.
+                 },
+                 [this](StreamRequest& r) { handleStream(r); },
+                 [this](GroupStateRequest& r) { handleGroupState(r); },
+             },
+             request);
+}
+
+bool ClientSession::answerDuplicateAck(std::optional<uint64_t> ackId) {
+  if (!ackId || !ackSeen(*ackId)) return false;
+  sendAck(*ackId, protocol::AckError{std::string(errors::kAckDuplicate),
+                                     errors::duplicateAckMessage(*ackId)});
+  return true;
 }
 
 void ClientSession::handleJoinLeave(const std::string& group, std::optional<uint64_t> ackId,
                                     bool join) {
-  if (ackId && ackSeen(*ackId)) {
-    sendAck(*ackId, protocol::AckError{std::string(errors::kAckDuplicate),
-                                       errors::duplicateAckMessage(*ackId)});
-    return;
-  }
+  if (answerDuplicateAck(ackId)) return;
   if (!permissions_.allows(auth::Permission::kJoinLeaveGroup, group)) {
     if (ackId) {
       sendAck(*ackId,
@@ -405,11 +397,7 @@ void ClientSession::handleJoinLeave(const std::string& group, std::optional<uint
 }
 
 void ClientSession::handleSendToGroup(protocol::SendToGroupRequest r) {
-  if (r.ackId && ackSeen(*r.ackId)) {
-    sendAck(*r.ackId, protocol::AckError{std::string(errors::kAckDuplicate),
-                                         errors::duplicateAckMessage(*r.ackId)});
-    return;
-  }
+  if (answerDuplicateAck(r.ackId)) return;
   if (!permissions_.allows(auth::Permission::kSendToGroup, r.group)) {
     if (r.ackId) {
       sendAck(*r.ackId, protocol::AckError{std::string(errors::kAckForbidden),
@@ -433,11 +421,7 @@ void ClientSession::handleSendToGroup(protocol::SendToGroupRequest r) {
 }
 
 void ClientSession::handleEvent(protocol::EventRequest r) {
-  if (r.ackId && ackSeen(*r.ackId)) {
-    sendAck(*r.ackId, protocol::AckError{std::string(errors::kAckDuplicate),
-                                         errors::duplicateAckMessage(*r.ackId)});
-    return;
-  }
+  if (answerDuplicateAck(r.ackId)) return;
   upstream::UpstreamEvent ev;
   ev.kind = cloudevents::EventKind::kUser;
   ev.userEventName = std::move(r.event);
@@ -451,6 +435,27 @@ void ClientSession::handleEvent(protocol::EventRequest r) {
     ev.extraHeaders.push_back({"X-WebPubSub-Metadata-" + toLowerAscii(k), v});
   }
   startUserEvent(std::move(ev), r.ackId);
+}
+
+void ClientSession::handleInvoke(const protocol::InvokeRequest& r) {
+  protocol::AckError error{std::string(errors::kAckNotSupported), std::string(kInvokeNotSupported)};
+  sendFrame(protocol::makeTextFrame(protocol::encodeJsonInvokeResponse(r.invocationId, error)));
+}
+
+void ClientSession::handleStream(const protocol::StreamRequest& r) {
+  if (!protocol::isJsonFamily(id_.kind)) {
+    // Protobuf has no streamClosed message: a stream start is an invalid message (§8.2).
+    closeWithSpec(errors::kInvalidProtobufMessage, false);
+    return;
+  }
+  protocol::AckError error{std::string(errors::kAckBadRequest), std::string(kStreamNotSupported)};
+  sendFrame(protocol::makeTextFrame(protocol::encodeJsonStreamClosed(r.streamId, error)));
+}
+
+void ClientSession::handleGroupState(const protocol::GroupStateRequest& r) {
+  if (!r.ackId) return;
+  sendAck(*r.ackId, protocol::AckError{std::string(errors::kAckBadRequest),
+                                       std::string(kGroupStateNotSupported)});
 }
 
 void ClientSession::handleSequenceAck(uint64_t sequenceId) {
@@ -492,33 +497,11 @@ void ClientSession::onUserEventDone(DispatchOutcome outcome, std::optional<uint6
   }
   bool simple = !protocol::isPubSub(id_.kind);
   std::optional<protocol::Payload> reply;
-  bool ok = outcome.succeeded();
-  if (ok) {
-    auto state = upstream::connectionStateUpdate(*outcome.response,
-                                                 worker_.settings.upstream.maxConnectionStateBytes);
-    auto answer = upstream::interpretUserEventAnswer(*outcome.response, simple);
-    if (!state || !answer) {
-      WPS_LOG_WARN("connection {}: invalid event handler answer: {}", id_.connectionId,
-                   (!state ? state.status() : answer.status()).message());
-      ok = false;
-    } else {
-      if (*state) {
-        id_.connectionState = std::move(**state);
-        ctx_.connectionState = id_.connectionState;
-      }
-      reply = std::move(answer.value());
-    }
-  } else if (outcome.kind == DispatchOutcome::Kind::kCompleted) {
-    if (outcome.response) {
-      WPS_LOG_WARN("connection {}: event handler answered {}", id_.connectionId,
-                   outcome.response->status);
-    } else {
-      WPS_LOG_WARN("connection {}: event failed: {}", id_.connectionId,
-                   outcome.response.status().toString());
-    }
-  } else if (outcome.kind == DispatchOutcome::Kind::kValidationFailed) {
-    WPS_LOG_WARN("connection {}: event dropped: abuse protection validation failed",
-                 id_.connectionId);
+  bool ok = false;
+  if (outcome.succeeded()) {
+    ok = acceptUserEventAnswer(*outcome.response, simple, &reply);
+  } else {
+    logUserEventFailure(outcome);
   }
   if (!ok) {
     metrics::Metrics::inc(worker_.metrics.upstreamFailures);
@@ -531,24 +514,59 @@ void ClientSession::onUserEventDone(DispatchOutcome outcome, std::optional<uint6
                                          std::string(errors::kAckInternalServerErrorMessage)});
     }
   } else {
-    if (reply) {
-      if (simple) {
-        bool binary = !protocol::isTextFrameFor(reply->type);
-        sendFrame(protocol::makeSharedFrame(
-            binary, std::make_shared<const std::string>(std::move(reply->data))));
-      } else {
-        protocol::DataMessage m;
-        m.from = protocol::MessageSource::kServer;
-        m.payload = std::move(*reply);
-        sendData(OutboundMessage(std::move(m)));
-      }
-    }
+    if (reply) sendUserEventReply(std::move(*reply), simple);
     if (ackId) {
       rememberAck(*ackId);
       sendAck(*ackId, std::nullopt);
     }
   }
   drain();
+}
+
+bool ClientSession::acceptUserEventAnswer(const http::HttpResponse& response, bool simple,
+                                          std::optional<protocol::Payload>* reply) {
+  auto state =
+      upstream::connectionStateUpdate(response, worker_.settings.upstream.maxConnectionStateBytes);
+  auto answer = upstream::interpretUserEventAnswer(response, simple);
+  if (!state || !answer) {
+    WPS_LOG_WARN("connection {}: invalid event handler answer: {}", id_.connectionId,
+                 (!state ? state.status() : answer.status()).message());
+    return false;
+  }
+  if (*state) {
+    id_.connectionState = std::move(**state);
+    ctx_.connectionState = id_.connectionState;
+  }
+  *reply = std::move(answer.value());
+  return true;
+}
+
+void ClientSession::logUserEventFailure(const DispatchOutcome& outcome) const {
+  if (outcome.kind == DispatchOutcome::Kind::kCompleted) {
+    if (outcome.response) {
+      WPS_LOG_WARN("connection {}: event handler answered {}", id_.connectionId,
+                   outcome.response->status);
+    } else {
+      WPS_LOG_WARN("connection {}: event failed: {}", id_.connectionId,
+                   outcome.response.status().toString());
+    }
+  } else if (outcome.kind == DispatchOutcome::Kind::kValidationFailed) {
+    WPS_LOG_WARN("connection {}: event dropped: abuse protection validation failed",
+                 id_.connectionId);
+  }
+}
+
+void ClientSession::sendUserEventReply(protocol::Payload reply, bool simple) {
+  if (simple) {
+    bool binary = !protocol::isTextFrameFor(reply.type);
+    sendFrame(protocol::makeSharedFrame(
+        binary, std::make_shared<const std::string>(std::move(reply.data))));
+    return;
+  }
+  protocol::DataMessage m;
+  m.from = protocol::MessageSource::kServer;
+  m.payload = std::move(reply);
+  sendData(OutboundMessage(std::move(m)));
 }
 
 // --- Outbound --------------------------------------------------------------------------------

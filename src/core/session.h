@@ -13,12 +13,12 @@
 #include <vector>
 #include "common/ring_queue.h"
 
-#include "filter/filter.h"
 #include "auth/permissions.h"
 #include "common/errors.h"
 #include "core/client_transport.h"
 #include "core/outbound_message.h"
 #include "core/worker_context.h"
+#include "filter/filter.h"
 #include "protocol/client_kind.h"
 #include "protocol/client_requests.h"
 #include "upstream/cookie_jar.h"
@@ -109,16 +109,31 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   void process(bool binary, std::string_view payload);
   void processSimple(bool binary, std::string_view payload);
   void processPubSub(bool binary, std::string_view payload);
+  // Dispatches a decoded PubSub request to its handler (one per request type).
   void handleRequest(protocol::ClientRequest request);
   void handleJoinLeave(const std::string& group, std::optional<uint64_t> ackId, bool join);
   void handleSendToGroup(protocol::SendToGroupRequest request);
   void handleEvent(protocol::EventRequest request);
   void handleSequenceAck(uint64_t sequenceId);
+  // Preview requests, answered without doing anything.
+  void handleInvoke(const protocol::InvokeRequest& request);
+  void handleStream(const protocol::StreamRequest& request);
+  void handleGroupState(const protocol::GroupStateRequest& request);
+  // When `ackId` belongs to an already successful request: answers the Duplicate ack and
+  // returns true (the request is then dropped).
+  bool answerDuplicateAck(std::optional<uint64_t> ackId);
   void drain();
 
   // Blocking user events.
   void startUserEvent(upstream::UpstreamEvent event, std::optional<uint64_t> ackId);
   void onUserEventDone(upstream::DispatchOutcome outcome, std::optional<uint64_t> ackId);
+  // A successful answer: applies its connection state and sets the reply to send, if any.
+  // Returns false (logged) when the answer is invalid.
+  bool acceptUserEventAnswer(const http::HttpResponse& response, bool simple,
+                             std::optional<protocol::Payload>* reply);
+  void logUserEventFailure(const upstream::DispatchOutcome& outcome) const;
+  // The event handler's reply to a user event: a raw frame (simple) or a server data message.
+  void sendUserEventReply(protocol::Payload reply, bool simple);
 
   // Output.
   void sendData(const OutboundMessage& message);

@@ -202,6 +202,130 @@ StatusOr<std::string> readString(const object& o, std::string_view name) {
   return std::string(v->get_string().data(), v->get_string().size());
 }
 
+// metadata, then dataType/data (sendToGroup and event).
+Status readContent(std::string_view text, const object& o, Metadata* metadata, Payload* payload,
+                   bool* hasData) {
+  bool metadataPresent = false;
+  auto read = readMetadata(text, o, &metadataPresent);
+  if (!read) return read.status();
+  *metadata = std::move(*read);
+  return readPayload(o, metadataPresent, payload, hasData);
+}
+
+// --- One decoder per request type; `o` is the request object, `text` its source text. ---------
+
+StatusOr<ClientRequest> decodeJoinOrLeave(const object& o, bool join) {
+  auto group = readGroup(o);
+  if (!group) return group.status();
+  auto ack = readAckId(o);
+  if (!ack) return ack.status();
+  if (join) return ClientRequest(JoinGroupRequest{std::move(*group), *ack});
+  return ClientRequest(LeaveGroupRequest{std::move(*group), *ack});
+}
+
+// A stream start: sendToGroup with a non-null `stream`, whose streamId (if any) is kept.
+ClientRequest decodeStreamStart(const value& stream) {
+  StreamRequest r;
+  if (stream.is_object()) {
+    if (const value* id = field(stream.get_object(), "streamId"); id && id->is_string()) {
+      r.streamId.assign(id->get_string().data(), id->get_string().size());
+    }
+  }
+  return ClientRequest(std::move(r));
+}
+
+// noEcho and ttlSeconds of a sendToGroup.
+Status readSendOptions(const object& o, SendToGroupRequest* r) {
+  if (const value* noEcho = field(o, "noEcho"); noEcho && !noEcho->is_null()) {
+    if (!noEcho->is_bool()) return bad("noEcho must be true or false");
+    r->noEcho = noEcho->get_bool();
+  }
+  if (const value* ttl = field(o, "ttlSeconds"); ttl && !ttl->is_null()) {
+    auto t = asUint64(*ttl);
+    if (!t || *t > 300) return bad("ttlSeconds must be an integer from 0 to 300");
+    r->ttlSeconds = static_cast<uint32_t>(*t);
+  }
+  return Status::ok();
+}
+
+StatusOr<ClientRequest> decodeSendToGroup(std::string_view text, const object& o) {
+  auto group = readGroup(o);
+  if (!group) return group.status();
+  if (const value* stream = field(o, "stream"); stream && !stream->is_null()) {
+    return decodeStreamStart(*stream);
+  }
+  SendToGroupRequest r;
+  r.group = std::move(*group);
+  auto ack = readAckId(o);
+  if (!ack) return ack.status();
+  r.ackId = *ack;
+  Status st = readSendOptions(o, &r);
+  if (!st) return st;
+  bool hasData = true;  // not kept: SendToGroupRequest does not record it
+  st = readContent(text, o, &r.metadata, &r.payload, &hasData);
+  if (!st) return st;
+  return ClientRequest(std::move(r));
+}
+
+StatusOr<ClientRequest> decodeEvent(std::string_view text, const object& o) {
+  EventRequest r;
+  auto event = readString(o, "event");
+  if (!event) return event.status();
+  if (!isValidEventName(*event)) return bad("event is not a valid event name");
+  r.event = std::move(*event);
+  auto ack = readAckId(o);
+  if (!ack) return ack.status();
+  r.ackId = *ack;
+  Status st = readContent(text, o, &r.metadata, &r.payload, &r.hasData);
+  if (!st) return st;
+  return ClientRequest(std::move(r));
+}
+
+StatusOr<ClientRequest> decodeSequenceAck(const object& o) {
+  const value* v = field(o, "sequenceId");
+  auto id = v ? asUint64(*v) : std::nullopt;
+  if (!id) return bad("sequenceId must be a non-negative integer");
+  return ClientRequest(SequenceAckRequest{*id});
+}
+
+// invoke, cancelInvocation, streamData, streamEnd: a request of type `Request` holding only the
+// string member `idName`.
+template <typename Request>
+StatusOr<ClientRequest> decodeWithId(const object& o, std::string_view idName) {
+  auto id = readString(o, idName);
+  if (!id) return id.status();
+  return ClientRequest(Request{std::move(*id)});
+}
+
+StatusOr<ClientRequest> decodeGroupState(const object& o) {
+  auto ack = readAckId(o);
+  if (!ack) return ack.status();
+  return ClientRequest(GroupStateRequest{*ack});
+}
+
+// Dispatches on the (case-insensitive) `type`.
+StatusOr<ClientRequest> decodeOfType(std::string_view type, std::string_view text,
+                                     const object& o) {
+  if (iequals(type, "joinGroup")) return decodeJoinOrLeave(o, true);
+  if (iequals(type, "leaveGroup")) return decodeJoinOrLeave(o, false);
+  if (iequals(type, "sendToGroup")) return decodeSendToGroup(text, o);
+  if (iequals(type, "event")) return decodeEvent(text, o);
+  if (iequals(type, "ping")) return ClientRequest(PingRequest{});
+  if (iequals(type, "sequenceAck")) return decodeSequenceAck(o);
+  if (iequals(type, "invoke")) return decodeWithId<InvokeRequest>(o, "invocationId");
+  if (iequals(type, "cancelInvocation")) {
+    return decodeWithId<CancelInvocationRequest>(o, "invocationId");
+  }
+  if (iequals(type, "streamData") || iequals(type, "streamEnd")) {
+    return decodeWithId<StreamRequest>(o, "streamId");
+  }
+  if (iequals(type, "setGroupState") || iequals(type, "subscribeGroupState") ||
+      iequals(type, "unsubscribeGroupState")) {
+    return decodeGroupState(o);
+  }
+  return bad("unknown message type");
+}
+
 }  // namespace
 
 StatusOr<ClientRequest> decodeJsonRequest(std::string_view text) {
@@ -217,96 +341,7 @@ StatusOr<ClientRequest> decodeJsonRequest(std::string_view text) {
   const value* typeValue = field(o, "type");
   if (!typeValue || !typeValue->is_string()) return bad("type must be a string");
   std::string_view type(typeValue->get_string().data(), typeValue->get_string().size());
-
-  if (iequals(type, "joinGroup") || iequals(type, "leaveGroup")) {
-    auto group = readGroup(o);
-    if (!group) return group.status();
-    auto ack = readAckId(o);
-    if (!ack) return ack.status();
-    if (iequals(type, "joinGroup")) return ClientRequest(JoinGroupRequest{*group, *ack});
-    return ClientRequest(LeaveGroupRequest{*group, *ack});
-  }
-  if (iequals(type, "sendToGroup")) {
-    auto group = readGroup(o);
-    if (!group) return group.status();
-    if (const value* stream = field(o, "stream"); stream && !stream->is_null()) {
-      StreamRequest r;
-      if (stream->is_object()) {
-        if (const value* id = field(stream->get_object(), "streamId"); id && id->is_string()) {
-          r.streamId.assign(id->get_string().data(), id->get_string().size());
-        }
-      }
-      return ClientRequest(std::move(r));
-    }
-    SendToGroupRequest r;
-    r.group = std::move(*group);
-    auto ack = readAckId(o);
-    if (!ack) return ack.status();
-    r.ackId = *ack;
-    if (const value* noEcho = field(o, "noEcho"); noEcho && !noEcho->is_null()) {
-      if (!noEcho->is_bool()) return bad("noEcho must be true or false");
-      r.noEcho = noEcho->get_bool();
-    }
-    if (const value* ttl = field(o, "ttlSeconds"); ttl && !ttl->is_null()) {
-      auto t = asUint64(*ttl);
-      if (!t || *t > 300) return bad("ttlSeconds must be an integer from 0 to 300");
-      r.ttlSeconds = static_cast<uint32_t>(*t);
-    }
-    bool metadataPresent = false;
-    auto metadata = readMetadata(text, o, &metadataPresent);
-    if (!metadata) return metadata.status();
-    r.metadata = std::move(*metadata);
-    bool hasData = true;
-    Status st = readPayload(o, metadataPresent, &r.payload, &hasData);
-    if (!st) return st;
-    return ClientRequest(std::move(r));
-  }
-  if (iequals(type, "event")) {
-    EventRequest r;
-    auto event = readString(o, "event");
-    if (!event) return event.status();
-    if (!isValidEventName(*event)) return bad("event is not a valid event name");
-    r.event = std::move(*event);
-    auto ack = readAckId(o);
-    if (!ack) return ack.status();
-    r.ackId = *ack;
-    bool metadataPresent = false;
-    auto metadata = readMetadata(text, o, &metadataPresent);
-    if (!metadata) return metadata.status();
-    r.metadata = std::move(*metadata);
-    Status st = readPayload(o, metadataPresent, &r.payload, &r.hasData);
-    if (!st) return st;
-    return ClientRequest(std::move(r));
-  }
-  if (iequals(type, "ping")) return ClientRequest(PingRequest{});
-  if (iequals(type, "sequenceAck")) {
-    const value* v = field(o, "sequenceId");
-    auto id = v ? asUint64(*v) : std::nullopt;
-    if (!id) return bad("sequenceId must be a non-negative integer");
-    return ClientRequest(SequenceAckRequest{*id});
-  }
-  if (iequals(type, "invoke")) {
-    auto id = readString(o, "invocationId");
-    if (!id) return id.status();
-    return ClientRequest(InvokeRequest{std::move(*id)});
-  }
-  if (iequals(type, "cancelInvocation")) {
-    auto id = readString(o, "invocationId");
-    if (!id) return id.status();
-    return ClientRequest(CancelInvocationRequest{std::move(*id)});
-  }
-  if (iequals(type, "streamData") || iequals(type, "streamEnd")) {
-    auto id = readString(o, "streamId");
-    if (!id) return id.status();
-    return ClientRequest(StreamRequest{std::move(*id)});
-  }
-  if (iequals(type, "setGroupState") || iequals(type, "subscribeGroupState") ||
-      iequals(type, "unsubscribeGroupState")) {
-    auto ack = readAckId(o);
-    if (!ack) return ack.status();
-    return ClientRequest(GroupStateRequest{*ack});
-  }
-  return bad("unknown message type");
+  return decodeOfType(type, text, o);
 }
 
 }  // namespace wps::protocol

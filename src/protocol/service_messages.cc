@@ -27,6 +27,15 @@ void appendJsonData(std::string& out, const Payload& p) {
   }
 }
 
+// "error":{"name":..,"message":..}
+void appendJsonError(std::string& out, const AckError& error) {
+  out += "\"error\":{\"name\":";
+  appendJsonString(out, error.name);
+  out += ",\"message\":";
+  appendJsonString(out, error.message);
+  out.push_back('}');
+}
+
 // Protobuf wire helpers.
 void appendTag(std::string& out, uint32_t field, uint32_t wireType) {
   appendVarint(out, (uint64_t{field} << 3) | wireType);
@@ -80,11 +89,9 @@ std::string encodeJsonAck(uint64_t ackId, const std::optional<AckError>& error) 
     out += ",\"success\":true}";
     return out;
   }
-  out += ",\"success\":false,\"error\":{\"name\":";
-  appendJsonString(out, error->name);
-  out += ",\"message\":";
-  appendJsonString(out, error->message);
-  out += "}}";
+  out += ",\"success\":false,";
+  appendJsonError(out, *error);
+  out.push_back('}');
   return out;
 }
 
@@ -116,6 +123,24 @@ std::string encodeJsonDisconnected(std::string_view message) {
 
 std::string encodeJsonPong() {
   return "{\"type\":\"pong\"}";
+}
+
+std::string encodeJsonInvokeResponse(std::string_view invocationId, const AckError& error) {
+  std::string out = "{\"type\":\"invokeResponse\",\"invocationId\":";
+  appendJsonString(out, invocationId);
+  out += ",\"success\":false,";
+  appendJsonError(out, error);
+  out.push_back('}');
+  return out;
+}
+
+std::string encodeJsonStreamClosed(std::string_view streamId, const AckError& error) {
+  std::string out = "{\"type\":\"streamClosed\",\"streamId\":";
+  appendJsonString(out, streamId);
+  out.push_back(',');
+  appendJsonError(out, error);
+  out.push_back('}');
+  return out;
 }
 
 std::string encodeProtobufDataBody(const DataMessage& m, bool jsonAsText) {

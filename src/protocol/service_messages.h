@@ -22,6 +22,7 @@ struct DataMessage {
   Metadata metadata;
 };
 
+// The {name, message} error object of ack, invokeResponse and streamClosed messages.
 struct AckError {
   std::string name;
   std::string message;
@@ -37,6 +38,10 @@ std::string encodeJsonConnected(std::string_view connectionId,
                                 const std::optional<std::string>& reconnectionToken);
 std::string encodeJsonDisconnected(std::string_view message);
 std::string encodeJsonPong();
+// A failed invokeResponse: {"type":"invokeResponse","invocationId":..,"success":false,"error":{..}}
+std::string encodeJsonInvokeResponse(std::string_view invocationId, const AckError& error);
+// {"type":"streamClosed","streamId":..,"error":{..}} (JSON only: protobuf has no such message).
+std::string encodeJsonStreamClosed(std::string_view streamId, const AckError& error);
 
 // --- Protobuf (DownstreamMessage) -------------------------------------------------------------
 // DataMessage fields 1 (from), 2 (group), 3 (data), 5 (metadata); without sequence_id and

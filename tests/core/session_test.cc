@@ -396,8 +396,7 @@ TEST_F(SessionTest, ShardIndexesUsersGroupsAndFiltersWithoutTheRemovedSessions) 
   excluded.excluded = {sa->connectionId()};
   EXPECT_EQ(count(excluded), 1u);
   Target filtered = Target::all();
-  filtered.filter =
-      std::make_shared<filter::Filter>(*filter::Filter::parse("userId eq null"));
+  filtered.filter = std::make_shared<filter::Filter>(*filter::Filter::parse("userId eq null"));
   EXPECT_EQ(count(filtered), 1u);
   EXPECT_EQ(count(Target::connection(sb->connectionId())), 1u);
   sa->onTransportClosed(&a, {TransportEnd::Cause::kClientClose, 1000, ""});
@@ -405,6 +404,61 @@ TEST_F(SessionTest, ShardIndexesUsersGroupsAndFiltersWithoutTheRemovedSessions) 
   EXPECT_EQ(count(Target::group("g")), 1u);
   shard.leave(*sb, "g");
   EXPECT_FALSE(shard.hasGroup("chat", "g"));
+}
+
+TEST_F(SessionTest, PreviewRequestsAreAnsweredWithoutClosing) {
+  FakeTransport t;
+  auto s = open(t, ClientKind::kJson);
+  t.frames.clear();
+  s->onMessage(false, R"({"type":"invoke","invocationId":"i\"1","event":"e","data":"x"})");
+  s->onMessage(false, R"({"type":"cancelInvocation","invocationId":"i\"1"})");  // no answer
+  s->onMessage(false, R"({"type":"sendToGroup","group":"g","stream":{"streamId":"s1"}})");
+  s->onMessage(false, R"({"type":"streamEnd","streamId":"s2"})");
+  s->onMessage(false, R"({"type":"setGroupState","ackId":4})");
+  s->onMessage(false, R"({"type":"subscribeGroupState"})");  // no ackId: no answer
+  ASSERT_EQ(t.frames.size(), 4u);
+  EXPECT_EQ(
+      t.payload(0),
+      R"({"type":"invokeResponse","invocationId":"i\"1","success":false,)"
+      R"("error":{"name":"NotSupported","message":"Invocations are not supported by this server."}})");
+  EXPECT_EQ(t.payload(1), R"({"type":"streamClosed","streamId":"s1","error":{"name":"BadRequest",)"
+                          R"("message":"Streaming is not supported by this server."}})");
+  EXPECT_EQ(t.payload(2), R"({"type":"streamClosed","streamId":"s2","error":{"name":"BadRequest",)"
+                          R"("message":"Streaming is not supported by this server."}})");
+  EXPECT_EQ(t.payload(3), R"({"type":"ack","ackId":4,"success":false,"error":{"name":"BadRequest",)"
+                          R"("message":"Group state is not supported by this server."}})");
+  for (const auto& f : t.frames)
+    EXPECT_EQ(static_cast<uint8_t>(f.flatten()[0]), 0x81);  // text frames
+  EXPECT_FALSE(t.closed);
+}
+
+TEST_F(SessionTest, ProtobufStreamStartCloses1007) {
+  FakeTransport t;
+  auto s = open(t, ClientKind::kProtobuf);
+  // UpstreamMessage{send_to_group_message{group: "g", stream: {}}}
+  s->onMessage(true, std::string("\x0A\x05\x0A\x01g\x3A\x00", 7));
+  ASSERT_TRUE(t.closed);
+  EXPECT_EQ(t.closed->code, 1007);
+}
+
+TEST_F(SessionTest, DuplicateAckIdsAreAnsweredBeforeAnyOtherCheckForEveryAckedRequest) {
+  FakeTransport t;
+  auto s = open(t, ClientKind::kJson, {"webpubsub.joinLeaveGroup.g1"});
+  t.frames.clear();
+  s->onMessage(false, R"({"type":"joinGroup","group":"g1","ackId":7})");
+  size_t upstreamBefore = client.count();
+  s->onMessage(false, R"({"type":"sendToGroup","group":"g1","data":"x","ackId":7})");
+  s->onMessage(false, R"({"type":"event","event":"e","data":"x","ackId":7})");
+  s->onMessage(false, R"({"type":"leaveGroup","group":"g1","ackId":7})");
+  loop.runPending();
+  EXPECT_EQ(client.count(), upstreamBefore);  // no event was sent
+  EXPECT_TRUE(s->inGroup("g1"));              // the duplicate leave did nothing
+  ASSERT_EQ(t.frames.size(), 4u);
+  const std::string duplicate =
+      R"({"type":"ack","ackId":7,"success":false,"error":{"name":"Duplicate",)"
+      R"("message":"Message with ack-id: 7 has been processed"}})";
+  for (size_t i = 1; i < 4; ++i)
+    EXPECT_EQ(t.payload(i), duplicate) << i;
 }
 
 }  // namespace

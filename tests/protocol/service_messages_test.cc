@@ -378,6 +378,45 @@ TEST(JsonEncoders, Pong) {
   EXPECT_EQ(o.size(), 1u);
 }
 
+TEST(JsonEncoders, AckErrorExactBytes) {
+  EXPECT_EQ(encodeJsonAck(7, AckError{"Duplicate", "Message with ack-id: 7 has been processed"}),
+            R"({"type":"ack","ackId":7,"success":false,"error":{"name":"Duplicate",)"
+            R"("message":"Message with ack-id: 7 has been processed"}})");
+  EXPECT_EQ(encodeJsonAck(0, std::nullopt), R"({"type":"ack","ackId":0,"success":true})");
+}
+
+// The answer to every invoke (the session's wording), byte for byte as clients receive it.
+TEST(JsonEncoders, InvokeResponseExactBytes) {
+  EXPECT_EQ(
+      encodeJsonInvokeResponse(
+          "inv-1", AckError{"NotSupported", "Invocations are not supported by this server."}),
+      R"({"type":"invokeResponse","invocationId":"inv-1","success":false,)"
+      R"("error":{"name":"NotSupported","message":"Invocations are not supported by this server."}})");
+  // Ids and texts are JSON-escaped.
+  std::string escaped = encodeJsonInvokeResponse("a\"b\\c\n", AckError{"N", "m\x01"});
+  EXPECT_EQ(escaped, R"({"type":"invokeResponse","invocationId":"a\"b\\c\n","success":false,)"
+                     R"("error":{"name":"N","message":"m\u0001"}})");
+  auto o = parseJson(escaped);
+  EXPECT_EQ(str(o, "invocationId"), "a\"b\\c\n");
+  EXPECT_EQ(str(o.at("error").get_object(), "message"), "m\x01");
+}
+
+// The answer to every stream start/data/end (the session's wording), byte for byte.
+TEST(JsonEncoders, StreamClosedExactBytes) {
+  EXPECT_EQ(encodeJsonStreamClosed(
+                "s-1", AckError{"BadRequest", "Streaming is not supported by this server."}),
+            R"({"type":"streamClosed","streamId":"s-1","error":{"name":"BadRequest",)"
+            R"("message":"Streaming is not supported by this server."}})");
+  // A stream start without a streamId echoes an empty one.
+  std::string empty = encodeJsonStreamClosed("", AckError{"BadRequest", "x\"y"});
+  EXPECT_EQ(
+      empty,
+      R"({"type":"streamClosed","streamId":"","error":{"name":"BadRequest","message":"x\"y"}})");
+  auto o = parseJson(empty);
+  EXPECT_EQ(o.size(), 3u);
+  EXPECT_EQ(str(o.at("error").get_object(), "message"), "x\"y");
+}
+
 // --- JSON: data messages --------------------------------------------------------------------
 
 void expectJsonData(const boost::json::object& o, DataType type, const std::string& data) {

@@ -42,11 +42,15 @@ uint64_t payloadLengthOf(const uint8_t* p, uint8_t len7) {
 
 MessageParser::MessageParser(Role role, ParserLimits limits) : role_(role), limits_(limits) {}
 
-std::optional<ParseError> MessageParser::fail(uint16_t code, std::string_view reason) {
+void MessageParser::recordError(uint16_t code, std::string_view reason) {
   error_ = ParseError{code, std::string(reason)};
   inMessage_ = false;
   releaseFragments();
-  return error_;
+}
+
+inline bool MessageParser::fail(uint16_t code, std::string_view reason) {
+  recordError(code, reason);
+  return false;
 }
 
 void MessageParser::releaseFragments() {
@@ -76,44 +80,19 @@ std::optional<ParseError> MessageParser::parse(char* data, size_t len, size_t* c
     *consumed = pos;
     const auto* p = reinterpret_cast<const uint8_t*>(data + pos);
     const size_t avail = len - pos;
-
-    // --- Checks that need only the first two bytes.
-    const uint8_t b0 = p[0];
-    const uint8_t b1 = p[1];
-    if (b0 & 0x70) return fail(errors::kCloseProtocolError, kReservedBits);
-    const uint8_t rawOpcode = b0 & 0x0F;
-    if (!isKnownOpcode(rawOpcode)) return fail(errors::kCloseProtocolError, kUnknownOpcode);
-    const bool masked = (b1 & 0x80) != 0;
-    if (masked != expectMasked) {
-      return fail(errors::kCloseProtocolError, expectMasked ? kMustBeMasked : kMustNotBeMasked);
-    }
-    const auto op = static_cast<Opcode>(rawOpcode);
-    const bool fin = (b0 & 0x80) != 0;
-    const bool control = isControlOpcode(op);
-    const uint8_t len7 = b1 & 0x7F;
-    if (control) {
-      if (!fin) return fail(errors::kCloseProtocolError, kFragmentedControl);
-      if (len7 > kMaxControlPayloadBytes) {
-        return fail(errors::kCloseProtocolError, kControlTooLong);
-      }
-    } else if (op == Opcode::kContinuation) {
-      if (!inMessage_) return fail(errors::kCloseProtocolError, kUnexpectedContinuation);
-    } else if (inMessage_) {
-      return fail(errors::kCloseProtocolError, kExpectedContinuation);
-    }
+    if (!checkFrameStart(p[0], p[1], expectMasked)) return error_;
+    const auto op = static_cast<Opcode>(p[0] & 0x0F);
+    const bool fin = (p[0] & 0x80) != 0;
+    const uint8_t len7 = p[1] & 0x7F;
 
     // --- Extended payload length.
     const size_t lengthBytes = len7 == 126 ? 2 : len7 == 127 ? 8 : 0;
     if (avail < 2 + lengthBytes) break;
     const uint64_t payloadLength = payloadLengthOf(p, len7);
-    if (payloadLength >> 63) return fail(errors::kCloseProtocolError, kLengthMsbSet);
-    // fragments_.size() never exceeds the limit, so the subtraction cannot wrap.
-    if (!control && payloadLength > limits_.maxMessageBytes - fragments_.size()) {
-      return fail(errors::kCloseTooBig, role_ == Role::kServer ? errors::kMessageTooLarge.reason
-                                                               : kServerMessageTooLarge);
-    }
+    if (!checkPayloadLength(isControlOpcode(op), payloadLength)) return error_;
 
-    // --- Wait for the whole frame.
+    // --- Wait for the whole frame (the masking key is there: checkFrameStart checked the bit).
+    const bool masked = (p[1] & 0x80) != 0;
     const size_t headerSize = 2 + lengthBytes + (masked ? 4 : 0);
     if (avail < headerSize || avail - headerSize < payloadLength) break;
     const auto n = static_cast<size_t>(payloadLength);
@@ -129,69 +108,121 @@ std::optional<ParseError> MessageParser::parse(char* data, size_t len, size_t* c
       case Opcode::kPong:
         sink.onPong(view);
         break;
-      case Opcode::kClose: {
-        std::optional<uint16_t> code;
-        std::string_view reason;
-        if (n == 1) return fail(errors::kCloseProtocolError, kCloseOneByte);
-        if (n >= 2) {
-          code = static_cast<uint16_t>((static_cast<uint8_t>(payload[0]) << 8) |
-                                       static_cast<uint8_t>(payload[1]));
-          if (!isValidReceivedCloseCode(*code)) {
-            return fail(errors::kCloseProtocolError, kInvalidCloseCode);
-          }
-          reason = view.substr(2);
-          if (!isValidUtf8(reason)) return fail(errors::kCloseInvalidPayload, kCloseReasonNotUtf8);
-        }
-        closed_ = true;
-        *consumed = frameEnd;
-        // A partial fragmented message can never complete now; free it before the callback.
-        inMessage_ = false;
-        releaseFragments();
-        sink.onClose(code, reason);
-        return std::nullopt;
-      }
+      case Opcode::kClose:
+        if (!deliverClose(view, frameEnd, consumed, sink)) return error_;
+        return std::nullopt;  // nothing is parsed after a close
       case Opcode::kText:
-      case Opcode::kBinary: {
-        const bool binary = op == Opcode::kBinary;
-        if (fin) {
-          // The common case: a single-frame message, delivered straight from `data`.
-          if (!binary && !isValidUtf8(view)) {
-            return fail(errors::kCloseInvalidPayload, errors::kInvalidUtf8.reason);
-          }
-          sink.onMessage(binary, view);
-        } else {
-          inMessage_ = true;
-          messageBinary_ = binary;
-          fragments_.assign(view);
-          if (!binary) {
-            utf8_.reset();
-            if (!utf8_.feed(view)) {
-              return fail(errors::kCloseInvalidPayload, errors::kInvalidUtf8.reason);
-            }
-          }
-        }
+      case Opcode::kBinary:
+        if (!deliverDataFrame(op == Opcode::kBinary, fin, view, sink)) return error_;
         break;
-      }
-      case Opcode::kContinuation: {
-        if (!messageBinary_ && !utf8_.feed(view)) {
-          return fail(errors::kCloseInvalidPayload, errors::kInvalidUtf8.reason);
-        }
-        fragments_.append(view);
-        if (fin) {
-          if (!messageBinary_ && !utf8_.complete()) {
-            return fail(errors::kCloseInvalidPayload, errors::kInvalidUtf8.reason);
-          }
-          inMessage_ = false;
-          sink.onMessage(messageBinary_, fragments_);
-          releaseFragments();
-        }
+      case Opcode::kContinuation:
+        if (!deliverContinuation(fin, view, sink)) return error_;
         break;
-      }
     }
     pos = frameEnd;
   }
   *consumed = pos;
   return std::nullopt;
+}
+
+inline bool MessageParser::checkFrameStart(uint8_t firstByte, uint8_t secondByte,
+                                           bool expectMasked) {
+  if (firstByte & 0x70) return fail(errors::kCloseProtocolError, kReservedBits);
+  const uint8_t rawOpcode = firstByte & 0x0F;
+  if (!isKnownOpcode(rawOpcode)) return fail(errors::kCloseProtocolError, kUnknownOpcode);
+  const bool masked = (secondByte & 0x80) != 0;
+  if (masked != expectMasked) {
+    return fail(errors::kCloseProtocolError, expectMasked ? kMustBeMasked : kMustNotBeMasked);
+  }
+  const auto op = static_cast<Opcode>(rawOpcode);
+  if (isControlOpcode(op)) {
+    if (!(firstByte & 0x80)) return fail(errors::kCloseProtocolError, kFragmentedControl);
+    if ((secondByte & 0x7F) > kMaxControlPayloadBytes) {
+      return fail(errors::kCloseProtocolError, kControlTooLong);
+    }
+  } else if (op == Opcode::kContinuation) {
+    if (!inMessage_) return fail(errors::kCloseProtocolError, kUnexpectedContinuation);
+  } else if (inMessage_) {
+    return fail(errors::kCloseProtocolError, kExpectedContinuation);
+  }
+  return true;
+}
+
+inline bool MessageParser::checkPayloadLength(bool control, uint64_t payloadLength) {
+  if (payloadLength >> 63) return fail(errors::kCloseProtocolError, kLengthMsbSet);
+  // fragments_.size() never exceeds the limit, so the subtraction cannot wrap.
+  if (!control && payloadLength > limits_.maxMessageBytes - fragments_.size()) {
+    return fail(errors::kCloseTooBig,
+                role_ == Role::kServer ? errors::kMessageTooLarge.reason : kServerMessageTooLarge);
+  }
+  return true;
+}
+
+inline bool MessageParser::deliverDataFrame(bool binary, bool fin, std::string_view payload,
+                                            MessageSink& sink) {
+  if (fin) {
+    // The common case: a single-frame message, delivered straight from the caller's buffer.
+    if (!binary && !isValidUtf8(payload)) {
+      return fail(errors::kCloseInvalidPayload, errors::kInvalidUtf8.reason);
+    }
+    sink.onMessage(binary, payload);
+    return true;
+  }
+  return startFragmentedMessage(binary, payload);
+}
+
+// Out of line, like deliverContinuation(): fragmented messages are rare, and keeping their string
+// handling out of parse() keeps its loop small.
+bool MessageParser::startFragmentedMessage(bool binary, std::string_view firstFragment) {
+  inMessage_ = true;
+  messageBinary_ = binary;
+  fragments_.append(firstFragment);  // empty: released when the previous message ended
+  if (!binary) {
+    utf8_.reset();
+    if (!utf8_.feed(firstFragment)) {
+      return fail(errors::kCloseInvalidPayload, errors::kInvalidUtf8.reason);
+    }
+  }
+  return true;
+}
+
+bool MessageParser::deliverContinuation(bool fin, std::string_view payload, MessageSink& sink) {
+  if (!messageBinary_ && !utf8_.feed(payload)) {
+    return fail(errors::kCloseInvalidPayload, errors::kInvalidUtf8.reason);
+  }
+  fragments_.append(payload);
+  if (fin) {
+    if (!messageBinary_ && !utf8_.complete()) {
+      return fail(errors::kCloseInvalidPayload, errors::kInvalidUtf8.reason);
+    }
+    inMessage_ = false;
+    sink.onMessage(messageBinary_, fragments_);
+    releaseFragments();
+  }
+  return true;
+}
+
+inline bool MessageParser::deliverClose(std::string_view payload, size_t frameEnd, size_t* consumed,
+                                        MessageSink& sink) {
+  std::optional<uint16_t> code;
+  std::string_view reason;
+  if (payload.size() == 1) return fail(errors::kCloseProtocolError, kCloseOneByte);
+  if (payload.size() >= 2) {
+    code = static_cast<uint16_t>((static_cast<uint8_t>(payload[0]) << 8) |
+                                 static_cast<uint8_t>(payload[1]));
+    if (!isValidReceivedCloseCode(*code)) {
+      return fail(errors::kCloseProtocolError, kInvalidCloseCode);
+    }
+    reason = payload.substr(2);
+    if (!isValidUtf8(reason)) return fail(errors::kCloseInvalidPayload, kCloseReasonNotUtf8);
+  }
+  closed_ = true;
+  *consumed = frameEnd;
+  // A partial fragmented message can never complete now; free it before the callback.
+  inMessage_ = false;
+  releaseFragments();
+  sink.onClose(code, reason);
+  return true;
 }
 
 size_t MessageParser::minimumBytesForNextFrame(const char* data, size_t len) const {

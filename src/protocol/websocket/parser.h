@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "protocol/websocket/frame.h"
 #include "protocol/websocket/utf8_validator.h"
 
 namespace wps::ws {
@@ -97,7 +98,29 @@ class MessageParser {
   void reset();
 
  private:
-  std::optional<ParseError> fail(uint16_t code, std::string_view reason);
+  // Steps of parse(), defined in parser.cc (inline there, except the fragmented-message ones:
+  // parse() is the hot path). Each returns false after a protocol violation, which it has
+  // recorded with fail(); parse() then returns error_.
+
+  // Checks that need only the first two header bytes: reserved bits, opcode, masking, control
+  // frame rules and fragmentation order.
+  bool checkFrameStart(uint8_t firstByte, uint8_t secondByte, bool expectMasked);
+  // Checks the decoded payload length: most significant bit, message size limit.
+  bool checkPayloadLength(bool control, uint64_t payloadLength);
+  // Deliver one complete, unmasked data frame: a whole message (fin), the first fragment of a
+  // fragmented one, or a continuation (the message once `fin`).
+  bool deliverDataFrame(bool binary, bool fin, std::string_view payload, MessageSink& sink);
+  bool startFragmentedMessage(bool binary, std::string_view firstFragment);
+  bool deliverContinuation(bool fin, std::string_view payload, MessageSink& sink);
+  // Validates and delivers a close frame ending at `frameEnd` (stored in *consumed first); the
+  // parser then stops.
+  bool deliverClose(std::string_view payload, size_t frameEnd, size_t* consumed, MessageSink& sink);
+
+  // Records the (sticky) error and drops the message in progress. Cold: lets the compiler lay
+  // out the valid-frame path of parse() as the straight line.
+  [[gnu::cold]] void recordError(uint16_t code, std::string_view reason);
+  // recordError(), then false: the steps `return fail(...)`.
+  bool fail(uint16_t code, std::string_view reason);
   void releaseFragments();
 
   Role role_;
