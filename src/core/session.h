@@ -18,7 +18,6 @@
 #include "core/client_transport.h"
 #include "core/outbound_message.h"
 #include "core/worker_context.h"
-#include "filter/filter.h"
 #include "protocol/client_kind.h"
 #include "protocol/client_requests.h"
 #include "upstream/cookie_jar.h"
@@ -190,29 +189,5 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
 };
 
 using SessionPtr = std::shared_ptr<ClientSession>;
-
-}  // namespace wps::core
-
-namespace wps::core {
-
-// Presents a session to the OData filter evaluator without copying anything.
-class SessionFilterView : public filter::FilterSubject {
- public:
-  explicit SessionFilterView(const ClientSession& s) : s_(s) {}
-  std::string_view connectionId() const override { return s_.connectionId(); }
-  std::optional<std::string_view> userId() const override {
-    if (!s_.userId()) return std::nullopt;
-    return std::string_view(*s_.userId());
-  }
-  bool inGroup(std::string_view group) const override { return s_.inGroup(group); }
-  size_t groupCount() const override { return s_.groups().size(); }
-  std::optional<std::string_view> protocol() const override {
-    if (s_.subprotocol().empty()) return std::nullopt;
-    return std::string_view(s_.subprotocol());
-  }
-
- private:
-  const ClientSession& s_;
-};
 
 }  // namespace wps::core

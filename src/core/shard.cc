@@ -3,8 +3,32 @@
 #include <algorithm>
 
 #include "core/session.h"
+#include "filter/subject.h"
 
 namespace wps::core {
+namespace {
+
+// Presents a session to the OData filter evaluator without copying anything.
+class SessionFilterView : public filter::FilterSubject {
+ public:
+  explicit SessionFilterView(const ClientSession& s) : s_(s) {}
+  std::string_view connectionId() const override { return s_.connectionId(); }
+  std::optional<std::string_view> userId() const override {
+    if (!s_.userId()) return std::nullopt;
+    return std::string_view(*s_.userId());
+  }
+  bool inGroup(std::string_view group) const override { return s_.inGroup(group); }
+  size_t groupCount() const override { return s_.groups().size(); }
+  std::optional<std::string_view> protocol() const override {
+    if (s_.subprotocol().empty()) return std::nullopt;
+    return std::string_view(s_.subprotocol());
+  }
+
+ private:
+  const ClientSession& s_;
+};
+
+}  // namespace
 
 void Shard::add(std::shared_ptr<ClientSession> session) {
   ClientSession* raw = session.get();
