@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "common/strings.h"
+#include "common/utf8.h"
 #include "protocol/metadata.h"
 
 namespace wps::api {
@@ -38,8 +39,7 @@ Status unsupported(std::string m) {
 
 }  // namespace
 
-StatusOr<protocol::Payload> payloadFromBody(const http::HttpHeaders& headers,
-                                            std::string body) {
+StatusOr<protocol::Payload> payloadFromBody(const http::HttpHeaders& headers, std::string body) {
   protocol::Payload p;
   auto ct = http::findHeader(headers, "Content-Type");
   if (!ct || trim(*ct).empty()) {

@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "protocol/websocket/utf8_validator.h"
+#include "common/utf8.h"
 
 namespace wps::ws {
 
