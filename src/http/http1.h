@@ -7,8 +7,8 @@
 #include <string>
 #include <string_view>
 
-#include "http/message.h"
 #include "common/status.h"
+#include "http/message.h"
 
 namespace wps::http::http1 {
 
@@ -35,7 +35,9 @@ class ResponseParser {
  public:
   enum class Result { kNeedMore, kComplete, kError };
 
-  explicit ResponseParser(ParserLimits limits = {});
+  // `bodiless`: the response answers a HEAD request, so it has no body whatever its headers
+  // announce (RFC 9110 §9.3.2).
+  explicit ResponseParser(ParserLimits limits = {}, bool bodiless = false);
 
   // Consumes `data`. kComplete once a final response is complete (later calls return it
   // again); kError on malformed or oversized input, with error() set:
@@ -55,6 +57,9 @@ class ResponseParser {
   // extra bytes followed the response).
   bool keepAlive() const { return keepAlive_; }
   const Status& error() const { return error_; }
+  // After feed() returned kComplete: how many bytes at the end of the data given to that call
+  // are not part of the response (the start of a pipelined next response).
+  size_t unconsumed() const { return unconsumed_; }
   // After kComplete: moves the response out.
   HttpResponse take() { return std::move(response_); }
 
@@ -84,12 +89,14 @@ class ResponseParser {
   Result appendBody(std::string_view bytes);
 
   ParserLimits limits_;
+  bool bodiless_ = false;
   State state_ = State::kStatusLine;
   Status error_;
   HttpResponse response_;
   std::string line_;
   size_t headerBytes_ = 0;
   size_t remaining_ = 0;  // body bytes left (Content-Length) or in the current chunk
+  size_t unconsumed_ = 0;
   int minorVersion_ = 1;
   bool started_ = false;
   bool keepAlive_ = true;
