@@ -13,51 +13,21 @@
 
 namespace wps::bench {
 
-ptrdiff_t parseHttpResponse(std::string_view data, int* status, std::string_view* body,
-                            bool* close) {
-  const size_t end = data.find("\r\n\r\n");
-  if (end == std::string_view::npos) return data.size() > 64 * 1024 ? -1 : 0;
-  // "HTTP/1.1 200 ..."
-  if (data.size() < 12 || data.substr(0, 5) != "HTTP/") return -1;
-  const size_t sp = data.find(' ');
-  if (sp == std::string_view::npos || sp + 4 > end) return -1;
-  int code = 0;
-  for (size_t i = sp + 1; i < sp + 4; ++i) {
-    const char c = data[i];
-    if (c < '0' || c > '9') return -1;
-    code = code * 10 + (c - '0');
-  }
-  uint64_t contentLength = 0;
-  bool connectionClose = false;
-  size_t pos = data.find("\r\n");
-  while (pos < end) {
-    const size_t start = pos + 2;
-    const size_t lineEnd = data.find("\r\n", start);
-    std::string_view line = data.substr(start, lineEnd - start);
-    const size_t colon = line.find(':');
-    if (colon != std::string_view::npos) {
-      std::string_view name = line.substr(0, colon);
-      std::string_view value = trim(line.substr(colon + 1));
-      if (name.size() == 14 && iequals(name, "content-length")) {
-        auto v = parseUint64(value);
-        if (!v) return -1;
-        contentLength = *v;
-      } else if (name.size() == 10 && iequals(name, "connection")) {
-        connectionClose = iequals(value, "close");
-      } else if (name.size() == 17 && iequals(name, "transfer-encoding")) {
-        return -1;
-      }
+namespace {
+
+using http::http1::ResponseParser;
+
+// Whether the server announced it closes the connection after this response.
+bool closesConnection(const http::HttpResponse& response) {
+  for (std::string_view value : http::findAllHeaders(response.headers, "Connection")) {
+    for (std::string_view option : split(value, ',')) {
+      if (iequals(trim(option), "close")) return true;
     }
-    pos = lineEnd;
   }
-  if (code == 204 || code == 304 || (code >= 100 && code < 200)) contentLength = 0;
-  const size_t total = end + 4 + contentLength;
-  if (data.size() < total) return 0;
-  *status = code;
-  *body = data.substr(end + 4, contentLength);
-  *close = connectionClose;
-  return static_cast<ptrdiff_t>(total);
+  return false;
 }
+
+}  // namespace
 
 HttpConn::HttpConn(asio::io_context& io, HttpListener& listener)
     : socket_(io), listener_(listener), writer_(socket_), reader_(socket_) {}
@@ -100,6 +70,7 @@ void HttpConn::flush() {
 
 void HttpConn::close() {
   ++generation_;
+  parser_ = ResponseParser();
   open_ = false;
   connecting_ = false;
   error_code ec;
@@ -115,28 +86,31 @@ void HttpConn::fail(std::string_view why) {
 }
 
 ptrdiff_t HttpConn::consume(char* data, size_t len) {
-  size_t used = 0;
-  const uint64_t gen = generation_;
-  while (used < len) {
-    int status = 0;
-    std::string_view body;
-    bool closeAfter = false;
-    ptrdiff_t n =
-        parseHttpResponse(std::string_view(data + used, len - used), &status, &body, &closeAfter);
-    if (n < 0) {
-      fail("malformed HTTP response");
+  std::string_view rest(data, len);
+  while (!rest.empty()) {
+    const ResponseParser::Result result = parser_.feed(rest);
+    if (result == ResponseParser::Result::kError) {
+      fail("malformed HTTP response: " + parser_.error().message());
       return -1;
     }
-    if (n == 0) break;
-    used += static_cast<size_t>(n);
-    listener_.onResponse(*this, status, body);
-    if (gen != generation_) return -1;  // closed (or restarted) by the listener
-    if (closeAfter) {
-      fail("the server closed the connection (Connection: close)");
-      return -1;
-    }
+    if (result == ResponseParser::Result::kNeedMore) break;  // the parser keeps the bytes
+    rest = rest.substr(rest.size() - parser_.unconsumed());
+    if (!deliver()) return -1;
   }
-  return static_cast<ptrdiff_t>(used);
+  return static_cast<ptrdiff_t>(len);
+}
+
+bool HttpConn::deliver() {
+  const uint64_t gen = generation_;
+  const http::HttpResponse response = parser_.take();
+  parser_ = ResponseParser();
+  listener_.onResponse(*this, response.status, response.body);
+  if (gen != generation_) return false;  // closed (or restarted) by the listener
+  if (closesConnection(response)) {
+    fail("the server closed the connection (Connection: close)");
+    return false;
+  }
+  return true;
 }
 
 std::optional<std::string> httpGet(const std::string& host, uint16_t port,
@@ -148,24 +122,23 @@ std::optional<std::string> httpGet(const std::string& host, uint16_t port,
     std::string req = "GET " + path + " HTTP/1.1\r\nHost: " + host + ":" + std::to_string(port) +
                       "\r\nConnection: close\r\n\r\n";
     asio::write(s, asio::buffer(req));
-    std::string data;
     error_code ec;
     char buf[8192];
-    int status = 0;
-    std::string_view body;
-    bool close = false;
     timeval tv{5, 0};  // never hang on a silent peer
     setsockopt(s.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    for (;;) {
+    ResponseParser parser;
+    ResponseParser::Result result = ResponseParser::Result::kNeedMore;
+    while (result == ResponseParser::Result::kNeedMore) {
       const size_t n = s.read_some(asio::buffer(buf), ec);
-      data.append(buf, n);
-      const ptrdiff_t used = parseHttpResponse(data, &status, &body, &close);
-      if (used < 0) return std::nullopt;
-      if (used > 0) break;
-      if (ec) return std::nullopt;
+      if (n > 0) result = parser.feed(std::string_view(buf, n));
+      if (ec && result == ResponseParser::Result::kNeedMore) {
+        result = ec == asio::error::eof ? parser.finishOnEof() : ResponseParser::Result::kError;
+      }
     }
-    if (status != 200) return std::nullopt;
-    return std::string(body);
+    if (result != ResponseParser::Result::kComplete) return std::nullopt;
+    http::HttpResponse response = parser.take();
+    if (response.status != 200) return std::nullopt;
+    return std::move(response.body);
   } catch (const std::exception&) {
     return std::nullopt;
   }

@@ -1,7 +1,7 @@
 // A minimal keep-alive HTTP/1.1 client connection for the load generator (REST calls, the
 // direct baseline): the caller writes request text into out() and flush()es; responses are
-// parsed by hand (status line, Content-Length body; no chunked encoding) and delivered in
-// order. Pipelining works: several requests may be written before their answers. Used only on
+// parsed with the project's HTTP/1.1 client codec (wps::http::http1::ResponseParser) and delivered
+// in order. Pipelining works: several requests may be written before their answers. Used only on
 // its loop's thread.
 #pragma once
 
@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "bench/net.h"
+#include "http/http1.h"
 
 namespace wps::bench {
 
@@ -40,22 +41,19 @@ class HttpConn {
 
  private:
   ptrdiff_t consume(char* data, size_t len);
+  // Delivers the response the parser has completed; false when the connection ended meanwhile.
+  bool deliver();
   void fail(std::string_view why);
 
   tcp::socket socket_;
   HttpListener& listener_;
   Writer writer_;
   Reader reader_;
+  http::http1::ResponseParser parser_;  // the response being received
   bool open_ = false;
   bool connecting_ = false;
   uint64_t generation_ = 0;
 };
-
-// Parses one HTTP/1.1 response at the front of `data`. Returns the bytes it occupies (head +
-// body) and sets *status, *body (a view into data) and *close ("Connection: close"); 0 when it
-// is incomplete; -1 when malformed (chunked encoding counts as malformed here).
-ptrdiff_t parseHttpResponse(std::string_view data, int* status, std::string_view* body,
-                            bool* close);
 
 // Blocking one-shot GET (Connection: close) for control requests such as the upstream's
 // /stats. Returns the body of a 200 answer; nullopt on any failure.

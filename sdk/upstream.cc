@@ -12,6 +12,7 @@
 #include "common/base64.h"
 #include "common/strings.h"
 #include "http/message.h"
+#include "protocol/data_type.h"
 
 namespace webpubsub::upstream {
 namespace json = boost::json;
@@ -315,16 +316,18 @@ std::optional<std::string> ConnectRequest::queryValue(std::string_view name) con
   return it->second.front();
 }
 
+// The SDK's data types are the first three of the service's, in the same order.
+static_assert(
+    static_cast<int>(DataType::kText) == static_cast<int>(wps::protocol::DataType::kText) &&
+    static_cast<int>(DataType::kJson) == static_cast<int>(wps::protocol::DataType::kJson) &&
+    static_cast<int>(DataType::kBinary) == static_cast<int>(wps::protocol::DataType::kBinary));
+
 std::string_view dataTypeName(DataType type) {
-  switch (type) {
-    case DataType::kText:
-      return "text";
-    case DataType::kJson:
-      return "json";
-    case DataType::kBinary:
-      return "binary";
-  }
-  return "binary";
+  const auto index = static_cast<unsigned>(type);
+  const auto wire = index <= static_cast<unsigned>(DataType::kBinary)
+                        ? static_cast<wps::protocol::DataType>(index)
+                        : wps::protocol::DataType::kBinary;
+  return wps::protocol::dataTypeName(wire);
 }
 
 bool isWebPubSubRequest(const HttpRequest& request) {

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "common/strings.h"
+#include "common/utf8.h"
 #include "protocol/metadata.h"
 
 namespace wps::api {

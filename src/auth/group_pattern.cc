@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "common/strings.h"
+#include "common/utf8.h"
 
 namespace wps::auth {
 namespace {

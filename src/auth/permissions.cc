@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/strings.h"
+#include "common/utf8.h"
 
 namespace wps::auth {
 namespace {

@@ -43,11 +43,7 @@ std::optional<uint64_t> parseUint64(std::string_view s);
 // Parses an optionally signed decimal int64.
 std::optional<int64_t> parseInt64(std::string_view s);
 
-// Number of UTF-16 code units of a valid UTF-8 string (what .NET's string.Length reports).
-size_t utf16Length(std::string_view utf8);
-
-// RFC 3629 validation (no overlongs, no surrogates, max U+10FFFF).
-bool isValidUtf8(std::string_view s);
+// UTF-8 validation and UTF-16 lengths: common/utf8.h.
 
 // True if every byte is < 0x80.
 bool isAscii(std::string_view s);

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <iterator>
 
-#include "filter/utf8.h"
+#include "common/utf8.h"
 
 namespace wps::filter {
 

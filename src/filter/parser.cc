@@ -9,10 +9,10 @@
 #include <utility>
 #include <vector>
 
+#include "common/strings.h"
+#include "common/utf8.h"
 #include "filter/diagnostics.h"
 #include "filter/lexer.h"
-#include "filter/utf8.h"
-#include "common/strings.h"
 
 namespace wps::filter {
 

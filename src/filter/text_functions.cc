@@ -2,8 +2,7 @@
 
 #include <limits>
 
-#include "filter/utf8.h"
-#include "common/strings.h"
+#include "common/utf8.h"
 
 namespace wps::filter::text {
 

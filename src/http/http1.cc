@@ -116,7 +116,8 @@ void serializeRequest(const HttpRequest& request, std::string_view target,
   out += request.body;
 }
 
-ResponseParser::ResponseParser(ParserLimits limits) : limits_(limits) {}
+ResponseParser::ResponseParser(ParserLimits limits, bool bodiless)
+    : limits_(limits), bodiless_(bodiless) {}
 
 ResponseParser::Result ResponseParser::failBodyTooLarge() {
   return fail(StatusCode::kResourceExhausted, "the response body is larger than " +
@@ -203,6 +204,7 @@ ResponseParser::Result ResponseParser::feed(std::string_view data) {
     switch (state_) {
       case State::kComplete:
         if (!data.empty()) keepAlive_ = false;  // bytes after the response: do not reuse
+        unconsumed_ = data.size();
         return Result::kComplete;
       case State::kError:
         return Result::kError;
@@ -343,7 +345,7 @@ ResponseParser::Result ResponseParser::onHeadersDone() {
     return Result::kNeedMore;
   }
   keepAlive_ = minorVersion_ == 1 ? !connectionClose_ : (connectionKeepAlive_ && !connectionClose_);
-  if (status == 204 || status == 304) {
+  if (status == 204 || status == 304 || bodiless_) {
     state_ = State::kComplete;
     return Result::kNeedMore;
   }

@@ -37,8 +37,10 @@ class ResponseParser {
  public:
   enum class Result { kNeedMore, kComplete, kError };
 
-  // A parser waiting for the status line of a response, enforcing `limits`.
-  explicit ResponseParser(ParserLimits limits = {});
+  // A parser waiting for the status line of a response, enforcing `limits`. `bodiless`: the
+  // response answers a HEAD request, so it has no body whatever its headers announce
+  // (RFC 9110 §9.3.2).
+  explicit ResponseParser(ParserLimits limits = {}, bool bodiless = false);
 
   // Consumes `data`. kComplete once a final response is complete (later calls return it
   // again); kError on malformed or oversized input, with error() set:
@@ -59,6 +61,9 @@ class ResponseParser {
   bool keepAlive() const { return keepAlive_; }
   // After kError: why the response was rejected (see feed() and finishOnEof()); OK before.
   const Status& error() const { return error_; }
+  // After feed() returned kComplete: how many bytes at the end of the data given to that call
+  // are not part of the response (the start of a pipelined next response).
+  size_t unconsumed() const { return unconsumed_; }
   // After kComplete: moves the response out.
   HttpResponse take() { return std::move(response_); }
 
@@ -100,12 +105,14 @@ class ResponseParser {
   Result appendBody(std::string_view bytes);
 
   ParserLimits limits_;
+  bool bodiless_ = false;
   State state_ = State::kStatusLine;
   Status error_;
   HttpResponse response_;
   std::string line_;
   size_t headerBytes_ = 0;
   size_t remaining_ = 0;  // body bytes left (Content-Length) or in the current chunk
+  size_t unconsumed_ = 0;
   int minorVersion_ = 1;
   bool started_ = false;
   bool keepAlive_ = true;

@@ -1,6 +1,7 @@
 #include "protocol/names.h"
 
 #include "common/strings.h"
+#include "common/utf8.h"
 
 namespace wps::protocol {
 

@@ -9,18 +9,11 @@
 #include <utility>
 #include <vector>
 
+#include "protocol/data_type.h"
+
 namespace wps::protocol {
 
-enum class DataType : uint8_t {
-  kText,      // UTF-8 text
-  kJson,      // compact JSON text of any JSON value
-  kBinary,    // raw bytes
-  kProtobuf,  // a serialized google.protobuf.Any
-};
-
-// "text", "json", "binary", "protobuf".
-std::string_view dataTypeName(DataType type);
-// Case-insensitive inverse of dataTypeName.
+// Case-insensitive inverse of dataTypeName (protocol/data_type.h).
 std::optional<DataType> parseDataType(std::string_view name);
 // True when a simple (raw WebSocket) client receives this kind as a text frame.
 inline bool isTextFrameFor(DataType t) {

@@ -37,22 +37,6 @@ TEST(Strings, ParseIntegers) {
   EXPECT_FALSE(parseInt64("9223372036854775808"));
 }
 
-TEST(Strings, Utf8Validation) {
-  EXPECT_TRUE(isValidUtf8("hello world, plain ascii text"));
-  EXPECT_TRUE(isValidUtf8("\xC3\xA4\xE2\x82\xAC\xF0\x9F\x98\x80"));
-  EXPECT_FALSE(isValidUtf8("\xC0\xAF"));          // overlong
-  EXPECT_FALSE(isValidUtf8("\xED\xA0\x80"));      // surrogate
-  EXPECT_FALSE(isValidUtf8("\xF4\x90\x80\x80"));  // > U+10FFFF
-  EXPECT_FALSE(isValidUtf8("abc\xE2\x82"));       // truncated
-  EXPECT_FALSE(isValidUtf8("\x80"));
-}
-
-TEST(Strings, Utf16Length) {
-  EXPECT_EQ(utf16Length("abc"), 3u);
-  EXPECT_EQ(utf16Length("\xC3\xA4"), 1u);
-  EXPECT_EQ(utf16Length("\xF0\x9F\x98\x80"), 2u);
-}
-
 TEST(Strings, Blank) {
   EXPECT_TRUE(isBlank(""));
   EXPECT_TRUE(isBlank(" \t\r\n"));

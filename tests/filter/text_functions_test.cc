@@ -4,8 +4,6 @@
 
 #include <string>
 
-#include "filter/utf8.h"
-
 namespace wps::filter {
 namespace {
 
@@ -18,31 +16,6 @@ std::string cat(std::initializer_list<std::string_view> parts) {
   for (std::string_view p : parts)
     s += p;
   return s;
-}
-
-TEST(Utf8, DecodeAndAppend) {
-  EXPECT_EQ(utf8::decodeAt("a", 0).codePoint, 'a');
-  const utf8::Decoded e = utf8::decodeAt("\xC3\xA9", 0);
-  EXPECT_TRUE(e.valid);
-  EXPECT_EQ(e.codePoint, 0xE9u);
-  EXPECT_EQ(e.length, 2);
-  const utf8::Decoded emoji = utf8::decodeAt(kEmoji, 0);
-  EXPECT_EQ(emoji.codePoint, 0x1F600u);
-  EXPECT_EQ(utf8::utf16Units(emoji), 2u);
-  // Malformed: overlong, surrogate, truncated, stray continuation.
-  for (std::string_view bad : {"\xC0\xAF", "\xED\xA0\x80", "\xE2\x82", "\x80"}) {
-    const utf8::Decoded d = utf8::decodeAt(bad, 0);
-    EXPECT_FALSE(d.valid);
-    EXPECT_EQ(d.length, 1);
-  }
-  std::string out;
-  utf8::append(out, 0x1F600);
-  utf8::append(out, 0xD83D);
-  EXPECT_EQ(out, cat({kEmoji, kHigh}));
-  EXPECT_EQ(utf8::sanitize("a\xFF"
-                           "b"),
-            "a\xEF\xBF\xBD"
-            "b");
 }
 
 TEST(TextFunctions, Whitespace) {

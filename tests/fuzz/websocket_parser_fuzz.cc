@@ -1,4 +1,4 @@
-// Fuzz target for wps::ws::MessageParser (and Utf8Validator).
+// Fuzz target for wps::ws::MessageParser (and wps::Utf8Validator).
 //
 // Input layout: byte 0 selects the role (bit 7: 0 = server, 1 = client) and the chunk size the
 // rest is fed in (bits 0-6: 0 = everything at once, otherwise 1..127 bytes per read). The rest
@@ -18,10 +18,9 @@
 #include <string_view>
 #include <vector>
 
-#include "common/strings.h"
+#include "common/utf8.h"
 #include "protocol/websocket/frame.h"
 #include "protocol/websocket/parser.h"
-#include "protocol/websocket/utf8_validator.h"
 
 namespace {
 
@@ -199,7 +198,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (const Event& e : whole.events)
     roundTrip(e, key);
 
-  wps::ws::Utf8Validator validator;
+  wps::Utf8Validator validator;
   bool ok = true;
   for (size_t pos = 0; pos < wire.size(); pos += std::min(chunk, wire.size())) {
     ok = validator.feed(wire.substr(pos, chunk)) && ok;

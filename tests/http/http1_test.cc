@@ -245,5 +245,30 @@ TEST(Http1Response, EofBeforeCompletionIsAnError) {
   }
 }
 
+TEST(Http1Response, AnswerToHeadHasNoBody) {
+  ResponseParser p({}, /*bodiless=*/true);
+  EXPECT_EQ(p.feed("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"), Result::kComplete);
+  EXPECT_TRUE(p.keepAlive());
+  const HttpResponse r = p.take();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(findHeader(r.headers, "Content-Length").value_or(""), "5");
+  EXPECT_TRUE(r.body.empty());
+}
+
+TEST(Http1Response, UnconsumedBytesStartThePipelinedNextResponse) {
+  const std::string first = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+  const std::string second = "HTTP/1.1 204 No Content\r\n\r\n";
+  for (size_t split = 0; split <= first.size(); ++split) {
+    ResponseParser p;
+    const std::string wire = first + second;
+    Result r = p.feed(std::string_view(wire).substr(0, split));
+    if (r != Result::kComplete) r = p.feed(std::string_view(wire).substr(split));
+    ASSERT_EQ(r, Result::kComplete) << split;
+    const size_t rest = split == first.size() ? 0 : second.size();
+    EXPECT_EQ(p.unconsumed(), rest) << split;
+    EXPECT_EQ(p.take().body, "ok");
+  }
+}
+
 }  // namespace
 }  // namespace wps::http::http1

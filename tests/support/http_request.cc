@@ -6,17 +6,41 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 
+#include <vector>
+
 #include "common/strings.h"
+#include "http/http1.h"
 
 namespace wps::test {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
+using http::http1::ResponseParser;
 
-http::HttpResponse httpRequest(uint16_t port, const std::string& method,
-                                      const std::string& target,
-                                      const http::HttpHeaders& headers,
-                                      const std::string& body) {
+namespace {
+
+// Reads the response to a `method` request until it is complete (or the server closes the
+// connection); status 0 when it is not a well-formed HTTP/1.x response.
+http::HttpResponse readResponse(tcp::socket& socket, const std::string& method) {
+  // Generous limits: tests may fetch large bodies.
+  ResponseParser parser(http::http1::ParserLimits{1024 * 1024, 1024 * 1024 * 1024},
+                        /*bodiless=*/method == "HEAD");
+  ResponseParser::Result result = ResponseParser::Result::kNeedMore;
+  std::vector<char> buf(65536);
+  boost::system::error_code ec;
+  while (result == ResponseParser::Result::kNeedMore) {
+    const size_t n = socket.read_some(asio::buffer(buf), ec);
+    if (n > 0) result = parser.feed(std::string_view(buf.data(), n));
+    if (ec && result == ResponseParser::Result::kNeedMore) result = parser.finishOnEof();
+  }
+  if (result != ResponseParser::Result::kComplete) return {};
+  return parser.take();
+}
+
+}  // namespace
+
+http::HttpResponse httpRequest(uint16_t port, const std::string& method, const std::string& target,
+                               const http::HttpHeaders& headers, const std::string& body) {
   http::HttpResponse res;
   asio::io_context io;
   tcp::socket socket(io);
@@ -36,26 +60,7 @@ http::HttpResponse httpRequest(uint16_t port, const std::string& method,
   req += "\r\n" + body;
   asio::write(socket, asio::buffer(req), ec);
   if (ec) return res;
-  std::string data;
-  char buf[65536];
-  for (;;) {
-    size_t n = socket.read_some(asio::buffer(buf), ec);
-    data.append(buf, n);
-    if (ec) break;
-  }
-  size_t headEnd = data.find("\r\n\r\n");
-  if (headEnd == std::string::npos || data.compare(0, 5, "HTTP/") != 0) return res;
-  auto lines = split(std::string_view(data).substr(0, headEnd), '\n');
-  res.status = std::atoi(std::string(trim(lines[0]).substr(9, 3)).c_str());
-  for (size_t i = 1; i < lines.size(); ++i) {
-    std::string_view line = trim(lines[i]);
-    size_t colon = line.find(':');
-    if (colon == std::string_view::npos) continue;
-    res.headers.push_back(
-        {std::string(trim(line.substr(0, colon))), std::string(trim(line.substr(colon + 1)))});
-  }
-  res.body = data.substr(headEnd + 4);
-  return res;
+  return readResponse(socket, method);
 }
 
 }  // namespace wps::test

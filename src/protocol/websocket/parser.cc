@@ -1,7 +1,7 @@
 #include "protocol/websocket/parser.h"
 
 #include "common/errors.h"
-#include "common/strings.h"
+#include "common/utf8.h"
 #include "protocol/websocket/frame.h"
 
 namespace wps::ws {

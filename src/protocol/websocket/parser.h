@@ -9,8 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/utf8.h"
 #include "protocol/websocket/frame.h"
-#include "protocol/websocket/utf8_validator.h"
 
 namespace wps::ws {
 

@@ -5,7 +5,7 @@
 #include <random>
 #include <string>
 
-#include "common/strings.h"
+#include "common/utf8.h"
 
 namespace wps::ws {
 namespace {
