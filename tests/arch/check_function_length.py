@@ -20,7 +20,9 @@ import argparse
 import os
 import re
 import sys
-import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import selftest  # noqa: E402
 
 LIMIT = 60
 SCANNED_TREES = ("src", "sdk", "app")
@@ -340,43 +342,8 @@ BAD_CASES = [
 ]
 
 
-def write_tree(root, files):
-    for rel, text in files.items():
-        path = os.path.join(root, rel)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(text)
-
-
-class Capture:
-    def __init__(self):
-        self.text = ""
-
-    def write(self, s):
-        self.text += s
-
-
 def self_test():
-    failures = []
-    with tempfile.TemporaryDirectory() as good:
-        write_tree(good, GOOD_FILES)
-        out = Capture()
-        if check_tree(good, out) != 0:
-            failures.append("the good tree was rejected:\n" + out.text)
-    for rel, text, line, words in BAD_CASES:
-        with tempfile.TemporaryDirectory() as bad:
-            write_tree(bad, dict(GOOD_FILES, **{rel: text}))
-            out = Capture()
-            count = check_tree(bad, out)
-            where = "%s:%d:" % (rel, line)
-            if count != 1 or where not in out.text or not all(w in out.text for w in words):
-                failures.append("%s: expected one report at %s naming %s, got:\n%s" %
-                                (rel, where, words, out.text or "(nothing)\n"))
-    for message in failures:
-        sys.stderr.write("self-test FAILED: " + message)
-    if not failures:
-        print("self-test passed (%d bad cases, 1 good tree)" % len(BAD_CASES))
-    return 1 if failures else 0
+    return selftest.run(check_tree, GOOD_FILES, BAD_CASES)
 
 
 def main():
