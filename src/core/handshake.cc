@@ -61,7 +61,7 @@ std::unique_ptr<upstream::RequestHandle> HandshakeService::handle(
     HandshakeRequest req, std::function<void(HandshakeResult)> done) {
   const config::ServerSettings& settings = worker_.settings;
   auto fail = [&](int status, std::string body) {
-    metrics::Metrics::inc(worker_.metrics.handshakesRejected);
+    metrics::Metrics::inc(worker_.counters.handshakesRejected);
     done(reject(status, std::move(body)));
     return nullptr;
   };
@@ -194,7 +194,7 @@ std::unique_ptr<upstream::RequestHandle> HandshakeService::handle(
   if (!worker_.dispatcher.hasHandler(hubKey, cloudevents::EventKind::kConnect, {})) {
     auto r = complete(std::move(id), req.subprotocols, std::nullopt);
     if (r.kind == HandshakeResult::Kind::kReject) {
-      metrics::Metrics::inc(worker_.metrics.handshakesRejected);
+      metrics::Metrics::inc(worker_.counters.handshakesRejected);
     }
     done(std::move(r));
     return nullptr;
@@ -229,7 +229,7 @@ std::unique_ptr<upstream::RequestHandle> HandshakeService::handle(
   ev.contentType = "application/json";
   ev.body = upstream::buildConnectBody(body);
   auto cookies = id.cookies;
-  metrics::Metrics::inc(worker_.metrics.upstreamRequests);
+  metrics::Metrics::inc(worker_.counters.upstreamRequests);
   return worker_.dispatcher.dispatch(
       ctx, std::move(ev), "0", cookies,
       [this, complete, id = std::move(id), offers = req.subprotocols,
@@ -242,8 +242,8 @@ std::unique_ptr<upstream::RequestHandle> HandshakeService::handle(
           if (!parsed) {
             WPS_LOG_WARN("connect event for {}: invalid answer: {}", id.connectionId,
                          parsed.status().message());
-            metrics::Metrics::inc(worker_.metrics.upstreamFailures);
-            metrics::Metrics::inc(worker_.metrics.handshakesRejected);
+            metrics::Metrics::inc(worker_.counters.upstreamFailures);
+            metrics::Metrics::inc(worker_.counters.handshakesRejected);
             done(reject(500, "The event handler's connect answer is invalid."));
             return;
           }
@@ -251,8 +251,8 @@ std::unique_ptr<upstream::RequestHandle> HandshakeService::handle(
         } else if (o.kind == Kind::kNoHandler) {
           // Handlers changed meanwhile: accept with the token's identity.
         } else {
-          metrics::Metrics::inc(worker_.metrics.upstreamFailures);
-          metrics::Metrics::inc(worker_.metrics.handshakesRejected);
+          metrics::Metrics::inc(worker_.counters.upstreamFailures);
+          metrics::Metrics::inc(worker_.counters.handshakesRejected);
           if (o.kind == Kind::kCompleted && o.response && o.response->status >= 400 &&
               o.response->status <= 599) {
             done(reject(o.response->status, "The connection was rejected by the event handler."));
@@ -266,7 +266,7 @@ std::unique_ptr<upstream::RequestHandle> HandshakeService::handle(
         }
         auto r = complete(std::move(id), std::move(offers), std::move(decision));
         if (r.kind == HandshakeResult::Kind::kReject) {
-          metrics::Metrics::inc(worker_.metrics.handshakesRejected);
+          metrics::Metrics::inc(worker_.counters.handshakesRejected);
         }
         done(std::move(r));
       });
