@@ -313,12 +313,13 @@ bool RestApi::handles(std::string_view target) {
 void RestApi::handle(const RestRequest& request, Respond respond) {
   auto call = std::make_shared<Call>();
   call->request = request;
-  call->respond = [this, respond = std::move(respond)](HttpResponse r) {
-    if (r.status >= 400) metrics::Metrics::inc(engine_.metrics().restErrors);
+  metrics::CounterBlock& counters = engine_.worker(request.worker % engine_.workerCount()).counters;
+  call->respond = [&counters, respond = std::move(respond)](HttpResponse r) {
+    if (r.status >= 400) metrics::Metrics::inc(counters.restErrors);
     respond(std::move(r));
   };
   call->loop = &engine_.worker(request.worker % engine_.workerCount()).loop;
-  metrics::Metrics::inc(engine_.metrics().restRequests);
+  metrics::Metrics::inc(counters.restRequests);
   call->target = parseTarget(request.target);
   if (!call->target.valid) {
     call->reply(badRequest("The request URL is malformed."));
@@ -344,7 +345,7 @@ void RestApi::route(std::shared_ptr<Call> call) {
   if (seg.size() == 2 && seg[1] == "health") {
     if (method == "HEAD" || method == "GET") {
       // Degraded: this node serves its own clients but cannot reach the cluster bus.
-      bool degraded = engine_.metrics().clusterState.load() == 2;
+      bool degraded = engine_.metrics().clusterState.load() == metrics::ClusterState::kDegraded;
       HttpResponse r{degraded ? 503 : 200,
                      {{"Content-Type", "application/json"}},
                      degraded ? R"({"status":"degraded","cluster":"unavailable"})"

@@ -58,7 +58,7 @@ class ClusterServiceImpl : public ClusterService {
                            *nodes_,
                            engine.localBroker(),
                            engine.directory(),
-                           engine.metrics(),
+                           busCounters_,
                            nodeId_,
                            prefix + ":bus",
                            prefix + ":inbox:",
@@ -67,7 +67,8 @@ class ClusterServiceImpl : public ClusterService {
     auto broker = std::make_unique<RedisBroker>(std::move(deps));
     broker_ = broker.get();
     engine.setBroker(std::move(broker));
-    engine.metrics().clusterState.store(2);  // degraded until the first connection
+    // Degraded until the first connection.
+    engine.metrics().clusterState.store(metrics::ClusterState::kDegraded);
   }
 
   ~ClusterServiceImpl() override { stop(); }
@@ -103,7 +104,8 @@ class ClusterServiceImpl : public ClusterService {
 
  private:
   void onLinkState(bool up) {
-    engine_.metrics().clusterState.store(up ? 1 : 2);
+    engine_.metrics().clusterState.store(up ? metrics::ClusterState::kConnected
+                                            : metrics::ClusterState::kDegraded);
     if (!up) {
       WPS_LOG_WARN("cluster: the bus is unavailable; serving local clients only");
       heartbeat_.reset();
@@ -135,6 +137,8 @@ class ClusterServiceImpl : public ClusterService {
 
   const config::ServerSettings& settings_;
   core::Engine& engine_;
+  // Bus counters; only the cluster thread counts (RedisBroker), scrapes read them.
+  metrics::CounterBlock busCounters_{engine_.metrics()};
   boost::asio::io_context io_;
   asio_loop::AsioEventLoop loop_;
   std::string nodeId_;

@@ -20,13 +20,13 @@ void RedisBroker::send(std::string channel, BusMessage m) {
   std::string payload = encodeBusMessage(m);  // on the calling thread
   d_.clusterLoop.post([this, channel = std::move(channel), payload = std::move(payload)]() mutable {
     if (!d_.link.up() || d_.link.pendingCommands() >= d_.maxPendingPublishes) {
-      metrics::Metrics::inc(d_.metrics.busDropped);
+      metrics::Metrics::inc(d_.counters.busDropped);
       return;
     }
-    metrics::Metrics::inc(d_.metrics.busPublished);
+    metrics::Metrics::inc(d_.counters.busPublished);
     d_.link.command({"PUBLISH", std::move(channel), std::move(payload)},
                     [this](StatusOr<RedisReply> r) {
-                      if (!r) metrics::Metrics::inc(d_.metrics.busDropped);
+                      if (!r) metrics::Metrics::inc(d_.counters.busDropped);
                     });
   });
 }
@@ -317,7 +317,7 @@ void RedisBroker::onBusMessage(std::string_view payload) {
   }
   BusMessage& m = decoded.value();
   if (m.origin == d_.nodeId) return;
-  metrics::Metrics::inc(d_.metrics.busReceived);
+  metrics::Metrics::inc(d_.counters.busReceived);
   if (m.type == BusMessage::Type::kReply) {
     absorb(m.requestId, m);
     return;

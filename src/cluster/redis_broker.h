@@ -34,7 +34,7 @@ class RedisBroker : public core::Broker {
     NodeRegistry& nodes;     // cluster thread only
     core::Broker& local;
     core::ConnectionDirectory& directory;
-    metrics::Metrics& metrics;
+    metrics::CounterBlock& counters;  // cluster thread only
     std::string nodeId;
     std::string busChannel;   // every node subscribes
     std::string inboxPrefix;  // + node id: replies to this node's requests

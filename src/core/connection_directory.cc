@@ -10,20 +10,20 @@ ConnectionDirectory::Shard& ConnectionDirectory::shardFor(std::string_view id) c
 
 bool ConnectionDirectory::insert(const std::string& connectionId, Location location) {
   Shard& s = shardFor(connectionId);
-  std::lock_guard lock(s.mu);
+  MutexLock lock(s.mu);
   return s.map.emplace(connectionId, std::move(location)).second;
 }
 
 void ConnectionDirectory::erase(const std::string& connectionId) {
   Shard& s = shardFor(connectionId);
-  std::lock_guard lock(s.mu);
+  MutexLock lock(s.mu);
   s.map.erase(connectionId);
 }
 
 std::optional<ConnectionDirectory::Location> ConnectionDirectory::find(
     std::string_view connectionId) const {
   Shard& s = shardFor(connectionId);
-  std::lock_guard lock(s.mu);
+  MutexLock lock(s.mu);
   auto it = s.map.find(std::string(connectionId));
   if (it == s.map.end()) return std::nullopt;
   return it->second;
@@ -32,7 +32,7 @@ std::optional<ConnectionDirectory::Location> ConnectionDirectory::find(
 size_t ConnectionDirectory::size() const {
   size_t n = 0;
   for (auto& s : shards_) {
-    std::lock_guard lock(s.mu);
+    MutexLock lock(s.mu);
     n += s.map.size();
   }
   return n;

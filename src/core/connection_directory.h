@@ -4,11 +4,12 @@
 #pragma once
 
 #include <array>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+
+#include "common/mutex.h"
 
 namespace wps::core {
 
@@ -30,8 +31,8 @@ class ConnectionDirectory {
 
  private:
   struct Shard {
-    mutable std::mutex mu;
-    std::unordered_map<std::string, Location> map;  // guarded by mu
+    mutable Mutex mu;
+    std::unordered_map<std::string, Location> map GUARDED_BY(mu);
   };
   Shard& shardFor(std::string_view id) const;
   mutable std::array<Shard, 32> shards_;

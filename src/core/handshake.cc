@@ -212,16 +212,16 @@ Rejection readConnectOutcome(WorkerContext& worker, const upstream::DispatchOutc
     if (!parsed) {
       WPS_LOG_WARN("connect event for {}: invalid answer: {}", connectionId,
                    parsed.status().message());
-      metrics::Metrics::inc(worker.metrics.upstreamFailures);
-      metrics::Metrics::inc(worker.metrics.handshakesRejected);
+      metrics::Metrics::inc(worker.counters.upstreamFailures);
+      metrics::Metrics::inc(worker.counters.handshakesRejected);
       return reject(500, "The event handler's connect answer is invalid.");
     }
     *decision = std::move(parsed.value());
     return std::nullopt;
   }
   if (o.kind == Kind::kNoHandler) return std::nullopt;
-  metrics::Metrics::inc(worker.metrics.upstreamFailures);
-  metrics::Metrics::inc(worker.metrics.handshakesRejected);
+  metrics::Metrics::inc(worker.counters.upstreamFailures);
+  metrics::Metrics::inc(worker.counters.handshakesRejected);
   if (o.kind == Kind::kCompleted && o.response && o.response->status >= 400 &&
       o.response->status <= 599) {
     return reject(o.response->status, "The connection was rejected by the event handler.");
@@ -292,7 +292,7 @@ std::unique_ptr<upstream::RequestHandle> dispatchConnectEvent(
   ctx.origin = id.origin;
   upstream::UpstreamEvent ev = buildConnectEvent(worker.settings, req, claims);
   auto cookies = id.cookies;
-  metrics::Metrics::inc(worker.metrics.upstreamRequests);
+  metrics::Metrics::inc(worker.counters.upstreamRequests);
   return worker.dispatcher.dispatch(
       ctx, std::move(ev), "0", cookies,
       [&worker, id = std::move(id), offers = std::move(req.subprotocols),
@@ -304,7 +304,7 @@ std::unique_ptr<upstream::RequestHandle> dispatchConnectEvent(
         }
         auto r = accept(worker, std::move(id), offers, std::move(decision));
         if (r.kind == HandshakeResult::Kind::kReject) {
-          metrics::Metrics::inc(worker.metrics.handshakesRejected);
+          metrics::Metrics::inc(worker.counters.handshakesRejected);
         }
         done(std::move(r));
       });
@@ -319,7 +319,7 @@ std::string newConnectionId() {
 std::unique_ptr<upstream::RequestHandle> HandshakeService::handle(
     HandshakeRequest req, std::function<void(HandshakeResult)> done) {
   auto fail = [&](HandshakeResult rejection) {
-    metrics::Metrics::inc(worker_.metrics.handshakesRejected);
+    metrics::Metrics::inc(worker_.counters.handshakesRejected);
     done(std::move(rejection));
     return nullptr;
   };
@@ -340,7 +340,7 @@ std::unique_ptr<upstream::RequestHandle> HandshakeService::handle(
   if (!worker_.dispatcher.hasHandler(hubKey, cloudevents::EventKind::kConnect, {})) {
     auto r = accept(worker_, std::move(id), req.subprotocols, std::nullopt);
     if (r.kind == HandshakeResult::Kind::kReject) {
-      metrics::Metrics::inc(worker_.metrics.handshakesRejected);
+      metrics::Metrics::inc(worker_.counters.handshakesRejected);
     }
     done(std::move(r));
     return nullptr;

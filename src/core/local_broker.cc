@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <mutex>
 
+#include "common/mutex.h"
 #include "core/session.h"
 
 namespace wps::core {
@@ -31,14 +31,14 @@ void LocalBroker::gather(const std::string& hubKey, const Target& target,
     return;
   }
   struct State {
-    std::mutex mu;
-    T total{};
-    size_t remaining;
+    State(size_t parts, std::function<void(T)> finish)
+        : remaining(parts), done(std::move(finish)) {}
+    Mutex mu;
+    T total GUARDED_BY(mu){};
+    size_t remaining GUARDED_BY(mu);
     std::function<void(T)> done;
   };
-  auto state = std::make_shared<State>();
-  state->remaining = owners.size();
-  state->done = std::move(done);
+  auto state = std::make_shared<State>(owners.size(), std::move(done));
   auto shared = std::make_shared<std::function<T(Shard&)>>(std::move(fn));
   for (size_t w : owners) {
     Shard* shard = workers_[w].shard;
@@ -46,12 +46,19 @@ void LocalBroker::gather(const std::string& hubKey, const Target& target,
       T part = (*shared)(*shard);
       bool last;
       {
-        std::lock_guard lock(state->mu);
+        MutexLock lock(state->mu);
         state->total += part;
         last = --state->remaining == 0;
       }
       if (last) {
-        reply.post([state] { state->done(std::move(state->total)); });
+        reply.post([state] {
+          T total{};
+          {
+            MutexLock lock(state->mu);  // uncontended: every part is in
+            total = std::move(state->total);
+          }
+          state->done(std::move(total));
+        });
       }
     });
   }

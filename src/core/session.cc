@@ -100,8 +100,8 @@ void ClientSession::start(ClientTransport* transport) {
     WPS_LOG_ERROR("connection id collision: {}", id_.connectionId);
   }
   worker_.shard.add(shared_from_this());
-  metrics::Metrics::add(worker_.metrics.connections, 1);
-  metrics::Metrics::inc(worker_.metrics.connectionsOpened);
+  metrics::Metrics::add(worker_.counters.connections, 1);
+  metrics::Metrics::inc(worker_.counters.connectionsOpened);
   for (const auto& g : id_.initialGroups)
     worker_.shard.join(*this, g);
   if (protocol::isPubSub(id_.kind)) {
@@ -239,7 +239,7 @@ void ClientSession::finish(std::string reason) {
   recoveryTimer_.reset();
   worker_.directory.erase(id_.connectionId);
   if (registered) {
-    metrics::Metrics::add(worker_.metrics.connections, -1);
+    metrics::Metrics::add(worker_.counters.connections, -1);
     worker_.shard.remove(*this);
   }
   if (blockingActive_) {
@@ -265,7 +265,7 @@ void ClientSession::sendDisconnectedEvent(std::string reason) {
 
 void ClientSession::onMessage(bool binary, std::string_view payload) {
   if (state_ != State::kOpen) return;
-  metrics::Metrics::inc(worker_.metrics.messagesReceived);
+  metrics::Metrics::inc(worker_.counters.messagesReceived);
   if (blockingActive_ || !inbound_.empty()) {
     inbound_.push_back({binary, std::string(payload)});
     if (inbound_.size() >= worker_.settings.limits.inboundQueueMessages && transport_ &&
@@ -470,7 +470,7 @@ void ClientSession::handleSequenceAck(uint64_t sequenceId) {
 }
 
 void ClientSession::startUserEvent(upstream::UpstreamEvent event, std::optional<uint64_t> ackId) {
-  metrics::Metrics::inc(worker_.metrics.upstreamRequests);
+  metrics::Metrics::inc(worker_.counters.upstreamRequests);
   blockingActive_ = true;
   // Held weakly: the shard owns the session (also while it drains), the session owns the
   // request; no cycle survives the engine.
@@ -504,7 +504,7 @@ void ClientSession::onUserEventDone(DispatchOutcome outcome, std::optional<uint6
     logUserEventFailure(outcome);
   }
   if (!ok) {
-    metrics::Metrics::inc(worker_.metrics.upstreamFailures);
+    metrics::Metrics::inc(worker_.counters.upstreamFailures);
     if (simple) {
       closeWithSpec(errors::kUpstreamFailed, false);
       return;
@@ -577,7 +577,7 @@ void ClientSession::deliver(const OutboundMessage& message) {
 }
 
 void ClientSession::sendData(const OutboundMessage& message) {
-  metrics::Metrics::inc(worker_.metrics.messagesDelivered);
+  metrics::Metrics::inc(worker_.counters.messagesDelivered);
   if (!isReliable()) {
     sendFrame(message.frameFor(id_.kind, std::nullopt));
     return;
@@ -609,7 +609,7 @@ void ClientSession::sendAck(uint64_t ackId, std::optional<protocol::AckError> er
 void ClientSession::sendFrame(protocol::OutFrame frame) {
   if (!transport_ || state_ != State::kOpen) return;
   if (transport_->send(std::move(frame)) == SendStatus::kOverflow) {
-    metrics::Metrics::inc(worker_.metrics.slowClientsClosed);
+    metrics::Metrics::inc(worker_.counters.slowClientsClosed);
     closeWithSpec(errors::kOutboundQueueFull, true);
   }
 }

@@ -6,10 +6,7 @@
 
 #include "common/event_loop.h"
 #include "config/settings.h"
-
-namespace wps::metrics {
-class Metrics;
-}
+#include "metrics/metrics.h"
 
 namespace wps::upstream {
 class EventDispatcher;
@@ -32,6 +29,9 @@ struct WorkerContext {
   ConnectionDirectory& directory;    // thread-safe
   const ReconnectionTokens& tokens;  // thread-safe
   metrics::Metrics& metrics;         // thread-safe
+  // This worker's counters: only its loop thread counts in them (Metrics::inc/add); /metrics
+  // scrapes read them from any thread. Registered with `metrics` while the worker exists.
+  metrics::CounterBlock counters{metrics};
 };
 
 }  // namespace wps::core

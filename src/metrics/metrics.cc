@@ -1,5 +1,7 @@
 #include "metrics/metrics.h"
 
+#include <algorithm>
+
 namespace wps::metrics {
 
 namespace {
@@ -18,39 +20,71 @@ void line(std::string& out, const char* name, const char* type, const char* help
   out += std::to_string(v);
   out += '\n';
 }
+
+// Adds the current values of `block` to `sum`.
+void accumulate(Totals& sum, const CounterBlock& block) {
+  sum.zip(block, [](auto& total, const auto& metric) { total += metric.value(); });
+}
 }  // namespace
 
+CounterBlock::CounterBlock(Metrics& metrics) : metrics_(metrics) {
+  metrics_.attach(*this);
+}
+
+CounterBlock::~CounterBlock() {
+  metrics_.detach(*this);
+}
+
+void Metrics::attach(const CounterBlock& block) {
+  MutexLock lock(mu_);
+  blocks_.push_back(&block);
+}
+
+void Metrics::detach(const CounterBlock& block) {
+  MutexLock lock(mu_);
+  accumulate(retired_, block);
+  blocks_.erase(std::remove(blocks_.begin(), blocks_.end(), &block), blocks_.end());
+}
+
+Totals Metrics::totals() const {
+  MutexLock lock(mu_);
+  Totals sum = retired_;
+  for (const CounterBlock* block : blocks_)
+    accumulate(sum, *block);
+  return sum;
+}
+
 std::string Metrics::render() const {
-  auto c = [](const Counter& x) { return static_cast<int64_t>(x.load(std::memory_order_relaxed)); };
+  Totals t = totals();
+  auto c = [](uint64_t x) { return static_cast<int64_t>(x); };
   std::string out;
-  line(out, "webpubsubd_connections", "gauge", "Open logical client connections.",
-       connections.load(std::memory_order_relaxed));
+  line(out, "webpubsubd_connections", "gauge", "Open logical client connections.", t.connections);
   line(out, "webpubsubd_connections_opened_total", "counter", "Client connections accepted.",
-       c(connectionsOpened));
+       c(t.connectionsOpened));
   line(out, "webpubsubd_handshakes_rejected_total", "counter", "Client handshakes refused.",
-       c(handshakesRejected));
+       c(t.handshakesRejected));
   line(out, "webpubsubd_messages_received_total", "counter", "Data messages from clients.",
-       c(messagesReceived));
+       c(t.messagesReceived));
   line(out, "webpubsubd_messages_delivered_total", "counter", "Data frames queued to clients.",
-       c(messagesDelivered));
+       c(t.messagesDelivered));
   line(out, "webpubsubd_slow_clients_closed_total", "counter",
-       "Clients closed because their outbound queue overflowed.", c(slowClientsClosed));
+       "Clients closed because their outbound queue overflowed.", c(t.slowClientsClosed));
   line(out, "webpubsubd_upstream_requests_total", "counter", "Events sent to event handlers.",
-       c(upstreamRequests));
+       c(t.upstreamRequests));
   line(out, "webpubsubd_upstream_failures_total", "counter", "Events that failed.",
-       c(upstreamFailures));
-  line(out, "webpubsubd_rest_requests_total", "counter", "REST API requests.", c(restRequests));
+       c(t.upstreamFailures));
+  line(out, "webpubsubd_rest_requests_total", "counter", "REST API requests.", c(t.restRequests));
   line(out, "webpubsubd_rest_errors_total", "counter", "REST API requests answered with an error.",
-       c(restErrors));
+       c(t.restErrors));
   line(out, "webpubsubd_cluster_state", "gauge",
        "0 single node, 1 connected to the cluster bus, 2 degraded (bus unavailable).",
-       clusterState.load(std::memory_order_relaxed));
+       static_cast<int64_t>(clusterState.load(std::memory_order_relaxed)));
   line(out, "webpubsubd_bus_published_total", "counter", "Operations sent to other nodes.",
-       c(busPublished));
+       c(t.busPublished));
   line(out, "webpubsubd_bus_received_total", "counter", "Operations received from other nodes.",
-       c(busReceived));
+       c(t.busReceived));
   line(out, "webpubsubd_bus_dropped_total", "counter",
-       "Operations that could not be sent to other nodes.", c(busDropped));
+       "Operations that could not be sent to other nodes.", c(t.busDropped));
   return out;
 }
 

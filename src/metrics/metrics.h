@@ -1,38 +1,152 @@
-// Process-wide counters and gauges, exported in the Prometheus text format at GET /metrics.
-// Thread-safe (relaxed atomics): updated from every worker.
+// Counters and gauges of the process, exported in the Prometheus text format at GET /metrics.
+//
+// Counting is per thread: every thread that counts (each worker, the cluster thread) owns a
+// CounterBlock, a cache line of its own that only it writes, so counting is a plain add with no
+// shared cache line bouncing between workers (every delivery of a fan-out counts). A scrape
+// (any thread) adds up the blocks registered with the process's Metrics.
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
+
+#include "common/mutex.h"
 
 namespace wps::metrics {
 
+// The node's view of the cluster bus (webpubsubd_cluster_state exports the number).
+enum class ClusterState : int64_t { kSingleNode = 0, kConnected = 1, kDegraded = 2 };
+
+// A count that only one thread (its owner) increments; any thread may read it. Relaxed atomics:
+// the owner's increment is a load and a store (no locked read-modify-write), and readers see a
+// value that is at most a little stale.
+class Counter {
+ public:
+  // Owner thread only.
+  void inc(uint64_t n = 1) {
+    value_.store(value_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+  // Any thread.
+  uint64_t value() const { return value_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<uint64_t> value_{0};
+};
+
+// A level that only one thread moves up and down (same rules as Counter). A block's gauge is the
+// owner's share of the total; it may be negative if another thread's block holds the matching
+// increment.
+class Gauge {
+ public:
+  // Owner thread only.
+  void add(int64_t n) {
+    value_.store(value_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+  // Any thread.
+  int64_t value() const { return value_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<int64_t> value_{0};
+};
+
+// Every per-thread metric, generic over its storage: Counter/Gauge in the blocks threads write,
+// plain integers in the totals a scrape adds up (a value type, owned by whoever made it).
+// Adding a metric: a field here, a line in zip() and in Metrics::render().
+template <class C, class G>
+struct Counts {
+  // A gauge kept per worker: a session opens and closes on its worker, so each worker's share
+  // is exact and always >= 0, and connection storms do not bounce a shared line either.
+  G connections{};  // logical connections (detached reliable sessions included)
+  C connectionsOpened{};
+  C handshakesRejected{};
+  C messagesReceived{};   // client data messages
+  C messagesDelivered{};  // data frames queued to clients
+  C slowClientsClosed{};
+  C upstreamRequests{};  // events dispatched to event handlers
+  C upstreamFailures{};  // events that failed (non-2xx after retries, errors, timeouts)
+  C restRequests{};
+  C restErrors{};
+  C busPublished{};
+  C busReceived{};
+  C busDropped{};  // operations not sent to other nodes (bus down or backlog full)
+
+  // Calls f(mine, theirs) for every field of this and `other` (another Counts), in order.
+  template <class Other, class F>
+  void zip(Other& other, F&& f) {
+    f(connections, other.connections);
+    f(connectionsOpened, other.connectionsOpened);
+    f(handshakesRejected, other.handshakesRejected);
+    f(messagesReceived, other.messagesReceived);
+    f(messagesDelivered, other.messagesDelivered);
+    f(slowClientsClosed, other.slowClientsClosed);
+    f(upstreamRequests, other.upstreamRequests);
+    f(upstreamFailures, other.upstreamFailures);
+    f(restRequests, other.restRequests);
+    f(restErrors, other.restErrors);
+    f(busPublished, other.busPublished);
+    f(busReceived, other.busReceived);
+    f(busDropped, other.busDropped);
+  }
+};
+
+// Sums of every block at one moment (a scrape).
+using Totals = Counts<uint64_t, int64_t>;
+
+class Metrics;
+
+// Cache lines are 64 bytes on the machines we run on (x86-64, most ARM64).
+inline constexpr size_t kCacheLineSize = 64;
+
+// The metrics one thread counts. Owned by that thread's context (a worker's WorkerContext, the
+// cluster service); only that thread writes it, scrapes read it from any thread. Registered
+// with `metrics` for its lifetime; when destroyed (its thread must have stopped counting) its
+// counts move into the registry, so exported counters never go down. Cache-line aligned and
+// sized: no other data shares its lines.
+class alignas(kCacheLineSize) CounterBlock : public Counts<Counter, Gauge> {
+ public:
+  explicit CounterBlock(Metrics& metrics);
+  ~CounterBlock();
+  CounterBlock(const CounterBlock&) = delete;
+  CounterBlock& operator=(const CounterBlock&) = delete;
+
+ private:
+  Metrics& metrics_;
+};
+
+// The process's registry of counter blocks plus the process-wide cluster state.
+// Thread-safe: blocks register and leave on any thread, scrapes run on any thread.
 class Metrics {
  public:
-  using Counter = std::atomic<uint64_t>;
-  using Gauge = std::atomic<int64_t>;
+  // Counting (the owner thread of the block that holds `c` / `g`).
+  static void inc(Counter& c, uint64_t n = 1) { c.inc(n); }
+  static void add(Gauge& g, int64_t n) { g.add(n); }
 
-  Gauge connections{0};  // logical connections (detached reliable sessions included)
-  Counter connectionsOpened{0};
-  Counter handshakesRejected{0};
-  Counter messagesReceived{0};   // client data messages
-  Counter messagesDelivered{0};  // data frames queued to clients
-  Counter slowClientsClosed{0};
-  Counter upstreamRequests{0};  // events dispatched to event handlers
-  Counter upstreamFailures{0};  // events that failed (non-2xx after retries, errors, timeouts)
-  Counter restRequests{0};
-  Counter restErrors{0};
-  Gauge clusterState{0};  // 0 single node, 1 connected to the cluster bus, 2 degraded (bus down)
-  Counter busPublished{0};
-  Counter busReceived{0};
-  Counter busDropped{0};  // operations not sent to other nodes (bus down or backlog full)
+  Metrics() = default;
+  Metrics(const Metrics&) = delete;
+  Metrics& operator=(const Metrics&) = delete;
+  // Every CounterBlock of this registry must be gone by then.
+  ~Metrics() = default;
 
-  static void inc(Counter& c, uint64_t n = 1) { c.fetch_add(n, std::memory_order_relaxed); }
-  static void add(Gauge& g, int64_t n) { g.fetch_add(n, std::memory_order_relaxed); }
+  // Process-wide, not per thread: written by the cluster thread on the rare bus up/down
+  // transitions, read by /api/health and scrapes; a state, not a sum.
+  std::atomic<ClusterState> clusterState{ClusterState::kSingleNode};
 
-  // Prometheus text exposition of every metric above.
-  std::string render() const;
+  // Sums of the live blocks and of the ones already destroyed. Any thread; each block's value
+  // is read once (relaxed), so a total may trail its owner by a few increments.
+  Totals totals() const EXCLUDES(mu_);
+  // Prometheus text exposition of every metric. Any thread.
+  std::string render() const EXCLUDES(mu_);
+
+ private:
+  friend class CounterBlock;
+  void attach(const CounterBlock& block) EXCLUDES(mu_);
+  void detach(const CounterBlock& block) EXCLUDES(mu_);
+
+  mutable Mutex mu_;
+  std::vector<const CounterBlock*> blocks_ GUARDED_BY(mu_);
+  Totals retired_ GUARDED_BY(mu_);  // counts of blocks already destroyed
 };
 
 }  // namespace wps::metrics

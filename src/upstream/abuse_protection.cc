@@ -13,7 +13,7 @@ void AbuseProtection::check(const ProbeTarget& target, Delivery& delivery,
   bool runProbe = false;
   std::optional<bool> immediate;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     Entry& e = entries_[target.url];
     if (now >= e.next && !e.probing) {
       e.probing = true;
@@ -30,7 +30,7 @@ void AbuseProtection::check(const ProbeTarget& target, Delivery& delivery,
 }
 
 void AbuseProtection::clear() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   for (auto it = entries_.begin(); it != entries_.end();) {
     if (!it->second.probing) {
       it = entries_.erase(it);
@@ -56,7 +56,7 @@ void AbuseProtection::startProbe(const ProbeTarget& target, Delivery& delivery) 
   {
     // The entry owns the probe until finishProbe(); callbacks hold it weakly, so a probe that
     // never completes (shutdown) is freed with the entry instead of leaking through a cycle.
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     entries_[target.url].probe = probe;
   }
   std::weak_ptr<Probe> weak = probe;
@@ -103,7 +103,7 @@ void AbuseProtection::finishProbe(const std::string& url, bool ok, TimePoint now
   std::vector<Waiter> waiters;
   std::shared_ptr<void> finished;  // released outside the lock
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     Entry& e = entries_[url];
     if (ok) {
       e.interval = seconds(60);

@@ -7,12 +7,12 @@
 
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "common/event_loop.h"
+#include "common/mutex.h"
 #include "upstream/delivery.h"
 
 namespace wps::upstream {
@@ -32,11 +32,12 @@ class AbuseProtection {
   // failed. Runs `done` on `delivery.loop()`: synchronously when the cached result is usable,
   // otherwise once the probe (OPTIONS, then GET on 404, each bounded by the probe timeout and
   // retried per policy) completes. A probe needed by the call runs on the calling worker.
-  void check(const ProbeTarget& target, Delivery& delivery, std::function<void(bool)> done);
+  void check(const ProbeTarget& target, Delivery& delivery, std::function<void(bool)> done)
+      EXCLUDES(mu_);
 
   // Forgets every cached result (tests, config reload). Probes in flight complete and still
   // answer the events waiting for them; events checked meanwhile wait for those probes too.
-  void clear();
+  void clear() EXCLUDES(mu_);
 
  private:
   struct Waiter {
@@ -53,12 +54,12 @@ class AbuseProtection {
     std::shared_ptr<void> probe;  // the running probe (owned here; its callbacks hold it weakly)
   };
 
-  void startProbe(const ProbeTarget& target, Delivery& delivery);
-  void finishProbe(const std::string& url, bool ok, TimePoint now);
+  void startProbe(const ProbeTarget& target, Delivery& delivery) EXCLUDES(mu_);
+  void finishProbe(const std::string& url, bool ok, TimePoint now) EXCLUDES(mu_);
 
   Duration probeTimeout_;
-  std::mutex mu_;
-  std::unordered_map<std::string, Entry> entries_;  // guarded by mu_
+  Mutex mu_;
+  std::unordered_map<std::string, Entry> entries_ GUARDED_BY(mu_);
 };
 
 }  // namespace wps::upstream

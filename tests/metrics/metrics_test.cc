@@ -1,0 +1,176 @@
+#include "metrics/metrics.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace wps::metrics {
+namespace {
+
+// The value on the sample line of `name` in a /metrics text ("name value\n").
+int64_t sample(const std::string& text, const std::string& name) {
+  size_t at = text.find("\n" + name + " ");
+  EXPECT_NE(at, std::string::npos) << name;
+  if (at == std::string::npos) return -1;
+  return std::stoll(text.substr(at + name.size() + 2));
+}
+
+TEST(Metrics, BlocksAreCacheLineAlignedAndSized) {
+  EXPECT_EQ(alignof(CounterBlock), kCacheLineSize);
+  EXPECT_EQ(sizeof(CounterBlock) % kCacheLineSize, 0u);
+  Metrics metrics;
+  auto a = std::make_unique<CounterBlock>(metrics);
+  auto b = std::make_unique<CounterBlock>(metrics);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(a.get()) % kCacheLineSize, 0u);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(b.get()) % kCacheLineSize, 0u);
+}
+
+TEST(Metrics, ScrapeSumsEveryBlock) {
+  Metrics metrics;
+  CounterBlock worker0(metrics), worker1(metrics), cluster(metrics);
+  Metrics::add(worker0.connections, 3);
+  Metrics::add(worker1.connections, 2);
+  Metrics::add(worker1.connections, -1);
+  Metrics::inc(worker0.messagesDelivered, 10);
+  Metrics::inc(worker1.messagesDelivered);
+  Metrics::inc(worker1.restErrors);
+  Metrics::inc(cluster.busPublished, 4);
+  Metrics::inc(cluster.busDropped);
+
+  Totals t = metrics.totals();
+  EXPECT_EQ(t.connections, 4);
+  EXPECT_EQ(t.messagesDelivered, 11u);
+  EXPECT_EQ(t.restErrors, 1u);
+  EXPECT_EQ(t.busPublished, 4u);
+  EXPECT_EQ(t.busDropped, 1u);
+  EXPECT_EQ(t.connectionsOpened, 0u);
+
+  std::string text = metrics.render();
+  EXPECT_EQ(sample(text, "webpubsubd_connections"), 4);
+  EXPECT_EQ(sample(text, "webpubsubd_messages_delivered_total"), 11);
+  EXPECT_EQ(sample(text, "webpubsubd_rest_errors_total"), 1);
+  EXPECT_EQ(sample(text, "webpubsubd_bus_published_total"), 4);
+  EXPECT_EQ(sample(text, "webpubsubd_bus_dropped_total"), 1);
+}
+
+TEST(Metrics, CountsOfADestroyedBlockAreKept) {
+  Metrics metrics;
+  CounterBlock kept(metrics);
+  Metrics::inc(kept.connectionsOpened, 2);
+  {
+    CounterBlock gone(metrics);
+    Metrics::inc(gone.connectionsOpened, 5);
+    Metrics::add(gone.connections, 1);
+  }
+  Totals t = metrics.totals();
+  EXPECT_EQ(t.connectionsOpened, 7u);
+  EXPECT_EQ(t.connections, 1);
+  CounterBlock later(metrics);
+  Metrics::inc(later.connectionsOpened);
+  EXPECT_EQ(metrics.totals().connectionsOpened, 8u);
+}
+
+TEST(Metrics, ClusterStateIsExportedAsItsNumber) {
+  EXPECT_EQ(static_cast<int64_t>(ClusterState::kSingleNode), 0);
+  EXPECT_EQ(static_cast<int64_t>(ClusterState::kConnected), 1);
+  EXPECT_EQ(static_cast<int64_t>(ClusterState::kDegraded), 2);
+  Metrics metrics;
+  EXPECT_EQ(sample(metrics.render(), "webpubsubd_cluster_state"), 0);
+  metrics.clusterState.store(ClusterState::kConnected);
+  EXPECT_EQ(sample(metrics.render(), "webpubsubd_cluster_state"), 1);
+  metrics.clusterState.store(ClusterState::kDegraded);
+  EXPECT_EQ(sample(metrics.render(), "webpubsubd_cluster_state"), 2);
+}
+
+// The exposition format is an interface (dashboards, alerts): names, order, HELP and TYPE.
+TEST(Metrics, RenderFormatIsStable) {
+  Metrics metrics;
+  CounterBlock block(metrics);
+  Metrics::add(block.connections, 1);
+  Metrics::inc(block.connectionsOpened, 2);
+  Metrics::inc(block.busReceived, 3);
+  const std::string expected =
+      "# HELP webpubsubd_connections Open logical client connections.\n"
+      "# TYPE webpubsubd_connections gauge\n"
+      "webpubsubd_connections 1\n"
+      "# HELP webpubsubd_connections_opened_total Client connections accepted.\n"
+      "# TYPE webpubsubd_connections_opened_total counter\n"
+      "webpubsubd_connections_opened_total 2\n"
+      "# HELP webpubsubd_handshakes_rejected_total Client handshakes refused.\n"
+      "# TYPE webpubsubd_handshakes_rejected_total counter\n"
+      "webpubsubd_handshakes_rejected_total 0\n"
+      "# HELP webpubsubd_messages_received_total Data messages from clients.\n"
+      "# TYPE webpubsubd_messages_received_total counter\n"
+      "webpubsubd_messages_received_total 0\n"
+      "# HELP webpubsubd_messages_delivered_total Data frames queued to clients.\n"
+      "# TYPE webpubsubd_messages_delivered_total counter\n"
+      "webpubsubd_messages_delivered_total 0\n"
+      "# HELP webpubsubd_slow_clients_closed_total Clients closed because their outbound queue "
+      "overflowed.\n"
+      "# TYPE webpubsubd_slow_clients_closed_total counter\n"
+      "webpubsubd_slow_clients_closed_total 0\n"
+      "# HELP webpubsubd_upstream_requests_total Events sent to event handlers.\n"
+      "# TYPE webpubsubd_upstream_requests_total counter\n"
+      "webpubsubd_upstream_requests_total 0\n"
+      "# HELP webpubsubd_upstream_failures_total Events that failed.\n"
+      "# TYPE webpubsubd_upstream_failures_total counter\n"
+      "webpubsubd_upstream_failures_total 0\n"
+      "# HELP webpubsubd_rest_requests_total REST API requests.\n"
+      "# TYPE webpubsubd_rest_requests_total counter\n"
+      "webpubsubd_rest_requests_total 0\n"
+      "# HELP webpubsubd_rest_errors_total REST API requests answered with an error.\n"
+      "# TYPE webpubsubd_rest_errors_total counter\n"
+      "webpubsubd_rest_errors_total 0\n"
+      "# HELP webpubsubd_cluster_state 0 single node, 1 connected to the cluster bus, 2 degraded "
+      "(bus unavailable).\n"
+      "# TYPE webpubsubd_cluster_state gauge\n"
+      "webpubsubd_cluster_state 0\n"
+      "# HELP webpubsubd_bus_published_total Operations sent to other nodes.\n"
+      "# TYPE webpubsubd_bus_published_total counter\n"
+      "webpubsubd_bus_published_total 0\n"
+      "# HELP webpubsubd_bus_received_total Operations received from other nodes.\n"
+      "# TYPE webpubsubd_bus_received_total counter\n"
+      "webpubsubd_bus_received_total 3\n"
+      "# HELP webpubsubd_bus_dropped_total Operations that could not be sent to other nodes.\n"
+      "# TYPE webpubsubd_bus_dropped_total counter\n"
+      "webpubsubd_bus_dropped_total 0\n";
+  EXPECT_EQ(metrics.render(), expected);
+}
+
+// Each thread counts in its own block while another scrapes: every scrape sees counters that
+// never go down, and the last one sees every increment. (scripts/test runs it under TSan too.)
+TEST(Metrics, ConcurrentCountingAndScraping) {
+  constexpr int kThreads = 4;
+  constexpr uint64_t kIncrements = 100000;
+  Metrics metrics;
+  std::vector<std::unique_ptr<CounterBlock>> blocks;
+  for (int i = 0; i < kThreads; ++i)
+    blocks.push_back(std::make_unique<CounterBlock>(metrics));
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&block = *blocks[i]] {
+      for (uint64_t n = 0; n < kIncrements; ++n) {
+        Metrics::inc(block.messagesDelivered);
+        Metrics::add(block.connections, n % 2 == 0 ? 1 : -1);
+      }
+    });
+  }
+  uint64_t last = 0;
+  bool monotonic = true;
+  for (int scrape = 0; scrape < 200; ++scrape) {
+    uint64_t now = metrics.totals().messagesDelivered;
+    monotonic = monotonic && now >= last;
+    last = now;
+  }
+  for (auto& t : threads)
+    t.join();
+  EXPECT_TRUE(monotonic);
+  EXPECT_EQ(metrics.totals().messagesDelivered, kThreads * kIncrements);
+  EXPECT_EQ(metrics.totals().connections, 0);
+}
+
+}  // namespace
+}  // namespace wps::metrics
