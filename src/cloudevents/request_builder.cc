@@ -5,7 +5,8 @@
 namespace wps::cloudevents {
 
 http::HttpRequest buildEventRequest(std::string url, const EventAttributes& a,
-                              std::string_view contentType, std::string body, http::HttpHeaders extra) {
+                                    std::string_view contentType, std::string body,
+                                    http::HttpHeaders extra) {
   http::HttpRequest req;
   req.method = "POST";
   req.url = std::move(url);
@@ -43,8 +44,8 @@ http::HttpRequest buildEventRequest(std::string url, const EventAttributes& a,
 }
 
 http::HttpRequest buildValidationRequest(std::string url, std::string_view method,
-                                   std::string_view origin, std::string_view hub,
-                                   http::HttpHeaders extra) {
+                                         std::string_view origin, std::string_view hub,
+                                         http::HttpHeaders extra) {
   http::HttpRequest req;
   req.method = std::string(method);
   req.url = std::move(url);

@@ -7,8 +7,8 @@
 #include <string_view>
 
 #include "cloudevents/event_types.h"
-#include "http/message.h"
 #include "common/time.h"
+#include "http/message.h"
 
 namespace wps::cloudevents {
 
@@ -30,14 +30,14 @@ struct EventAttributes {
 // A POST to `url` with every header of §3.2 in the documented casing, the given Content-Type
 // and body. `extra` headers (Cookie, Authorization, X-WebPubSub-Metadata-*) are appended.
 http::HttpRequest buildEventRequest(std::string url, const EventAttributes& attrs,
-                              std::string_view contentType, std::string body,
-                              http::HttpHeaders extra = {});
+                                    std::string_view contentType, std::string body,
+                                    http::HttpHeaders extra = {});
 
 // The abuse-protection probe: OPTIONS (or GET) with WebHook-Request-Origin, ce-awpsversion and
 // ce-hub, no body, no signature.
 http::HttpRequest buildValidationRequest(std::string url, std::string_view method,
-                                   std::string_view origin, std::string_view hub,
-                                   http::HttpHeaders extra = {});
+                                         std::string_view origin, std::string_view hub,
+                                         http::HttpHeaders extra = {});
 
 // True if the probe answer allows `origin` (§4.3): a 2xx status and a WebHook-Allowed-Origin
 // value (any line, any comma-separated item, trimmed) equal to "*" or to `origin`

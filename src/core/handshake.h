@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "http/message.h"
 #include "core/session.h"
 #include "core/worker_context.h"
+#include "http/message.h"
 #include "upstream/connect_event.h"
 
 namespace wps::core {
@@ -18,7 +18,7 @@ namespace wps::core {
 struct HandshakeRequest {
   std::string hub;                        // from the path (/client/hubs/{hub}) or ?hub=, decoded
   upstream::MultiMap query;               // decoded query parameters, in order
-  http::HttpHeaders headers;       // all request headers
+  http::HttpHeaders headers;              // all request headers
   std::vector<std::string> subprotocols;  // offered, in order
   std::string host;                       // Host header
   bool secure = false;                    // TLS

@@ -13,8 +13,8 @@ namespace wps::core {
 struct Target {
   enum class Kind { kAll, kGroup, kUser, kConnection };
   Kind kind = Kind::kAll;
-  std::string name;                                   // group, user id or connection id
-  std::vector<std::string> excluded;                  // connection ids never selected (exact match)
+  std::string name;                              // group, user id or connection id
+  std::vector<std::string> excluded;             // connection ids never selected (exact match)
   std::shared_ptr<const filter::Filter> filter;  // null = no filter
 
   static Target all() { return {}; }

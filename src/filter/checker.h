@@ -8,8 +8,8 @@
 // Pure function, thread-safe, never throws (except std::bad_alloc).
 #pragma once
 
-#include "filter/ast.h"
 #include "common/status.h"
+#include "filter/ast.h"
 
 namespace wps::filter {
 

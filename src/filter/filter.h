@@ -10,8 +10,8 @@
 #include <string_view>
 #include <utility>
 
-#include "filter/subject.h"
 #include "common/status.h"
+#include "filter/subject.h"
 
 namespace wps::filter {
 

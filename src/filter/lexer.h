@@ -5,8 +5,8 @@
 #include <string_view>
 #include <vector>
 
-#include "filter/token.h"
 #include "common/status.h"
+#include "filter/token.h"
 
 namespace wps::filter {
 

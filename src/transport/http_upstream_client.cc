@@ -13,9 +13,9 @@
 #include <optional>
 #include <unordered_map>
 
-#include "http/http1.h"
 #include "cloudevents/url_template.h"
 #include "common/log.h"
+#include "http/http1.h"
 
 // A hand-written HTTP/1.1 client: the request is serialized once into one buffer and written
 // with one send; the response is parsed by http::http1::ResponseParser straight from the

@@ -18,9 +18,9 @@
 namespace wps::upstream {
 
 struct ProbeTarget {
-  std::string url;                 // the handler's template with {event} = "validate"
-  std::string hub;                 // lower-cased, sent as ce-hub
-  std::string origin;              // WebHook-Request-Origin
+  std::string url;          // the handler's template with {event} = "validate"
+  std::string hub;          // lower-cased, sent as ce-hub
+  std::string origin;       // WebHook-Request-Origin
   http::HttpHeaders extra;  // handler auth (Authorization), if configured
 };
 

@@ -57,8 +57,8 @@ std::string buildConnectBody(const ConnectBodyInput& in) {
   return out;
 }
 
-StatusOr<std::optional<std::string>> connectionStateUpdate(
-    const http::HttpResponse& response, size_t maxBytes) {
+StatusOr<std::optional<std::string>> connectionStateUpdate(const http::HttpResponse& response,
+                                                           size_t maxBytes) {
   auto value = http::findLastHeader(response.headers, "ce-connectionState");
   if (!value) return std::optional<std::string>();
   if (!isAscii(*value)) return invalidArgument("ce-connectionState must be ASCII");

@@ -7,8 +7,8 @@
 #include <utility>
 #include <vector>
 
-#include "http/message.h"
 #include "common/status.h"
+#include "http/message.h"
 
 namespace wps::upstream {
 
@@ -44,7 +44,7 @@ StatusOr<ConnectDecision> parseConnectAnswer(const http::HttpResponse& response,
 // The ce-connectionState of a 2xx answer to a blocking event: nullopt when the header is absent
 // (state unchanged), the last value otherwise ("" clears). Errors: non-ASCII or larger than
 // `maxBytes`.
-StatusOr<std::optional<std::string>> connectionStateUpdate(
-    const http::HttpResponse& response, size_t maxBytes);
+StatusOr<std::optional<std::string>> connectionStateUpdate(const http::HttpResponse& response,
+                                                           size_t maxBytes);
 
 }  // namespace wps::upstream

@@ -33,10 +33,10 @@ class Delivery::Attempt : public std::enable_shared_from_this<Delivery::Attempt>
       return;
     }
     std::weak_ptr<Attempt> weak = shared_from_this();
-    inflight_ = owner_.client_.send(request_, deadline_ - now,
-                                    [weak](StatusOr<http::HttpResponse> r) {
-                                      if (auto self = weak.lock()) self->onResult(std::move(r));
-                                    });
+    inflight_ =
+        owner_.client_.send(request_, deadline_ - now, [weak](StatusOr<http::HttpResponse> r) {
+          if (auto self = weak.lock()) self->onResult(std::move(r));
+        });
   }
 
   void onResult(StatusOr<http::HttpResponse> r) {

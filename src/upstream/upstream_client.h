@@ -6,9 +6,9 @@
 #include <functional>
 #include <memory>
 
-#include "http/message.h"
 #include "common/status.h"
 #include "common/time.h"
+#include "http/message.h"
 
 namespace wps::upstream {
 
@@ -34,8 +34,8 @@ class UpstreamClient {
   //   kInvalidArgument   the request cannot be sent (bad URL, non-ASCII header value)
   // Destroying the returned handle before `done` runs cancels the request and `done` is
   // dropped; destroying it from inside `done` is allowed. Redirects are not followed.
-  virtual std::unique_ptr<RequestHandle> send(const http::HttpRequest& request,
-                                              Duration timeout, Callback done) = 0;
+  virtual std::unique_ptr<RequestHandle> send(const http::HttpRequest& request, Duration timeout,
+                                              Callback done) = 0;
 };
 
 }  // namespace wps::upstream

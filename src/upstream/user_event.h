@@ -5,8 +5,8 @@
 #include <optional>
 #include <string_view>
 
-#include "http/message.h"
 #include "common/status.h"
+#include "http/message.h"
 #include "protocol/payload.h"
 
 namespace wps::upstream {

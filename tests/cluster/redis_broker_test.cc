@@ -84,7 +84,7 @@ class RedisBrokerTest : public ::testing::Test {
  protected:
   RedisBrokerTest()
       : nodes(link, "wps", "self", std::chrono::seconds(10)),
-        broker({loop, link, nodes, local, directory, metrics, "self", "wps:bus",
+        broker({loop, link, nodes, local, directory, counters, "self", "wps:bus",
                 "wps:inbox:", std::chrono::milliseconds(1500), 1000}) {}
 
   // Two live peers besides this node.
@@ -120,6 +120,7 @@ class RedisBrokerTest : public ::testing::Test {
   FakeLocalBroker local;
   core::ConnectionDirectory directory;
   metrics::Metrics metrics;
+  metrics::CounterBlock counters{metrics};  // the cluster thread's (here: the test's)
   RedisBroker broker;
 };
 

@@ -96,8 +96,8 @@ class HandshakeTest : public ::testing::Test {
     return last;
   }
 
-  uint64_t rejected() { return engine.metrics().handshakesRejected.load(); }
-  uint64_t upstreamFailures() { return engine.metrics().upstreamFailures.load(); }
+  uint64_t rejected() { return engine.metrics().totals().handshakesRejected; }
+  uint64_t upstreamFailures() { return engine.metrics().totals().upstreamFailures; }
 
   ManualEventLoop loop;
   config::ServerSettings settings;

@@ -23,8 +23,8 @@ class FakeUpstreamClient : public upstream::UpstreamClient {
 
   explicit FakeUpstreamClient(EventLoop& loop) : loop_(loop) {}
 
-  std::unique_ptr<upstream::RequestHandle> send(const http::HttpRequest& request,
-                                                Duration timeout, Callback done) override {
+  std::unique_ptr<upstream::RequestHandle> send(const http::HttpRequest& request, Duration timeout,
+                                                Callback done) override {
     auto s = std::make_shared<Sent>(Sent{request, timeout, std::move(done)});
     sent_.push_back(s);
     return std::make_unique<Handle>(s);

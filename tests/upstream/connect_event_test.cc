@@ -10,8 +10,7 @@ namespace {
 
 namespace json = boost::json;
 
-http::HttpResponse ok(std::string body, http::HttpHeaders headers = {},
-                             int status = 200) {
+http::HttpResponse ok(std::string body, http::HttpHeaders headers = {}, int status = 200) {
   return http::HttpResponse{status, std::move(headers), std::move(body)};
 }
 

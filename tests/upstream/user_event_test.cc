@@ -10,8 +10,7 @@ namespace {
 
 using protocol::DataType;
 
-http::HttpResponse answer(int status, std::optional<std::string> contentType,
-                                 std::string body) {
+http::HttpResponse answer(int status, std::optional<std::string> contentType, std::string body) {
   http::HttpResponse r;
   r.status = status;
   if (contentType) r.headers.push_back({"Content-Type", *contentType});
