@@ -25,8 +25,17 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using Kind = core::HandshakeResult::Kind;
 
-// RFC 6455 version and key: false when a refusal (426 or 400) was written.
+// RFC 6455 §4.2.1 request checks (HTTP/1.1 or higher, Host, version, key): false when a
+// refusal (400 or 426) was written.
 asio::awaitable<bool> checkVersionAndKey(beast::tcp_stream& stream, const BeastRequest& req) {
+  if (req.version() < 11) {
+    co_await writeSimple(stream, 400, "The WebSocket upgrade needs HTTP/1.1 or higher.", false);
+    co_return false;
+  }
+  if (req.find(http::field::host) == req.end()) {
+    co_await writeSimple(stream, 400, "The WebSocket upgrade needs a Host header.", false);
+    co_return false;
+  }
   if (req[http::field::sec_websocket_version] != "13") {
     std::vector<std::pair<std::string, std::string>> extra;
     extra.emplace_back(std::string("Sec-WebSocket-Version"), std::string("13"));

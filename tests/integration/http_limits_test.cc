@@ -1,0 +1,88 @@
+// The HTTP front door's limits and RFC checks, seen through a raw socket: the WebSocket upgrade's
+// request-line and Host checks (RFC 6455 §4.2.1), oversized request heads (431) and targets
+// (414), and the cap on query parameters.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "fixture.h"
+#include "support/ws_client.h"
+
+namespace wps::test {
+namespace {
+
+struct RawAnswer {
+  int status = 0;    // 0: no HTTP answer (the socket was closed or timed out first)
+  std::string text;  // everything the server sent before closing
+};
+
+// Sends `bytes` to 127.0.0.1:port and reads until the server closes (or 5 s pass), or only up
+// to the end of the answer's head when `headOnly`.
+RawAnswer rawExchange(uint16_t port, const std::string& bytes, bool headOnly = false) {
+  RawAnswer out;
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return out;
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return out;
+  }
+  size_t sent = 0;
+  while (sent < bytes.size()) {
+    ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) break;  // the server may answer and close before reading everything
+    sent += static_cast<size_t>(n);
+  }
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    out.text.append(buf, static_cast<size_t>(n));
+    if (headOnly && out.text.find("\r\n\r\n") != std::string::npos) break;
+  }
+  ::close(fd);
+  if (out.text.rfind("HTTP/1.", 0) == 0 && out.text.size() > 12) {
+    out.status = std::stoi(out.text.substr(9, 3));
+  }
+  return out;
+}
+
+// A WebSocket upgrade request for `target` with the given request-line version and headers.
+std::string upgradeRequest(const std::string& target, const std::string& version = "HTTP/1.1",
+                           const std::string& host = "Host: 127.0.0.1\r\n") {
+  return "GET " + target + " " + version + "\r\n" + host +
+         "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+}
+
+class HttpLimitsTest : public UpstreamTest {};
+
+TEST_F(HttpLimitsTest, UpgradeOverHttp10IsRefused400) {
+  RawAnswer a = rawExchange(port(), upgradeRequest(server->clientTarget("chat"), "HTTP/1.0"));
+  EXPECT_EQ(a.status, 400) << a.text;
+  EXPECT_NE(a.text.find("HTTP/1.1 or higher"), std::string::npos) << a.text;
+}
+
+TEST_F(HttpLimitsTest, UpgradeWithoutHostIsRefused400) {
+  RawAnswer a = rawExchange(port(), upgradeRequest(server->clientTarget("chat"), "HTTP/1.1", ""));
+  EXPECT_EQ(a.status, 400) << a.text;
+  EXPECT_NE(a.text.find("Host header"), std::string::npos) << a.text;
+}
+
+TEST_F(HttpLimitsTest, NormalRawUpgradeStillSwitchesProtocols) {
+  // The server keeps the WebSocket open: read only the head.
+  RawAnswer a = rawExchange(port(), upgradeRequest(server->clientTarget("chat")), true);
+  EXPECT_EQ(a.status, 101) << a.text;
+}
+
+}  // namespace
+}  // namespace wps::test
