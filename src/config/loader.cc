@@ -200,6 +200,7 @@ const Section<UpstreamSettings> kUpstream = {{
 const Section<LimitSettings> kLimits = {{
     intKey("max_message_bytes", &LimitSettings::maxMessageBytes, 125, int64_t{1} << 30),
     intKey("max_rest_body_bytes", &LimitSettings::maxRestBodyBytes, 1024, int64_t{1} << 30),
+    intKey("max_request_head_bytes", &LimitSettings::maxRequestHeadBytes, 1024, 1048576),
     intKey("outbound_queue_bytes", &LimitSettings::outboundQueueBytes, 1024, int64_t{1} << 34),
     intKey("outbound_queue_messages", &LimitSettings::outboundQueueMessages, 1, int64_t{1} << 24),
     intKey("inbound_queue_messages", &LimitSettings::inboundQueueMessages, 1, int64_t{1} << 20),

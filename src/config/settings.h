@@ -53,6 +53,7 @@ struct UpstreamSettings {
 struct LimitSettings {
   size_t maxMessageBytes = 1024 * 1024;          // client message after reassembly
   size_t maxRestBodyBytes = 1024 * 1024;         // REST request body
+  size_t maxRequestHeadBytes = 64 * 1024;        // HTTP request line + headers (414 / 431)
   size_t outboundQueueBytes = 16 * 1024 * 1024;  // per connection, then "slow client"
   size_t outboundQueueMessages = 16 * 1024;
   size_t inboundQueueMessages = 256;  // queued behind a blocking event before reads pause

@@ -7,6 +7,7 @@
 #include <boost/beast/http.hpp>
 
 #include <algorithm>
+#include <cstdint>
 #include <memory>
 #include <optional>
 
@@ -27,6 +28,8 @@ using tcp = asio::ip::tcp;
 using BeastResponse = http::response<http::string_body>;
 
 constexpr std::string_view kTooLarge = "The request body is too large.";
+constexpr std::string_view kUriTooLong = "The request target is too long.";
+constexpr std::string_view kHeadTooLarge = "The request header fields are too large.";
 
 struct ParsedTarget {
   std::string path;   // raw (undecoded) path
@@ -84,15 +87,34 @@ bool isWebSocketUpgrade(const BeastRequest& req) {
          ws::headerHasToken(req[http::field::connection], "upgrade");
 }
 
+// The answer to a request head over `limit` bytes: 414 when the request line alone is over the
+// limit, else 431. The parser consumes the request line once it is complete (`startLineParsed`);
+// before that `buffer` starts with it.
+asio::awaitable<void> refuseLargeHead(beast::tcp_stream& stream, const beast::flat_buffer& buffer,
+                                      bool startLineParsed, size_t limit) {
+  std::string_view head(static_cast<const char*>(buffer.data().data()), buffer.size());
+  bool lineFits = startLineParsed || head.substr(0, limit).find("\r\n") != std::string_view::npos;
+  if (lineFits) {
+    co_await writeSimple(stream, 431, kHeadTooLarge, false);
+  } else {
+    co_await writeSimple(stream, 414, kUriTooLong, false);
+  }
+}
+
 // Reads one request, head then body (answering 100-continue). nullopt: the connection is done
-// (a read error, or a body over the limit, answered 413).
+// (a read error; a head over the limit, answered 414 or 431; a body over the limit, answered 413).
 asio::awaitable<std::optional<BeastRequest>> readRequest(const config::LimitSettings& limits,
                                                          beast::tcp_stream& stream,
                                                          beast::flat_buffer& buffer) {
   http::request_parser<http::string_body> parser;
-  parser.header_limit(64 * 1024);
+  parser.header_limit(static_cast<std::uint32_t>(limits.maxRequestHeadBytes));
   parser.body_limit(limits.maxRestBodyBytes);
   auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, kTuple);
+  if (hec == http::error::header_limit) {
+    bool startLineParsed = !parser.get().target().empty();
+    co_await refuseLargeHead(stream, buffer, startLineParsed, limits.maxRequestHeadBytes);
+    co_return std::nullopt;
+  }
   if (hec == http::error::body_limit) {  // Content-Length above the limit
     co_await writeSimple(stream, 413, kTooLarge, false);
     co_return std::nullopt;

@@ -128,5 +128,18 @@ TEST(LoaderKeysTest, HttpIdleTimeout) {
             "limits.http_idle_timeout_seconds: must be an integer");
 }
 
+TEST(LoaderKeysTest, MaxRequestHeadBytes) {
+  EXPECT_EQ(loadOk("").limits.maxRequestHeadBytes, 65536u);
+  EXPECT_EQ(loadOk("[limits]\nmax_request_head_bytes = 1024").limits.maxRequestHeadBytes, 1024u);
+  EXPECT_EQ(loadOk("[limits]\nmax_request_head_bytes = 1048576").limits.maxRequestHeadBytes,
+            1048576u);
+  EXPECT_EQ(errorOf("[limits]\nmax_request_head_bytes = 1023"),
+            "limits.max_request_head_bytes: must be between 1024 and 1048576");
+  EXPECT_EQ(errorOf("[limits]\nmax_request_head_bytes = 1048577"),
+            "limits.max_request_head_bytes: must be between 1024 and 1048576");
+  EXPECT_EQ(errorOf("[limits]\nmax_request_head_bytes = \"64k\""),
+            "limits.max_request_head_bytes: must be an integer");
+}
+
 }  // namespace
 }  // namespace wps::config

@@ -84,5 +84,44 @@ TEST_F(HttpLimitsTest, NormalRawUpgradeStillSwitchesProtocols) {
   EXPECT_EQ(a.status, 101) << a.text;
 }
 
+// A REST-style GET with `extraHeaders` (each ending in CRLF), Connection: close.
+std::string getRequest(const std::string& target, const std::string& extraHeaders = "") {
+  return "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + extraHeaders +
+         "Connection: close\r\n\r\n";
+}
+
+TEST_F(HttpLimitsTest, RequestHeadOverTheLimitIsAnswered431) {
+  std::string big = "X-Filler: " + std::string(100 * 1024, 'a') + "\r\n";
+  RawAnswer a = rawExchange(port(), getRequest("/api/health", big));
+  EXPECT_EQ(a.status, 431) << a.text.substr(0, 200);
+  EXPECT_NE(a.text.find("header fields are too large"), std::string::npos);
+}
+
+TEST_F(HttpLimitsTest, RequestTargetOverTheLimitIsAnswered414) {
+  RawAnswer a = rawExchange(port(), getRequest("/api/health?x=" + std::string(100 * 1024, 'a')));
+  EXPECT_EQ(a.status, 414) << a.text.substr(0, 200);
+  EXPECT_NE(a.text.find("target is too long"), std::string::npos);
+}
+
+TEST_F(HttpLimitsTest, RequestHeadJustUnderTheLimitIsServed) {
+  std::string head = getRequest("/api/health", "X-Filler: \r\n");
+  std::string filler(64 * 1024 - head.size() - 16, 'a');
+  std::string req = getRequest("/api/health", "X-Filler: " + filler + "\r\n");
+  ASSERT_LT(req.size(), 64u * 1024);
+  RawAnswer a = rawExchange(port(), req);
+  EXPECT_EQ(a.status, 200) << a.text.substr(0, 200);
+}
+
+class SmallHeadLimitTest : public UpstreamTest {
+  void configure(config::ServerSettings& s) override { s.limits.maxRequestHeadBytes = 2048; }
+};
+
+TEST_F(SmallHeadLimitTest, TheLimitIsTheSetting) {
+  std::string filler = "X-Filler: " + std::string(3000, 'a') + "\r\n";
+  EXPECT_EQ(rawExchange(port(), getRequest("/api/health", filler)).status, 431);
+  filler = "X-Filler: " + std::string(1500, 'a') + "\r\n";
+  EXPECT_EQ(rawExchange(port(), getRequest("/api/health", filler)).status, 200);
+}
+
 }  // namespace
 }  // namespace wps::test
