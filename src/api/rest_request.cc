@@ -26,7 +26,9 @@ ParsedTarget parseTarget(std::string_view target) {
     }
     t.segments.push_back(std::move(*decoded));
   }
-  auto pairs = parseQueryString(query);
+  // Over the cap (the HTTP session answers that with its own 400 first): not decoded at all.
+  auto pairs =
+      countQueryParameters(query) > kMaxQueryParameters ? std::nullopt : parseQueryString(query);
   if (!pairs) {
     t.valid = false;
     return t;

@@ -28,7 +28,7 @@ struct ParsedTarget {
   std::vector<std::string> segments;  // decoded; empty segments kept
   std::string decodedPath;            // the path decoded once as a whole (audience checks)
   std::vector<std::pair<std::string, std::string>> query;  // decoded, in order
-  bool valid = true;                                       // false: a malformed escape
+  bool valid = true;  // false: a malformed escape, or over kMaxQueryParameters parameters
 };
 
 ParsedTarget parseTarget(std::string_view target);

@@ -122,6 +122,18 @@ std::optional<std::string> percentDecode(std::string_view s, bool plusAsSpace) {
   return out;
 }
 
+size_t countQueryParameters(std::string_view query) {
+  size_t count = 0;
+  size_t itemStart = 0;
+  for (size_t i = 0; i <= query.size(); ++i) {
+    if (i == query.size() || query[i] == '&') {
+      if (i > itemStart) ++count;
+      itemStart = i + 1;
+    }
+  }
+  return count;
+}
+
 std::optional<std::vector<std::pair<std::string, std::string>>> parseQueryString(
     std::string_view query) {
   std::vector<std::pair<std::string, std::string>> out;

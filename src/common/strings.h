@@ -30,6 +30,12 @@ std::vector<std::string_view> split(std::string_view s, char sep);
 // Percent-decodes once. When `plusAsSpace` (query strings), '+' becomes ' '.
 // Returns nullopt for a malformed escape ("%G1", "%4").
 std::optional<std::string> percentDecode(std::string_view s, bool plusAsSpace);
+// The most query parameters a request may carry (handshake and REST); more is answered 400
+// before anything is decoded or looked up.
+inline constexpr size_t kMaxQueryParameters = 100;
+// The number of parameters parseQueryString would return (non-empty '&'-separated items), in
+// one pass without decoding.
+size_t countQueryParameters(std::string_view query);
 // Splits "a=1&b=&c" into form-decoded pairs ('+' is a space), in order, keeping repeats; empty
 // items are skipped. nullopt when an escape is malformed.
 std::optional<std::vector<std::pair<std::string, std::string>>> parseQueryString(

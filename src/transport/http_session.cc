@@ -6,10 +6,10 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
-#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <unordered_map>
 
 #include "common/strings.h"
 #include "protocol/websocket/handshake.h"
@@ -30,6 +30,8 @@ using BeastResponse = http::response<http::string_body>;
 constexpr std::string_view kTooLarge = "The request body is too large.";
 constexpr std::string_view kUriTooLong = "The request target is too long.";
 constexpr std::string_view kHeadTooLarge = "The request header fields are too large.";
+constexpr std::string_view kTooManyParams = "Too many query parameters: at most 100 are allowed.";
+static_assert(kMaxQueryParameters == 100, "kTooManyParams names the limit");
 
 struct ParsedTarget {
   std::string path;   // raw (undecoded) path
@@ -42,17 +44,18 @@ ParsedTarget splitTarget(std::string_view target) {
   return {std::string(target.substr(0, q)), std::string(target.substr(q + 1))};
 }
 
-// Query parameters grouped by name, in first-appearance order (malformed escapes: empty).
+// Query parameters grouped by name, in first-appearance order (malformed escapes: empty). Linear:
+// a hash index finds a name's group.
 upstream::MultiMap parseQuery(std::string_view query) {
   upstream::MultiMap out;
-  for (auto& param :
+  std::unordered_map<std::string, size_t> index;
+  for (auto& [key, value] :
        parseQueryString(query).value_or(std::vector<std::pair<std::string, std::string>>{})) {
-    const std::string& key = param.first;  // a plain reference: clang 14 cannot capture bindings
-    auto it = std::find_if(out.begin(), out.end(), [&](const auto& e) { return e.first == key; });
-    if (it == out.end()) {
-      out.push_back({key, {param.second}});
+    auto [it, inserted] = index.try_emplace(key, out.size());
+    if (inserted) {
+      out.push_back({std::move(key), {std::move(value)}});
     } else {
-      it->second.push_back(param.second);
+      out[it->second].second.push_back(std::move(value));
     }
   }
   return out;
@@ -206,6 +209,10 @@ asio::awaitable<Next> answer(const ServerContext& ctx, WorkerIo& w, beast::tcp_s
 asio::awaitable<Next> serve(const ServerContext& ctx, WorkerIo& w, beast::tcp_stream& stream,
                             beast::flat_buffer& buffer, BeastRequest req) {
   ParsedTarget target = splitTarget(req.target());
+  if (countQueryParameters(target.query) > kMaxQueryParameters) {
+    co_await writeSimple(stream, 400, kTooManyParams, false);
+    co_return Next::kRelease;
+  }
   upstream::MultiMap query = parseQuery(target.query);
   bool isClientPath = false;
   auto hub = clientHub(target, query, &isClientPath);

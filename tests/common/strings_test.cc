@@ -50,5 +50,28 @@ TEST(Strings, JsonString) {
   EXPECT_EQ(out, "\"a\\\"b\\\\c\\n\\u0001\"");
 }
 
+TEST(Strings, CountQueryParametersMatchesTheParser) {
+  for (std::string_view q : {"", "a", "a=1&b=&c", "&&a=1&&", "a=1&a=2&a=3", "=&=x", "%G1&b"}) {
+    auto parsed = parseQueryString(q);
+    size_t items = parsed ? parsed->size() : 2;  // "%G1&b": two items, malformed escape
+    EXPECT_EQ(countQueryParameters(q), items) << q;
+  }
+}
+
+TEST(Strings, QueryParameterCap) {
+  EXPECT_EQ(kMaxQueryParameters, 100u);
+  std::string q = "k0=v";
+  for (int i = 1; i < 100; ++i)
+    q += "&k" + std::to_string(i) + "=v";
+  EXPECT_EQ(countQueryParameters(q), 100u);
+  EXPECT_EQ(countQueryParameters(q + "&"), 100u);
+  EXPECT_EQ(countQueryParameters(q + "&x"), 101u);
+  // A large count stays one linear pass (no quadratic blow-up): 200 000 items.
+  std::string big;
+  for (int i = 0; i < 200000; ++i)
+    big += "a&";
+  EXPECT_EQ(countQueryParameters(big), 200000u);
+}
+
 }  // namespace
 }  // namespace wps

@@ -123,5 +123,39 @@ TEST_F(SmallHeadLimitTest, TheLimitIsTheSetting) {
   EXPECT_EQ(rawExchange(port(), getRequest("/api/health", filler)).status, 200);
 }
 
+// "&p0=v&p1=v…" with `n` parameters.
+std::string manyParameters(int n) {
+  std::string out;
+  for (int i = 0; i < n; ++i)
+    out += "&p" + std::to_string(i) + "=v";
+  return out;
+}
+
+TEST_F(HttpLimitsTest, HandshakeWithMoreThan100QueryParametersIsRefused400) {
+  // access_token is the first parameter: 1 + 100 = 101.
+  HandshakeOutcome out;
+  auto c =
+      WsClient::connect(port(), server->clientTarget("chat", {}, manyParameters(100)), {}, &out);
+  EXPECT_FALSE(c);
+  EXPECT_EQ(out.status, 400);
+  EXPECT_NE(out.body.find("Too many query parameters"), std::string::npos) << out.body;
+}
+
+TEST_F(HttpLimitsTest, HandshakeWith100QueryParametersIsAccepted) {
+  HandshakeOutcome out;
+  TokenSpec t;
+  t.userId = "alice";
+  auto c = WsClient::connect(port(), server->clientTarget("chat", t, manyParameters(99)), {}, &out);
+  EXPECT_TRUE(c) << out.status << " " << out.body;
+}
+
+TEST_F(HttpLimitsTest, RestWithMoreThan100QueryParametersIsRefused400) {
+  RawAnswer a = rawExchange(port(), getRequest("/api/health?" + manyParameters(101).substr(1)));
+  EXPECT_EQ(a.status, 400) << a.text;
+  EXPECT_NE(a.text.find("at most 100"), std::string::npos) << a.text;
+  a = rawExchange(port(), getRequest("/api/health?" + manyParameters(100).substr(1)));
+  EXPECT_EQ(a.status, 200) << a.text.substr(0, 200);
+}
+
 }  // namespace
 }  // namespace wps::test
