@@ -6,7 +6,13 @@ void addServeOptions(CLI::App& app, ServeOptions& o) {
   app.add_option("--config", o.configFile, "TOML configuration file (docs/configuration.md)");
   app.add_option("--listen", o.listen, "HOST:PORT to listen on (port 0 = any free port)");
   app.add_option("--access-key", o.accessKeys,
-                 "Access key (repeatable; the first is primary). Default: one generated key");
+                 "Access key (repeatable; the first is primary). Keys come from the first of: "
+                 "--access-key, --access-key-file, $WEBPUBSUBD_ACCESS_KEYS (comma-separated), "
+                 "access_keys of --config, else one generated key");
+  app.add_option("--access-key-file", o.accessKeyFile,
+                 "File of access keys, one per line ('#' comments and blank lines ignored)");
+  app.add_flag("--no-print-key", o.noPrintKey,
+               "Print the connection string without its AccessKey part");
   app.add_option("--public-endpoint", o.publicEndpoint,
                  "Public URL of this server, e.g. https://pubsub.example.com");
   app.add_option("--workers", o.workers, "Worker threads (0 = number of cores)");

@@ -330,7 +330,6 @@ void RestApi::handle(const RestRequest& request, Respond respond) {
 
 void RestApi::route(std::shared_ptr<Call> call) {
   const auto& seg = call->target.segments;
-  const std::string& method = call->request.method;
   if (seg.size() < 2 || seg[0] != "api") {
     call->reply(errorResponse(404, "Error.NotFound", "No such API.", ""));
     return;
@@ -342,18 +341,8 @@ void RestApi::route(std::shared_ptr<Call> call) {
     }
   }
   // Health: no authentication needed (a token, if sent, is not rejected).
-  if (seg.size() == 2 && seg[1] == "health") {
-    if (method == "HEAD" || method == "GET") {
-      // Degraded: this node serves its own clients but cannot reach the cluster bus.
-      bool degraded = engine_.metrics().clusterState.load() == metrics::ClusterState::kDegraded;
-      HttpResponse r{degraded ? 503 : 200,
-                     {{"Content-Type", "application/json"}},
-                     degraded ? R"({"status":"degraded","cluster":"unavailable"})"
-                              : R"({"status":"healthy"})"};
-      call->reply(std::move(r));
-    } else {
-      call->reply(errorResponse(405, "Error.MethodNotAllowed", "Use GET or HEAD.", ""));
-    }
+  if ((seg.size() == 2 || (seg.size() == 3 && seg[2] == "ready")) && seg[1] == "health") {
+    health(*call);
     return;
   }
   if (seg.size() < 4 || seg[1] != "hubs") {
@@ -364,6 +353,35 @@ void RestApi::route(std::shared_ptr<Call> call) {
   // /api/hubs/{hub}/...
   call->rest.assign(seg.begin() + 3, seg.end());
   dispatch(call);
+}
+
+void RestApi::health(Call& call) {
+  const std::string& method = call.request.method;
+  if (method != "HEAD" && method != "GET") {
+    call.reply(errorResponse(405, "Error.MethodNotAllowed", "Use GET or HEAD.", ""));
+    return;
+  }
+  // /api/health: 200 while this node serves its own clients, whatever the cluster bus does (a
+  // load balancer must not pull every node when Redis is down). /api/health/ready: 503 while
+  // the bus is down, for operators who want to drain a node that cannot reach the others.
+  bool ready = call.target.segments.size() == 3;
+  const char* cluster = "single";
+  switch (engine_.metrics().clusterState.load()) {
+    case metrics::ClusterState::kSingleNode:
+      cluster = "single";
+      break;
+    case metrics::ClusterState::kConnected:
+      cluster = "connected";
+      break;
+    case metrics::ClusterState::kDegraded:
+      cluster = "degraded";
+      break;
+  }
+  bool down = ready && std::string_view(cluster) == "degraded";
+  call.reply(HttpResponse{down ? 503 : 200,
+                          {{"Content-Type", "application/json"}},
+                          std::string(R"({"status":")") + (down ? "unavailable" : "ok") +
+                              R"(","cluster":")" + cluster + R"("})"});
 }
 
 bool RestApi::authenticate(Call& call) {

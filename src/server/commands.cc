@@ -1,9 +1,12 @@
 #include "server/commands.h"
 
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
 
 #include "auth/access_key.h"
 #include "common/log.h"
+#include "common/strings.h"
 #include "config/loader.h"
 #include "core/tokens.h"
 #include "protocol/names.h"
@@ -23,9 +26,57 @@ std::string webSocketUrl(const std::string& httpUrl) {
   return httpUrl;
 }
 
-}  // namespace
+// The keys of a key file: one per line, surrounding blanks trimmed, blank lines and lines
+// starting with '#' ignored. Errors: the file cannot be read, or it holds no key.
+StatusOr<std::vector<std::string>> readAccessKeyFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return invalidArgument("--access-key-file: cannot read " + path);
+  std::vector<std::string> keys;
+  std::string line;
+  while (std::getline(in, line)) {
+    std::string_view key = trim(line);
+    if (key.empty() || key.front() == '#') continue;
+    keys.emplace_back(key);
+  }
+  if (keys.empty()) return invalidArgument("--access-key-file: no key in " + path);
+  return keys;
+}
 
-StatusOr<config::ServerSettings> loadEffectiveSettings(const ServeOptions& o) {
+// The keys of WEBPUBSUBD_ACCESS_KEYS (comma-separated, blanks trimmed); none when it is unset or
+// empty. Error: it is set but holds only separators and blanks.
+StatusOr<std::vector<std::string>> environmentAccessKeys() {
+  const char* value = std::getenv(kAccessKeysEnv);
+  std::vector<std::string> keys;
+  if (value == nullptr || *value == '\0') return keys;
+  for (std::string_view part : split(value, ',')) {
+    std::string_view key = trim(part);
+    if (!key.empty()) keys.emplace_back(key);
+  }
+  if (keys.empty()) return invalidArgument(std::string(kAccessKeysEnv) + ": no key");
+  return keys;
+}
+
+// The access keys by precedence (see loadEffectiveSettings); settings->accessKeys (the file's)
+// stay when no flag or variable gives one. Never generates a key.
+Status applyAccessKeys(const ServeOptions& o, config::ServerSettings* settings) {
+  if (!o.accessKeys.empty()) {
+    settings->accessKeys = o.accessKeys;
+    return Status::ok();
+  }
+  if (!o.accessKeyFile.empty()) {
+    auto keys = readAccessKeyFile(o.accessKeyFile);
+    if (!keys) return keys.status();
+    settings->accessKeys = std::move(keys.value());
+    return Status::ok();
+  }
+  auto keys = environmentAccessKeys();
+  if (!keys) return keys.status();
+  if (!keys->empty()) settings->accessKeys = std::move(keys.value());
+  return Status::ok();
+}
+
+// The file's settings with the flags applied, not validated, without a generated key.
+StatusOr<config::ServerSettings> settingsFromOptions(const ServeOptions& o) {
   config::ServerSettings s;
   if (!o.configFile.empty()) {
     auto loaded = config::loadSettingsFile(o.configFile);
@@ -36,12 +87,30 @@ StatusOr<config::ServerSettings> loadEffectiveSettings(const ServeOptions& o) {
     Status st = config::parseListen(o.listen, &s.listenHost, &s.listenPort);
     if (!st) return invalidArgument("--listen: " + st.message());
   }
-  if (!o.accessKeys.empty()) s.accessKeys = o.accessKeys;
+  Status keys = applyAccessKeys(o, &s);
+  if (!keys) return keys;
   if (!o.publicEndpoint.empty()) s.publicEndpoint = o.publicEndpoint;
   if (o.workers >= 0) s.workers = static_cast<size_t>(o.workers);
   if (!o.logLevel.empty()) s.logLevel = o.logLevel;
-  if (s.accessKeys.empty()) s.accessKeys.push_back(auth::generateAccessKey());
-  Status st = config::validateSettings(s);
+  return s;
+}
+
+// "Endpoint=…;AccessKey=KEY;Version=1.0;" without the "AccessKey=KEY;" part.
+std::string withoutAccessKey(const std::string& connectionString) {
+  size_t begin = connectionString.find("AccessKey=");
+  if (begin == std::string::npos) return connectionString;
+  size_t end = connectionString.find(';', begin);
+  end = end == std::string::npos ? connectionString.size() : end + 1;
+  return connectionString.substr(0, begin) + connectionString.substr(end);
+}
+
+}  // namespace
+
+StatusOr<config::ServerSettings> loadEffectiveSettings(const ServeOptions& o) {
+  auto s = settingsFromOptions(o);
+  if (!s) return s.status();
+  if (s->accessKeys.empty()) s->accessKeys.push_back(auth::generateAccessKey());
+  Status st = config::validateSettings(*s);
   if (!st) return st;
   return s;
 }
@@ -68,7 +137,9 @@ int runServe(const ServeOptions& options) {
     std::fprintf(stderr, "webpubsubd: %s\n", st.message().c_str());
     return 2;
   }
-  std::printf("%s\n", (*server)->connectionString().c_str());
+  std::string connection = (*server)->connectionString();
+  if (options.noPrintKey) connection = withoutAccessKey(connection);
+  std::printf("%s\n", connection.c_str());
   std::fflush(stdout);
   int sig = waitForTerminationSignal();
   WPS_LOG_INFO("received signal {}", sig);
@@ -78,13 +149,17 @@ int runServe(const ServeOptions& options) {
 
 int runToken(const ServeOptions& serve, const TokenOptions& o) {
   initLogging("warn");
-  auto settings = loadEffectiveSettings(serve);
-  if (!settings) {
-    printConfigurationError(settings.status());
+  auto settings = settingsFromOptions(serve);
+  if (settings && settings->accessKeys.empty()) {
+    std::fprintf(stderr,
+                 "webpubsubd token: no access key: give the server's key with --access-key, "
+                 "--access-key-file, %s or access_keys in --config\n",
+                 kAccessKeysEnv);
     return 1;
   }
-  if (serve.accessKeys.empty() && serve.configFile.empty()) {
-    std::fprintf(stderr, "webpubsubd token: give the server's key with --access-key or --config\n");
+  Status valid = settings ? config::validateSettings(*settings) : settings.status();
+  if (!valid) {
+    printConfigurationError(valid);
     return 1;
   }
   if (!protocol::isValidHubName(o.hub)) {

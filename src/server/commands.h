@@ -15,6 +15,8 @@ struct ServeOptions {
   std::string configFile;
   std::string listen;
   std::vector<std::string> accessKeys;
+  std::string accessKeyFile;  // one key per line; blank lines and '#' comments ignored
+  bool noPrintKey = false;    // print the connection string without its AccessKey part
   std::string publicEndpoint;
   int workers = -1;
   std::string logLevel;
@@ -29,16 +31,24 @@ struct TokenOptions {
   int minutes = 60;
 };
 
-// The settings of the file (if any) with the flags applied and validated; one generated access
-// key when neither gives one. Errors: kInvalidArgument naming the key or flag.
+// The environment variable holding comma-separated access keys.
+inline constexpr const char* kAccessKeysEnv = "WEBPUBSUBD_ACCESS_KEYS";
+
+// The settings of the file (if any) with the flags applied and validated. The access keys come
+// from the first source that gives any: --access-key, --access-key-file, WEBPUBSUBD_ACCESS_KEYS,
+// access_keys of the file, else one generated key. Errors: kInvalidArgument naming the key,
+// flag or variable (an unreadable key file, or a key file or variable without a key).
 StatusOr<config::ServerSettings> loadEffectiveSettings(const ServeOptions& options);
 
-// Runs the server until SIGINT/SIGTERM and prints its connection string once listening.
+// Runs the server until SIGINT/SIGTERM and prints its connection string once listening (without
+// its "AccessKey=…;" part when options.noPrintKey).
 // Exit codes: 0 after a clean shutdown, 1 for bad configuration, 2 when the listener fails.
 int runServe(const ServeOptions& options);
 
 // Prints "ws[s]://<public base>/client/hubs/<hub>?access_token=<token>" for a client of the
-// server these options describe (its key must be given). Exit codes: 0, or 1 for bad options.
+// server these options describe. Its key must come from one of the sources of
+// loadEffectiveSettings but the generated one: without a key it prints an error on stderr and
+// signs nothing. Exit codes: 0, or 1 for bad options or no access key.
 int runToken(const ServeOptions& serve, const TokenOptions& options);
 
 }  // namespace wps::server

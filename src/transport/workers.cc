@@ -3,11 +3,36 @@
 #include <boost/asio/executor_work_guard.hpp>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
 #include <thread>
 
+#include "common/log.h"
 #include "transport/http_upstream_client.h"
 
 namespace wps::transport {
+namespace {
+
+[[noreturn]] void dieOfWorkerException(size_t workerId, const char* what) {
+  ::spdlog::critical("worker {} crashed: uncaught exception: {}; exiting with status {}", workerId,
+                     what, kWorkerCrashExitCode);
+  ::spdlog::default_logger()->flush();
+  std::fflush(stderr);
+  std::_Exit(kWorkerCrashExitCode);
+}
+
+}  // namespace
+
+void runWorkerLoop(boost::asio::io_context& io, size_t workerId) {
+  try {
+    io.run();
+  } catch (const std::exception& e) {
+    dieOfWorkerException(workerId, e.what());
+  } catch (...) {
+    dieOfWorkerException(workerId, "(not a std::exception)");
+  }
+}
 
 WorkerPool::WorkerPool(const config::ServerSettings& settings) {
   size_t n =
@@ -40,7 +65,7 @@ void WorkerPool::start() {
     wp->thread = std::thread([wp] {
       wp->loop.bindToCurrentThread();
       auto guard = boost::asio::make_work_guard(wp->io);
-      wp->io.run();
+      runWorkerLoop(wp->io, wp->index);
     });
   }
 }

@@ -11,6 +11,15 @@
 
 namespace wps::transport {
 
+// The exit status of the process after an exception escaped a worker's event loop.
+inline constexpr int kWorkerCrashExitCode = 70;  // EX_SOFTWARE
+
+// Runs `io` on the calling thread (worker `workerId`) until it is stopped. An exception that
+// escapes a handler (e.g. std::bad_alloc) is fatal: it is logged at critical level naming the
+// worker and the exception, the log is flushed and the process ends at once with
+// kWorkerCrashExitCode (std::_Exit: no destructors, no unwinding of other threads).
+void runWorkerLoop(boost::asio::io_context& io, size_t workerId);
+
 // Owned by the Runtime and driven by the control thread (create, attach, start, stop); each
 // WorkerIo is used only on its own thread once start() ran.
 class WorkerPool {

@@ -94,6 +94,29 @@ TEST_F(RestApiTest, HealthNeedsNoTokenAndUnknownRoutesAre404) {
   EXPECT_EQ(call("POST", "/api/hubs/hub/groups//:send").status, 404);  // empty segment
 }
 
+TEST_F(RestApiTest, HealthIs200WithTheBusStateAndReadyIs503WhileTheBusIsDown) {
+  auto& state = engine.metrics().clusterState;
+  auto health = call("GET", "/api/health", {}, {}, false);
+  EXPECT_EQ(health.status, 200);
+  EXPECT_EQ(health.body, R"({"status":"ok","cluster":"single"})");
+  EXPECT_EQ(http::findHeader(health.headers, "Content-Type").value_or(""), "application/json");
+  EXPECT_EQ(call("GET", "/api/health/ready", {}, {}, false).status, 200);
+  state.store(metrics::ClusterState::kConnected);
+  EXPECT_EQ(call("GET", "/api/health", {}, {}, false).body,
+            R"({"status":"ok","cluster":"connected"})");
+  EXPECT_EQ(call("HEAD", "/api/health/ready", {}, {}, false).status, 200);
+  // Redis down: the node still serves its clients, so /api/health stays 200; ready says 503.
+  state.store(metrics::ClusterState::kDegraded);
+  auto degraded = call("GET", "/api/health", {}, {}, false);
+  EXPECT_EQ(degraded.status, 200);
+  EXPECT_EQ(degraded.body, R"({"status":"ok","cluster":"degraded"})");
+  auto notReady = call("GET", "/api/health/ready", {}, {}, false);
+  EXPECT_EQ(notReady.status, 503);
+  EXPECT_EQ(notReady.body, R"({"status":"unavailable","cluster":"degraded"})");
+  EXPECT_EQ(call("POST", "/api/health/ready", {}, {}, false).status, 405);
+  EXPECT_EQ(call("GET", "/api/health/other", {}, {}, false).status, 404);
+}
+
 TEST_F(RestApiTest, AuthenticationFailuresAre401WithWwwAuthenticate) {
   auto noToken = call("POST", "/api/hubs/hub/:send", "x", {}, false);
   EXPECT_EQ(noToken.status, 401);

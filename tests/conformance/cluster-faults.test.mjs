@@ -30,6 +30,14 @@ async function health(port) {
   return res.status;
 }
 
+// The status of /api/health/ready and the bus state reported by /api/health (always 200).
+async function busState(port) {
+  const ready = await fetch(`http://127.0.0.1:${port}/api/health/ready`);
+  const res = await fetch(`http://127.0.0.1:${port}/api/health`);
+  assert.equal(res.status, 200);
+  return { ready: ready.status, cluster: (await res.json()).cluster };
+}
+
 test("kill -9 one node: the others keep serving and its presence expires", async () => {
   const { server, services } = await cluster();
   try {
@@ -77,9 +85,13 @@ test("Redis stopped and restarted: local service continues, degraded health, rec
     const a1 = await clientOn(server, services, 0, "a1", ["local"]);
     const a2 = await clientOn(server, services, 0, "a2", ["local"]);
     const b = await clientOn(server, services, 1, "b1", ["local"]);
-    assert.equal(await health(server.ports[0]), 200);
+    assert.deepEqual(await busState(server.ports[0]), { ready: 200, cluster: "connected" });
     await server.redis.stop();
-    await eventually(async () => (await health(server.ports[0])) === 503, 5000, "degraded health");
+    // The node keeps serving its clients: /api/health stays 200 and reports the bus as degraded;
+    // /api/health/ready answers 503.
+    await eventually(async () => (await busState(server.ports[0])).cluster === "degraded", 5000, "degraded health");
+    assert.deepEqual(await busState(server.ports[0]), { ready: 503, cluster: "degraded" });
+    assert.equal(await health(server.ports[0]), 200);
     // Clients of one node still talk to each other.
     a1.send(JSON.stringify({ type: "sendToGroup", group: "local", dataType: "text", data: "no redis", ackId: 1 }));
     let m;
@@ -88,8 +100,9 @@ test("Redis stopped and restarted: local service continues, degraded health, rec
     // Redis comes back on the same address: nodes reconnect and cross-node traffic resumes.
     const again = await startRedis(server.dir, server.redis.port);
     try {
-      await eventually(async () => (await health(server.ports[0])) === 200 && (await health(server.ports[1])) === 200,
-        15000, "recovered health");
+      await eventually(async () => (await busState(server.ports[0])).ready === 200 &&
+        (await busState(server.ports[1])).ready === 200, 15000, "recovered health");
+      assert.equal((await busState(server.ports[0])).cluster, "connected");
       await eventually(async () => await services[0].userExists("b1"), 10000, "peers rediscovered");
       a1.send(JSON.stringify({ type: "sendToGroup", group: "local", dataType: "text", data: "redis is back", ackId: 2 }));
       do { m = JSON.parse((await b.nextMessage()).data); } while (m.type !== "message" || m.data !== "redis is back");

@@ -1,0 +1,159 @@
+// The webpubsubd command line, run as a process: where the access keys come from (--access-key,
+// --access-key-file, WEBPUBSUBD_ACCESS_KEYS, the config file), --no-print-key, and `token`
+// refusing to sign without a key. Keys must never show up in the log (stderr).
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { once } from "node:events";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { WebPubSubServiceClient } from "@azure/web-pubsub";
+import { serverBinary, openWebSocket } from "./harness.mjs";
+
+const FILE_KEY = "cli-file-key-0123456789abcdefghijklmnopqrstuv";
+const ENV_KEY = "cli-env-key-0123456789abcdefghijklmnopqrstuvw";
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "wps-cli-"));
+after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+function writeFile(name, text) {
+  const p = path.join(dir, name);
+  fs.writeFileSync(p, text);
+  return p;
+}
+
+// The environment of the tests without WEBPUBSUBD_ACCESS_KEYS, plus `extra`.
+function env(extra = {}) {
+  const e = { ...process.env, ...extra };
+  if (!("WEBPUBSUBD_ACCESS_KEYS" in extra)) delete e.WEBPUBSUBD_ACCESS_KEYS;
+  return e;
+}
+
+// Starts webpubsubd with `args` (listen on port 0, debug log); resolves once it printed its
+// connection string.
+async function serve(args, extraEnv = {}) {
+  const child = spawn(serverBinary, ["--listen", "127.0.0.1:0", "--log-level", "debug", ...args],
+    { stdio: ["ignore", "pipe", "pipe"], env: env(extraEnv) });
+  let stdout = "";
+  let stderr = "";
+  child.stderr.on("data", (d) => { stderr += d; });
+  const line = await new Promise((resolve, reject) => {
+    child.stdout.on("data", (d) => {
+      stdout += d;
+      const l = stdout.split("\n").find((x) => x.startsWith("Endpoint="));
+      if (l) resolve(l.trim());
+    });
+    child.on("exit", (code) => reject(new Error(`webpubsubd exited with ${code}: ${stderr}`)));
+  });
+  const port = Number(/:(\d+);/.exec(line)[1]);
+  return {
+    line, port, stdout: () => stdout, stderr: () => stderr,
+    async stop() {
+      child.kill("SIGTERM");
+      const [code] = await once(child, "exit");
+      return code;
+    },
+  };
+}
+
+function service(port, key) {
+  return new WebPubSubServiceClient(`Endpoint=http://127.0.0.1:${port};AccessKey=${key};Version=1.0;`,
+    "cli", { allowInsecureConnection: true });
+}
+
+function run(args, extraEnv = {}) {
+  return spawnSync(serverBinary, args, { env: env(extraEnv), encoding: "utf8" });
+}
+
+test("`token` with a config file without access keys fails instead of signing with a throwaway key", () => {
+  const config = writeFile("nokeys.toml", 'listen = "127.0.0.1:7000"\n');
+  const r = run(["token", "--config", config, "--hub", "cli"]);
+  assert.equal(r.status, 1);
+  assert.equal(r.stdout, "");
+  assert.match(r.stderr, /no access key/);
+});
+
+test("`token` without any key source fails", () => {
+  const r = run(["token", "--hub", "cli"]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /no access key/);
+});
+
+test("--access-key-file: keys work for REST, --no-print-key hides the key, the log never shows it", async () => {
+  const file = writeFile("keys", `# primary\n\n  ${FILE_KEY}  \n# old key\n`);
+  // The file wins over the environment variable.
+  const s = await serve(["--access-key-file", file, "--no-print-key"], { WEBPUBSUBD_ACCESS_KEYS: ENV_KEY });
+  try {
+    assert.equal(s.line, `Endpoint=http://127.0.0.1:${s.port};Version=1.0;`);
+    assert.ok(!s.stdout().includes(FILE_KEY));
+    await service(s.port, FILE_KEY).sendToAll("hello", { contentType: "text/plain" });
+    await assert.rejects(service(s.port, ENV_KEY).sendToAll("x", { contentType: "text/plain" }),
+      (e) => e.statusCode === 401);
+    // `token` reads the same file; its URL connects.
+    const t = run(["token", "--access-key-file", file, "--listen", `127.0.0.1:${s.port}`, "--hub", "cli"]);
+    assert.equal(t.status, 0, t.stderr);
+    const ws = await openWebSocket(t.stdout.trim(), "json.webpubsub.azure.v1", { spread: false });
+    assert.equal(JSON.parse((await ws.nextMessage()).data).event, "connected");
+    ws.close(1000);
+  } finally {
+    assert.equal(await s.stop(), 0);
+  }
+  assert.ok(!s.stderr().includes(FILE_KEY), "the key appears in the log");
+  assert.ok(!s.stderr().includes(ENV_KEY), "the key appears in the log");
+});
+
+test("WEBPUBSUBD_ACCESS_KEYS: comma-separated keys work; without --no-print-key the line has the key", async () => {
+  const second = "cli-second-key-0123456789abcdefghijklmnopqrs";
+  const s = await serve([], { WEBPUBSUBD_ACCESS_KEYS: ` ${ENV_KEY} , ${second},` });
+  try {
+    assert.equal(s.line, `Endpoint=http://127.0.0.1:${s.port};AccessKey=${ENV_KEY};Version=1.0;`);
+    await service(s.port, ENV_KEY).sendToAll("a", { contentType: "text/plain" });
+    await service(s.port, second).sendToAll("b", { contentType: "text/plain" });
+    const t = run(["token", "--listen", `127.0.0.1:${s.port}`, "--hub", "cli"], { WEBPUBSUBD_ACCESS_KEYS: ENV_KEY });
+    assert.equal(t.status, 0, t.stderr);
+    const ws = await openWebSocket(t.stdout.trim(), "json.webpubsub.azure.v1", { spread: false });
+    assert.equal(JSON.parse((await ws.nextMessage()).data).event, "connected");
+    ws.close(1000);
+  } finally {
+    assert.equal(await s.stop(), 0);
+  }
+  assert.ok(!s.stderr().includes(ENV_KEY), "the key appears in the log");
+});
+
+test("--access-key wins over the file, the variable and the config file", async () => {
+  const flagKey = "cli-flag-key-0123456789abcdefghijklmnopqrstuv";
+  const config = writeFile("withkey.toml", `access_keys = ["cli-config-key-0123456789abcdefghijklmnopqrst"]\n`);
+  const file = writeFile("keys2", `${FILE_KEY}\n`);
+  const s = await serve(["--config", config, "--access-key", flagKey, "--access-key-file", file],
+    { WEBPUBSUBD_ACCESS_KEYS: ENV_KEY });
+  try {
+    assert.match(s.line, new RegExp(`AccessKey=${flagKey};`));
+    await assert.rejects(service(s.port, FILE_KEY).sendToAll("x", { contentType: "text/plain" }),
+      (e) => e.statusCode === 401);
+  } finally {
+    assert.equal(await s.stop(), 0);
+  }
+});
+
+test("the variable wins over the config file's keys", async () => {
+  const config = writeFile("withkey2.toml", `access_keys = ["cli-config-key-0123456789abcdefghijklmnopqrst"]\n`);
+  const s = await serve(["--config", config], { WEBPUBSUBD_ACCESS_KEYS: ENV_KEY });
+  try {
+    assert.match(s.line, new RegExp(`AccessKey=${ENV_KEY};`));
+  } finally {
+    assert.equal(await s.stop(), 0);
+  }
+});
+
+test("an unreadable key file, a key file without a key or an empty variable is a clear error", () => {
+  const missing = run(["--listen", "127.0.0.1:0", "--access-key-file", path.join(dir, "absent")]);
+  assert.equal(missing.status, 1);
+  assert.match(missing.stderr, /--access-key-file: cannot read/);
+  const onlyComments = writeFile("comments", "# nothing here\n\n");
+  const empty = run(["--listen", "127.0.0.1:0", "--access-key-file", onlyComments]);
+  assert.equal(empty.status, 1);
+  assert.match(empty.stderr, /--access-key-file: no key/);
+  const blankVar = run(["--listen", "127.0.0.1:0"], { WEBPUBSUBD_ACCESS_KEYS: " , " });
+  assert.equal(blankVar.status, 1);
+  assert.match(blankVar.stderr, /WEBPUBSUBD_ACCESS_KEYS: no key/);
+});

@@ -1,0 +1,67 @@
+#include "transport/workers.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/post.hpp>
+#include <chrono>
+#include <cstdlib>
+#include <new>
+#include <stdexcept>
+#include <thread>
+
+#include "common/log.h"
+
+namespace wps::transport {
+namespace {
+
+// An exception escaping a handler on a worker ends the process with a non-zero status and a
+// critical log line naming the worker and the exception (instead of std::terminate, silently).
+TEST(WorkerLoopDeathTest, AnEscapingExceptionIsLoggedWithTheWorkerAndExitsNonZero) {
+  EXPECT_EXIT(
+      {
+        initLogging("info");
+        boost::asio::io_context io;
+        boost::asio::post(io, [] { throw std::bad_alloc(); });
+        runWorkerLoop(io, 7);
+      },
+      ::testing::ExitedWithCode(kWorkerCrashExitCode), "critical.*worker 7 crashed.*bad_alloc");
+}
+
+TEST(WorkerLoopDeathTest, ANonStandardExceptionIsFatalToo) {
+  EXPECT_EXIT(
+      {
+        initLogging("error");  // critical lines pass every level but "off"
+        boost::asio::io_context io;
+        boost::asio::post(io, [] { throw 42; });
+        runWorkerLoop(io, 3);
+      },
+      ::testing::ExitedWithCode(kWorkerCrashExitCode), "worker 3 crashed.*not a std::exception");
+}
+
+// Through the pool: a task posted to worker 1 that throws kills the process naming worker 1.
+TEST(WorkerLoopDeathTest, AThrowingTaskOnAPoolWorkerEndsTheProcess) {
+  EXPECT_EXIT(
+      {
+        initLogging("info");
+        config::ServerSettings settings;
+        settings.workers = 2;
+        WorkerPool pool(settings);
+        pool.start();
+        boost::asio::post(pool.at(1).io, [] { throw std::runtime_error("boom"); });
+        std::this_thread::sleep_for(std::chrono::seconds(10));
+        std::exit(0);  // not reached
+      },
+      ::testing::ExitedWithCode(kWorkerCrashExitCode), "worker 1 crashed.*boom");
+}
+
+// A loop that is simply stopped returns normally.
+TEST(WorkerLoopTest, AStoppedLoopReturns) {
+  boost::asio::io_context io;
+  bool ran = false;
+  boost::asio::post(io, [&] { ran = true; });
+  runWorkerLoop(io, 0);
+  EXPECT_TRUE(ran);
+}
+
+}  // namespace
+}  // namespace wps::transport
