@@ -151,6 +151,12 @@ void ClientSession::onTransportError(ClientTransport* from, uint16_t code,
   closeWith(code, reason, std::string(reason), false, true);
 }
 
+void ClientSession::onTransportOverflow(ClientTransport* from) {
+  if (from != transport_ || state_ != State::kOpen) return;
+  metrics::Metrics::inc(worker_.counters.slowClientsClosed);
+  closeWithSpec(errors::kOutboundQueueFull, true);
+}
+
 void ClientSession::onTransportClosed(ClientTransport* from, const TransportEnd& end) {
   if (from != transport_) return;
   transport_ = nullptr;
