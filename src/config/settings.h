@@ -55,9 +55,10 @@ struct LimitSettings {
   size_t maxRestBodyBytes = 1024 * 1024;         // REST request body
   size_t outboundQueueBytes = 16 * 1024 * 1024;  // per connection, then "slow client"
   size_t outboundQueueMessages = 16 * 1024;
-  size_t inboundQueueMessages = 256;  // queued behind a blocking event before reads pause
-  seconds handshakeTimeout{30};       // to receive a complete HTTP request head
-  seconds httpIdleTimeout{60};        // keep-alive REST connections
+  size_t maxGroupsPerConnection = 1000;  // a join beyond it is refused
+  size_t inboundQueueMessages = 256;     // queued behind a blocking event before reads pause
+  seconds handshakeTimeout{30};          // to receive a complete HTTP request head
+  seconds httpIdleTimeout{60};           // keep-alive REST connections
 };
 
 struct ReliableSettings {

@@ -102,6 +102,9 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   bool removeGroupLocal(const std::string& group);
 
   bool inGroup(std::string_view group) const;
+  // False when joining `group` would exceed limits.max_groups_per_connection (a group the
+  // session is already in can always be "joined" again).
+  bool canJoin(std::string_view group) const;
 
  private:
   struct Inbound {

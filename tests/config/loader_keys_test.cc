@@ -128,5 +128,16 @@ TEST(LoaderKeysTest, HttpIdleTimeout) {
             "limits.http_idle_timeout_seconds: must be an integer");
 }
 
+TEST(LoaderKeysTest, MaxGroupsPerConnection) {
+  EXPECT_EQ(loadOk("").limits.maxGroupsPerConnection, 1000u);
+  EXPECT_EQ(loadOk("[limits]\nmax_groups_per_connection = 1").limits.maxGroupsPerConnection, 1u);
+  EXPECT_EQ(loadOk("[limits]\nmax_groups_per_connection = 50000").limits.maxGroupsPerConnection,
+            50000u);
+  EXPECT_EQ(errorOf("[limits]\nmax_groups_per_connection = 0"),
+            "limits.max_groups_per_connection: must be between 1 and 1000000");
+  EXPECT_EQ(errorOf("[limits]\nmax_groups_per_connection = 1000001"),
+            "limits.max_groups_per_connection: must be between 1 and 1000000");
+}
+
 }  // namespace
 }  // namespace wps::config
