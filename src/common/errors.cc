@@ -15,6 +15,11 @@ std::string duplicateAckMessage(uint64_t ackId) {
   return "Message with ack-id: " + std::to_string(ackId) + " has been processed";
 }
 
+std::string groupLimitMessage(size_t limit) {
+  return "The connection is already in " + std::to_string(limit) +
+         " groups, the limit (limits.max_groups_per_connection).";
+}
+
 std::string forbiddenGroupMessage(std::string_view verb, std::string_view group) {
   std::string s = "The client does not have permission to ";
   s += verb;

@@ -78,6 +78,8 @@ inline constexpr std::string_view kAckNotSupported = "NotSupported";
 std::string duplicateAckMessage(uint64_t ackId);
 // "The client does not have permission to join group 'g'." (verb: join / leave / send to)
 std::string forbiddenGroupMessage(std::string_view verb, std::string_view group);
+// "The connection is already in N groups, the limit (limits.max_groups_per_connection)."
+std::string groupLimitMessage(size_t limit);
 
 // Truncates a close reason to at most 123 bytes without splitting a UTF-8 sequence.
 std::string_view truncateCloseReason(std::string_view reason);

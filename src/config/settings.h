@@ -56,9 +56,10 @@ struct LimitSettings {
   size_t maxRequestHeadBytes = 64 * 1024;        // HTTP request line + headers (414 / 431)
   size_t outboundQueueBytes = 16 * 1024 * 1024;  // per connection, then "slow client"
   size_t outboundQueueMessages = 16 * 1024;
-  size_t inboundQueueMessages = 256;  // queued behind a blocking event before reads pause
-  seconds handshakeTimeout{30};       // to receive a complete HTTP request head
-  seconds httpIdleTimeout{60};        // keep-alive REST connections
+  size_t maxGroupsPerConnection = 1000;  // a join beyond it is refused
+  size_t inboundQueueMessages = 256;     // queued behind a blocking event before reads pause
+  seconds handshakeTimeout{30};          // to receive a complete HTTP request head
+  seconds httpIdleTimeout{60};           // keep-alive REST connections
 };
 
 struct ReliableSettings {

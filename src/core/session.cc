@@ -74,6 +74,10 @@ bool ClientSession::inGroup(std::string_view group) const {
                             [](std::string_view a, std::string_view b) { return a < b; });
 }
 
+bool ClientSession::canJoin(std::string_view group) const {
+  return groups_.size() < worker_.settings.limits.maxGroupsPerConnection || inGroup(group);
+}
+
 bool ClientSession::addGroupLocal(const std::string& group) {
   auto it = std::lower_bound(groups_.begin(), groups_.end(), group);
   if (it != groups_.end() && *it == group) return false;
@@ -149,6 +153,12 @@ void ClientSession::onTransportError(ClientTransport* from, uint16_t code,
                                      std::string_view reason) {
   if (from != transport_ || state_ != State::kOpen) return;
   closeWith(code, reason, std::string(reason), false, true);
+}
+
+void ClientSession::onTransportOverflow(ClientTransport* from) {
+  if (from != transport_ || state_ != State::kOpen) return;
+  metrics::Metrics::inc(worker_.counters.slowClientsClosed);
+  closeWithSpec(errors::kOutboundQueueFull, true);
 }
 
 void ClientSession::onTransportClosed(ClientTransport* from, const TransportEnd& end) {
@@ -382,6 +392,14 @@ void ClientSession::handleJoinLeave(const std::string& group, std::optional<uint
       sendAck(*ackId,
               protocol::AckError{std::string(errors::kAckForbidden),
                                  errors::forbiddenGroupMessage(join ? "join" : "leave", group)});
+    }
+    return;
+  }
+  if (join && !canJoin(group)) {
+    if (ackId) {
+      sendAck(*ackId, protocol::AckError{std::string(errors::kAckBadRequest),
+                                         errors::groupLimitMessage(
+                                             worker_.settings.limits.maxGroupsPerConnection)});
     }
     return;
   }

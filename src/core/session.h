@@ -68,6 +68,10 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   void onMessage(bool binary, std::string_view payload);
   // The transport detected a protocol violation (bad framing, too large, invalid UTF-8).
   void onTransportError(ClientTransport* from, uint16_t code, std::string_view reason);
+  // A control frame (pong, keep-alive ping) did not fit the transport's outbound limits: the
+  // client is closed as a slow client, as for a data frame that overflows (1008, counted in
+  // slowClientsClosed). Ignored unless `from` is the current transport.
+  void onTransportOverflow(ClientTransport* from);
   // `from` is gone and must not be used again. Ignored unless `from` is the current transport
   // (a transport replaced by a recovery reports its end too).
   void onTransportClosed(ClientTransport* from, const TransportEnd& end);
@@ -98,6 +102,9 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   bool removeGroupLocal(const std::string& group);
 
   bool inGroup(std::string_view group) const;
+  // False when joining `group` would exceed limits.max_groups_per_connection (a group the
+  // session is already in can always be "joined" again).
+  bool canJoin(std::string_view group) const;
 
  private:
   struct Inbound {

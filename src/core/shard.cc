@@ -64,7 +64,7 @@ std::shared_ptr<ClientSession> Shard::find(std::string_view connectionId) const 
 }
 
 bool Shard::join(ClientSession& session, const std::string& group) {
-  if (!session.addGroupLocal(group)) return false;
+  if (!session.canJoin(group) || !session.addGroupLocal(group)) return false;
   hubs_[session.hubKey()].groups[group].insert(&session);
   return true;
 }

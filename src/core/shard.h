@@ -30,7 +30,7 @@ class Shard {
   std::shared_ptr<ClientSession> find(std::string_view connectionId) const;
 
   // Group membership; both keep the session's own group list in sync. They return true when
-  // membership changed.
+  // membership changed. join() skips (false) a session at limits.max_groups_per_connection.
   bool join(ClientSession& session, const std::string& group);
   bool leave(ClientSession& session, const std::string& group);
   void leaveAll(ClientSession& session);

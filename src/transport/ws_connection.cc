@@ -143,7 +143,17 @@ void WsConnection::onMessage(bool binary, std::string_view payload) {
 
 void WsConnection::onPing(std::string_view payload) {
   if (closeQueued_) return;
-  queueRaw(protocol::makePongFrame(payload));
+  protocol::OutFrame pong = protocol::makePongFrame(payload);
+  if (protocol::OutFrame* old = pendingPong()) {
+    // Still waiting for the socket: answer only this newer ping, in the older one's place.
+    size_t oldSize = old->size();
+    if (pong.size() <= oldSize || fits(pong.size() - oldSize)) {
+      queuedBytes_ = queuedBytes_ - oldSize + pong.size();
+      *old = std::move(pong);
+      return;
+    }
+  }
+  if (queueControl(std::move(pong))) pongSeq_ = framesPushed_ - 1;
 }
 
 void WsConnection::onPong(std::string_view) {}
@@ -179,10 +189,39 @@ SendStatus WsConnection::send(protocol::OutFrame frame) {
   return SendStatus::kQueued;
 }
 
+bool WsConnection::fits(size_t bytes) const {
+  return queuedBytes_ + bytes <= limits_.maxQueuedBytes && queue_.size() < limits_.maxQueuedFrames;
+}
+
+bool WsConnection::queueControl(protocol::OutFrame frame) {
+  if (closeQueued_ || socketClosed_) return false;
+  if (fits(frame.size())) {
+    queueRaw(std::move(frame));
+    return true;
+  }
+  WPS_LOG_DEBUG("outbound queue full for a control frame: closing a slow client");
+  if (session_) session_->onTransportOverflow(this);
+  // Without a session (or when it is already closing), the transport closes itself.
+  close(errors::kOutboundQueueFull.code, errors::kOutboundQueueFull.reason, std::nullopt, true);
+  return false;
+}
+
+protocol::OutFrame* WsConnection::pendingPong() {
+  if (!pongSeq_ || *pongSeq_ < framesPopped_) return nullptr;
+  size_t index = static_cast<size_t>(*pongSeq_ - framesPopped_);
+  return index < queue_.size() ? &queue_[index] : nullptr;
+}
+
+void WsConnection::clearQueue() {
+  framesPopped_ += queue_.size();
+  queue_.clear();
+}
+
 void WsConnection::queueRaw(protocol::OutFrame frame) {
   if (socketClosed_) return;
   queuedBytes_ += frame.size();
   queue_.push_back(std::move(frame));
+  ++framesPushed_;
   if (!writing_ && !flushScheduled_) {
     flushScheduled_ = true;
     worker_.scheduleFlush(shared_from_this());
@@ -209,6 +248,7 @@ bool WsConnection::writeBatch() {
     bool isClose = queue_.front().isClose;
     inflight_.push_back(std::move(queue_.front()));
     queue_.pop_front();
+    ++framesPopped_;
     if (isClose) break;
   }
   size_t total = 0;
@@ -292,7 +332,7 @@ bool WsConnection::batchWritten() {
   }
   if (wroteClose) {
     closeSent_ = true;
-    queue_.clear();
+    clearQueue();
     queuedBytes_ = 0;
     if (closeReceived_ || parserFailed_) {
       // After a protocol error the input cannot be trusted to carry the peer's close frame:
@@ -313,7 +353,7 @@ void WsConnection::close(uint16_t code, std::string_view reason,
     // Frames not yet handed to the socket are dropped (a write in progress completes).
     for (size_t i = 0; i < queue_.size(); ++i)
       queuedBytes_ -= queue_[i].size();
-    queue_.clear();
+    clearQueue();
   }
   if (finalFrame) queueRaw(std::move(*finalFrame));
   queueRaw(protocol::makeCloseFrame(code, reason));
@@ -344,7 +384,7 @@ void WsConnection::end(TransportEnd how) {
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   socket_.close(ec);
   if (graceTimer_) graceTimer_->cancel();
-  queue_.clear();
+  clearQueue();
   queuedBytes_ = 0;
   std::string().swap(pending_);
   // inflight_ stays until the pending write completes (the socket is closed: it fails now).
@@ -363,7 +403,7 @@ void WsConnection::abandon() {
   socketClosed_ = true;
   boost::system::error_code ec;
   socket_.close(ec);
-  queue_.clear();
+  clearQueue();
   inflight_.clear();
 }
 
@@ -385,7 +425,7 @@ void WsConnection::tick(TimePoint now) {
   }
   if (now - lastPing_ >= keepAlive_) {
     lastPing_ = now;
-    queueRaw(protocol::makePingFrame());
+    queueControl(protocol::makePingFrame());
   }
 }
 

@@ -82,6 +82,16 @@ class WsConnection final : public core::ClientTransport,
   void onReadable(const boost::system::error_code& ec);
   bool consume(char* data, size_t len, size_t* consumed);
   void queueRaw(protocol::OutFrame frame);
+  // True when `bytes` more fit the outbound limits (queuedBytes_ + maxQueuedFrames).
+  bool fits(size_t bytes) const;
+  // Queues a control frame (pong, keep-alive ping) within the outbound limits; one that does
+  // not fit closes the connection as a slow client (as a data frame overflow does). False then.
+  bool queueControl(protocol::OutFrame frame);
+  // The queued pong not yet handed to the socket, or null. At most one exists: a newer ping
+  // replaces its payload (RFC 6455 §5.5.3 allows answering only the most recent ping).
+  protocol::OutFrame* pendingPong();
+  // Empties queue_ (keeping framesPopped_ in step); queuedBytes_ is the caller's.
+  void clearQueue();
   // Writes queued frames until the queue is empty or the socket is full (then async_write
   // finishes the batch in flight).
   void startWrite();
@@ -110,6 +120,9 @@ class WsConnection final : public core::ClientTransport,
   RingQueue<protocol::OutFrame> queue_;       // not yet handed to the socket
   std::vector<protocol::OutFrame> inflight_;  // the batch being written (must not move)
   size_t queuedBytes_ = 0;                    // queue_ and inflight_
+  uint64_t framesPushed_ = 0;                 // frames ever pushed onto queue_
+  uint64_t framesPopped_ = 0;                 // frames ever removed from queue_
+  std::optional<uint64_t> pongSeq_;           // push number of the last queued pong
   std::vector<boost::asio::const_buffer> iov_;
   bool writing_ = false;
   bool flushScheduled_ = false;

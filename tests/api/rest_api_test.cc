@@ -251,6 +251,20 @@ TEST_F(RestApiTest, ExistsChecksAnd404Codes) {
   EXPECT_TRUE(t.closed);
 }
 
+TEST_F(RestApiTest, AddToGroupSkipsAConnectionAtMaxGroupsPerConnection) {
+  settings.limits.maxGroupsPerConnection = 1;
+  FakeTransport t;
+  auto s = connect(t, "c1", "alice");
+  EXPECT_EQ(call("PUT", "/api/hubs/hub/groups/g1/connections/c1").status, 200);
+  // Documented: the connection at the limit is skipped, the call itself succeeds.
+  EXPECT_EQ(call("PUT", "/api/hubs/hub/groups/g2/connections/c1").status, 200);
+  EXPECT_EQ(call("PUT", "/api/hubs/hub/users/alice/groups/g3").status, 200);
+  EXPECT_EQ(call("HEAD", "/api/hubs/hub/groups/g1").status, 200);
+  EXPECT_EQ(code(call("HEAD", "/api/hubs/hub/groups/g2")), "Warning.Group.NotExisted");
+  EXPECT_EQ(code(call("HEAD", "/api/hubs/hub/groups/g3")), "Warning.Group.NotExisted");
+  EXPECT_EQ(s->groups(), std::vector<std::string>{"g1"});
+}
+
 TEST_F(RestApiTest, AddToGroupsValidatesItsBody) {
   FakeTransport t;
   auto s = connect(t, "c1", "alice");

@@ -141,5 +141,16 @@ TEST(LoaderKeysTest, MaxRequestHeadBytes) {
             "limits.max_request_head_bytes: must be an integer");
 }
 
+TEST(LoaderKeysTest, MaxGroupsPerConnection) {
+  EXPECT_EQ(loadOk("").limits.maxGroupsPerConnection, 1000u);
+  EXPECT_EQ(loadOk("[limits]\nmax_groups_per_connection = 1").limits.maxGroupsPerConnection, 1u);
+  EXPECT_EQ(loadOk("[limits]\nmax_groups_per_connection = 50000").limits.maxGroupsPerConnection,
+            50000u);
+  EXPECT_EQ(errorOf("[limits]\nmax_groups_per_connection = 0"),
+            "limits.max_groups_per_connection: must be between 1 and 1000000");
+  EXPECT_EQ(errorOf("[limits]\nmax_groups_per_connection = 1000001"),
+            "limits.max_groups_per_connection: must be between 1 and 1000000");
+}
+
 }  // namespace
 }  // namespace wps::config

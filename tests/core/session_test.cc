@@ -162,6 +162,46 @@ TEST_F(SessionTest, JoinLeaveNeedsPermissionAndAcksAreIdempotent) {
   EXPECT_EQ(json(t.payload(3)).at("error").at("name"), "Forbidden");
 }
 
+TEST_F(SessionTest, JoinsBeyondMaxGroupsPerConnectionAreRefusedWithBadRequest) {
+  ASSERT_EQ(settings.limits.maxGroupsPerConnection, 1000u);  // the default
+  FakeTransport t;
+  auto s = open(t, ClientKind::kJson, {"webpubsub.joinLeaveGroup"});
+  t.frames.clear();
+  for (int i = 0; i < 1000; ++i) {
+    s->onMessage(false, R"({"type":"joinGroup","group":"g)" + std::to_string(i) + R"(","ackId":)" +
+                            std::to_string(i + 1) + "}");
+  }
+  ASSERT_EQ(t.frames.size(), 1000u);
+  EXPECT_EQ(json(t.payload(999)), json(R"({"type":"ack","ackId":1000,"success":true})"));
+  EXPECT_EQ(s->groups().size(), 1000u);
+  s->onMessage(false, R"({"type":"joinGroup","group":"one-too-many","ackId":1001})");
+  ASSERT_EQ(t.frames.size(), 1001u);
+  EXPECT_EQ(json(t.payload(1000)), json(R"({"type":"ack","ackId":1001,"success":false,
+      "error":{"name":"BadRequest","message":"The connection is already in 1000 groups, the limit (limits.max_groups_per_connection)."}})"));
+  EXPECT_FALSE(s->inGroup("one-too-many"));
+  EXPECT_FALSE(engine.shard(0).hasGroup("chat", "one-too-many"));
+  EXPECT_FALSE(t.closed);
+  // Re-joining a group it is in still succeeds; after a leave there is room again.
+  s->onMessage(false, R"({"type":"joinGroup","group":"g5","ackId":1002})");
+  EXPECT_EQ(json(t.payload(1001)).at("success"), true);
+  s->onMessage(false, R"({"type":"leaveGroup","group":"g5","ackId":1003})");
+  s->onMessage(false, R"({"type":"joinGroup","group":"one-too-many","ackId":1004})");
+  EXPECT_EQ(json(t.payload(1003)).at("success"), true);
+  EXPECT_TRUE(s->inGroup("one-too-many"));
+}
+
+TEST_F(SessionTest, ShardJoinSkipsASessionAtTheGroupLimit) {
+  settings.limits.maxGroupsPerConnection = 2;
+  FakeTransport t;
+  auto s = open(t, ClientKind::kJson);
+  Shard& shard = engine.shard(0);
+  EXPECT_TRUE(shard.join(*s, "a"));
+  EXPECT_TRUE(shard.join(*s, "b"));
+  EXPECT_FALSE(shard.join(*s, "c"));  // e.g. a REST add-to-group for a user or filter
+  EXPECT_FALSE(s->inGroup("c"));
+  EXPECT_FALSE(shard.hasGroup("chat", "c"));
+}
+
 TEST_F(SessionTest, GroupMessagesReachMembersInTheirProtocolAndRespectNoEcho) {
   FakeTransport a, b, c;
   auto sa = open(a, ClientKind::kJson, {"webpubsub.sendToGroup", "webpubsub.joinLeaveGroup"});

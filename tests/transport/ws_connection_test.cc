@@ -1,0 +1,100 @@
+// WsConnection's control frames: at most one pending pong (the latest ping's payload) and
+// control frames counted against the outbound limits. A real socket pair on one WorkerIo,
+// driven by the test thread; the connection has no session.
+#include "transport/ws_connection.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+
+#include <chrono>
+#include <string>
+
+#include "common/errors.h"
+#include "protocol/websocket/frame.h"
+#include "transport/worker_io.h"
+
+namespace wps::transport {
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+std::string maskedPing(std::string_view payload) {
+  static const uint8_t kKey[4] = {1, 2, 3, 4};
+  return ws::encodeFrame(ws::Opcode::kPing, payload, kKey);
+}
+
+class WsConnectionTest : public ::testing::Test {
+ protected:
+  // Opens a connection whose first bytes are `initial` (parsed before any write happens).
+  void open(WsLimits limits, std::string initial) {
+    asio::ip::tcp::acceptor acceptor(worker.io, {asio::ip::make_address("127.0.0.1"), 0});
+    client.connect(acceptor.local_endpoint());
+    asio::ip::tcp::socket server(worker.io);
+    acceptor.accept(server);
+    conn = std::make_shared<WsConnection>(worker, std::move(server), limits, 20s);
+    conn->start(nullptr, std::move(initial));
+    worker.io.run_for(100ms);
+  }
+  // Everything the server wrote so far.
+  std::string received() {
+    std::string out;
+    boost::system::error_code ec;
+    client.non_blocking(true, ec);
+    char buf[4096];
+    for (;;) {
+      size_t n = client.read_some(asio::buffer(buf), ec);
+      if (ec || n == 0) break;
+      out.append(buf, n);
+    }
+    return out;
+  }
+  void TearDown() override {
+    if (conn) conn->abandon();
+    conn.reset();
+  }
+
+  WorkerIo worker{0};
+  asio::ip::tcp::socket client{worker.io};
+  std::shared_ptr<WsConnection> conn;
+};
+
+TEST_F(WsConnectionTest, TwoPingsBeforeAWriteGetOnePongWithTheLatestPayload) {
+  open(WsLimits{}, maskedPing("first") + maskedPing("second"));
+  EXPECT_EQ(received(), ws::encodeFrame(ws::Opcode::kPong, "second"));
+  EXPECT_EQ(conn->queuedBytes(), 0u);
+}
+
+TEST_F(WsConnectionTest, APingAfterThePongWasWrittenIsAnsweredAgain) {
+  open(WsLimits{}, maskedPing("first"));
+  EXPECT_EQ(received(), ws::encodeFrame(ws::Opcode::kPong, "first"));
+  std::string next = maskedPing("again");
+  asio::write(client, asio::buffer(next));
+  worker.io.run_for(100ms);
+  EXPECT_EQ(received(), ws::encodeFrame(ws::Opcode::kPong, "again"));
+}
+
+TEST_F(WsConnectionTest, APongThatDoesNotFitTheLimitsClosesAsASlowClient) {
+  WsLimits limits;
+  limits.maxQueuedBytes = 16;  // a pong of 20 payload bytes does not fit
+  open(limits, maskedPing(std::string(20, 'p')));
+  std::string close = ws::encodeFrame(
+      ws::Opcode::kClose,
+      ws::encodeClosePayload(errors::kOutboundQueueFull.code, errors::kOutboundQueueFull.reason));
+  EXPECT_EQ(received(), close);  // no pong before the close frame
+}
+
+TEST_F(WsConnectionTest, AFrameLimitCountsControlFrames) {
+  WsLimits limits;
+  limits.maxQueuedFrames = 0;
+  open(limits, maskedPing("x"));
+  std::string out = received();
+  ASSERT_GE(out.size(), 4u);
+  EXPECT_EQ(static_cast<uint8_t>(out[0]), 0x88);  // close, not pong
+  EXPECT_EQ((static_cast<uint8_t>(out[2]) << 8) | static_cast<uint8_t>(out[3]), 1008);
+}
+
+}  // namespace
+}  // namespace wps::transport
