@@ -65,6 +65,15 @@ function run(args, extraEnv = {}) {
   return spawnSync(serverBinary, args, { env: env(extraEnv), encoding: "utf8" });
 }
 
+// `webpubsubd token` with `keyArgs`/`extraEnv` against the server on `port`: its URL connects.
+async function tokenConnects(keyArgs, port, extraEnv = {}) {
+  const t = run(["token", ...keyArgs, "--listen", `127.0.0.1:${port}`, "--hub", "cli"], extraEnv);
+  assert.equal(t.status, 0, t.stderr);
+  const ws = await openWebSocket(t.stdout.trim(), "json.webpubsub.azure.v1", { spread: false });
+  assert.equal(JSON.parse((await ws.nextMessage()).data).event, "connected");
+  ws.close(1000);
+}
+
 test("`token` with a config file without access keys fails instead of signing with a throwaway key", () => {
   const config = writeFile("nokeys.toml", 'listen = "127.0.0.1:7000"\n');
   const r = run(["token", "--config", config, "--hub", "cli"]);
@@ -90,11 +99,7 @@ test("--access-key-file: keys work for REST, --no-print-key hides the key, the l
     await assert.rejects(service(s.port, ENV_KEY).sendToAll("x", { contentType: "text/plain" }),
       (e) => e.statusCode === 401);
     // `token` reads the same file; its URL connects.
-    const t = run(["token", "--access-key-file", file, "--listen", `127.0.0.1:${s.port}`, "--hub", "cli"]);
-    assert.equal(t.status, 0, t.stderr);
-    const ws = await openWebSocket(t.stdout.trim(), "json.webpubsub.azure.v1", { spread: false });
-    assert.equal(JSON.parse((await ws.nextMessage()).data).event, "connected");
-    ws.close(1000);
+    await tokenConnects(["--access-key-file", file], s.port);
   } finally {
     assert.equal(await s.stop(), 0);
   }
@@ -109,11 +114,7 @@ test("WEBPUBSUBD_ACCESS_KEYS: comma-separated keys work; without --no-print-key 
     assert.equal(s.line, `Endpoint=http://127.0.0.1:${s.port};AccessKey=${ENV_KEY};Version=1.0;`);
     await service(s.port, ENV_KEY).sendToAll("a", { contentType: "text/plain" });
     await service(s.port, second).sendToAll("b", { contentType: "text/plain" });
-    const t = run(["token", "--listen", `127.0.0.1:${s.port}`, "--hub", "cli"], { WEBPUBSUBD_ACCESS_KEYS: ENV_KEY });
-    assert.equal(t.status, 0, t.stderr);
-    const ws = await openWebSocket(t.stdout.trim(), "json.webpubsub.azure.v1", { spread: false });
-    assert.equal(JSON.parse((await ws.nextMessage()).data).event, "connected");
-    ws.close(1000);
+    await tokenConnects([], s.port, { WEBPUBSUBD_ACCESS_KEYS: ENV_KEY });
   } finally {
     assert.equal(await s.stop(), 0);
   }
