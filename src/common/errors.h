@@ -58,6 +58,14 @@ inline constexpr CloseSpec kInvalidUtf8{kCloseInvalidPayload, "Text message is n
 // REST close: 1000 with an EMPTY close reason; the text goes only into the system message.
 inline constexpr std::string_view kAppServerClosed = "Application server closed the connection.";
 
+// --- Handshake refusals by admission limits (text/plain bodies) ----------------------------
+// 503 with `Retry-After: 1`: the node holds limits.max_connections WebSocket clients.
+inline constexpr std::string_view kServerFull =
+    "The server is at its connection limit (limits.max_connections). Retry later.";
+// 429: the client's address holds limits.max_connections_per_ip WebSocket clients.
+inline constexpr std::string_view kTooManyFromAddress =
+    "Too many connections from this address (limits.max_connections_per_ip).";
+
 // --- Upstream `disconnected` reasons for client-side ends ----------------------------------
 inline constexpr std::string_view kClientClosed = "The client closed the connection.";
 inline constexpr std::string_view kConnectionEnded = "The connection ended.";

@@ -58,6 +58,8 @@ struct LimitSettings {
   size_t outboundQueueMessages = 16 * 1024;
   size_t maxGroupsPerConnection = 1000;  // a join beyond it is refused
   size_t inboundQueueMessages = 256;     // queued behind a blocking event before reads pause
+  size_t maxConnections = 100000;        // WebSocket clients of the node; beyond: 503
+  size_t maxConnectionsPerIp = 0;        // WebSocket clients per peer address (0 = off); 429
   seconds handshakeTimeout{30};          // to receive a complete HTTP request head
   seconds httpIdleTimeout{60};           // keep-alive REST connections
 };

@@ -5,6 +5,7 @@
 #include <atomic>
 
 #include "config/settings.h"
+#include "transport/admission.h"
 #include "transport/ws_connection.h"
 
 namespace wps::core {
@@ -17,14 +18,19 @@ class HttpHandler;
 class WorkerPool;
 
 // Owned by the Runtime. Filled on the control thread before start() and read-only afterwards,
-// except `accepting`, which the acceptor's thread clears and every worker reads.
+// except `admission` (thread-safe) and `accepting`, which the acceptor's thread clears and every
+// worker reads.
 struct ServerContext {
   ServerContext(const config::ServerSettings& s, WorkerPool& w)
-      : settings(s), wsLimits(wsLimitsOf(s.limits)), workers(w) {}
+      : settings(s),
+        wsLimits(wsLimitsOf(s.limits)),
+        workers(w),
+        admission(s.limits.maxConnections, s.limits.maxConnectionsPerIp) {}
 
   const config::ServerSettings& settings;
   const WsLimits wsLimits;  // of every WebSocket transport
   WorkerPool& workers;
+  mutable Admission admission;        // thread-safe: WebSocket clients counted node-wide and per IP
   core::Engine* engine = nullptr;     // set by Runtime::attach
   HttpHandler* handler = nullptr;     // set by Runtime::attach
   std::atomic<bool> accepting{true};  // false once stopAccepting() ran: no more keep-alive

@@ -22,24 +22,26 @@ using tcp = asio::ip::tcp;
 // On the owner's thread: writes the 101 answer, then attaches.
 asio::awaitable<void> finishRecovery(const ServerContext& ctx, WorkerIo& w, tcp::socket socket,
                                      std::string response, std::string leftover,
-                                     std::string connectionId) {
+                                     std::string connectionId, Admission::Ticket ticket) {
   auto [ec, n] = co_await asio::async_write(socket, asio::buffer(response), kTuple);
   if (ec) co_return;
-  attachRecovered(ctx, w, std::move(socket), std::move(leftover), connectionId);
+  attachRecovered(ctx, w, std::move(socket), std::move(leftover), connectionId, std::move(ticket));
 }
 
 }  // namespace
 
 // Not a coroutine: GCC 12 mishandles init-captures of lambdas inside coroutines.
 void migrateToWorker(const ServerContext& ctx, tcp::socket socket, WorkerIo& owner,
-                     std::string response, std::string leftover, std::string connectionId) {
+                     std::string response, std::string leftover, std::string connectionId,
+                     Admission::Ticket ticket) {
   boost::system::error_code ec;
   auto protocol = socket.local_endpoint(ec).protocol();
   if (ec) return;
   int fd = socket.release(ec);
   if (ec) return;
   asio::post(owner.io, [&ctx, &owner, fd, protocol, response = std::move(response),
-                        leftover = std::move(leftover), id = std::move(connectionId)]() mutable {
+                        leftover = std::move(leftover), id = std::move(connectionId),
+                        ticket = std::move(ticket)]() mutable {
     tcp::socket moved(owner.io);
     boost::system::error_code aec;
     moved.assign(protocol, fd, aec);
@@ -49,22 +51,35 @@ void migrateToWorker(const ServerContext& ctx, tcp::socket socket, WorkerIo& own
     }
     asio::co_spawn(owner.io,
                    finishRecovery(ctx, owner, std::move(moved), std::move(response),
-                                  std::move(leftover), std::move(id)),
+                                  std::move(leftover), std::move(id), std::move(ticket)),
                    asio::detached);
   });
 }
 
 void attachRecovered(const ServerContext& ctx, WorkerIo& w, tcp::socket socket,
-                     std::string leftover, const std::string& connectionId) {
+                     std::string leftover, const std::string& connectionId,
+                     Admission::Ticket ticket) {
   auto session = ctx.engine->shard(w.index).find(connectionId);
   std::chrono::seconds keepAlive = session ? session->keepAliveInterval() : kSessionlessKeepAlive;
-  auto conn = std::make_shared<WsConnection>(w, std::move(socket), ctx.wsLimits, keepAlive);
+  auto conn = makeConnection(ctx, w, std::move(socket), keepAlive, std::move(ticket));
   if (!session || !session->resume(conn.get())) {
     conn->refuse(errors::kRecoveryFailed.code, errors::kRecoveryFailed.reason);
     return;
   }
   conn->attachSession(session);
   conn->start(session, std::move(leftover));
+}
+
+std::shared_ptr<WsConnection> makeConnection(const ServerContext& ctx, WorkerIo& w,
+                                             tcp::socket socket, std::chrono::seconds keepAlive,
+                                             Admission::Ticket ticket) {
+  // A shared_ptr deleter must be copyable: the move-only ticket rides in a shared holder.
+  auto held = std::make_shared<Admission::Ticket>(std::move(ticket));
+  return std::shared_ptr<WsConnection>(
+      new WsConnection(w, std::move(socket), ctx.wsLimits, keepAlive), [held](WsConnection* c) {
+        delete c;
+        held->release();  // now, not when the last weak_ptr lets the control block go
+      });
 }
 
 }  // namespace wps::transport

@@ -96,20 +96,40 @@ std::string switchingProtocols(std::string_view key, std::string_view subprotoco
 // After the 101 answer, on `w`: the transport of a new session, of a recovered session that
 // lives on `w`, or one that only closes with 1008 (recovery failed).
 void startTransport(const ServerContext& ctx, WorkerIo& w, tcp::socket socket,
-                    core::HandshakeResult result, std::string leftover) {
+                    core::HandshakeResult result, std::string leftover, Admission::Ticket ticket) {
   if (result.kind == Kind::kAccept) {
-    auto conn = std::make_shared<WsConnection>(w, std::move(socket), ctx.wsLimits,
-                                               result.session->keepAliveInterval());
+    auto conn = makeConnection(ctx, w, std::move(socket), result.session->keepAliveInterval(),
+                               std::move(ticket));
     conn->attachSession(result.session);
     result.session->start(conn.get());
     conn->start(result.session, std::move(leftover));
   } else if (result.kind == Kind::kRecover) {
-    attachRecovered(ctx, w, std::move(socket), std::move(leftover), result.connectionId);
+    attachRecovered(ctx, w, std::move(socket), std::move(leftover), result.connectionId,
+                    std::move(ticket));
   } else {
-    auto conn =
-        std::make_shared<WsConnection>(w, std::move(socket), ctx.wsLimits, kSessionlessKeepAlive);
+    auto conn = makeConnection(ctx, w, std::move(socket), kSessionlessKeepAlive, std::move(ticket));
     conn->refuse(errors::kRecoveryFailed.code, errors::kRecoveryFailed.reason);
   }
+}
+
+// Takes the client's admission ticket, or writes the refusal of the limit it hit (503 with
+// Retry-After, or 429) and returns false.
+asio::awaitable<bool> admit(const ServerContext& ctx, WorkerIo& w, beast::tcp_stream& stream,
+                            Admission::Ticket* ticket) {
+  boost::system::error_code ec;
+  tcp::endpoint peer = stream.socket().remote_endpoint(ec);
+  if (ec) co_return false;  // the peer is already gone
+  Admission::Verdict verdict = ctx.admission.admit(peer.address(), ticket);
+  if (verdict == Admission::Verdict::kAdmitted) co_return true;
+  metrics::Metrics::inc(ctx.engine->worker(w.index).counters.handshakesRejected);
+  if (verdict == Admission::Verdict::kServerFull) {
+    std::vector<std::pair<std::string, std::string>> extra;
+    extra.emplace_back(std::string("Retry-After"), std::string("1"));
+    co_await writeSimple(stream, 503, errors::kServerFull, false, std::move(extra));
+  } else {
+    co_await writeSimple(stream, 429, errors::kTooManyFromAddress, false);
+  }
+  co_return false;
 }
 
 }  // namespace
@@ -121,6 +141,9 @@ asio::awaitable<void> upgradeToWebSocket(const ServerContext& ctx, WorkerIo& w,
   std::string key(req[http::field::sec_websocket_key]);
   bool valid = co_await checkVersionAndKey(stream, req);
   if (!valid) co_return;
+  Admission::Ticket ticket;  // held until the socket is gone (moves to its transport)
+  bool admitted = co_await admit(ctx, w, stream, &ticket);
+  if (!admitted) co_return;
   core::HandshakeRequest hr = toHandshakeRequest(req, std::move(hub), std::move(query));
   core::HandshakeResult result = co_await handshake(ctx, w, std::move(hr));
   if (result.kind == Kind::kReject) {
@@ -132,7 +155,8 @@ asio::awaitable<void> upgradeToWebSocket(const ServerContext& ctx, WorkerIo& w,
   if (result.kind == Kind::kRecover && result.worker != w.index) {
     // The session lives on another worker: move the socket there.
     migrateToWorker(ctx, stream.release_socket(), ctx.workers.at(result.worker),
-                    std::move(response), std::move(leftover), result.connectionId);
+                    std::move(response), std::move(leftover), result.connectionId,
+                    std::move(ticket));
     co_return;
   }
   auto [ec, n] = co_await asio::async_write(stream, asio::buffer(response), kTuple);
@@ -140,7 +164,8 @@ asio::awaitable<void> upgradeToWebSocket(const ServerContext& ctx, WorkerIo& w,
     if (result.kind == Kind::kAccept) result.session->abandon();
     co_return;
   }
-  startTransport(ctx, w, stream.release_socket(), std::move(result), std::move(leftover));
+  startTransport(ctx, w, stream.release_socket(), std::move(result), std::move(leftover),
+                 std::move(ticket));
 }
 
 }  // namespace wps::transport

@@ -152,5 +152,24 @@ TEST(LoaderKeysTest, MaxGroupsPerConnection) {
             "limits.max_groups_per_connection: must be between 1 and 1000000");
 }
 
+TEST(LoaderKeysTest, MaxConnections) {
+  EXPECT_EQ(loadOk("").limits.maxConnections, 100000u);
+  EXPECT_EQ(loadOk("[limits]\nmax_connections = 1").limits.maxConnections, 1u);
+  EXPECT_EQ(loadOk("[limits]\nmax_connections = 10000000").limits.maxConnections, 10000000u);
+  EXPECT_EQ(errorOf("[limits]\nmax_connections = 0"),
+            "limits.max_connections: must be between 1 and 10000000");
+  EXPECT_EQ(errorOf("[limits]\nmax_connections = 10000001"),
+            "limits.max_connections: must be between 1 and 10000000");
+}
+
+TEST(LoaderKeysTest, MaxConnectionsPerIp) {
+  EXPECT_EQ(loadOk("").limits.maxConnectionsPerIp, 0u);  // off
+  EXPECT_EQ(loadOk("[limits]\nmax_connections_per_ip = 20").limits.maxConnectionsPerIp, 20u);
+  EXPECT_EQ(errorOf("[limits]\nmax_connections_per_ip = -1"),
+            "limits.max_connections_per_ip: must be between 0 and 10000000");
+  EXPECT_EQ(errorOf("[limits]\nmax_connections_per_ip = 10000001"),
+            "limits.max_connections_per_ip: must be between 0 and 10000000");
+}
+
 }  // namespace
 }  // namespace wps::config
