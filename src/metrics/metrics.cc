@@ -85,6 +85,8 @@ std::string Metrics::render() const {
        c(t.busReceived));
   line(out, "webpubsubd_bus_dropped_total", "counter",
        "Operations that could not be sent to other nodes.", c(t.busDropped));
+  line(out, "webpubsubd_accept_errors_total", "counter",
+       "Failed accepts of new TCP connections (e.g. out of file descriptors).", c(t.acceptErrors));
   return out;
 }
 

@@ -70,7 +70,8 @@ struct Counts {
   C restErrors{};
   C busPublished{};
   C busReceived{};
-  C busDropped{};  // operations not sent to other nodes (bus down or backlog full)
+  C busDropped{};    // operations not sent to other nodes (bus down or backlog full)
+  C acceptErrors{};  // failed accept() calls of the listening socket (EMFILE, ENFILE, ...)
 
   // Calls f(mine, theirs) for every field of this and `other` (another Counts), in order.
   template <class Other, class F>
@@ -88,6 +89,7 @@ struct Counts {
     f(busPublished, other.busPublished);
     f(busReceived, other.busReceived);
     f(busDropped, other.busDropped);
+    f(acceptErrors, other.acceptErrors);
   }
 };
 

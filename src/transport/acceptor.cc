@@ -2,7 +2,10 @@
 
 #include <boost/asio/post.hpp>
 
+#include <algorithm>
+
 #include "common/log.h"
+#include "core/engine.h"
 
 namespace wps::transport {
 
@@ -13,7 +16,14 @@ Acceptor::Acceptor(WorkerPool& workers, std::atomic<bool>& accepting, OnAccepted
     : workers_(workers),
       io_(workers.at(0).io),
       accepting_(accepting),
-      onAccepted_(std::move(onAccepted)) {}
+      onAccepted_(std::move(onAccepted)),
+      backoff_(io_) {}
+
+bool isResourceExhaustion(const boost::system::error_code& ec) {
+  namespace errc = boost::system::errc;
+  return ec == errc::too_many_files_open || ec == errc::too_many_files_open_in_system ||
+         ec == errc::no_buffer_space || ec == errc::not_enough_memory;
+}
 
 StatusOr<uint16_t> Acceptor::listen(const std::string& host, uint16_t port) {
   boost::system::error_code ec;
@@ -47,6 +57,7 @@ void Acceptor::start() {
 void Acceptor::stop() {
   asio::post(io_, [this] {
     accepting_ = false;
+    backoff_.cancel();
     if (acceptor_) {
       boost::system::error_code ec;
       acceptor_->close(ec);
@@ -60,13 +71,49 @@ void Acceptor::accept() {
   acceptor_->async_accept(target.io,
                           [this, &target](const boost::system::error_code& ec, tcp::socket socket) {
                             if (ec == asio::error::operation_aborted || !accepting_) return;
-                            if (!ec) {
-                              onAccepted_(target, std::move(socket));
-                            } else {
-                              WPS_LOG_WARN("accept failed: {}", ec.message());
+                            if (ec) {
+                              onAcceptError(ec);
+                              return;
                             }
+                            nextBackoff_ = kAcceptBackoffMin;
+                            onAccepted_(target, std::move(socket));
                             accept();
                           });
+}
+
+void Acceptor::onAcceptError(const boost::system::error_code& ec) {
+  if (core::Engine* engine = workers_.at(0).engine) {
+    metrics::Metrics::inc(engine->worker(0).counters.acceptErrors);
+  }
+  logAcceptError(ec);
+  if (!isResourceExhaustion(ec)) {
+    accept();
+    return;
+  }
+  backoff_.expires_after(nextBackoff_);
+  nextBackoff_ = std::min(nextBackoff_ * 2, kAcceptBackoffMax);
+  backoff_.async_wait([this](const boost::system::error_code& wec) {
+    if (!wec) accept();
+  });
+}
+
+void Acceptor::logAcceptError(const boost::system::error_code& ec) {
+  auto now = std::chrono::steady_clock::now();
+  if (now - lastLog_ < std::chrono::seconds(1)) {
+    ++suppressedLogs_;
+    return;
+  }
+  if (isResourceExhaustion(ec)) {
+    WPS_LOG_WARN(
+        "accept failed: {}; retrying after {} ms ({} accept errors since the previous "
+        "message were not logged)",
+        ec.message(), nextBackoff_.count(), suppressedLogs_);
+  } else {
+    WPS_LOG_WARN("accept failed: {} ({} accept errors since the previous message were not logged)",
+                 ec.message(), suppressedLogs_);
+  }
+  lastLog_ = now;
+  suppressedLogs_ = 0;
 }
 
 }  // namespace wps::transport

@@ -39,6 +39,7 @@ TEST(Metrics, ScrapeSumsEveryBlock) {
   Metrics::inc(worker1.restErrors);
   Metrics::inc(cluster.busPublished, 4);
   Metrics::inc(cluster.busDropped);
+  Metrics::inc(worker0.acceptErrors, 2);
 
   Totals t = metrics.totals();
   EXPECT_EQ(t.connections, 4);
@@ -46,6 +47,7 @@ TEST(Metrics, ScrapeSumsEveryBlock) {
   EXPECT_EQ(t.restErrors, 1u);
   EXPECT_EQ(t.busPublished, 4u);
   EXPECT_EQ(t.busDropped, 1u);
+  EXPECT_EQ(t.acceptErrors, 2u);
   EXPECT_EQ(t.connectionsOpened, 0u);
 
   std::string text = metrics.render();
@@ -54,6 +56,7 @@ TEST(Metrics, ScrapeSumsEveryBlock) {
   EXPECT_EQ(sample(text, "webpubsubd_rest_errors_total"), 1);
   EXPECT_EQ(sample(text, "webpubsubd_bus_published_total"), 4);
   EXPECT_EQ(sample(text, "webpubsubd_bus_dropped_total"), 1);
+  EXPECT_EQ(sample(text, "webpubsubd_accept_errors_total"), 2);
 }
 
 TEST(Metrics, CountsOfADestroyedBlockAreKept) {
@@ -136,7 +139,11 @@ TEST(Metrics, RenderFormatIsStable) {
       "webpubsubd_bus_received_total 3\n"
       "# HELP webpubsubd_bus_dropped_total Operations that could not be sent to other nodes.\n"
       "# TYPE webpubsubd_bus_dropped_total counter\n"
-      "webpubsubd_bus_dropped_total 0\n";
+      "webpubsubd_bus_dropped_total 0\n"
+      "# HELP webpubsubd_accept_errors_total Failed accepts of new TCP connections (e.g. out of "
+      "file descriptors).\n"
+      "# TYPE webpubsubd_accept_errors_total counter\n"
+      "webpubsubd_accept_errors_total 0\n";
   EXPECT_EQ(metrics.render(), expected);
 }
 
