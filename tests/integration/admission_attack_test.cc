@@ -301,22 +301,25 @@ TEST_F(SlowlorisTest, EverySlowSocketIsClosedWithinTheHandshakeTimeoutAndOthersA
     ASSERT_GE(s.fd, 0);
     s.opened = Clock::now();
   }
-  auto deadline = Clock::now() + 4s;
+  auto deadline = Clock::now() + 5s;
   size_t open = socks.size();
   for (size_t round = 0; open > 0 && Clock::now() < deadline; ++round) {
     dripOneByte(socks, round);
     open = std::count_if(socks.begin(), socks.end(), [](const Slow& s) { return !s.closed; });
-    if (round == 4) {  // ~0.2 s in: every slow socket is still open, a normal client is served
-      EXPECT_EQ(open, socks.size());
+    if (round == 4) {  // ~0.2 s in: the slow sockets are still open, a normal client is served
+      if (Clock::now() - socks.front().opened < 800ms) {
+        EXPECT_EQ(open, socks.size());
+      }
       auto t0 = Clock::now();
       expectEcho("normal");
-      EXPECT_LT(Clock::now() - t0, 500ms);
+      EXPECT_LT(Clock::now() - t0, 1s);
     }
     std::this_thread::sleep_for(50ms);  // the attacker's pace, one byte per socket per round
   }
   for (const Slow& s : socks) {
-    ASSERT_TRUE(s.closed) << "a slowloris socket is still open after 4 s";
-    EXPECT_LT(*s.closed - s.opened, 2s);  // handshake_timeout_seconds = 1, plus the pace
+    ASSERT_TRUE(s.closed) << "a slowloris socket is still open after 5 s";
+    // handshake_timeout_seconds = 1, plus the attacker's pace and scheduling on a busy machine
+    EXPECT_LT(*s.closed - s.opened, 2500ms);
     ::close(s.fd);
   }
   expectEcho("fresh");
@@ -327,6 +330,14 @@ class ResetStormTest : public AdmissionAttackTest {
   // Low enough that a place not released on a reset would refuse a later batch.
   void limits(config::LimitSettings& l) override { l.maxConnections = 600; }
 };
+
+// Measured: +0.5 MB (Release). 5,000 leaked connections would hold far more than this. Under
+// ThreadSanitizer RSS includes shadow memory, which freed memory keeps.
+#if defined(__SANITIZE_THREAD__)
+constexpr long kResetStormGrowthKb = 32 * 1024;
+#else
+constexpr long kResetStormGrowthKb = 8 * 1024;
+#endif
 
 // Opens `n` WebSocket connections (the 101 answers read), then resets every one of them.
 void openAndReset(uint16_t port, int n) {
@@ -355,7 +366,8 @@ TEST_F(ResetStormTest, FiveThousandConnectionsResetAbruptlyLeaveNothingBehind) {
   EXPECT_TRUE(waitUntil([&] { return metric(port(), "webpubsubd_connections") == 0; }, 10s))
       << "connections left: " << metric(port(), "webpubsubd_connections");
   long after = residentKb();
-  EXPECT_LT(after - before, 16 * 1024) << "from " << before << " kB to " << after << " kB";
+  EXPECT_LT(after - before, kResetStormGrowthKb)
+      << "from " << before << " kB to " << after << " kB";
   EXPECT_GE(metric(port(), "webpubsubd_connections_opened_total"), 5500);
   expectEcho("fresh");
 }
