@@ -159,10 +159,10 @@ std::string LogCapture::text() const {
   return sink_->text();
 }
 
-bool LogCapture::waitFor(const std::string& needle) const {
+bool LogCapture::waitFor(const std::string& needle, size_t from) const {
   auto deadline = Clock::now() + std::chrono::seconds(10);
   while (Clock::now() < deadline) {
-    if (text().find(needle) != std::string::npos) return true;
+    if (text().find(needle, from) != std::string::npos) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling the log
   }
   return false;

@@ -53,8 +53,8 @@ class LogCapture {
   LogCapture();
   ~LogCapture();
   std::string text() const;
-  // Waits up to 10 s for `needle` to be logged.
-  bool waitFor(const std::string& needle) const;
+  // Waits up to 10 s for `needle` to be logged (at or after offset `from` of text()).
+  bool waitFor(const std::string& needle, size_t from = 0) const;
 
  private:
   std::shared_ptr<CaptureSink> sink_;

@@ -46,6 +46,11 @@ class RedisSecurityTest : public ::testing::Test {
 
   static std::string file(const std::string& name) { return dir_->file(name); }
 
+  void SetUp() override { logStart_ = log_->text().size(); }
+
+  // Waits (bounded) for `needle` to be logged during this test.
+  bool waitLogged(const std::string& needle) const { return log_->waitFor(needle, logStart_); }
+
   static std::unique_ptr<TestServer> node(const std::string& id, const std::string& url,
                                           const std::string& ca = {},
                                           const std::string& client = {}) {
@@ -101,6 +106,7 @@ class RedisSecurityTest : public ::testing::Test {
 
   static test::LogCapture* log_;
   static test::TempDir* dir_;
+  size_t logStart_ = 0;
 };
 
 test::LogCapture* RedisSecurityTest::log_ = nullptr;
@@ -125,26 +131,50 @@ TEST_F(RedisSecurityTest, WrongPasswordLeavesTheNodeDegradedWithAClearLogLine) {
   test::RedisProcess redis(dir_->path(), aclArgs());
   std::string where = "127.0.0.1:" + std::to_string(redis.port());
   auto n = node("wrong-pw", "redis://alice:not-the-Secret@" + where);
-  EXPECT_TRUE(log_->waitFor("redis: cannot connect to " + where + ": AUTH failed: WRONGPASS"));
+  EXPECT_TRUE(waitLogged("redis: cannot connect to " + where + ": AUTH failed: WRONGPASS"));
   EXPECT_EQ(wps::test::httpRequest(n->port(), "GET", "/api/health/ready").status, 503);
   EXPECT_EQ(log_->text().find("not-the-Secret"), std::string::npos);
   // The default user is off: no credentials is refused as well, at the first command.
   auto anonymous = node("anonymous", "redis://" + where);
-  EXPECT_TRUE(log_->waitFor("redis: cannot connect to " + where + ": NOAUTH"));
+  EXPECT_TRUE(waitLogged("redis: cannot connect to " + where + ": NOAUTH"));
   EXPECT_EQ(wps::test::httpRequest(anonymous->port(), "GET", "/api/health/ready").status, 503);
 }
 
-// Counts the keys under "wps:" in database `db`, authenticating with `password`.
-long long keysIn(int port, const std::string& password, int db) {
+// The number of elements of the array that `command` (e.g. "KEYS wps:*") answers in database
+// `db`, authenticating with `auth` ("hunter2" or "admin adminpw"); -1 on any error.
+long long arraySize(int port, const std::string& auth, int db, const char* command) {
   redisContext* c = redisConnect("127.0.0.1", port);
   if (!c || c->err) return -1;
-  freeReplyObject(redisCommand(c, "AUTH %s", password.c_str()));
+  freeReplyObject(redisCommand(c, ("AUTH " + auth).c_str()));
   freeReplyObject(redisCommand(c, "SELECT %d", db));
-  auto* r = static_cast<redisReply*>(redisCommand(c, "KEYS wps:*"));
+  auto* r = static_cast<redisReply*>(redisCommand(c, command));
   long long n = r && r->type == REDIS_REPLY_ARRAY ? static_cast<long long>(r->elements) : -1;
   freeReplyObject(r);
   redisFree(c);
   return n;
+}
+
+long long keysIn(int port, const std::string& password, int db) {
+  return arraySize(port, password, db, "KEYS wps:*");
+}
+
+TEST_F(RedisSecurityTest, TheLeastPrivilegeAclOfTheDocsIsEnough) {
+  // docs/cluster.md's recommended user (prefix "wps"), and an admin to inspect the result.
+  test::RedisProcess redis(
+      dir_->path(), {"--user", "default",   "off",      "--user", "wps",     "on",    ">pw",
+                     "~wps:*", "&wps:*",    "+@pubsub", "+get",   "+set",    "+del",  "+sadd",
+                     "+srem",  "+smembers", "+exists",  "+eval",  "+select", "+ping", "--user",
+                     "admin",  "on",        ">adminpw", "~*",     "&*",      "+@all"});
+  std::string url = "redis://wps:pw@127.0.0.1:" + std::to_string(redis.port());
+  auto a = node("least-a", url);
+  auto b = node("least-b", url);
+  expectExchange(*a, *b);
+  // Presence works (SET, SADD, and the EVAL listing the live nodes), nothing was refused.
+  EXPECT_EQ(arraySize(redis.port(), "admin adminpw", 0, "SMEMBERS wps:nodes"), 2);
+  EXPECT_TRUE(waitLogged("cluster: 1 other live node(s)"));
+  std::string since = log_->text().substr(logStart_);
+  EXPECT_EQ(since.find("NOPERM"), std::string::npos) << since;
+  EXPECT_EQ(since.find("cannot connect"), std::string::npos) << since;
 }
 
 TEST_F(RedisSecurityTest, PasswordOnlyAuthAndDatabaseSelection) {
@@ -175,8 +205,9 @@ TEST_F(RedisSecurityTest, TlsWithAnotherCaFailsVerification) {
   test::RedisProcess redis(dir_->path(), tlsArgs(dir_->path(), false), true);
   std::string where = "127.0.0.1:" + std::to_string(redis.port());
   auto n = node("tls-wrong-ca", "rediss://" + where, file("otherca.crt"));
-  EXPECT_TRUE(log_->waitFor("redis: cannot connect to rediss://" + where +
-                            ": TLS handshake failed: certificate verify failed"));
+  EXPECT_TRUE(waitLogged("redis: cannot connect to rediss://" + where +
+                         ": TLS handshake failed: certificate verify failed (SSL routines): "
+                         "self-signed certificate in certificate chain"));
   EXPECT_EQ(wps::test::httpRequest(n->port(), "GET", "/api/health/ready").status, 503);
 }
 
@@ -185,8 +216,9 @@ TEST_F(RedisSecurityTest, TlsVerifiesTheHostName) {
   test::RedisProcess redis(dir_->path(), tlsArgs(dir_->path(), false), true);
   std::string where = "localhost:" + std::to_string(redis.port());
   auto n = node("tls-wrong-name", "rediss://" + where, file("ca.crt"));
-  EXPECT_TRUE(log_->waitFor("redis: cannot connect to rediss://" + where +
-                            ": TLS handshake failed: certificate verify failed"));
+  EXPECT_TRUE(waitLogged("redis: cannot connect to rediss://" + where +
+                         ": TLS handshake failed: certificate verify failed (SSL routines): "
+                         "the certificate is not for localhost"));
   EXPECT_EQ(wps::test::httpRequest(n->port(), "GET", "/api/health/ready").status, 503);
 }
 
@@ -199,8 +231,8 @@ TEST_F(RedisSecurityTest, MutualTlsPresentsTheClientCertificate) {
   // Without a client certificate, Redis ends the handshake.
   auto anonymous = node("mtls-none", url, file("ca.crt"));
   EXPECT_TRUE(
-      log_->waitFor("redis: cannot connect to rediss://127.0.0.1:" + std::to_string(redis.port()) +
-                    ": read failed: tlsv13 alert certificate required"));
+      waitLogged("redis: cannot connect to rediss://127.0.0.1:" + std::to_string(redis.port()) +
+                 ": read failed: tlsv13 alert certificate required"));
   EXPECT_EQ(wps::test::httpRequest(anonymous->port(), "GET", "/api/health/ready").status, 503);
 }
 
