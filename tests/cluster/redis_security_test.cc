@@ -6,12 +6,18 @@
 
 #include <boost/json.hpp>
 
+#include <boost/asio/io_context.hpp>
+
 #include <hiredis/hiredis.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <thread>
 
+#include "cluster/redis_link.h"
 #include "cluster/redis_process.h"
 #include "common/log.h"
 #include "support/http_request.h"
@@ -234,6 +240,52 @@ TEST_F(RedisSecurityTest, MutualTlsPresentsTheClientCertificate) {
       waitLogged("redis: cannot connect to rediss://127.0.0.1:" + std::to_string(redis.port()) +
                  ": read failed: tlsv13 alert certificate required"));
   EXPECT_EQ(wps::test::httpRequest(anonymous->port(), "GET", "/api/health/ready").status, 503);
+}
+
+// A listening socket nobody accepts from: TCP connects (the kernel's backlog), nothing answers.
+class SilentListener {
+ public:
+  SilentListener() {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    listen(fd_, 8);
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+  }
+  ~SilentListener() { close(fd_); }
+  int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+TEST_F(RedisSecurityTest, AnUnansweredAuthTimesOut) {
+  SilentListener silent;
+  boost::asio::io_context io;
+  RedisLink::Options o;
+  o.address.host = "127.0.0.1";
+  o.address.port = silent.port();
+  o.address.password = "pw";
+  o.channels = {"c"};
+  o.connectTimeout = std::chrono::milliseconds(200);
+  o.reconnectMin = std::chrono::seconds(30);  // one attempt within the test
+  auto link = makeRedisLink(io, o, nullptr, nullptr);
+  link->start();
+  std::string line =
+      "redis: cannot connect to 127.0.0.1:" + std::to_string(silent.port()) + ": timed out";
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (std::chrono::steady_clock::now() < deadline &&
+         log_->text().find(line, logStart_) == std::string::npos) {
+    io.run_one_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_NE(log_->text().find(line, logStart_), std::string::npos);
+  EXPECT_FALSE(link->up());
+  link->stop();
 }
 
 TEST_F(RedisSecurityTest, UnusableTlsFilesAreStartupErrors) {
