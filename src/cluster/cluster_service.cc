@@ -10,6 +10,7 @@
 #include "cluster/node_registry.h"
 #include "cluster/redis_broker.h"
 #include "cluster/redis_link.h"
+#include "cluster/redis_stream.h"
 #include "common/base64.h"
 #include "common/crypto.h"
 #include "common/log.h"
@@ -35,7 +36,7 @@ std::string generateNodeId() {
 class ClusterServiceImpl : public ClusterService {
  public:
   ClusterServiceImpl(const config::ServerSettings& settings, core::Engine& engine,
-                     RedisAddress address)
+                     RedisAddress address, std::shared_ptr<boost::asio::ssl::context> tls)
       : settings_(settings),
         engine_(engine),
         io_(1),
@@ -44,6 +45,7 @@ class ClusterServiceImpl : public ClusterService {
     const std::string& prefix = settings.cluster.prefix;
     RedisLink::Options options;
     options.address = std::move(address);
+    options.tls = std::move(tls);
     options.channels = {prefix + ":bus", prefix + ":inbox:" + nodeId_};
     options.maxPendingCommands = settings.cluster.maxPendingPublishes * 2;
     link_ = makeRedisLink(
@@ -74,7 +76,8 @@ class ClusterServiceImpl : public ClusterService {
   ~ClusterServiceImpl() override { stop(); }
 
   void start() override {
-    WPS_LOG_INFO("cluster: node {} joining via {}", nodeId_, settings_.cluster.redis);
+    WPS_LOG_INFO("cluster: node {} joining via {}", nodeId_,
+                 redactRedisUrl(settings_.cluster.redis));
     thread_ = std::thread([this] {
       loop_.bindToCurrentThread();
       auto guard = boost::asio::make_work_guard(io_);
@@ -157,8 +160,15 @@ StatusOr<std::unique_ptr<ClusterService>> ClusterService::create(
     const config::ServerSettings& settings, core::Engine& engine) {
   auto address = parseRedisAddress(settings.cluster.redis);
   if (!address) return invalidArgument("cluster.redis: " + address.status().message());
+  std::shared_ptr<boost::asio::ssl::context> tls;
+  if (address->tls) {
+    const auto& c = settings.cluster;
+    auto context = makeRedisTlsContext({c.tlsCaFile, c.tlsCertFile, c.tlsKeyFile});
+    if (!context) return context.status();
+    tls = std::move(context.value());
+  }
   return std::unique_ptr<ClusterService>(
-      new ClusterServiceImpl(settings, engine, std::move(address.value())));
+      new ClusterServiceImpl(settings, engine, std::move(address.value()), std::move(tls)));
 }
 
 }  // namespace wps::cluster

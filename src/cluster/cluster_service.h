@@ -21,7 +21,7 @@ class ClusterService {
   virtual ~ClusterService() = default;
 
   // Builds the service for `engine` (whose workers are not running yet) and installs its broker
-  // and presence observers. Errors: an invalid cluster.redis address.
+  // and presence observers. Errors: an invalid cluster.redis address, an unusable TLS file.
   static StatusOr<std::unique_ptr<ClusterService>> create(const config::ServerSettings& settings,
                                                           core::Engine& engine);
 

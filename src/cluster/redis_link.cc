@@ -1,83 +1,42 @@
 #include "cluster/redis_link.h"
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
-#include "common/log.h"
-#include "common/strings.h"
+#include <deque>
 
-#include <unordered_map>
+#include "cluster/redis_stream.h"
+#include "common/log.h"
 
 namespace wps::cluster {
 
 namespace asio = boost::asio;
 
-StatusOr<RedisAddress> parseRedisAddress(std::string_view text) {
-  RedisAddress a;
-  if (startsWith(text, "unix://")) {
-    a.unix = true;
-    a.host = std::string(text.substr(7));
-    if (a.host.empty() || a.host[0] != '/')
-      return invalidArgument("unix:// needs an absolute path");
-    return a;
-  }
-  if (!startsWith(text, "redis://")) return invalidArgument("must start with redis:// or unix://");
-  std::string_view rest = text.substr(8);
-  size_t slash = rest.find('/');
-  std::string_view hostPort = rest.substr(0, slash);
-  if (slash != std::string_view::npos && slash + 1 < rest.size()) {
-    auto db = parseUint64(rest.substr(slash + 1));
-    if (!db || *db > 1000) return invalidArgument("bad database number");
-    a.db = static_cast<int>(*db);
-  }
-  size_t colon = hostPort.rfind(':');
-  if (colon != std::string_view::npos && hostPort.find(']') != std::string_view::npos &&
-      colon < hostPort.find(']')) {
-    colon = std::string_view::npos;
-  }
-  a.host = std::string(hostPort.substr(0, colon));
-  if (colon != std::string_view::npos) {
-    auto port = parseUint64(hostPort.substr(colon + 1));
-    if (!port || *port == 0 || *port > 65535) return invalidArgument("bad port");
-    a.port = static_cast<int>(*port);
-  }
-  if (!a.host.empty() && a.host.front() == '[') a.host = a.host.substr(1, a.host.size() - 2);
-  if (a.host.empty()) return invalidArgument("missing host");
-  return a;
-}
-
 namespace {
+
+RedisReply::Type typeOf(int type) {
+  switch (type) {
+    case REDIS_REPLY_STRING:
+      return RedisReply::Type::kString;
+    case REDIS_REPLY_ARRAY:
+      return RedisReply::Type::kArray;
+    case REDIS_REPLY_INTEGER:
+      return RedisReply::Type::kInteger;
+    case REDIS_REPLY_STATUS:
+      return RedisReply::Type::kStatus;
+    case REDIS_REPLY_ERROR:
+      return RedisReply::Type::kError;
+    default:
+      return RedisReply::Type::kNil;
+  }
+}
 
 RedisReply convert(const redisReply* r) {
   RedisReply out;
-  switch (r->type) {
-    case REDIS_REPLY_STRING:
-      out.type = RedisReply::Type::kString;
-      break;
-    case REDIS_REPLY_ARRAY:
-      out.type = RedisReply::Type::kArray;
-      break;
-    case REDIS_REPLY_INTEGER:
-      out.type = RedisReply::Type::kInteger;
-      break;
-    case REDIS_REPLY_NIL:
-      out.type = RedisReply::Type::kNil;
-      break;
-    case REDIS_REPLY_STATUS:
-      out.type = RedisReply::Type::kStatus;
-      break;
-    case REDIS_REPLY_ERROR:
-      out.type = RedisReply::Type::kError;
-      break;
-    default:
-      out.type = RedisReply::Type::kNil;
-      break;
-  }
+  out.type = typeOf(r->type);
   out.integer = r->integer;
   if (r->str) out.str.assign(r->str, r->len);
   for (size_t i = 0; i < r->elements; ++i)
@@ -85,94 +44,200 @@ RedisReply convert(const redisReply* r) {
   return out;
 }
 
-// One hiredis async context with its socket registered in Asio.
+std::string_view text(const redisReply* r) {
+  return r->str ? std::string_view(r->str, r->len) : std::string_view();
+}
+
+// One Redis connection over a RedisStream: commands are encoded with hiredis into one output
+// buffer (written as one batch while the previous batch is in flight), replies are decoded by a
+// hiredis reader and matched in order with the callbacks of the commands that expect one;
+// replies beyond them (pub/sub messages) go to the push handler. Owned by the cluster thread.
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  using Closed = std::function<void()>;
+  // nullptr: the connection was lost before the reply.
+  using ReplyHandler = std::function<void(const redisReply*)>;
+  using Ready = std::function<void()>;
+  using Closed = std::function<void(Status why)>;
 
-  Connection(asio::io_context& io, redisAsyncContext* ac, Closed onClosed)
-      : io_(io), ac_(ac), socket_(io), onClosed_(std::move(onClosed)) {}
+  Connection(asio::io_context& io, std::unique_ptr<RedisStream> stream, ReplyHandler push)
+      : stream_(std::move(stream)), timer_(io), push_(std::move(push)) {
+    reader_ = redisReaderCreate();
+    readBuffer_.resize(16 * 1024);
+  }
 
   ~Connection() {
-    boost::system::error_code ec;
-    if (socket_.is_open()) socket_.release();  // hiredis owns the fd
+    close();
+    redisReaderFree(reader_);
   }
 
-  // Hooks hiredis into Asio. Returns false if the socket cannot be registered.
-  bool attach() {
-    boost::system::error_code ec;
-    socket_.assign(ac_->c.fd, ec);
-    if (ec) return false;
-    ac_->ev.data = this;
-    ac_->ev.addRead = [](void* p) { static_cast<Connection*>(p)->want(true, true); };
-    ac_->ev.delRead = [](void* p) { static_cast<Connection*>(p)->want(true, false); };
-    ac_->ev.addWrite = [](void* p) { static_cast<Connection*>(p)->want(false, true); };
-    ac_->ev.delWrite = [](void* p) { static_cast<Connection*>(p)->want(false, false); };
-    ac_->ev.cleanup = [](void* p) { static_cast<Connection*>(p)->cleanup(); };
-    ac_->data = this;
-    return true;
+  // Connects, sends `handshake` (AUTH, SELECT) and calls `ready` once every handshake reply is
+  // a success; calls `closed` (once, unless close() comes first) on any failure then or later.
+  void open(std::vector<std::vector<std::string>> handshake, Duration timeout, Ready ready,
+            Closed closed) {
+    closed_ = std::move(closed);
+    timer_.expires_after(timeout);
+    timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+      if (!ec && !self->ready_) self->fail(Status(StatusCode::kUnavailable, "timed out"));
+    });
+    stream_->connect([self = shared_from_this(), handshake = std::move(handshake),
+                      ready = std::move(ready)](Status st) mutable {
+      if (self->done_) return;
+      if (!st) return self->fail(std::move(st));
+      self->readLoop();
+      self->sendHandshake(std::move(handshake), std::move(ready));
+    });
   }
 
-  redisAsyncContext* context() const { return ac_; }
-  bool connected = false;
+  // Queues a command. `onReply` (may be empty) takes the reply; `expectsReply` false is for
+  // SUBSCRIBE, whose confirmations arrive as pushes. On a closed connection `onReply` gets
+  // nullptr at once.
+  void send(const std::vector<std::string>& argv, ReplyHandler onReply, bool expectsReply = true) {
+    if (done_) {
+      if (onReply) onReply(nullptr);
+      return;
+    }
+    std::vector<const char*> ptrs;
+    std::vector<size_t> lens;
+    for (const auto& a : argv) {
+      ptrs.push_back(a.data());
+      lens.push_back(a.size());
+    }
+    char* cmd = nullptr;
+    int len = redisFormatCommandArgv(&cmd, static_cast<int>(argv.size()), ptrs.data(), lens.data());
+    if (len < 0) {
+      if (onReply) onReply(nullptr);
+      return;
+    }
+    output_.append(cmd, static_cast<size_t>(len));
+    redisFreeCommand(cmd);
+    if (expectsReply) waiting_.push_back(std::move(onReply));
+    flush();
+  }
+
+  bool ready() const { return ready_; }
+
+  // Closes without calling `closed`; commands waiting for a reply get nullptr.
+  void close() {
+    if (done_) return;
+    done_ = true;
+    closed_ = nullptr;
+    push_ = nullptr;
+    timer_.cancel();
+    stream_->close();
+    auto waiting = std::move(waiting_);
+    waiting_.clear();
+    for (auto& w : waiting)
+      if (w) w(nullptr);
+  }
 
  private:
-  void want(bool read, bool on) {
-    if (read) {
-      wantRead_ = on;
-    } else {
-      wantWrite_ = on;
-    }
-    arm();
-  }
-
-  void arm() {
-    if (!ac_) return;
-    auto self = shared_from_this();
-    if (wantRead_ && !readArmed_) {
-      readArmed_ = true;
-      socket_.async_wait(asio::posix::stream_descriptor::wait_read,
-                         [self](const boost::system::error_code& ec) {
-                           self->readArmed_ = false;
-                           if (ec || !self->ac_ || !self->wantRead_) return;
-                           redisAsyncHandleRead(self->ac_);
-                           self->arm();
-                         });
-    }
-    if (wantWrite_ && !writeArmed_) {
-      writeArmed_ = true;
-      socket_.async_wait(asio::posix::stream_descriptor::wait_write,
-                         [self](const boost::system::error_code& ec) {
-                           self->writeArmed_ = false;
-                           if (ec || !self->ac_ || !self->wantWrite_) return;
-                           redisAsyncHandleWrite(self->ac_);
-                           self->arm();
-                         });
+  void sendHandshake(std::vector<std::vector<std::string>> handshake, Ready ready) {
+    if (handshake.empty()) return becomeReady(std::move(ready));
+    auto remaining = std::make_shared<size_t>(handshake.size());
+    auto shared = std::make_shared<Ready>(std::move(ready));
+    for (const auto& argv : handshake) {
+      std::string verb = argv[0];
+      send(argv, [this, verb, remaining, shared](const redisReply* r) {
+        if (!r) return;
+        if (r->type == REDIS_REPLY_ERROR) {
+          return fail(Status(StatusCode::kUnavailable, verb + " failed: " + std::string(text(r))));
+        }
+        if (--*remaining == 0) becomeReady(std::move(*shared));
+      });
     }
   }
 
-  // hiredis is about to free the context.
-  void cleanup() {
-    wantRead_ = wantWrite_ = false;
-    boost::system::error_code ec;
-    // Deregister before hiredis closes the fd (a reused fd number must not be touched later).
-    if (socket_.is_open()) socket_.release();
-    ac_ = nullptr;
-    auto closed = std::move(onClosed_);
-    onClosed_ = nullptr;
-    if (closed) asio::post(io_, std::move(closed));
+  void becomeReady(Ready ready) {
+    ready_ = true;
+    timer_.cancel();
+    if (ready) ready();
   }
 
-  asio::io_context& io_;
-  redisAsyncContext* ac_;
-  asio::posix::stream_descriptor socket_;
-  Closed onClosed_;
-  bool wantRead_ = false, wantWrite_ = false, readArmed_ = false, writeArmed_ = false;
+  // Closes and reports `why` (posted, so that no caller is re-entered).
+  void fail(Status why) {
+    if (done_) return;
+    auto closed = std::move(closed_);
+    close();
+    if (closed) {
+      asio::post(timer_.get_executor(),
+                 [closed = std::move(closed), why = std::move(why)] { closed(why); });
+    }
+  }
+
+  void flush() {
+    if (writing_ || output_.empty() || done_) return;
+    writing_ = true;
+    inFlight_.swap(output_);
+    stream_->write(inFlight_.data(), inFlight_.size(), [self = shared_from_this()](Status st) {
+      self->writing_ = false;
+      self->inFlight_.clear();
+      if (self->done_) return;
+      if (!st) return self->fail(std::move(st));
+      self->flush();
+    });
+  }
+
+  void readLoop() {
+    stream_->readSome(readBuffer_.data(), readBuffer_.size(),
+                      [self = shared_from_this()](Status st, size_t n) {
+                        if (self->done_) return;
+                        if (!st) return self->fail(std::move(st));
+                        if (!self->consume(n)) return;
+                        self->readLoop();
+                      });
+  }
+
+  // Decodes and dispatches every complete reply; false once the connection is closed.
+  bool consume(size_t n) {
+    if (redisReaderFeed(reader_, readBuffer_.data(), n) != REDIS_OK) {
+      fail(Status(StatusCode::kUnavailable, "protocol error"));
+      return false;
+    }
+    while (!done_) {
+      void* out = nullptr;
+      if (redisReaderGetReply(reader_, &out) != REDIS_OK) {
+        fail(Status(StatusCode::kUnavailable, "protocol error"));
+        return false;
+      }
+      if (!out) return true;
+      auto* reply = static_cast<redisReply*>(out);
+      dispatch(reply);
+      freeReplyObject(reply);
+    }
+    return false;
+  }
+
+  void dispatch(const redisReply* reply) {
+    if (!waiting_.empty()) {
+      auto handler = std::move(waiting_.front());
+      waiting_.pop_front();
+      if (handler) handler(reply);
+    } else if (reply->type == REDIS_REPLY_ERROR) {
+      // Unsolicited errors are refused SUBSCRIBEs (NOAUTH, NOPERM): the link cannot work.
+      fail(Status(StatusCode::kUnavailable, std::string(text(reply))));
+    } else if (push_) {
+      push_(reply);
+    }
+  }
+
+  std::unique_ptr<RedisStream> stream_;
+  asio::steady_timer timer_;
+  ReplyHandler push_;
+  Closed closed_;
+  redisReader* reader_ = nullptr;
+  std::vector<char> readBuffer_;
+  std::string output_;    // encoded commands not yet handed to the stream
+  std::string inFlight_;  // the batch being written
+  std::deque<ReplyHandler> waiting_;
+  bool writing_ = false;
+  bool ready_ = false;
+  bool done_ = false;
 };
 
-class HiredisLink : public RedisLink {
+class AsioRedisLink : public RedisLink {
  public:
-  HiredisLink(asio::io_context& io, Options options, MessageHandler onMessage, StateHandler onState)
+  AsioRedisLink(asio::io_context& io, Options options, MessageHandler onMessage,
+                StateHandler onState)
       : io_(io),
         options_(std::move(options)),
         onMessage_(std::move(onMessage)),
@@ -180,7 +245,7 @@ class HiredisLink : public RedisLink {
         timer_(io),
         backoff_(options_.reconnectMin) {}
 
-  ~HiredisLink() override { stop(); }
+  ~AsioRedisLink() override { stop(); }
 
   void start() override {
     stopped_ = false;
@@ -198,169 +263,85 @@ class HiredisLink : public RedisLink {
   bool up() const override { return up_; }
 
   void command(std::vector<std::string> argv, ReplyHandler done) override {
-    if (!up_ || !commands_ || !commands_->context() || pending_ >= options_.maxPendingCommands) {
+    if (!up_ || !commands_ || pending_ >= options_.maxPendingCommands) {
       if (done) done(Status(StatusCode::kUnavailable, "redis is not available"));
       return;
     }
-    std::vector<const char*> ptrs;
-    std::vector<size_t> lens;
-    for (const auto& a : argv) {
-      ptrs.push_back(a.data());
-      lens.push_back(a.size());
-    }
-    auto* pending = new Pending{this, std::move(done)};
     ++pending_;
-    if (redisAsyncCommandArgv(commands_->context(), &HiredisLink::onReply, pending,
-                              static_cast<int>(ptrs.size()), ptrs.data(),
-                              lens.data()) != REDIS_OK) {
+    commands_->send(argv, [this, done = std::move(done)](const redisReply* r) {
       --pending_;
-      auto cb = std::move(pending->done);
-      delete pending;
-      if (cb) cb(Status(StatusCode::kUnavailable, "redis command could not be queued"));
-    }
+      if (!done) return;
+      if (!r) return done(Status(StatusCode::kUnavailable, "redis connection lost"));
+      RedisReply reply = convert(r);
+      if (reply.type == RedisReply::Type::kError) {
+        return done(Status(StatusCode::kInternal, "redis: " + reply.str));
+      }
+      done(std::move(reply));
+    });
   }
 
   size_t pendingCommands() const override { return pending_; }
 
  private:
-  struct Pending {
-    HiredisLink* link;
-    ReplyHandler done;
-  };
-
-  static void onReply(redisAsyncContext*, void* r, void* privdata) {
-    auto* pending = static_cast<Pending*>(privdata);
-    --pending->link->pending_;
-    auto done = std::move(pending->done);
-    delete pending;
-    if (!done) return;
-    if (!r) {
-      done(Status(StatusCode::kUnavailable, "redis connection lost"));
-      return;
-    }
-    RedisReply reply = convert(static_cast<redisReply*>(r));
-    if (reply.type == RedisReply::Type::kError) {
-      done(Status(StatusCode::kInternal, "redis: " + reply.str));
-      return;
-    }
-    done(std::move(reply));
-  }
-
-  static void onSubscriberReply(redisAsyncContext* ac, void* r, void*) {
-    if (!r) return;
-    auto* reply = static_cast<redisReply*>(r);
-    if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 3) return;
-    std::string_view kind(reply->element[0]->str ? reply->element[0]->str : "",
-                          reply->element[0]->len);
-    HiredisLink* link = linkOf(ac);
-    if (!link) return;
-    if (kind == "message") {
-      std::string_view channel(reply->element[1]->str, reply->element[1]->len);
-      std::string_view payload(reply->element[2]->str, reply->element[2]->len);
-      link->onMessage_(channel, payload);
-    } else if (kind == "subscribe") {
-      if (++link->subscribed_ == link->options_.channels.size()) link->checkUp();
-    }
-  }
-
-  static HiredisLink* linkOf(const redisAsyncContext* ac) {
-    auto it = registry().find(ac);
-    return it == registry().end() ? nullptr : it->second;
-  }
-
-  redisAsyncContext* open() {
+  // AUTH when the address has a password; SELECT on the command connection.
+  std::vector<std::vector<std::string>> handshake(bool commands) const {
     const RedisAddress& a = options_.address;
-    redisAsyncContext* ac =
-        a.unix ? redisAsyncConnectUnix(a.host.c_str()) : redisAsyncConnect(a.host.c_str(), a.port);
-    if (!ac) return nullptr;
-    if (ac->err) {
-      WPS_LOG_WARN("redis: cannot connect to {}: {}", describe(), ac->errstr);
-      redisAsyncFree(ac);
-      return nullptr;
+    std::vector<std::vector<std::string>> out;
+    if (!a.password.empty()) {
+      if (a.user.empty()) {
+        out.push_back({"AUTH", a.password});
+      } else {
+        out.push_back({"AUTH", a.user, a.password});
+      }
     }
-    return ac;
+    if (commands && a.db != 0) out.push_back({"SELECT", std::to_string(a.db)});
+    return out;
   }
 
-  std::string describe() const {
-    const RedisAddress& a = options_.address;
-    return a.unix ? "unix://" + a.host : a.host + ":" + std::to_string(a.port);
+  std::shared_ptr<Connection> openConnection(bool commands, uint64_t generation) {
+    auto conn = std::make_shared<Connection>(
+        io_, makeRedisStream(io_, options_.address, options_.tls),
+        commands ? Connection::ReplyHandler() : [this](const redisReply* r) { onPush(r); });
+    std::weak_ptr<bool> alive = alive_;
+    conn->open(
+        handshake(commands), options_.connectTimeout, [this, commands] { onReady(commands); },
+        [this, alive, generation](Status why) {
+          if (alive.lock() && generation == generation_) onConnectionClosed(why);
+        });
+    return conn;
   }
 
   void connect() {
     if (stopped_) return;
     subscribed_ = 0;
-    redisAsyncContext* c = open();
-    redisAsyncContext* s = c ? open() : nullptr;
-    if (!c || !s) {
-      if (c) redisAsyncFree(c);
-      scheduleReconnect();
-      return;
-    }
-    std::weak_ptr<bool> alive = alive_;
     uint64_t generation = ++generation_;
-    auto closed = [this, alive, generation] {
-      if (alive.lock() && generation == generation_) onConnectionClosed();
-    };
-    commands_ = std::make_shared<Connection>(io_, c, closed);
-    subscriber_ = std::make_shared<Connection>(io_, s, closed);
-    registry()[c] = this;
-    registry()[s] = this;
-    if (!commands_->attach() || !subscriber_->attach()) {
-      WPS_LOG_WARN("redis: cannot register the socket");
-      dropConnections();
-      scheduleReconnect();
-      return;
-    }
-    redisAsyncSetConnectCallback(c, &HiredisLink::onConnect);
-    redisAsyncSetConnectCallback(s, &HiredisLink::onConnect);
-    redisAsyncSetDisconnectCallback(c, &HiredisLink::onDisconnect);
-    redisAsyncSetDisconnectCallback(s, &HiredisLink::onDisconnect);
+    commands_ = openConnection(true, generation);
+    subscriber_ = openConnection(false, generation);
   }
 
-  static std::unordered_map<const redisAsyncContext*, HiredisLink*>& registry() {
-    static std::unordered_map<const redisAsyncContext*, HiredisLink*> r;
-    return r;
+  void onReady(bool commands) {
+    if (commands || !subscriber_) return checkUp();
+    for (const auto& ch : options_.channels)
+      subscriber_->send({"SUBSCRIBE", ch}, nullptr, false);
+    if (options_.channels.empty()) checkUp();
   }
 
-  static void onConnect(const redisAsyncContext* ac, int status) {
-    auto it = registry().find(ac);
-    if (it == registry().end()) return;
-    HiredisLink* link = it->second;
-    auto* conn = static_cast<Connection*>(ac->data);
-    if (status != REDIS_OK) {
-      WPS_LOG_WARN("redis: connection to {} failed: {}", link->describe(), ac->errstr);
-      return;  // the disconnect path (cleanup) follows and schedules the reconnect
-    }
-    if (conn) conn->connected = true;
-    auto* mutableAc = const_cast<redisAsyncContext*>(ac);
-    if (link->subscriber_ && ac == link->subscriber_->context()) {
-      for (const auto& ch : link->options_.channels) {
-        const char* argv[2] = {"SUBSCRIBE", ch.data()};
-        size_t lens[2] = {9, ch.size()};
-        redisAsyncCommandArgv(mutableAc, &HiredisLink::onSubscriberReply, nullptr, 2, argv, lens);
-      }
-      if (link->options_.channels.empty()) link->checkUp();
-    } else if (link->options_.address.db != 0) {
-      std::string db = std::to_string(link->options_.address.db);
-      const char* argv[2] = {"SELECT", db.data()};
-      size_t lens[2] = {6, db.size()};
-      redisAsyncCommandArgv(mutableAc, nullptr, nullptr, 2, argv, lens);
-      link->checkUp();
-    } else {
-      link->checkUp();
+  void onPush(const redisReply* reply) {
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 3) return;
+    std::string_view kind = text(reply->element[0]);
+    if (kind == "message") {
+      onMessage_(text(reply->element[1]), text(reply->element[2]));
+    } else if (kind == "subscribe") {
+      if (++subscribed_ == options_.channels.size()) checkUp();
     }
   }
 
-  static void onDisconnect(const redisAsyncContext* ac, int) {
-    auto it = registry().find(ac);
-    if (it == registry().end()) return;
-    HiredisLink* link = it->second;
-    registry().erase(it);
-    if (!link->stopped_) WPS_LOG_WARN("redis: disconnected from {}", link->describe());
+  std::string describe() const {
+    return (options_.address.tls ? "rediss://" : "") + describeRedisAddress(options_.address);
   }
 
   void checkUp() {
-    bool ready = commands_ && commands_->connected && subscriber_ && subscriber_->connected &&
+    bool ready = commands_ && commands_->ready() && subscriber_ && subscriber_->ready() &&
                  subscribed_ >= options_.channels.size();
     if (ready && !up_) {
       backoff_ = options_.reconnectMin;
@@ -376,7 +357,12 @@ class HiredisLink : public RedisLink {
   }
 
   // One of the two connections is gone: drop the other and reconnect.
-  void onConnectionClosed() {
+  void onConnectionClosed(const Status& why) {
+    if (up_) {
+      WPS_LOG_WARN("redis: disconnected from {}: {}", describe(), why.message());
+    } else {
+      WPS_LOG_WARN("redis: cannot connect to {}: {}", describe(), why.message());
+    }
     ++generation_;  // closures of the connections dropped now are stale
     dropConnections();
     setUp(false);
@@ -384,14 +370,12 @@ class HiredisLink : public RedisLink {
   }
 
   void dropConnections() {
-    for (auto* c : {&commands_, &subscriber_}) {
-      if (*c && (*c)->context()) {
-        redisAsyncContext* ac = (*c)->context();
-        registry().erase(ac);
-        redisAsyncFree(ac);
-      }
-      c->reset();
-    }
+    auto commands = std::move(commands_);
+    auto subscriber = std::move(subscriber_);
+    commands_.reset();
+    subscriber_.reset();
+    if (commands) commands->close();
+    if (subscriber) subscriber->close();
   }
 
   void scheduleReconnect() {
@@ -425,8 +409,8 @@ class HiredisLink : public RedisLink {
 std::unique_ptr<RedisLink> makeRedisLink(boost::asio::io_context& io, RedisLink::Options options,
                                          RedisLink::MessageHandler onMessage,
                                          RedisLink::StateHandler onState) {
-  return std::make_unique<HiredisLink>(io, std::move(options), std::move(onMessage),
-                                       std::move(onState));
+  return std::make_unique<AsioRedisLink>(io, std::move(options), std::move(onMessage),
+                                         std::move(onState));
 }
 
 }  // namespace wps::cluster

@@ -1,7 +1,9 @@
 // A resilient link to Redis: one connection for commands (and PUBLISH), one subscribed to the
-// bus channels; both reconnect forever with exponential backoff. hiredis drives the protocol,
-// our Asio adapter drives its socket. Owned by the cluster thread; every method is called on
-// that thread's io_context, every callback runs there.
+// bus channels; both reconnect forever with exponential backoff. Each connection authenticates
+// (AUTH) when the address has a password, the command connection SELECTs the address's database.
+// Asio owns the sockets (TCP, TLS or unix: RedisStream); hiredis only encodes commands and
+// decodes replies. Owned by the cluster thread; every method is called on that thread's
+// io_context, every callback runs there.
 #pragma once
 
 #include <chrono>
@@ -11,12 +13,16 @@
 #include <string_view>
 #include <vector>
 
+#include "cluster/redis_url.h"
 #include "common/status.h"
 #include "common/time.h"
 
 namespace boost::asio {
 class io_context;
+namespace ssl {
+class context;
 }
+}  // namespace boost::asio
 
 namespace wps::cluster {
 
@@ -28,16 +34,6 @@ struct RedisReply {
   std::vector<RedisReply> elements;
 };
 
-struct RedisAddress {
-  bool unix = false;
-  std::string host;  // or the socket path
-  int port = 6379;
-  int db = 0;
-};
-
-// "redis://host:port[/db]" or "unix:///path". Errors: kInvalidArgument.
-StatusOr<RedisAddress> parseRedisAddress(std::string_view text);
-
 class RedisLink {
  public:
   using ReplyHandler = std::function<void(StatusOr<RedisReply>)>;
@@ -46,10 +42,12 @@ class RedisLink {
 
   struct Options {
     RedisAddress address;
-    std::vector<std::string> channels;  // subscribed on every (re)connect
+    std::shared_ptr<boost::asio::ssl::context> tls;  // required for a rediss:// address
+    std::vector<std::string> channels;               // subscribed on every (re)connect
     Duration reconnectMin = std::chrono::milliseconds(100);
     Duration reconnectMax = std::chrono::seconds(5);
-    size_t maxPendingCommands = 100000;  // beyond this, commands fail at once
+    Duration connectTimeout = std::chrono::seconds(10);  // connect + TLS + AUTH/SELECT replies
+    size_t maxPendingCommands = 100000;                  // beyond this, commands fail at once
   };
 
   virtual ~RedisLink() = default;

@@ -222,8 +222,17 @@ const Section<ReliableSettings> kReliable = {{
 // characters.
 void validateCluster(Reader& r, const std::string& prefix, ClusterSettings& c) {
   if (!r.failed() && !c.redis.empty() && !startsWith(c.redis, "redis://") &&
-      !startsWith(c.redis, "unix://")) {
-    r.fail(Reader::join(prefix, "redis"), "must be redis://HOST:PORT or unix:///PATH");
+      !startsWith(c.redis, "rediss://") && !startsWith(c.redis, "unix://")) {
+    r.fail(Reader::join(prefix, "redis"),
+           "must be redis://, rediss:// or unix:// (see docs/cluster.md)");
+  }
+  bool tlsFiles = !c.tlsCaFile.empty() || !c.tlsCertFile.empty() || !c.tlsKeyFile.empty();
+  if (!r.failed() && tlsFiles && !startsWith(c.redis, "rediss://")) {
+    r.fail(Reader::join(prefix, "redis"), "the tls_* keys need a rediss:// address");
+  }
+  if (!r.failed() && c.tlsCertFile.empty() != c.tlsKeyFile.empty()) {
+    r.fail(Reader::join(prefix, c.tlsCertFile.empty() ? "tls_cert_file" : "tls_key_file"),
+           "tls_cert_file and tls_key_file go together");
   }
   for (char ch : c.nodeId) {
     if (!isalnum(static_cast<unsigned char>(ch)) && ch != '-' && ch != '_' && ch != '.') {
@@ -236,6 +245,9 @@ void validateCluster(Reader& r, const std::string& prefix, ClusterSettings& c) {
 const Section<ClusterSettings> kCluster = {
     {
         stringKey("redis", &ClusterSettings::redis),
+        stringKey("tls_ca_file", &ClusterSettings::tlsCaFile),
+        stringKey("tls_cert_file", &ClusterSettings::tlsCertFile),
+        stringKey("tls_key_file", &ClusterSettings::tlsKeyFile),
         stringKey("node_id", &ClusterSettings::nodeId),
         stringKey("prefix", &ClusterSettings::prefix),
         durationKey("presence_ttl_seconds", &ClusterSettings::presenceTtl, 3, 3600),

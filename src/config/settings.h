@@ -72,8 +72,13 @@ struct ReliableSettings {
 };
 
 struct ClusterSettings {
-  std::string redis;   // "redis://host:port[/db]" or "unix:///path/to.sock"; empty = single node
-  std::string nodeId;  // generated at start-up when empty
+  // "redis[s]://[[user]:password@]host[:port][/db]" or "unix://[[user]:password@]/path[?db=N]";
+  // empty = single node. Holds a password: print it only through cluster::redactRedisUrl.
+  std::string redis;
+  std::string tlsCaFile;    // rediss://: PEM CA bundle verifying the server; empty = system CAs
+  std::string tlsCertFile;  // rediss://: client certificate (mutual TLS); with tlsKeyFile
+  std::string tlsKeyFile;
+  std::string nodeId;                 // generated at start-up when empty
   std::string prefix = "wps";         // key and channel prefix (several clusters may share a Redis)
   seconds presenceTtl{10};            // a dead node's presence disappears after this
   milliseconds requestTimeout{5000};  // cross-node requests (permissions, membership)

@@ -48,7 +48,14 @@ TEST(LoaderKeysTest, ExactMessagesPerSection) {
        "reliable.close_without_status_ends_session: must be true or false"},
       {"[cluster]\nredis_url = \"x\"", "cluster.redis_url: unknown key"},
       {"[cluster]\nredis = \"http://x\"",
-       "cluster.redis: must be redis://HOST:PORT or unix:///PATH"},
+       "cluster.redis: must be redis://, rediss:// or unix:// (see docs/cluster.md)"},
+      {"[cluster]\nredis = \"redis://h\"\ntls_ca_file = \"/ca.pem\"",
+       "cluster.redis: the tls_* keys need a rediss:// address"},
+      {"[cluster]\nredis = \"rediss://h\"\ntls_cert_file = \"/c.pem\"",
+       "cluster.tls_key_file: tls_cert_file and tls_key_file go together"},
+      {"[cluster]\nredis = \"rediss://h\"\ntls_key_file = \"/k.pem\"",
+       "cluster.tls_cert_file: tls_cert_file and tls_key_file go together"},
+      {"[cluster]\ntls_ca_file = 5", "cluster.tls_ca_file: must be a string"},
       {"[cluster]\nnode_id = \"a b\"",
        "cluster.node_id: may contain only letters, digits, '-', '_' and '.'"},
       {"[cluster]\nrequest_timeout_ms = 5",
@@ -116,6 +123,21 @@ max_pending_publishes = 500
   EXPECT_EQ(s.cluster.presenceTtl, 30s);
   EXPECT_EQ(s.cluster.requestTimeout, 250ms);
   EXPECT_EQ(s.cluster.maxPendingPublishes, 500u);
+}
+
+TEST(LoaderKeysTest, ClusterTlsKeys) {
+  auto s = loadOk(R"(
+[cluster]
+redis = "rediss://wps:p%40ss@redis.internal:6380/2"
+tls_ca_file = "/etc/ca.pem"
+tls_cert_file = "/etc/client.pem"
+tls_key_file = "/etc/client.key"
+)");
+  EXPECT_EQ(s.cluster.redis, "rediss://wps:p%40ss@redis.internal:6380/2");
+  EXPECT_EQ(s.cluster.tlsCaFile, "/etc/ca.pem");
+  EXPECT_EQ(s.cluster.tlsCertFile, "/etc/client.pem");
+  EXPECT_EQ(s.cluster.tlsKeyFile, "/etc/client.key");
+  EXPECT_TRUE(loadOk("[cluster]\nredis = \"rediss://h\"").cluster.tlsCaFile.empty());
 }
 
 TEST(LoaderKeysTest, HttpIdleTimeout) {
