@@ -8,14 +8,19 @@
 // message that bench-upstream echoes back. Every payload carries its send time, so every
 // delivery gives a latency. Every --sample-seconds it prints one line to stdout:
 //   SAMPLE <seconds> <server RSS kB> <server open fds> <p50 ms> <p99 ms> <sent> <delivered>
-//          <errors> <open clients>
-// (latency over that interval, counters cumulative). At the end it stops sending, waits for
-// what is in flight, and counts every delivery that never came as an error, like every client
-// that was closed, every failed handshake and every REST answer other than 202.
+//          <errors> <open clients> <server CPU % of one core> <1-minute load average>
+// (latency and CPU over that interval, counters cumulative; the load average tells a
+// latency spike caused by other work on the machine from one of the server's). At the end it stops
+// sending, waits for what is in flight, and counts every delivery that never came as an error, like
+// every client that was closed, every failed handshake and every REST answer other than 202.
 #include <dirent.h>
+#include <unistd.h>
 
 #include <boost/asio/post.hpp>
 
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "bench/http_client.h"
@@ -37,12 +42,39 @@ std::optional<uint64_t> processOpenFds(pid_t pid) {
   return n;
 }
 
+// utime + stime of a process in clock ticks; nullopt when unreadable.
+std::optional<uint64_t> processCpuTicks(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  if (!std::getline(f, stat)) return std::nullopt;
+  const size_t close = stat.rfind(')');  // the command name may hold spaces
+  if (close == std::string::npos) return std::nullopt;
+  std::istringstream rest(stat.substr(close + 2));
+  std::string field;
+  uint64_t utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i) {  // fields 14 and 15 (1-based)
+    if (i == 14) utime = std::strtoull(field.c_str(), nullptr, 10);
+    if (i == 15) stime = std::strtoull(field.c_str(), nullptr, 10);
+  }
+  return utime + stime;
+}
+
+// The 1-minute load average of the machine (0 when unreadable).
+double loadAverage() {
+  std::ifstream f("/proc/loadavg");
+  double load = 0;
+  f >> load;
+  return load;
+}
+
 struct Sample {
   double seconds = 0;
   uint64_t rssKb = 0, fds = 0;
   double p50Ms = 0, p99Ms = 0;
   Counts counts;
   uint64_t open = 0;
+  double serverCpu = 0;  // percent of one core over the interval
+  double load = 0;       // the machine's 1-minute load average
 };
 
 class Soak : public WsListener, public HttpListener {
@@ -157,6 +189,9 @@ class Soak : public WsListener, public HttpListener {
   std::vector<uint64_t> members_;  // clients per group
   ClientOpener opener_;
   std::atomic<uint64_t> restOpen_{0}, expected_{0};
+  // Main thread (sample()):
+  uint64_t lastCpuTicks_ = 0;
+  double lastSampleSeconds_ = 0;
 };
 
 bool Soak::openClients(Result& r) {
@@ -180,6 +215,7 @@ bool Soak::openClients(Result& r) {
                 " clients connected");
     return false;
   }
+  if (o_.rate <= 0) return true;  // no REST sends: idle keep-alive connections would time out
   for (size_t l = 0; l < h_.loops.size(); ++l) {
     h_.loops.runAndWait(l, [this, l, &t] {
       const size_t share = static_cast<size_t>(o_.senders) / h_.loops.size() + 1;
@@ -286,19 +322,30 @@ Sample Soak::sample(double seconds) {
   if (pid > 0) {
     s.rssKb = processRssBytes(pid).value_or(0) / 1024;
     s.fds = processOpenFds(pid).value_or(0);
+    const uint64_t ticks = processCpuTicks(pid).value_or(0);
+    const double dt = seconds - lastSampleSeconds_;
+    if (dt > 0 && ticks >= lastCpuTicks_) {
+      s.serverCpu = 100.0 * static_cast<double>(ticks - lastCpuTicks_) /
+                    static_cast<double>(::sysconf(_SC_CLK_TCK)) / dt;
+    }
+    lastCpuTicks_ = ticks;
+    lastSampleSeconds_ = seconds;
   }
+  s.load = loadAverage();
   s.counts = sumCounts(h_.meters);
   s.open = opener_.opened.load() - opener_.dropped.load();
-  std::printf("SAMPLE %.0f %llu %llu %.3f %.3f %llu %llu %llu %llu\n", s.seconds,
+  std::printf("SAMPLE %.0f %llu %llu %.3f %.3f %llu %llu %llu %llu %.0f %.2f\n", s.seconds,
               static_cast<unsigned long long>(s.rssKb), static_cast<unsigned long long>(s.fds),
               s.p50Ms, s.p99Ms, static_cast<unsigned long long>(s.counts.sent),
               static_cast<unsigned long long>(s.counts.received),
               static_cast<unsigned long long>(s.counts.errors),
-              static_cast<unsigned long long>(s.open));
+              static_cast<unsigned long long>(s.open), s.serverCpu, s.load);
   std::fflush(stdout);
-  std::fprintf(stderr, "[soak %5.0f s] rss %.1f MB, fds %llu, p99 %.3f ms, errors %llu\n", seconds,
-               static_cast<double>(s.rssKb) / 1024, static_cast<unsigned long long>(s.fds), s.p99Ms,
-               static_cast<unsigned long long>(s.counts.errors));
+  std::fprintf(stderr,
+               "[soak %5.0f s] rss %.1f MB, fds %llu, p99 %.3f ms, errors %llu, server cpu %.0f "
+               "%%, load %.2f\n",
+               seconds, static_cast<double>(s.rssKb) / 1024, static_cast<unsigned long long>(s.fds),
+               s.p99Ms, static_cast<unsigned long long>(s.counts.errors), s.serverCpu, s.load);
   return s;
 }
 
