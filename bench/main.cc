@@ -46,6 +46,8 @@ int main(int argc, char** argv) {
     result = runIdle(o, env);
   } else if (o.scenario == "fanout") {
     result = runFanout(o, env);
+  } else if (o.scenario == "soak") {
+    result = runSoak(o, env);
   } else {
     result = runRest(o, env);
   }

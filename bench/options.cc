@@ -12,28 +12,31 @@ int64_t defaultConnections(const std::string& scenario) {
   if (scenario == "idle") return 1000;
   if (scenario == "fanout") return 1000;
   if (scenario == "rest") return 16;
+  if (scenario == "soak") return 10000;
   return 1;
 }
 
 bool parseOptions(int argc, char** argv, Options* o, int* exitCode) {
   CLI::App app{
       "webpubsub-bench: load generator for webpubsubd (bench/README.md)\n"
-      "Scenarios: echo, baseline, connect, idle, fanout, rest"};
+      "Scenarios: echo, baseline, connect, idle, fanout, rest, soak"};
   app.add_option("scenario", o->scenario, "Scenario to run")
       ->required()
-      ->check(CLI::IsMember({"echo", "baseline", "connect", "idle", "fanout", "rest"}));
+      ->check(CLI::IsMember({"echo", "baseline", "connect", "idle", "fanout", "rest", "soak"}));
   app.add_option("--duration", o->duration, "Measured seconds (fanout: per phase)")
       ->check(CLI::Range(0.1, 86400.0));
   app.add_option("--warmup", o->warmup, "Unmeasured seconds first (default min(1, duration/5))")
       ->check(CLI::Range(0.0, 3600.0));
   app.add_option("--connections", o->connections,
                  "echo/baseline: clients; connect: concurrent connectors; idle: connections; "
-                 "fanout: receivers; rest: HTTP clients")
+                 "fanout: receivers; rest: HTTP clients; soak: clients")
       ->check(CLI::Range(int64_t{1}, int64_t{1000000}));
   app.add_option("--size", o->size, "Payload bytes")
       ->check(CLI::Range(int64_t{0}, int64_t{1 << 20}));
-  app.add_option("--rate", o->rate, "Sends per second in total (0 = closed loop)")
-      ->check(CLI::Range(0.0, 1e8));
+  auto* rate = app.add_option("--rate", o->rate,
+                              "Sends per second in total (0 = closed loop; soak: group "
+                              "messages per second, default 1000)")
+                   ->check(CLI::Range(0.0, 1e8));
   app.add_flag("--json", o->json, "Print the results as one JSON object on the last line");
   app.add_option("--threads", o->threads, "Load-generator threads")->check(CLI::Range(1, 64));
   app.add_option("--server-url", o->serverUrl, "Use this running server (http://HOST:PORT)");
@@ -70,6 +73,13 @@ bool parseOptions(int argc, char** argv, Options* o, int* exitCode) {
       ->check(CLI::IsMember({"rest", "client", "both"}));
   app.add_option("--mix", o->mix, "rest: send, group or both")
       ->check(CLI::IsMember({"send", "group", "both"}));
+  app.add_option("--groups", o->groups, "soak: groups the clients are spread over")
+      ->check(CLI::Range(1, 1000000));
+  app.add_option("--event-rate", o->eventRate,
+                 "soak: upstream events per second (simple clients' messages, echoed)")
+      ->check(CLI::Range(0.0, 1e7));
+  app.add_option("--sample-seconds", o->sampleSeconds, "soak: seconds between samples")
+      ->check(CLI::Range(0.5, 3600.0));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -94,6 +104,7 @@ bool parseOptions(int argc, char** argv, Options* o, int* exitCode) {
     return false;
   }
   if (o->connections < 0) o->connections = defaultConnections(o->scenario);
+  if (o->scenario == "soak" && rate->count() == 0) o->rate = 1000;
   if (o->warmup < 0) o->warmup = std::min(1.0, o->duration / 5);
   if (o->protocol.empty()) o->protocol = "simple";
   if (o->senders < 0) o->senders = o->window;  // every REST sender keeps one call in flight

@@ -7,7 +7,7 @@
 namespace wps::bench {
 
 struct Options {
-  std::string scenario;      // echo, baseline, connect, idle, fanout, rest
+  std::string scenario;      // echo, baseline, connect, idle, fanout, rest, soak
   double duration = 10;      // measured seconds (fanout: per phase)
   double warmup = -1;        // seconds before measuring; -1 = min(1, duration / 5)
   int64_t connections = -1;  // -1 = the scenario's default
@@ -37,6 +37,9 @@ struct Options {
   int window = 16;             // fanout: messages in flight per phase (closed loop)
   std::string phase = "both";  // fanout: rest, client or both
   std::string mix = "both";    // rest: send, group or both
+  int groups = 1000;           // soak: groups the clients are spread over
+  double eventRate = 200;      // soak: upstream events (echoed client messages) per second
+  double sampleSeconds = 10;   // soak: seconds between samples
 };
 
 // Parses argv; on error or --help prints to stderr/stdout and returns false with *exitCode set.

@@ -21,6 +21,7 @@ Result runConnect(const Options& o, Environment& env);
 Result runIdle(const Options& o, Environment& env);
 Result runFanout(const Options& o, Environment& env);
 Result runRest(const Options& o, Environment& env);
+Result runSoak(const Options& o, Environment& env);
 
 // Loops, meters and the warmup/measure sequence shared by the throughput scenarios.
 class Harness {

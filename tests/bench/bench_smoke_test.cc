@@ -145,6 +145,17 @@ TEST(BenchSmoke, Rest) {
   EXPECT_EQ(number(o, "nodes"), 1);
 }
 
+TEST(BenchSmoke, Soak) {
+  auto o = check(
+      "soak --connections 20 --groups 4 --rate 100 --event-rate 20 --duration 2 "
+      "--sample-seconds 1",
+      "soak", {"deliveries", "rss_start_kb", "rss_end_kb", "fds_start", "fds_end"});
+  EXPECT_GT(number(o, "deliveries"), 0);
+  EXPECT_EQ(number(o, "errors"), 0);
+  EXPECT_EQ(number(o, "lost_deliveries"), 0);
+  EXPECT_GE(number(o, "samples"), 3);  // at 0, 1 and 2 s
+}
+
 TEST(BenchSmoke, FanoutThreeNodes) {
   auto o = checkFanout("fanout --nodes 3 --connections 12 --size 32 --window 4");
   EXPECT_EQ(number(o, "nodes"), 3);

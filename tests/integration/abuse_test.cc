@@ -6,7 +6,7 @@
 
 #include "integration/fixture.h"
 #include "protocol/websocket/frame.h"
-#include "support/memory.h"
+#include "support/process_memory.h"
 
 namespace wps::test {
 namespace {

@@ -27,7 +27,7 @@
 
 #include "integration/fixture.h"
 #include "support/http_request.h"
-#include "support/memory.h"
+#include "support/process_memory.h"
 
 #ifndef WPS_WEBPUBSUBD_PATH
 #error "WPS_WEBPUBSUBD_PATH (the webpubsubd binary) must be defined by the build"

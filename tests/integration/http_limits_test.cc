@@ -1,60 +1,14 @@
 // The HTTP front door's limits and RFC checks, seen through a raw socket: the WebSocket upgrade's
 // request-line and Host checks (RFC 6455 §4.2.1), oversized request heads (431) and targets
 // (414), and the cap on query parameters.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
-
 #include <string>
 
 #include "fixture.h"
+#include "support/raw_http.h"
 #include "support/ws_client.h"
 
 namespace wps::test {
 namespace {
-
-struct RawAnswer {
-  int status = 0;    // 0: no HTTP answer (the socket was closed or timed out first)
-  std::string text;  // everything the server sent before closing
-};
-
-// Sends `bytes` to 127.0.0.1:port and reads until the server closes (or 5 s pass), or only up
-// to the end of the answer's head when `headOnly`.
-RawAnswer rawExchange(uint16_t port, const std::string& bytes, bool headOnly = false) {
-  RawAnswer out;
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return out;
-  timeval tv{5, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return out;
-  }
-  size_t sent = 0;
-  while (sent < bytes.size()) {
-    ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) break;  // the server may answer and close before reading everything
-    sent += static_cast<size_t>(n);
-  }
-  char buf[4096];
-  for (;;) {
-    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) break;
-    out.text.append(buf, static_cast<size_t>(n));
-    if (headOnly && out.text.find("\r\n\r\n") != std::string::npos) break;
-  }
-  ::close(fd);
-  if (out.text.rfind("HTTP/1.", 0) == 0 && out.text.size() > 12) {
-    out.status = std::stoi(out.text.substr(9, 3));
-  }
-  return out;
-}
 
 // A WebSocket upgrade request for `target` with the given request-line version and headers.
 std::string upgradeRequest(const std::string& target, const std::string& version = "HTTP/1.1",
@@ -110,6 +64,44 @@ TEST_F(HttpLimitsTest, RequestHeadJustUnderTheLimitIsServed) {
   ASSERT_LT(req.size(), 64u * 1024);
   RawAnswer a = rawExchange(port(), req);
   EXPECT_EQ(a.status, 200) << a.text.substr(0, 200);
+}
+
+// The same limits on the two endpoints an attacker reaches first: the client WebSocket upgrade
+// (before its token is looked at) and a REST send (before authentication).
+std::string restSendRequest(const std::string& target, const std::string& extraHeaders = "") {
+  return "POST " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + extraHeaders +
+         "Content-Type: text/plain\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi";
+}
+
+TEST_F(HttpLimitsTest, HundredKilobyteHeadOnTheClientEndpointIs431AndTargetIs414) {
+  const std::string filler(100 * 1024, 'a');
+  std::string upgrade = upgradeRequest(server->clientTarget("chat"));
+  upgrade.insert(upgrade.size() - 2, "X-Filler: " + filler + "\r\n");
+  RawAnswer head = rawExchange(port(), upgrade);
+  EXPECT_EQ(head.status, 431) << head.text.substr(0, 200);
+  EXPECT_NE(head.text.find("header fields are too large"), std::string::npos);
+
+  RawAnswer line =
+      rawExchange(port(), upgradeRequest(server->clientTarget("chat", {}, "&x=" + filler)));
+  EXPECT_EQ(line.status, 414) << line.text.substr(0, 200);
+  EXPECT_NE(line.text.find("target is too long"), std::string::npos);
+}
+
+TEST_F(HttpLimitsTest, HundredKilobyteHeadOnRestIs431AndTargetIs414) {
+  const std::string filler(100 * 1024, 'a');
+  const std::string send = "/api/hubs/chat/:send?api-version=2024-01-01";
+  RawAnswer head = rawExchange(port(), restSendRequest(send, "X-Filler: " + filler + "\r\n"));
+  EXPECT_EQ(head.status, 431) << head.text.substr(0, 200);
+  EXPECT_NE(head.text.find("header fields are too large"), std::string::npos);
+  // A 100 KB bearer token is a 100 KB header too.
+  head = rawExchange(port(), restSendRequest(send, "Authorization: Bearer " + filler + "\r\n"));
+  EXPECT_EQ(head.status, 431) << head.text.substr(0, 200);
+
+  RawAnswer line = rawExchange(port(), restSendRequest(send + "&x=" + filler));
+  EXPECT_EQ(line.status, 414) << line.text.substr(0, 200);
+  EXPECT_NE(line.text.find("target is too long"), std::string::npos);
+  // The server still serves a normal request afterwards.
+  EXPECT_EQ(rawExchange(port(), getRequest("/api/health")).status, 200);
 }
 
 class SmallHeadLimitTest : public UpstreamTest {

@@ -1,8 +1,5 @@
-// Memory of a server under attack, for the tests that assert it stays bounded. Header-only, so
-// that each test binary sees its own sanitizer configuration.
-#pragma once
+#include "support/process_memory.h"
 
-#include <sys/types.h>
 #include <unistd.h>
 
 #include <cstddef>
@@ -10,14 +7,28 @@
 #include <string>
 
 #if defined(__SANITIZE_ADDRESS__)
+#define WPS_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define WPS_TEST_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define WPS_TEST_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define WPS_TEST_TSAN 1
+#endif
+#endif
+
+#if defined(WPS_TEST_ASAN)
 // From the sanitizer runtime's allocator interface (its header is not installed with g++).
 extern "C" size_t __sanitizer_get_current_allocated_bytes();
 #endif
 
 namespace wps::test {
 
-// VmRSS of process `pid` in kB (from /proc/PID/status); -1 when it cannot be read.
-inline long processRssKb(pid_t pid) {
+long processRssKb(pid_t pid) {
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
   std::string key;
   while (status >> key) {
@@ -30,13 +41,19 @@ inline long processRssKb(pid_t pid) {
   return -1;
 }
 
-// Memory held by this process (an in-process server) in kB: VmRSS; under AddressSanitizer the
-// heap bytes in use instead, since ASan keeps freed memory resident (its quarantine).
-inline long residentKb() {
-#if defined(__SANITIZE_ADDRESS__)
+long residentKb() {
+#if defined(WPS_TEST_ASAN)
   return static_cast<long>(__sanitizer_get_current_allocated_bytes() / 1024);
 #else
   return processRssKb(::getpid());
+#endif
+}
+
+bool underSanitizer() {
+#if defined(WPS_TEST_ASAN) || defined(WPS_TEST_TSAN)
+  return true;
+#else
+  return false;
 #endif
 }
 
