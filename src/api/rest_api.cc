@@ -393,7 +393,7 @@ bool RestApi::authenticate(Call& call) {
     return false;
   }
   auto claims = core::verifyRequestToken(settings, trim(authz->substr(7)), call.loop->wallNow(),
-                                         call.target.decodedPath, call.request.host);
+                                         call.target.rawPath, call.request.host);
   if (!claims) {
     call.reply(unauthorized(claims.status().message()));
     return false;

@@ -143,6 +143,36 @@ TEST_F(RestApiTest, AuthenticationFailuresAre401WithWwwAuthenticate) {
   EXPECT_EQ(check(tokenFor("/API/HUBS/HUB/:send?api-version=2024-12-01")), 202);
 }
 
+TEST_F(RestApiTest, StrictAudienceHostComparesThePublicEndpointOnly) {
+  settings.strictAudienceHost = true;
+  // Tokens name http://localhost:8080 and requests carry Host: localhost:8080.
+  EXPECT_EQ(call("POST", "/api/hubs/hub/:send", "x").status, 202);
+  settings.publicEndpoint = "https://pubsub.example.com";
+  // The Host header matches the token, but the server's public identity does not: refused.
+  EXPECT_EQ(call("POST", "/api/hubs/hub/:send", "x").status, 401);
+  settings.strictAudienceHost = false;
+  EXPECT_EQ(call("POST", "/api/hubs/hub/:send", "x").status, 202);
+}
+
+TEST_F(RestApiTest, AnEncodedSlashStaysInsideTheAudiencesSegment) {
+  FakeTransport t;
+  auto s = connect(t, "c1", "a/groups/b");
+  // Both decode as a whole to .../users/a/groups/b/groups/c; the router sees two routes.
+  const std::string x = "/api/hubs/hub/users/a%2Fgroups%2Fb/groups/c";  // user a/groups/b → c
+  const std::string y = "/api/hubs/hub/users/a/groups/b%2Fgroups%2Fc";  // user a → b/groups/c
+  auto put = [&](const std::string& target, const std::string& audience) {
+    http::HttpHeaders auth = {{"Authorization", "Bearer " + tokenFor(audience)}};
+    return call("PUT", target, {}, std::move(auth), false).status;
+  };
+  EXPECT_EQ(put(y, x), 401);
+  EXPECT_EQ(put(x, y), 401);
+  EXPECT_FALSE(s->inGroup("c"));
+  EXPECT_EQ(put(x, x), 200);
+  EXPECT_EQ(put(x, "/api/hubs/hub/users/a%2fgroups%2fb/groups/c"), 200);  // hex case is free
+  EXPECT_TRUE(s->inGroup("c"));
+  EXPECT_FALSE(s->inGroup("b/groups/c"));
+}
+
 TEST_F(RestApiTest, SendStatusesAndValidationOrder) {
   EXPECT_EQ(
       call("POST", "/api/hubs/hub/:send", "\"x\"", {{"Content-Type", "application/json"}}).status,
