@@ -25,10 +25,11 @@ AbuseProtection::Entry& AbuseProtection::entryFor(const std::string& key) {
   return entries_[key];
 }
 
-void AbuseProtection::check(const ProbeTarget& target, Delivery& delivery,
+bool AbuseProtection::check(const ProbeTarget& target, Delivery& delivery,
                             std::function<void(bool)> done) {
   TimePoint now = delivery.loop().now();
   bool runProbe = false;
+  bool overflow = false;
   std::optional<bool> immediate;
   {
     MutexLock lock(mu_);
@@ -39,12 +40,16 @@ void AbuseProtection::check(const ProbeTarget& target, Delivery& delivery,
     }
     if (e.initialized) {
       immediate = e.success;
+    } else if (e.waiters.size() >= maxWaiters_) {
+      overflow = true;
+      immediate = false;
     } else {
       e.waiters.push_back({&delivery.loop(), std::move(done)});
     }
   }
   if (runProbe) startProbe(target, delivery);
   if (immediate) done(*immediate);
+  return !overflow;
 }
 
 void AbuseProtection::clear() {

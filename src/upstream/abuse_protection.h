@@ -8,6 +8,7 @@
 // Thread-safe: check() may be called from any worker; callbacks run on the caller's loop.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -29,7 +30,10 @@ struct ProbeTarget {
 
 class AbuseProtection {
  public:
-  explicit AbuseProtection(Duration probeTimeout) : probeTimeout_(probeTimeout) {}
+  // At most `maxWaiters` events (from all workers) wait for the first probe of one key
+  // (upstream.max_pending_requests_per_origin).
+  explicit AbuseProtection(Duration probeTimeout, size_t maxWaiters = SIZE_MAX)
+      : probeTimeout_(probeTimeout), maxWaiters_(maxWaiters) {}
 
   // At most this many keys are cached; inserting beyond it first forgets failed results, then
   // every result whose probe is not running (their next events probe again).
@@ -39,8 +43,9 @@ class AbuseProtection {
   // `done(false)` if that validation failed. Runs `done` on `delivery.loop()`: synchronously when
   // the cached result is usable, otherwise once the probe (OPTIONS, then GET on 404, each bounded
   // by the probe timeout and retried per policy) completes. A probe needed by the call runs on the
-  // calling worker.
-  void check(const ProbeTarget& target, Delivery& delivery, std::function<void(bool)> done)
+  // calling worker. Returns false when `maxWaiters` events already wait for that probe:
+  // `done(false)` has then run at once, as a probe that timed out would have answered.
+  bool check(const ProbeTarget& target, Delivery& delivery, std::function<void(bool)> done)
       EXCLUDES(mu_);
 
   // Forgets every cached result (tests, config reload). Probes in flight complete and still
@@ -71,6 +76,7 @@ class AbuseProtection {
   void finishProbe(const std::string& key, bool ok, TimePoint now) EXCLUDES(mu_);
 
   Duration probeTimeout_;
+  size_t maxWaiters_;
   Mutex mu_;
   std::unordered_map<std::string, Entry> entries_ GUARDED_BY(mu_);
 };

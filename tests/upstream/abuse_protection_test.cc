@@ -193,6 +193,23 @@ TEST_F(AbuseProtectionTest, TheCacheIsBounded) {
   EXPECT_EQ(check(), 1u) << "the newest entry is kept";
 }
 
+TEST_F(AbuseProtectionTest, WaitersForAProbeAreBounded) {
+  AbuseProtection bounded{10s, 2};
+  auto checkBounded = [&] {
+    return bounded.check(target(), delivery, [this](bool ok) { results.push_back(ok); });
+  };
+  EXPECT_TRUE(checkBounded());
+  EXPECT_TRUE(checkBounded());
+  EXPECT_FALSE(checkBounded());
+  EXPECT_EQ(results, std::vector<bool>{false}) << "at once, as a timed-out probe answers";
+  EXPECT_EQ(client.count(), 1u);
+  allow(0);
+  loop.runPending();
+  EXPECT_EQ(results, (std::vector<bool>{false, true, true}));
+  EXPECT_TRUE(checkBounded()) << "a cached result makes nobody wait";
+  EXPECT_EQ(results.back(), true);
+}
+
 TEST_F(AbuseProtectionTest, SuccessIsTrustedForOneMinute) {
   check();
   allow(0);
