@@ -23,7 +23,7 @@ class Engine::RoutingBroker : public Broker {
     target_->closeConnections(hubKey, target, std::move(reason), reply, std::move(done));
   }
   void addToGroups(const std::string& hubKey, const Target& target, std::vector<std::string> groups,
-                   EventLoop& reply, CountDone done) override {
+                   EventLoop& reply, AddDone done) override {
     target_->addToGroups(hubKey, target, std::move(groups), reply, std::move(done));
   }
   void removeFromGroups(const std::string& hubKey, const Target& target,

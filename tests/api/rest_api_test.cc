@@ -281,14 +281,26 @@ TEST_F(RestApiTest, ExistsChecksAnd404Codes) {
   EXPECT_TRUE(t.closed);
 }
 
-TEST_F(RestApiTest, AddToGroupSkipsAConnectionAtMaxGroupsPerConnection) {
+TEST_F(RestApiTest, AddToGroupRefusesAConnectionAtMaxGroupsPerConnection) {
   settings.limits.maxGroupsPerConnection = 1;
   FakeTransport t;
   auto s = connect(t, "c1", "alice");
   EXPECT_EQ(call("PUT", "/api/hubs/hub/groups/g1/connections/c1").status, 200);
-  // Documented: the connection at the limit is skipped, the call itself succeeds.
-  EXPECT_EQ(call("PUT", "/api/hubs/hub/groups/g2/connections/c1").status, 200);
+  EXPECT_EQ(call("PUT", "/api/hubs/hub/groups/g1/connections/c1").status, 200);  // a member
+  // One connection at the limit: 400 naming the limit.
+  auto refused = call("PUT", "/api/hubs/hub/groups/g2/connections/c1");
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_EQ(code(refused), "Error.BadRequest");
+  EXPECT_EQ(refused.body,
+            R"({"code":"Error.BadRequest","message":"The connection is already in 1 groups, the )"
+            R"(limit (limits.max_groups_per_connection).","target":"connection"})");
+  // Documented: user-wide and filter adds skip a connection at the limit and succeed.
   EXPECT_EQ(call("PUT", "/api/hubs/hub/users/alice/groups/g3").status, 200);
+  EXPECT_EQ(call("POST", "/api/hubs/hub/:addToGroups", R"({"groups":["g4"]})",
+                 {{"Content-Type", "application/json"}})
+                .status,
+            200);
+  EXPECT_EQ(code(call("HEAD", "/api/hubs/hub/groups/g4")), "Warning.Group.NotExisted");
   EXPECT_EQ(call("HEAD", "/api/hubs/hub/groups/g1").status, 200);
   EXPECT_EQ(code(call("HEAD", "/api/hubs/hub/groups/g2")), "Warning.Group.NotExisted");
   EXPECT_EQ(code(call("HEAD", "/api/hubs/hub/groups/g3")), "Warning.Group.NotExisted");
@@ -409,7 +421,7 @@ class FailingBroker : public core::Broker {
     reply.post([done, s = failure_] { done(s); });
   }
   void addToGroups(const std::string&, const core::Target&, std::vector<std::string>,
-                   EventLoop& reply, CountDone done) override {
+                   EventLoop& reply, AddDone done) override {
     fail(reply, std::move(done));
   }
   void removeFromGroups(const std::string&, const core::Target&, std::vector<std::string>,
