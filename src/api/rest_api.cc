@@ -393,7 +393,7 @@ bool RestApi::authenticate(Call& call) {
     return false;
   }
   auto claims = core::verifyRequestToken(settings, trim(authz->substr(7)), call.loop->wallNow(),
-                                         call.target.decodedPath, call.request.host);
+                                         call.target.rawPath, call.request.host);
   if (!claims) {
     call.reply(unauthorized(claims.status().message()));
     return false;
@@ -553,19 +553,26 @@ void RestApi::leaveAllGroups(const CallPtr& call) {
       [call](StatusOr<size_t> matched) { call->reply(successOr(matched.status(), 204)); });
 }
 
+// A single connection already at limits.max_groups_per_connection is refused with 400; the
+// connections of a user that are at the limit are skipped (the call succeeds).
 void RestApi::addMember(const CallPtr& call) {
   Target member = targetOf(call->params);  // the user or connection (not the group)
   HttpResponse notFound = memberNotFound(member);
-  engine_.broker().addToGroups(call->hubKey, member, {*call->params.group}, *call->loop,
-                               [call, notFound](StatusOr<size_t> matched) {
-                                 if (!matched) {
-                                   call->reply(brokerFailure(matched.status()));
-                                 } else if (*matched == 0) {
-                                   call->reply(notFound);
-                                 } else {
-                                   call->reply(emptyResponse(200));
-                                 }
-                               });
+  bool oneConnection = member.kind == Target::Kind::kConnection;
+  size_t limit = engine_.settings().limits.maxGroupsPerConnection;
+  engine_.broker().addToGroups(
+      call->hubKey, member, {*call->params.group}, *call->loop,
+      [call, notFound, oneConnection, limit](StatusOr<core::AddToGroupsResult> added) {
+        if (!added) {
+          call->reply(brokerFailure(added.status()));
+        } else if (added->matched == 0) {
+          call->reply(notFound);
+        } else if (oneConnection && added->atLimit > 0) {
+          call->reply(groupLimitReached(limit));
+        } else {
+          call->reply(emptyResponse(200));
+        }
+      });
 }
 
 void RestApi::removeMember(const CallPtr& call) {
@@ -594,12 +601,15 @@ void RestApi::changeGroups(const CallPtr& call, bool add) {
   }
   Target target = Target::all();
   target.filter = std::move(body.filter);
-  auto done = [call](StatusOr<size_t> matched) { call->reply(successOr(matched.status(), 200)); };
+  // Connections at limits.max_groups_per_connection are skipped: the call still succeeds.
   if (add) {
-    engine_.broker().addToGroups(call->hubKey, target, std::move(body.groups), *call->loop, done);
+    engine_.broker().addToGroups(
+        call->hubKey, target, std::move(body.groups), *call->loop,
+        [call](StatusOr<core::AddToGroupsResult> r) { call->reply(successOr(r.status(), 200)); });
   } else {
-    engine_.broker().removeFromGroups(call->hubKey, target, std::move(body.groups), *call->loop,
-                                      done);
+    engine_.broker().removeFromGroups(
+        call->hubKey, target, std::move(body.groups), *call->loop,
+        [call](StatusOr<size_t> r) { call->reply(successOr(r.status(), 200)); });
   }
 }
 

@@ -1,5 +1,6 @@
 #include "api/rest_errors.h"
 
+#include "common/errors.h"
 #include "common/strings.h"
 
 namespace wps::api {
@@ -28,6 +29,10 @@ http::HttpResponse errorResponse(int status, std::string_view code, std::string_
 
 http::HttpResponse badRequest(std::string_view message, std::string_view target) {
   return errorResponse(400, "Error.BadRequest", message, target);
+}
+
+http::HttpResponse groupLimitReached(size_t limit) {
+  return badRequest(errors::groupLimitMessage(limit), "connection");
 }
 
 http::HttpResponse unauthorized(std::string_view description) {

@@ -17,6 +17,9 @@ http::HttpResponse errorResponse(int status, std::string_view code, std::string_
                                  std::string_view target = "Request");
 // 400 Error.BadRequest.
 http::HttpResponse badRequest(std::string_view message, std::string_view target = "Request");
+// 400 Error.BadRequest naming limits.max_groups_per_connection (`limit`): adding one connection
+// that is already in `limit` groups to another.
+http::HttpResponse groupLimitReached(size_t limit);
 // 401 with an empty body and WWW-Authenticate: Bearer error="invalid_token", ...
 http::HttpResponse unauthorized(std::string_view description);
 // 404 for HEAD existence checks: no body, x-ms-error-code only.

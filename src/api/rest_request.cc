@@ -1,5 +1,6 @@
 #include "api/rest_request.h"
 
+#include "auth/audience.h"
 #include "common/strings.h"
 
 namespace wps::api {
@@ -10,22 +11,12 @@ ParsedTarget parseTarget(std::string_view target) {
   std::string_view path = target.substr(0, q);
   std::string_view query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
   t.rawPath = std::string(path);
-  auto whole = percentDecode(path, false);
-  if (!whole) {
+  auto segments = auth::decodePathSegments(path);
+  if (!segments) {
     t.valid = false;
     return t;
   }
-  t.decodedPath = std::move(*whole);
-  std::string_view rest = path;
-  if (!rest.empty() && rest.front() == '/') rest.remove_prefix(1);
-  for (auto seg : split(rest, '/')) {
-    auto decoded = percentDecode(seg, false);
-    if (!decoded) {
-      t.valid = false;
-      return t;
-    }
-    t.segments.push_back(std::move(*decoded));
-  }
+  t.segments = std::move(*segments);
   // Over the cap (the HTTP session answers that with its own 400 first): not decoded at all.
   auto pairs =
       countQueryParameters(query) > kMaxQueryParameters ? std::nullopt : parseQueryString(query);

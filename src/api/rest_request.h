@@ -25,8 +25,7 @@ struct RestRequest {
 // segment is decoded once ('+' stays '+'); the query is form-decoded ('+' is a space).
 struct ParsedTarget {
   std::string rawPath;
-  std::vector<std::string> segments;  // decoded; empty segments kept
-  std::string decodedPath;            // the path decoded once as a whole (audience checks)
+  std::vector<std::string> segments;                       // auth::decodePathSegments(rawPath)
   std::vector<std::pair<std::string, std::string>> query;  // decoded, in order
   bool valid = true;  // false: a malformed escape, or over kMaxQueryParameters parameters
 };

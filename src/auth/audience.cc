@@ -1,6 +1,7 @@
 #include "auth/audience.h"
 
 #include <optional>
+#include <span>
 
 #include "common/strings.h"
 
@@ -87,9 +88,41 @@ bool authorityAllowed(const std::string& normalized, int defaultPortNumber,
   return false;
 }
 
+bool segmentsEqual(std::span<const std::string> a, std::span<const std::string> b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (!iequals(a[i], b[i])) return false;
+  }
+  return true;
+}
+
+// `path` without the segments of `prefix` when it starts with them (case-insensitively). An
+// empty (or "/") prefix, or a malformed one, removes nothing.
+std::span<const std::string> withoutPrefix(const std::vector<std::string>& path,
+                                           std::string_view prefix) {
+  prefix = stripOneTrailingSlash(prefix);
+  if (prefix.empty()) return path;
+  auto segments = decodePathSegments(prefix);
+  if (!segments || segments->size() > path.size()) return path;
+  std::span<const std::string> all(path);
+  if (!segmentsEqual(all.first(segments->size()), *segments)) return path;
+  return all.subspan(segments->size());
+}
+
 }  // namespace
 
-bool audienceMatches(std::string_view aud, std::string_view expectedPath,
+std::optional<std::vector<std::string>> decodePathSegments(std::string_view rawPath) {
+  if (!rawPath.empty() && rawPath.front() == '/') rawPath.remove_prefix(1);
+  std::vector<std::string> out;
+  for (auto segment : split(rawPath, '/')) {
+    auto decoded = percentDecode(segment, /*plusAsSpace=*/false);
+    if (!decoded) return std::nullopt;
+    out.push_back(std::move(*decoded));
+  }
+  return out;
+}
+
+bool audienceMatches(std::string_view aud, std::string_view expectedRawPath,
                      const AudienceOptions& options) {
   // scheme ":" "//" authority path [ "?" query ] [ "#" fragment ]
   size_t colon = aud.find(':');
@@ -117,28 +150,16 @@ bool audienceMatches(std::string_view aud, std::string_view expectedPath,
     rest.remove_prefix(authorityEnd);
     rawPath = rest.substr(0, rest.find_first_of("?#"));
   }
-  auto decoded = percentDecode(rawPath, /*plusAsSpace=*/false);
-  if (!decoded) return false;
-  std::string_view path = stripOneTrailingSlash(*decoded);
-
-  std::string_view prefix = stripOneTrailingSlash(options.pathPrefix);
-  std::string prefixWithSlash;
-  if (!prefix.empty() && prefix.front() != '/') {
-    prefixWithSlash = "/";
-    prefixWithSlash += prefix;
-    prefix = prefixWithSlash;
-  }
-  if (!prefix.empty() && istartsWith(path, prefix) &&
-      (path.size() == prefix.size() || path[prefix.size()] == '/')) {
-    path.remove_prefix(prefix.size());
-  }
-  return iequals(path, stripOneTrailingSlash(expectedPath));
+  auto path = decodePathSegments(stripOneTrailingSlash(rawPath));
+  auto expected = decodePathSegments(stripOneTrailingSlash(expectedRawPath));
+  if (!path || !expected) return false;
+  return segmentsEqual(withoutPrefix(*path, options.pathPrefix), *expected);
 }
 
-bool anyAudienceMatches(const std::vector<std::string>& audiences, std::string_view expectedPath,
+bool anyAudienceMatches(const std::vector<std::string>& audiences, std::string_view expectedRawPath,
                         const AudienceOptions& options) {
   for (const std::string& aud : audiences) {
-    if (audienceMatches(aud, expectedPath, options)) return true;
+    if (audienceMatches(aud, expectedRawPath, options)) return true;
   }
   return false;
 }

@@ -145,7 +145,8 @@ Status readPermission(Reader& r, BusMessage& m) {
   return Status::ok();
 }
 
-// kReply: count, permission result, members.
+// kReply: count, permission result, members, then atLimit when it is not 0 (so that a reply
+// without it keeps the older, shorter form).
 Status readReply(Reader& r, BusMessage& m) {
   m.count = r.varint();
   uint8_t result = r.u8();
@@ -161,6 +162,7 @@ Status readReply(Reader& r, BusMessage& m) {
     if (r.u8()) mem.userId = r.str();
     m.members.push_back(std::move(mem));
   }
+  if (r.ok() && !r.atEnd()) m.atLimit = r.varint();
   return Status::ok();
 }
 
@@ -256,6 +258,7 @@ std::string encodeBusMessage(const BusMessage& m) {
         w.u8(mem.userId ? 1 : 0);
         if (mem.userId) w.str(*mem.userId);
       }
+      if (m.atLimit) w.varint(m.atLimit);
       break;
   }
   return std::move(w.out);

@@ -44,6 +44,7 @@ struct BusMessage {
   auth::Permission permission = auth::Permission::kSendToGroup;
   // kReply
   uint64_t count = 0;
+  uint64_t atLimit = 0;  // kAddToGroups: selected connections at max_groups_per_connection
   core::PermissionResult result = core::PermissionResult::kConnectionNotFound;
   std::vector<core::MemberInfo> members;
 };

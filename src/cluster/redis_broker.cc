@@ -92,13 +92,17 @@ void RedisBroker::scatterCount(BusMessage request, EventLoop& reply, CountDone d
 }
 
 void RedisBroker::addToGroups(const std::string& hubKey, const Target& target,
-                              std::vector<std::string> groups, EventLoop& reply, CountDone done) {
+                              std::vector<std::string> groups, EventLoop& reply, AddDone done) {
   if (isLocalConnection(hubKey, target)) {
     d_.local.addToGroups(hubKey, target, std::move(groups), reply, std::move(done));
     return;
   }
-  scatterCount(membershipRequest(BusMessage::Type::kAddToGroups, hubKey, target, std::move(groups)),
-               reply, std::move(done));
+  scatterFor<core::AddToGroupsResult>(
+      membershipRequest(BusMessage::Type::kAddToGroups, hubKey, target, std::move(groups)), reply,
+      std::move(done), [](BusMessage& all) {
+        return core::AddToGroupsResult{static_cast<size_t>(all.count),
+                                       static_cast<size_t>(all.atLimit)};
+      });
 }
 
 void RedisBroker::removeFromGroups(const std::string& hubKey, const Target& target,
@@ -192,7 +196,14 @@ void RedisBroker::executeLocally(BusMessage req, std::function<void(BusMessage)>
                                 [answer](Status) { answer([](BusMessage&) {}); });
       break;
     case BusMessage::Type::kAddToGroups:
-      d_.local.addToGroups(req.hubKey, req.target, std::move(req.groups), here, counted);
+      d_.local.addToGroups(req.hubKey, req.target, std::move(req.groups), here,
+                           [answer](StatusOr<core::AddToGroupsResult> added) {
+                             answer([&added](BusMessage& r) {
+                               if (!added) return;
+                               r.count = added->matched;
+                               r.atLimit = added->atLimit;
+                             });
+                           });
       break;
     case BusMessage::Type::kRemoveFromGroups:
       d_.local.removeFromGroups(req.hubKey, req.target, std::move(req.groups), here, counted);
@@ -272,6 +283,7 @@ void RedisBroker::absorb(uint64_t requestId, const BusMessage& part) {
   if (it == gathers_.end()) return;  // late answer after a timeout
   Gather& g = it->second;
   g.combined.count += part.count;
+  g.combined.atLimit += part.atLimit;
   for (const auto& m : part.members)
     g.combined.members.push_back(m);
   // At most one node holds a connection: its answer beats "not found" from the others.

@@ -49,7 +49,7 @@ class RedisBroker : public core::Broker {
   void closeConnections(const std::string& hubKey, const core::Target& target, std::string reason,
                         EventLoop& reply, StatusDone done) override;
   void addToGroups(const std::string& hubKey, const core::Target& target,
-                   std::vector<std::string> groups, EventLoop& reply, CountDone done) override;
+                   std::vector<std::string> groups, EventLoop& reply, AddDone done) override;
   void removeFromGroups(const std::string& hubKey, const core::Target& target,
                         std::vector<std::string> groups, EventLoop& reply, CountDone done) override;
   void leaveAllGroups(const std::string& hubKey, const core::Target& target, EventLoop& reply,

@@ -191,6 +191,8 @@ const Section<UpstreamSettings> kUpstream = {{
     durationKey("probe_timeout_seconds", &UpstreamSettings::probeTimeout, 1, 600),
     {"retry_delays_ms", readRetryDelays},
     intKey("max_connections_per_origin", &UpstreamSettings::maxConnectionsPerOrigin, 1, 100000),
+    intKey("max_pending_requests_per_origin", &UpstreamSettings::maxPendingRequestsPerOrigin, 1,
+           10000000),
     intKey("max_response_bytes", &UpstreamSettings::maxResponseBytes, 1024, int64_t{1} << 30),
     intKey("max_connection_state_bytes", &UpstreamSettings::maxConnectionStateBytes, 0, 1 << 20),
     boolKey("forward_access_token", &UpstreamSettings::forwardAccessToken),

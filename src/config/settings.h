@@ -44,6 +44,9 @@ struct UpstreamSettings {
   seconds probeTimeout{10};   // per abuse-protection probe
   std::vector<milliseconds> retryDelays{milliseconds(1000), milliseconds(3000), milliseconds(5000)};
   size_t maxConnectionsPerOrigin = 128;  // per worker
+  // Events waiting per handler origin, per worker (for a pooled connection, for a validation
+  // probe, detached connected/disconnected events); one more fails at once, like a timeout.
+  size_t maxPendingRequestsPerOrigin = 10000;
   size_t maxResponseBytes = 16 * 1024 * 1024;
   size_t maxConnectionStateBytes = 8 * 1024;
   bool forwardAccessToken = true;  // include access_token in the connect body's query

@@ -28,6 +28,20 @@ struct MemberInfo {
   std::optional<std::string> userId;
 };
 
+// The answer of Broker::addToGroups. Plain value.
+struct AddToGroupsResult {
+  size_t matched = 0;  // connections selected
+  // Of those, how many were left out of at least one of the groups because they already were in
+  // limits.max_groups_per_connection groups (Shard::tryJoin). They keep the groups they had.
+  size_t atLimit = 0;
+
+  AddToGroupsResult& operator+=(const AddToGroupsResult& o) {
+    matched += o.matched;
+    atLimit += o.atLimit;
+    return *this;
+  }
+};
+
 enum class PermissionOp { kGrant, kRevoke, kCheck };
 
 enum class PermissionResult {
@@ -40,6 +54,7 @@ enum class PermissionResult {
 class Broker {
  public:
   using CountDone = std::function<void(StatusOr<size_t>)>;
+  using AddDone = std::function<void(StatusOr<AddToGroupsResult>)>;
   using StatusDone = std::function<void(Status)>;
   using PermissionDone = std::function<void(StatusOr<PermissionResult>)>;
   using MembersDone = std::function<void(StatusOr<std::vector<MemberInfo>>)>;
@@ -57,10 +72,13 @@ class Broker {
   virtual void closeConnections(const std::string& hubKey, const Target& target, std::string reason,
                                 EventLoop& reply, StatusDone done) = 0;
 
-  // Adds (or removes) every selected connection to (from) every group; `done(matched)` gets the
-  // number of selected connections.
+  // Adds every selected connection to every group, skipping a connection already at
+  // limits.max_groups_per_connection for each group it is not in yet; `done` gets how many were
+  // selected and how many of those hit the limit.
   virtual void addToGroups(const std::string& hubKey, const Target& target,
-                           std::vector<std::string> groups, EventLoop& reply, CountDone done) = 0;
+                           std::vector<std::string> groups, EventLoop& reply, AddDone done) = 0;
+  // Removes every selected connection from every group; `done(matched)` gets the number of
+  // selected connections.
   virtual void removeFromGroups(const std::string& hubKey, const Target& target,
                                 std::vector<std::string> groups, EventLoop& reply,
                                 CountDone done) = 0;

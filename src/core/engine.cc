@@ -23,7 +23,7 @@ class Engine::RoutingBroker : public Broker {
     target_->closeConnections(hubKey, target, std::move(reason), reply, std::move(done));
   }
   void addToGroups(const std::string& hubKey, const Target& target, std::vector<std::string> groups,
-                   EventLoop& reply, CountDone done) override {
+                   EventLoop& reply, AddDone done) override {
     target_->addToGroups(hubKey, target, std::move(groups), reply, std::move(done));
   }
   void removeFromGroups(const std::string& hubKey, const Target& target,
@@ -61,7 +61,9 @@ Engine::Worker::Worker(size_t index, EventLoop& loop, upstream::UpstreamClient& 
     : shard(index),
       dispatcher(settings, loop, client, abuse),
       context{index, loop, settings, shard, dispatcher, broker, directory, tokens, metrics},
-      handshake(context) {}
+      handshake(context) {
+  dispatcher.countOverflowsIn(&context.counters.upstreamOverflows);
+}
 
 namespace {
 // The primary access key; the engine's precondition (checkSettings) guarantees there is one.
@@ -86,7 +88,8 @@ Status Engine::checkSettings(const config::ServerSettings& settings) {
 Engine::Engine(const config::ServerSettings& settings, std::vector<WorkerIo> io)
     : settings_(settings),
       tokens_(requirePrimaryKey(settings)),
-      abuseProtection_(settings.upstream.probeTimeout) {
+      abuseProtection_(settings.upstream.probeTimeout,
+                       settings.upstream.maxPendingRequestsPerOrigin) {
   routing_ = std::make_unique<RoutingBroker>(nullptr);
   std::vector<LocalBroker::Worker> brokerWorkers;
   for (size_t i = 0; i < io.size(); ++i) {

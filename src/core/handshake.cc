@@ -4,7 +4,6 @@
 
 #include "auth/jwt.h"
 #include "cloudevents/signature.h"
-#include "cloudevents/url_template.h"
 #include "common/base64.h"
 #include "common/crypto.h"
 #include "common/log.h"
@@ -12,6 +11,7 @@
 #include "core/connection_directory.h"
 #include "core/reconnection_tokens.h"
 #include "core/request_token.h"
+#include "core/tokens.h"
 #include "metrics/metrics.h"
 #include "protocol/names.h"
 
@@ -34,15 +34,6 @@ const std::string* lastQueryValue(const upstream::MultiMap& query, std::string_v
     if (k == name && !values.empty()) return &values.back();
   }
   return nullptr;
-}
-
-std::string hostWithoutPort(std::string_view host) {
-  if (!host.empty() && host.front() == '[') {
-    size_t close = host.find(']');
-    return std::string(host.substr(0, close == std::string_view::npos ? host.size() : close + 1));
-  }
-  size_t colon = host.find(':');
-  return std::string(host.substr(0, colon));
 }
 
 // The first offered subprotocol equal (case-insensitively) to `name`, in the client's spelling.
@@ -147,16 +138,6 @@ Rejection parseMode(const upstream::MultiMap& query, SessionIdentity* id) {
   return std::nullopt;
 }
 
-// WebHook-Request-Origin of the connection's events.
-std::string eventOrigin(const config::ServerSettings& settings, std::string_view host) {
-  if (!settings.upstream.requestOrigin.empty()) return settings.upstream.requestOrigin;
-  if (!settings.publicEndpoint.empty()) {
-    auto parts = cloudevents::parseHttpUrl(settings.publicEndpoint);
-    return parts ? parts->host : hostWithoutPort(host);
-  }
-  return hostWithoutPort(host);
-}
-
 // Gives the new connection its id and the token's identity.
 void identify(const config::ServerSettings& settings, const HandshakeRequest& req,
               const std::string& hubKey, const auth::JwtClaims& claims, SessionIdentity* id) {
@@ -165,7 +146,7 @@ void identify(const config::ServerSettings& settings, const HandshakeRequest& re
   if (claims.sub && !claims.sub->empty()) id->userId = *claims.sub;
   id->roles = claims.roles;
   id->initialGroups = claims.groups;
-  id->origin = eventOrigin(settings, req.host);
+  id->origin = webhookRequestOrigin(settings, req.host);
   id->cookies = std::make_shared<upstream::CookieJar>();
 }
 

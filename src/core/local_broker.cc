@@ -125,8 +125,23 @@ void LocalBroker::changeGroups(const std::string& hubKey, const Target& target,
 }
 
 void LocalBroker::addToGroups(const std::string& hubKey, const Target& target,
-                              std::vector<std::string> groups, EventLoop& reply, CountDone done) {
-  changeGroups(hubKey, target, std::move(groups), &Shard::join, reply, std::move(done));
+                              std::vector<std::string> groups, EventLoop& reply, AddDone done) {
+  gather<AddToGroupsResult>(
+      hubKey, target,
+      [hubKey, target, groups = std::move(groups)](Shard& shard) {
+        std::vector<ClientSession*> selected;  // collected first: joins alter the indexes
+        shard.forEachTarget(hubKey, target, [&](ClientSession& s) { selected.push_back(&s); });
+        AddToGroupsResult result;
+        result.matched = selected.size();
+        for (ClientSession* s : selected) {
+          bool limited = false;
+          for (const auto& g : groups)
+            limited |= shard.tryJoin(*s, g) == Shard::JoinResult::kAtLimit;
+          result.atLimit += limited;
+        }
+        return result;
+      },
+      reply, [done = std::move(done)](AddToGroupsResult r) { done(r); });
 }
 
 void LocalBroker::removeFromGroups(const std::string& hubKey, const Target& target,

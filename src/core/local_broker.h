@@ -29,7 +29,7 @@ class LocalBroker : public Broker {
   void closeConnections(const std::string& hubKey, const Target& target, std::string reason,
                         EventLoop& reply, StatusDone done) override;
   void addToGroups(const std::string& hubKey, const Target& target, std::vector<std::string> groups,
-                   EventLoop& reply, CountDone done) override;
+                   EventLoop& reply, AddDone done) override;
   void removeFromGroups(const std::string& hubKey, const Target& target,
                         std::vector<std::string> groups, EventLoop& reply, CountDone done) override;
   void leaveAllGroups(const std::string& hubKey, const Target& target, EventLoop& reply,
@@ -54,7 +54,7 @@ class LocalBroker : public Broker {
                    std::function<void(Shard&, ClientSession&)> change, EventLoop& reply,
                    CountDone done);
 
-  // Joins (Shard::join) or leaves (Shard::leave) every group for every selected session.
+  // Leaves (Shard::leave) every group for every selected session.
   using GroupChange = bool (Shard::*)(ClientSession&, const std::string&);
   void changeGroups(const std::string& hubKey, const Target& target,
                     std::vector<std::string> groups, GroupChange change, EventLoop& reply,

@@ -7,7 +7,7 @@ namespace wps::core {
 
 StatusOr<auth::JwtClaims> verifyRequestToken(const config::ServerSettings& settings,
                                              std::string_view token, WallTime now,
-                                             std::string_view expectedPath,
+                                             std::string_view expectedRawPath,
                                              std::string_view requestHost) {
   auth::JwtVerifyOptions options;
   options.keys = settings.accessKeys;
@@ -24,10 +24,13 @@ StatusOr<auth::JwtClaims> verifyRequestToken(const config::ServerSettings& setti
       audience.pathPrefix = std::string(path);
       audience.allowedAuthorities.push_back(parts->hostHeader);
     }
+  } else {
+    // Without a public endpoint the request's own Host is the only authority the server knows;
+    // with one, the Host header (client-controlled) must not widen the allowed set.
+    audience.allowedAuthorities.emplace_back(requestHost);
   }
   audience.strictHost = settings.strictAudienceHost;
-  audience.allowedAuthorities.emplace_back(requestHost);
-  if (!auth::anyAudienceMatches(claims->audiences, expectedPath, audience)) {
+  if (!auth::anyAudienceMatches(claims->audiences, expectedRawPath, audience)) {
     return unauthenticated("the audience does not match the requested resource");
   }
   return claims;

@@ -63,10 +63,11 @@ std::shared_ptr<ClientSession> Shard::find(std::string_view connectionId) const 
   return it == sessions_.end() ? nullptr : it->second;
 }
 
-bool Shard::join(ClientSession& session, const std::string& group) {
-  if (!session.canJoin(group) || !session.addGroupLocal(group)) return false;
+Shard::JoinResult Shard::tryJoin(ClientSession& session, const std::string& group) {
+  if (!session.canJoin(group)) return JoinResult::kAtLimit;
+  if (!session.addGroupLocal(group)) return JoinResult::kAlreadyMember;
   hubs_[session.hubKey()].groups[group].insert(&session);
-  return true;
+  return JoinResult::kJoined;
 }
 
 bool Shard::leave(ClientSession& session, const std::string& group) {

@@ -29,9 +29,14 @@ class Shard {
   void remove(ClientSession& session);
   std::shared_ptr<ClientSession> find(std::string_view connectionId) const;
 
-  // Group membership; both keep the session's own group list in sync. They return true when
-  // membership changed. join() skips (false) a session at limits.max_groups_per_connection.
-  bool join(ClientSession& session, const std::string& group);
+  // Group membership; all keep the session's own group list in sync. join() and leave() return
+  // true when membership changed; join() skips (false) a session at
+  // limits.max_groups_per_connection, and tryJoin() says which of the three happened.
+  enum class JoinResult { kJoined, kAlreadyMember, kAtLimit };
+  JoinResult tryJoin(ClientSession& session, const std::string& group);
+  bool join(ClientSession& session, const std::string& group) {
+    return tryJoin(session, group) == JoinResult::kJoined;
+  }
   bool leave(ClientSession& session, const std::string& group);
   void leaveAll(ClientSession& session);
 

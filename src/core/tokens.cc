@@ -1,11 +1,30 @@
 #include "core/tokens.h"
 
 #include "auth/jwt.h"
+#include "cloudevents/url_template.h"
 
 namespace wps::core {
 
 std::string requestOrigin(bool secure, std::string_view host) {
   return (secure ? "https://" : "http://") + std::string(host);
+}
+
+namespace {
+std::string hostWithoutPort(std::string_view host) {
+  if (!host.empty() && host.front() == '[') {
+    size_t close = host.find(']');
+    return std::string(host.substr(0, close == std::string_view::npos ? host.size() : close + 1));
+  }
+  return std::string(host.substr(0, host.find(':')));
+}
+}  // namespace
+
+std::string webhookRequestOrigin(const config::ServerSettings& settings, std::string_view host) {
+  if (!settings.upstream.requestOrigin.empty()) return settings.upstream.requestOrigin;
+  if (!settings.publicEndpoint.empty()) {
+    if (auto parts = cloudevents::parseHttpUrl(settings.publicEndpoint)) return parts->host;
+  }
+  return hostWithoutPort(host);
 }
 
 std::string listenOrigin(std::string_view host, uint16_t port) {

@@ -19,6 +19,11 @@ namespace wps::core {
 // "http://HOST" or "https://HOST" for a request that arrived with Host header `host`.
 std::string requestOrigin(bool secure, std::string_view host);
 
+// The WebHook-Request-Origin of events of a connection whose handshake carried Host `host`:
+// upstream.request_origin when set, else public_endpoint's host when set, else `host` without
+// its port. The client-controlled Host is used only when no origin is configured.
+std::string webhookRequestOrigin(const config::ServerSettings& settings, std::string_view host);
+
 // "http://HOST:PORT" for a listen address: a wildcard (or empty) host becomes 127.0.0.1 and an
 // IPv6 address is bracketed.
 std::string listenOrigin(std::string_view host, uint16_t port);

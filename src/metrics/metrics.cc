@@ -73,6 +73,9 @@ std::string Metrics::render() const {
        c(t.upstreamRequests));
   line(out, "webpubsubd_upstream_failures_total", "counter", "Events that failed.",
        c(t.upstreamFailures));
+  line(out, "webpubsubd_upstream_overflows_total", "counter",
+       "Events failed at once because max_pending_requests_per_origin were waiting.",
+       c(t.upstreamOverflows));
   line(out, "webpubsubd_rest_requests_total", "counter", "REST API requests.", c(t.restRequests));
   line(out, "webpubsubd_rest_errors_total", "counter", "REST API requests answered with an error.",
        c(t.restErrors));

@@ -64,8 +64,9 @@ struct Counts {
   C messagesReceived{};   // client data messages
   C messagesDelivered{};  // data frames queued to clients
   C slowClientsClosed{};
-  C upstreamRequests{};  // events dispatched to event handlers
-  C upstreamFailures{};  // events that failed (non-2xx after retries, errors, timeouts)
+  C upstreamRequests{};   // events dispatched to event handlers
+  C upstreamFailures{};   // events that failed (non-2xx after retries, errors, timeouts)
+  C upstreamOverflows{};  // events failed at once: max_pending_requests_per_origin waiting
   C restRequests{};
   C restErrors{};
   C busPublished{};
@@ -84,6 +85,7 @@ struct Counts {
     f(slowClientsClosed, other.slowClientsClosed);
     f(upstreamRequests, other.upstreamRequests);
     f(upstreamFailures, other.upstreamFailures);
+    f(upstreamOverflows, other.upstreamOverflows);
     f(restRequests, other.restRequests);
     f(restErrors, other.restErrors);
     f(busPublished, other.busPublished);

@@ -16,6 +16,7 @@
 #include "cloudevents/url_template.h"
 #include "common/log.h"
 #include "http/http1.h"
+#include "metrics/metrics.h"
 
 // A hand-written HTTP/1.1 client: the request is serialized once into one buffer and written
 // with one send; the response is parsed by http::http1::ResponseParser straight from the
@@ -72,6 +73,7 @@ struct Pool {
   std::vector<std::unique_ptr<Connection>> idle;
   size_t total = 0;                         // open connections, idle or in use
   std::deque<std::shared_ptr<Op>> waiters;  // ops waiting for a connection (maybe finished)
+  size_t waiting = 0;                       // the unfinished ones (Op::queued)
 };
 
 // Client state shared with in-flight operations, so that handlers running after the client is
@@ -84,6 +86,7 @@ struct Core {
 
   asio::io_context& io;
   HttpClientOptions options;
+  metrics::Counter* overflows = nullptr;  // the worker's counter (countOverflowsIn)
   bool closed = false;
   std::optional<asio::ssl::context> tls;  // created on first https use
   std::unordered_map<std::string, Pool> pools;
@@ -122,6 +125,10 @@ struct Op : std::enable_shared_from_this<Op> {
 
   void start();
   void acquire();
+  // Waits in the pool's queue, or fails at once when maxPendingPerOrigin already wait there.
+  void enqueue(Pool& p);
+  // Leaves the pool's waiting count (finished or given a connection).
+  void dequeued(Pool& p);
   void connect();
   void onConnected();
   void exchange();
@@ -149,6 +156,7 @@ struct Op : std::enable_shared_from_this<Op> {
   bool holdsSlot = false;  // counted in pool().total
   bool reused = false;     // conn came from the pool
   bool retried = false;
+  bool queued = false;  // counted in pool().waiting
 };
 
 class OpHandle : public upstream::RequestHandle {
@@ -193,12 +201,38 @@ void Op::acquire() {
     --p.total;  // expired: drop it
   }
   if (p.total >= core->options.maxConnectionsPerOrigin) {
-    p.waiters.push_back(shared_from_this());
+    enqueue(p);
     return;  // releaseConnection() of another op continues us
   }
   ++p.total;
   holdsSlot = true;
   connect();
+}
+
+void Op::enqueue(Pool& p) {
+  if (p.waiting >= core->options.maxPendingPerOrigin) {
+    if (core->overflows) metrics::Metrics::inc(*core->overflows);
+    // As a timeout would end it, but now, and never from inside send().
+    asio::post(core->io, [self = shared_from_this()] {
+      self->finish(Status(StatusCode::kDeadlineExceeded,
+                          std::to_string(self->core->options.maxPendingPerOrigin) +
+                              " requests already wait for a connection to " + self->parts->origin));
+    });
+    return;
+  }
+  // Finished ops stay in the queue until a connection frees up: drop them before it doubles.
+  if (p.waiters.size() >= 2 * p.waiting + 64) {
+    std::erase_if(p.waiters, [](const std::shared_ptr<Op>& w) { return w->finished; });
+  }
+  p.waiters.push_back(shared_from_this());
+  queued = true;
+  ++p.waiting;
+}
+
+void Op::dequeued(Pool& p) {
+  if (!queued) return;
+  queued = false;
+  if (p.waiting > 0) --p.waiting;
 }
 
 void Op::connect() {
@@ -342,6 +376,7 @@ void Op::succeed() {
 void Op::finish(StatusOr<HttpResponse> result) {
   if (finished) return;
   finished = true;
+  if (queued && !core->closed) dequeued(pool());
   timer.cancel();
   if (resolver) resolver->cancel();
   if (conn) conn->close();
@@ -365,6 +400,7 @@ void Op::releaseConnection(bool reusable) {
       std::shared_ptr<Op> w = std::move(p.waiters.front());
       p.waiters.pop_front();
       if (w->finished) continue;
+      w->dequeued(p);
       w->conn = std::move(c);
       w->holdsSlot = true;
       w->reused = true;
@@ -384,6 +420,7 @@ void Op::releaseConnection(bool reusable) {
     std::shared_ptr<Op> w = std::move(p.waiters.front());
     p.waiters.pop_front();
     if (w->finished) continue;
+    w->dequeued(p);
     ++p.total;
     w->holdsSlot = true;
     asio::post(core->io, [w] {
@@ -407,6 +444,8 @@ class HttpUpstreamClient : public upstream::UpstreamClient {
     }
     core_->pools.clear();
   }
+
+  void countOverflowsIn(metrics::Counter* counter) override { core_->overflows = counter; }
 
   std::unique_ptr<upstream::RequestHandle> send(const HttpRequest& request, Duration timeout,
                                                 Callback done) override {

@@ -16,6 +16,9 @@ namespace wps::transport {
 
 struct HttpClientOptions {
   size_t maxConnectionsPerOrigin = 128;
+  // Requests that may wait for a connection per origin; one more fails at once with
+  // kDeadlineExceeded (upstream.max_pending_requests_per_origin).
+  size_t maxPendingPerOrigin = 10000;
   size_t maxResponseBytes = 16 * 1024 * 1024;
   Duration idleTimeout = std::chrono::seconds(4);  // idle pooled connections are dropped after
   bool verifyTls = true;

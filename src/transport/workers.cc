@@ -39,6 +39,7 @@ WorkerPool::WorkerPool(const config::ServerSettings& settings) {
       settings.workers ? settings.workers : std::max(1u, std::thread::hardware_concurrency());
   HttpClientOptions http;
   http.maxConnectionsPerOrigin = settings.upstream.maxConnectionsPerOrigin;
+  http.maxPendingPerOrigin = settings.upstream.maxPendingRequestsPerOrigin;
   http.maxResponseBytes = settings.upstream.maxResponseBytes;
   for (size_t i = 0; i < n; ++i) {
     auto w = std::make_unique<WorkerIo>(i);

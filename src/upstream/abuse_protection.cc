@@ -7,26 +7,49 @@ namespace wps::upstream {
 
 using std::chrono::seconds;
 
-void AbuseProtection::check(const ProbeTarget& target, Delivery& delivery,
+std::string AbuseProtection::keyOf(const ProbeTarget& target) {
+  // '\n' cannot appear in a URL nor in a header value.
+  return target.url + '\n' + target.origin;
+}
+
+AbuseProtection::Entry& AbuseProtection::entryFor(const std::string& key) {
+  if (entries_.size() >= kMaxEntries && !entries_.contains(key)) {
+    for (bool failedOnly : {true, false}) {
+      std::erase_if(entries_, [failedOnly](const auto& kv) {
+        const Entry& e = kv.second;
+        return !e.probing && (!failedOnly || (e.initialized && !e.success));
+      });
+      if (entries_.size() < kMaxEntries) break;
+    }
+  }
+  return entries_[key];
+}
+
+bool AbuseProtection::check(const ProbeTarget& target, Delivery& delivery,
                             std::function<void(bool)> done) {
   TimePoint now = delivery.loop().now();
   bool runProbe = false;
+  bool overflow = false;
   std::optional<bool> immediate;
   {
     MutexLock lock(mu_);
-    Entry& e = entries_[target.url];
+    Entry& e = entryFor(keyOf(target));
     if (now >= e.next && !e.probing) {
       e.probing = true;
       runProbe = true;
     }
     if (e.initialized) {
       immediate = e.success;
+    } else if (e.waiters.size() >= maxWaiters_) {
+      overflow = true;
+      immediate = false;
     } else {
       e.waiters.push_back({&delivery.loop(), std::move(done)});
     }
   }
   if (runProbe) startProbe(target, delivery);
   if (immediate) done(*immediate);
+  return !overflow;
 }
 
 void AbuseProtection::clear() {
@@ -57,7 +80,7 @@ void AbuseProtection::startProbe(const ProbeTarget& target, Delivery& delivery) 
     // The entry owns the probe until finishProbe(); callbacks hold it weakly, so a probe that
     // never completes (shutdown) is freed with the entry instead of leaking through a cycle.
     MutexLock lock(mu_);
-    entries_[target.url].probe = probe;
+    entryFor(keyOf(target)).probe = probe;
   }
   std::weak_ptr<Probe> weak = probe;
   EventLoop& loop = delivery.loop();
@@ -76,7 +99,7 @@ void AbuseProtection::startProbe(const ProbeTarget& target, Delivery& delivery) 
                                     : "non-2xx status");
       }
     }
-    finishProbe(probe->target.url, ok, loop.now());
+    finishProbe(keyOf(probe->target), ok, loop.now());
   };
   auto options = cloudevents::buildValidationRequest(target.url, "OPTIONS", target.origin,
                                                      target.hub, target.extra);
@@ -99,12 +122,12 @@ void AbuseProtection::startProbe(const ProbeTarget& target, Delivery& delivery) 
       });
 }
 
-void AbuseProtection::finishProbe(const std::string& url, bool ok, TimePoint now) {
+void AbuseProtection::finishProbe(const std::string& key, bool ok, TimePoint now) {
   std::vector<Waiter> waiters;
   std::shared_ptr<void> finished;  // released outside the lock
   {
     MutexLock lock(mu_);
-    Entry& e = entries_[url];
+    Entry& e = entries_[key];
     if (ok) {
       e.interval = seconds(60);
     } else if (e.success || !e.initialized) {

@@ -128,6 +128,22 @@ struct OnValidated {
   }
 };
 
+// Logs how a detached (fire-and-forget) event ended, unless it succeeded or had no handler.
+void logDetachedOutcome(const DispatchOutcome& o, const std::string& eventName,
+                        const std::string& connectionId) {
+  if (o.kind == DispatchOutcome::Kind::kCompleted) {
+    if (!o.response) {
+      WPS_LOG_WARN("{} event for connection {} failed: {}", eventName, connectionId,
+                   o.response.status().toString());
+    } else if (!o.response->isSuccess()) {
+      WPS_LOG_WARN("{} event for connection {} answered {}", eventName, connectionId,
+                   o.response->status);
+    }
+  } else if (o.kind == DispatchOutcome::Kind::kValidationFailed) {
+    WPS_LOG_WARN("{} event for connection {} dropped: validation failed", eventName, connectionId);
+  }
+}
+
 }  // namespace
 
 EventDispatcher::EventDispatcher(const config::ServerSettings& settings, EventLoop& loop,
@@ -169,38 +185,71 @@ std::unique_ptr<RequestHandle> EventDispatcher::dispatch(const EventContext& ctx
   // The callbacks hold the dispatch weakly: the handle owns it, so a dispatch nobody waits for
   // any more (handle destroyed, or never answered at shutdown) is freed, not kept by a cycle.
   std::weak_ptr<Pending> weak = pending;
-  abuseProtection_.check(probe, delivery_,
-                         OnValidated{weak, std::move(request), timeout, std::move(done), cookies,
-                                     &loop_, &delivery_, url});
+  bool admitted =
+      abuseProtection_.check(probe, delivery_,
+                             OnValidated{weak, std::move(request), timeout, std::move(done),
+                                         cookies, &loop_, &delivery_, url});
+  if (!admitted && overflows_) metrics::Metrics::inc(*overflows_);
   // A cached validation failure completes the dispatch inside check(): nothing to cancel.
   if (pending->finished) return nullptr;
   return handle;
 }
 
+void EventDispatcher::countOverflowsIn(metrics::Counter* counter) {
+  overflows_ = counter;
+  delivery_.client().countOverflowsIn(counter);
+}
+
+std::optional<std::string> EventDispatcher::handlerOrigin(const EventContext& ctx,
+                                                          const UpstreamEvent& event) const {
+  const config::EventHandlerSettings* handler =
+      selectHandler(config::hubSettings(settings_, ctx.hub), event.kind, event.userEventName);
+  if (!handler) return std::nullopt;
+  std::string url = handler->urlTemplate.resolve(
+      ctx.hub, cloudevents::ceEventName(event.kind, event.userEventName));
+  // scheme "://" authority: everything before the path, query or fragment.
+  size_t scheme = url.find("://");
+  size_t end =
+      scheme == std::string::npos ? std::string::npos : url.find_first_of("/?#", scheme + 3);
+  return url.substr(0, end);
+}
+
+void EventDispatcher::overflowDetached(const EventContext& ctx, const UpstreamEvent& event,
+                                       const std::string& origin) {
+  if (overflows_) metrics::Metrics::inc(*overflows_);
+  WPS_LOG_WARN("{} event for connection {} failed: {} detached events already wait for {}",
+               cloudevents::ceEventName(event.kind, event.userEventName), ctx.connectionId,
+               settings_.upstream.maxPendingRequestsPerOrigin, redactUrl(origin));
+}
+
+void EventDispatcher::forgetDetached(uint64_t id) {
+  auto it = detached_.find(id);
+  if (it == detached_.end()) return;  // finished inside dispatch(): never counted
+  auto count = detachedPerOrigin_.find(it->second.origin);
+  if (count != detachedPerOrigin_.end() && --count->second == 0) detachedPerOrigin_.erase(count);
+  detached_.erase(it);
+}
+
 void EventDispatcher::dispatchDetached(const EventContext& ctx, UpstreamEvent event,
                                        std::string ceId, std::shared_ptr<CookieJar> cookies) {
+  std::string origin = handlerOrigin(ctx, event).value_or("");
+  auto pending = detachedPerOrigin_.find(origin);
+  if (pending != detachedPerOrigin_.end() &&
+      pending->second >= settings_.upstream.maxPendingRequestsPerOrigin) {
+    overflowDetached(ctx, event, origin);
+    return;
+  }
   uint64_t id = nextDetachedId_++;
   std::string eventName(cloudevents::ceEventName(event.kind, event.userEventName));
   std::string connectionId = ctx.connectionId;
-  auto finished = std::make_shared<bool>(false);
   auto handle = dispatch(ctx, std::move(event), std::move(ceId), std::move(cookies),
-                         [this, id, eventName, connectionId, finished](DispatchOutcome o) {
-                           if (o.kind == DispatchOutcome::Kind::kCompleted) {
-                             if (!o.response) {
-                               WPS_LOG_WARN("{} event for connection {} failed: {}", eventName,
-                                            connectionId, o.response.status().toString());
-                             } else if (!o.response->isSuccess()) {
-                               WPS_LOG_WARN("{} event for connection {} answered {}", eventName,
-                                            connectionId, o.response->status);
-                             }
-                           } else if (o.kind == DispatchOutcome::Kind::kValidationFailed) {
-                             WPS_LOG_WARN("{} event for connection {} dropped: validation failed",
-                                          eventName, connectionId);
-                           }
-                           *finished = true;
-                           detached_.erase(id);
+                         [this, id, eventName, connectionId](DispatchOutcome o) {
+                           logDetachedOutcome(o, eventName, connectionId);
+                           forgetDetached(id);
                          });
-  if (handle && !*finished) detached_.emplace(id, std::move(handle));
+  if (!handle) return;  // already finished
+  ++detachedPerOrigin_[origin];
+  detached_.emplace(id, Detached{std::move(handle), std::move(origin)});
 }
 
 }  // namespace wps::upstream

@@ -12,6 +12,7 @@
 #include "cloudevents/event_types.h"
 #include "config/settings.h"
 #include "http/message.h"
+#include "metrics/metrics.h"
 #include "upstream/abuse_protection.h"
 #include "upstream/cookie_jar.h"
 #include "upstream/delivery.h"
@@ -77,14 +78,23 @@ class EventDispatcher {
                                           Callback done);
 
   // Fire-and-forget (connected, disconnected): the dispatcher keeps the request alive itself
-  // until it completes; failures are logged. Drained on shutdown.
+  // until it completes; failures are logged. Drained on shutdown. When
+  // upstream.max_pending_requests_per_origin detached requests to the handler's origin are
+  // still in flight, the event fails at once (logged, counted) instead, as on a timeout.
   void dispatchDetached(const EventContext& ctx, UpstreamEvent event, std::string ceId,
                         std::shared_ptr<CookieJar> cookies);
 
   // Detached requests still in flight.
   size_t detachedInFlight() const { return detached_.size(); }
   // Cancels every detached request (shutdown deadline).
-  void cancelDetached() { detached_.clear(); }
+  void cancelDetached() {
+    detached_.clear();
+    detachedPerOrigin_.clear();
+  }
+
+  // Counts events failed at once by a bound on waiting requests (detached requests, validation
+  // waiters, and the client's own: forwarded to it) in `counter`, this worker's counter.
+  void countOverflowsIn(metrics::Counter* counter);
 
   // The worker's loop, on which every callback runs.
   EventLoop& loop() { return loop_; }
@@ -94,8 +104,22 @@ class EventDispatcher {
   EventLoop& loop_;
   Delivery delivery_;
   AbuseProtection& abuseProtection_;
+  struct Detached {
+    std::unique_ptr<RequestHandle> handle;
+    std::string origin;  // "scheme://host:port" of its URL
+  };
+  // The origin of the URL `event` would be sent to; nullopt when no handler matches.
+  std::optional<std::string> handlerOrigin(const EventContext& ctx,
+                                           const UpstreamEvent& event) const;
+  // Fails a detached event at once (the bound was reached), as a timeout would.
+  void overflowDetached(const EventContext& ctx, const UpstreamEvent& event,
+                        const std::string& origin);
+  void forgetDetached(uint64_t id);
+
+  metrics::Counter* overflows_ = nullptr;
   uint64_t nextDetachedId_ = 0;
-  std::unordered_map<uint64_t, std::unique_ptr<RequestHandle>> detached_;
+  std::unordered_map<uint64_t, Detached> detached_;
+  std::unordered_map<std::string, size_t> detachedPerOrigin_;
 };
 
 }  // namespace wps::upstream

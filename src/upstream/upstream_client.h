@@ -9,6 +9,7 @@
 #include "common/status.h"
 #include "common/time.h"
 #include "http/message.h"
+#include "metrics/metrics.h"
 
 namespace wps::upstream {
 
@@ -29,13 +30,19 @@ class UpstreamClient {
   // exactly once, on the loop thread and never from inside send(), with the response (any status)
   // or an error:
   //   kUnavailable       name resolution, connect, reset, TLS or HTTP protocol failure
-  //   kDeadlineExceeded  no complete response within `timeout`
+  //   kDeadlineExceeded  no complete response within `timeout`, or (at once) too many requests
+  //                      already wait for a connection to the URL's origin (an implementation's
+  //                      bound; the caller sees it exactly as a timeout)
   //   kResourceExhausted the response body is larger than the configured maximum
   //   kInvalidArgument   the request cannot be sent (bad URL, non-ASCII header value)
   // Destroying the returned handle before `done` runs cancels the request and `done` is
   // dropped; destroying it from inside `done` is allowed. Redirects are not followed.
   virtual std::unique_ptr<RequestHandle> send(const http::HttpRequest& request, Duration timeout,
                                               Callback done) = 0;
+
+  // Counts every request refused at once by the bound on waiting requests in `counter` (a
+  // counter of this client's worker, which outlives the client's use; null = not counted).
+  virtual void countOverflowsIn(metrics::Counter* counter) { (void)counter; }
 };
 
 }  // namespace wps::upstream

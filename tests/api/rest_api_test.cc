@@ -143,6 +143,36 @@ TEST_F(RestApiTest, AuthenticationFailuresAre401WithWwwAuthenticate) {
   EXPECT_EQ(check(tokenFor("/API/HUBS/HUB/:send?api-version=2024-12-01")), 202);
 }
 
+TEST_F(RestApiTest, StrictAudienceHostComparesThePublicEndpointOnly) {
+  settings.strictAudienceHost = true;
+  // Tokens name http://localhost:8080 and requests carry Host: localhost:8080.
+  EXPECT_EQ(call("POST", "/api/hubs/hub/:send", "x").status, 202);
+  settings.publicEndpoint = "https://pubsub.example.com";
+  // The Host header matches the token, but the server's public identity does not: refused.
+  EXPECT_EQ(call("POST", "/api/hubs/hub/:send", "x").status, 401);
+  settings.strictAudienceHost = false;
+  EXPECT_EQ(call("POST", "/api/hubs/hub/:send", "x").status, 202);
+}
+
+TEST_F(RestApiTest, AnEncodedSlashStaysInsideTheAudiencesSegment) {
+  FakeTransport t;
+  auto s = connect(t, "c1", "a/groups/b");
+  // Both decode as a whole to .../users/a/groups/b/groups/c; the router sees two routes.
+  const std::string x = "/api/hubs/hub/users/a%2Fgroups%2Fb/groups/c";  // user a/groups/b → c
+  const std::string y = "/api/hubs/hub/users/a/groups/b%2Fgroups%2Fc";  // user a → b/groups/c
+  auto put = [&](const std::string& target, const std::string& audience) {
+    http::HttpHeaders auth = {{"Authorization", "Bearer " + tokenFor(audience)}};
+    return call("PUT", target, {}, std::move(auth), false).status;
+  };
+  EXPECT_EQ(put(y, x), 401);
+  EXPECT_EQ(put(x, y), 401);
+  EXPECT_FALSE(s->inGroup("c"));
+  EXPECT_EQ(put(x, x), 200);
+  EXPECT_EQ(put(x, "/api/hubs/hub/users/a%2fgroups%2fb/groups/c"), 200);  // hex case is free
+  EXPECT_TRUE(s->inGroup("c"));
+  EXPECT_FALSE(s->inGroup("b/groups/c"));
+}
+
 TEST_F(RestApiTest, SendStatusesAndValidationOrder) {
   EXPECT_EQ(
       call("POST", "/api/hubs/hub/:send", "\"x\"", {{"Content-Type", "application/json"}}).status,
@@ -251,14 +281,26 @@ TEST_F(RestApiTest, ExistsChecksAnd404Codes) {
   EXPECT_TRUE(t.closed);
 }
 
-TEST_F(RestApiTest, AddToGroupSkipsAConnectionAtMaxGroupsPerConnection) {
+TEST_F(RestApiTest, AddToGroupRefusesAConnectionAtMaxGroupsPerConnection) {
   settings.limits.maxGroupsPerConnection = 1;
   FakeTransport t;
   auto s = connect(t, "c1", "alice");
   EXPECT_EQ(call("PUT", "/api/hubs/hub/groups/g1/connections/c1").status, 200);
-  // Documented: the connection at the limit is skipped, the call itself succeeds.
-  EXPECT_EQ(call("PUT", "/api/hubs/hub/groups/g2/connections/c1").status, 200);
+  EXPECT_EQ(call("PUT", "/api/hubs/hub/groups/g1/connections/c1").status, 200);  // a member
+  // One connection at the limit: 400 naming the limit.
+  auto refused = call("PUT", "/api/hubs/hub/groups/g2/connections/c1");
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_EQ(code(refused), "Error.BadRequest");
+  EXPECT_EQ(refused.body,
+            R"({"code":"Error.BadRequest","message":"The connection is already in 1 groups, the )"
+            R"(limit (limits.max_groups_per_connection).","target":"connection"})");
+  // Documented: user-wide and filter adds skip a connection at the limit and succeed.
   EXPECT_EQ(call("PUT", "/api/hubs/hub/users/alice/groups/g3").status, 200);
+  EXPECT_EQ(call("POST", "/api/hubs/hub/:addToGroups", R"({"groups":["g4"]})",
+                 {{"Content-Type", "application/json"}})
+                .status,
+            200);
+  EXPECT_EQ(code(call("HEAD", "/api/hubs/hub/groups/g4")), "Warning.Group.NotExisted");
   EXPECT_EQ(call("HEAD", "/api/hubs/hub/groups/g1").status, 200);
   EXPECT_EQ(code(call("HEAD", "/api/hubs/hub/groups/g2")), "Warning.Group.NotExisted");
   EXPECT_EQ(code(call("HEAD", "/api/hubs/hub/groups/g3")), "Warning.Group.NotExisted");
@@ -379,7 +421,7 @@ class FailingBroker : public core::Broker {
     reply.post([done, s = failure_] { done(s); });
   }
   void addToGroups(const std::string&, const core::Target&, std::vector<std::string>,
-                   EventLoop& reply, CountDone done) override {
+                   EventLoop& reply, AddDone done) override {
     fail(reply, std::move(done));
   }
   void removeFromGroups(const std::string&, const core::Target&, std::vector<std::string>,

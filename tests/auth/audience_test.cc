@@ -75,7 +75,10 @@ TEST(Audience, PercentDecodedOnce) {
   EXPECT_TRUE(audienceMatches("http://h/client/hubs/ch%61t", "/client/hubs/chat", kDefault));
   // "%2561" decodes to "%61", not to "a".
   EXPECT_FALSE(audienceMatches("http://h/client/hubs/ch%2561t", "/client/hubs/chat", kDefault));
-  EXPECT_TRUE(audienceMatches("http://h/client/hubs/ch%2561t", "/client/hubs/ch%61t", kDefault));
+  EXPECT_TRUE(audienceMatches("http://h/client/hubs/ch%2561t", "/client/hubs/ch%2561t", kDefault));
+  // Both paths are decoded, once, by the same rule.
+  EXPECT_TRUE(audienceMatches("http://h/client/hubs/ch%61t", "/client/hubs/cha%74", kDefault));
+  EXPECT_FALSE(audienceMatches("http://h/client/hubs/chat", "/client/hubs/ch%ZZ", kDefault));
   // '+' in a path is a literal plus.
   EXPECT_TRUE(audienceMatches("http://h/api/hubs/a+b", "/api/hubs/a+b", kDefault));
   EXPECT_FALSE(audienceMatches("http://h/api/hubs/a+b", "/api/hubs/a b", kDefault));
@@ -85,16 +88,42 @@ TEST(Audience, RestFullUrlAudience) {
   const char* aud =
       "http://127.0.0.1:18080/api/hubs/myHub/groups/group%201%2F%C3%A4/:send"
       "?api-version=2024-12-01";
-  EXPECT_TRUE(audienceMatches(aud, "/api/hubs/myHub/groups/group 1/\xC3\xA4/:send", kDefault));
-  EXPECT_TRUE(audienceMatches(aud, "/api/hubs/myhub/groups/group 1/\xC3\xA4/:send", kDefault));
-  EXPECT_FALSE(audienceMatches(aud, "/api/hubs/myHub/groups/group 1%2F\xC3\xA4/:send", kDefault));
-  EXPECT_FALSE(audienceMatches(aud, "/api/hubs/myHub/groups/group 2/\xC3\xA4/:send", kDefault));
+  EXPECT_TRUE(audienceMatches(aud, "/api/hubs/myHub/groups/group%201%2F%C3%A4/:send", kDefault));
+  EXPECT_TRUE(audienceMatches(aud, "/api/hubs/myhub/groups/group%201%2f%c3%a4/:send", kDefault));
+  // The same segments, spelled differently: the same route.
+  EXPECT_TRUE(audienceMatches(aud, "/api/hubs/myHub/groups/group 1%2F\xC3\xA4/:send", kDefault));
+  // "%2F" decoded into a separator would be another route (two segments): refused.
+  EXPECT_FALSE(audienceMatches(aud, "/api/hubs/myHub/groups/group 1/\xC3\xA4/:send", kDefault));
+  EXPECT_FALSE(audienceMatches(aud, "/api/hubs/myHub/groups/group%202%2F%C3%A4/:send", kDefault));
   EXPECT_FALSE(audienceMatches(aud, "/api/hubs/myHub/:send", kDefault));
   // The JS SDK's full URL with a long query.
   EXPECT_TRUE(audienceMatches(
       "http://localhost:8080/api/hubs/myHub/:send?api-version=2024-12-01&excluded=c1&filter="
       "userId%20eq%20%27u1%27",
       "/api/hubs/myHub/:send", kDefault));
+}
+
+TEST(Audience, EncodedSlashStaysInsideItsSegment) {
+  // Both decode as a whole to /api/hubs/h/users/a/groups/b/groups/c, but they are two routes:
+  // user "a/groups/b" into group "c", and user "a" into group "b/groups/c".
+  const char* userX = "/api/hubs/h/users/a%2Fgroups%2Fb/groups/c";
+  const char* userA = "/api/hubs/h/users/a/groups/b%2Fgroups%2Fc";
+  EXPECT_TRUE(audienceMatches(std::string("http://h") + userX, userX, kDefault));
+  EXPECT_FALSE(audienceMatches(std::string("http://h") + userX, userA, kDefault));
+  EXPECT_FALSE(audienceMatches(std::string("http://h") + userA, userX, kDefault));
+  EXPECT_FALSE(audienceMatches("http://h/api/hubs/h/users/a/groups/b/groups/c", userX, kDefault));
+  // A trailing "%2F" is part of the last segment, not a trailing slash.
+  EXPECT_FALSE(audienceMatches("http://h/client/hubs/chat%2F", "/client/hubs/chat", kDefault));
+}
+
+TEST(Audience, DecodePathSegmentsSplitsBeforeDecoding) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(decodePathSegments("/a%2Fb/c+d/%20"), (V{"a/b", "c+d", " "}));
+  EXPECT_EQ(decodePathSegments("/a//b/"), (V{"a", "", "b", ""}));
+  EXPECT_EQ(decodePathSegments(""), (V{""}));
+  EXPECT_EQ(decodePathSegments("x"), (V{"x"}));
+  EXPECT_FALSE(decodePathSegments("/a/%G0").has_value());
+  EXPECT_FALSE(decodePathSegments("/a%2").has_value());
 }
 
 TEST(Audience, PathPrefix) {

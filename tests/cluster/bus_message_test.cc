@@ -73,6 +73,27 @@ TEST(BusMessage, RequestsAndRepliesRoundTrip) {
   ASSERT_EQ(d.members.size(), 2u);
   EXPECT_EQ(d.members[0].userId, "u1");
   EXPECT_FALSE(d.members[1].userId);
+  EXPECT_EQ(d.atLimit, 0u);
+}
+
+TEST(BusMessage, AddToGroupsRepliesCarryTheConnectionsAtTheLimit) {
+  BusMessage reply;
+  reply.type = BusMessage::Type::kReply;
+  reply.origin = "n2";
+  reply.requestId = 7;
+  reply.count = 3;
+  std::string without = encodeBusMessage(reply);
+  reply.atLimit = 2;
+  std::string with = encodeBusMessage(reply);
+  EXPECT_GT(with.size(), without.size()) << "the field is sent only when it is not 0";
+  auto d = decodeBusMessage(with);
+  ASSERT_TRUE(d) << d.status().toString();
+  EXPECT_EQ(d->count, 3u);
+  EXPECT_EQ(d->atLimit, 2u);
+  auto old = decodeBusMessage(without);
+  ASSERT_TRUE(old) << old.status().toString();
+  EXPECT_EQ(old->atLimit, 0u);
+  EXPECT_FALSE(decodeBusMessage(with + "x")) << "still nothing may follow";
 }
 
 TEST(BusMessage, MalformedInputIsRejected) {

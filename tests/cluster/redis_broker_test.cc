@@ -48,9 +48,10 @@ class FakeLocalBroker : public core::Broker {
                         StatusDone done) override {
     reply.post([done] { done(Status::ok()); });
   }
-  void addToGroups(const std::string& h, const Target& t, std::vector<std::string>,
-                   EventLoop& reply, CountDone done) override {
-    count(h, t, reply, std::move(done));
+  void addToGroups(const std::string&, const Target&, std::vector<std::string>, EventLoop& reply,
+                   AddDone done) override {
+    core::AddToGroupsResult r{localCount, localAtLimit};
+    reply.post([done, r] { done(r); });
   }
   void removeFromGroups(const std::string& h, const Target& t, std::vector<std::string>,
                         EventLoop& reply, CountDone done) override {
@@ -76,6 +77,7 @@ class FakeLocalBroker : public core::Broker {
   }
 
   size_t localCount = 0;
+  size_t localAtLimit = 0;
   PermissionResult localPermission = PermissionResult::kConnectionNotFound;
   std::vector<core::MemberInfo> localMembers;
 };
@@ -140,6 +142,46 @@ TEST_F(RedisBrokerTest, AnswersCombineWhenEveryNodeAnswers) {
   EXPECT_EQ(got->value(), 3u);
 }
 
+TEST_F(RedisBrokerTest, AddToGroupsSumsTheConnectionsAtTheLimitOfEveryNode) {
+  twoPeers();
+  local.localCount = 2;
+  local.localAtLimit = 1;
+  std::optional<StatusOr<core::AddToGroupsResult>> got;
+  broker.addToGroups("hub", Target::user("u"), {"g"}, loop,
+                     [&](StatusOr<core::AddToGroupsResult> r) { got = r; });
+  loop.runPending();
+  BusMessage request = lastRequest();
+  EXPECT_EQ(request.type, BusMessage::Type::kAddToGroups);
+  answer("peer-a", request, [](BusMessage& r) {
+    r.count = 1;
+    r.atLimit = 1;
+  });
+  answer("peer-b", request, [](BusMessage& r) { r.count = 3; });
+  ASSERT_TRUE(got && *got);
+  EXPECT_EQ((*got)->matched, 6u);
+  EXPECT_EQ((*got)->atLimit, 2u);
+}
+
+TEST_F(RedisBrokerTest, APeersAddToGroupsIsAnsweredWithTheConnectionsAtTheLimit) {
+  local.localCount = 2;
+  local.localAtLimit = 1;
+  BusMessage request;
+  request.type = BusMessage::Type::kAddToGroups;
+  request.origin = "peer-a";
+  request.requestId = 9;
+  request.replyTo = "peer-a";
+  request.hubKey = "hub";
+  request.target = Target::user("u");
+  request.groups = {"g"};
+  broker.onBusMessage(encodeBusMessage(request));
+  loop.runPending();
+  BusMessage reply = lastRequest();
+  EXPECT_EQ(reply.type, BusMessage::Type::kReply);
+  EXPECT_EQ(reply.requestId, 9u);
+  EXPECT_EQ(reply.count, 2u);
+  EXPECT_EQ(reply.atLimit, 1u);
+}
+
 TEST_F(RedisBrokerTest, ASilentNodeFailsTheRequestWithDeadlineExceeded) {
   twoPeers();
   local.localCount = 1;  // a partial answer must not pass for the whole
@@ -193,9 +235,10 @@ TEST_F(RedisBrokerTest, ABusThatIsDownFailsWithUnavailable) {
   twoPeers();
   link.isUp = false;
   local.localCount = 1;
-  std::optional<StatusOr<size_t>> got;
+  std::optional<StatusOr<core::AddToGroupsResult>> got;
   std::optional<Status> closed;
-  broker.addToGroups("hub", Target::user("u"), {"g"}, loop, [&](StatusOr<size_t> n) { got = n; });
+  broker.addToGroups("hub", Target::user("u"), {"g"}, loop,
+                     [&](StatusOr<core::AddToGroupsResult> n) { got = n; });
   broker.closeConnections("hub", Target::group("g"), "bye", loop, [&](Status s) { closed = s; });
   loop.runPending();
   EXPECT_TRUE(link.published.empty());

@@ -51,6 +51,7 @@ timeout_seconds = 50
 probe_timeout_seconds = 5
 retry_delays_ms = [100, 200]
 max_connections_per_origin = 16
+max_pending_requests_per_origin = 500
 max_response_bytes = 1048576
 max_connection_state_bytes = 4096
 forward_access_token = false
@@ -113,6 +114,7 @@ TEST(LoadSettingsTest, EmptyFileGivesDefaults) {
   EXPECT_EQ(s.upstream.probeTimeout, 10s);
   EXPECT_EQ(s.upstream.retryDelays, (std::vector<std::chrono::milliseconds>{1s, 3s, 5s}));
   EXPECT_EQ(s.upstream.maxResponseBytes, 16u * 1024 * 1024);
+  EXPECT_EQ(s.upstream.maxPendingRequestsPerOrigin, 10000u);
   EXPECT_TRUE(s.upstream.forwardAccessToken);
   EXPECT_EQ(s.shutdownDrain, d.shutdownDrain);
 }
@@ -163,6 +165,7 @@ TEST(LoadSettingsTest, FullFile) {
   EXPECT_EQ(s.upstream.probeTimeout, 5s);
   EXPECT_EQ(s.upstream.retryDelays, (std::vector<std::chrono::milliseconds>{100ms, 200ms}));
   EXPECT_EQ(s.upstream.maxConnectionsPerOrigin, 16u);
+  EXPECT_EQ(s.upstream.maxPendingRequestsPerOrigin, 500u);
   EXPECT_EQ(s.upstream.maxResponseBytes, 1048576u);
   EXPECT_EQ(s.upstream.maxConnectionStateBytes, 4096u);
   EXPECT_FALSE(s.upstream.forwardAccessToken);
@@ -263,6 +266,10 @@ TEST(LoadSettingsErrorTest, OutOfRangeNumbers) {
   expectError("[upstream]\nretry_delays_ms = [1000, -1]", "upstream.retry_delays_ms", "0");
   expectError("[upstream]\nmax_connections_per_origin = 0", "upstream.max_connections_per_origin",
               "between");
+  expectError("[upstream]\nmax_pending_requests_per_origin = 0",
+              "upstream.max_pending_requests_per_origin", "between 1 and 10000000");
+  expectError("[upstream]\nmax_pending_requests_per_origin = 10000001",
+              "upstream.max_pending_requests_per_origin", "between 1 and 10000000");
   expectError("[limits]\nmax_message_bytes = 1", "limits.max_message_bytes", "between");
   expectError("[reliable]\nbuffer_messages = 0", "reliable.buffer_messages", "between");
   expectError("[shutdown]\ndrain_seconds = -5", "shutdown.drain_seconds", "between");

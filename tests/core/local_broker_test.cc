@@ -50,6 +50,15 @@ class LocalBrokerTest : public ::testing::Test {
     return got && *got ? got->value() : 0;
   }
 
+  template <class Op>
+  AddToGroupsResult added(Op op) {
+    std::optional<StatusOr<AddToGroupsResult>> got;
+    op([&](StatusOr<AddToGroupsResult> r) { got = r; });
+    loop.runPending();
+    EXPECT_TRUE(got && *got);
+    return got && *got ? got->value() : AddToGroupsResult{};
+  }
+
   test::ManualEventLoop loop;
   config::ServerSettings settings;
   test::FakeUpstreamClient client;
@@ -61,15 +70,16 @@ TEST_F(LocalBrokerTest, AddAndRemoveGroupsSelectTheSameConnections) {
   auto a = connect(ta, "a", "alice");
   auto b = connect(tb, "b", "bob");
   Broker& broker = engine.localBroker();
-  EXPECT_EQ(counted([&](auto done) {
+  EXPECT_EQ(added([&](auto done) {
               broker.addToGroups("hub", Target::user("alice"), {"g1", "g2"}, loop, done);
-            }),
+            }).matched,
             1u);
   EXPECT_TRUE(a->inGroup("g1") && a->inGroup("g2"));
   EXPECT_FALSE(b->inGroup("g1"));
-  EXPECT_EQ(
-      counted([&](auto done) { broker.addToGroups("hub", Target::all(), {"g3"}, loop, done); }),
-      2u);
+  EXPECT_EQ(added([&](auto done) {
+              broker.addToGroups("hub", Target::all(), {"g3"}, loop, done);
+            }).matched,
+            2u);
   EXPECT_EQ(counted([&](auto done) { broker.count("hub", Target::group("g3"), loop, done); }), 2u);
   EXPECT_EQ(counted([&](auto done) {
               broker.removeFromGroups("hub", Target::all(), {"g1", "g3"}, loop, done);
@@ -88,11 +98,36 @@ TEST_F(LocalBrokerTest, AddAndRemoveGroupsSelectTheSameConnections) {
   EXPECT_FALSE(a->inGroup("g2"));
 }
 
+TEST_F(LocalBrokerTest, AddToGroupsReportsConnectionsAtTheGroupLimit) {
+  settings.limits.maxGroupsPerConnection = 2;
+  FakeTransport ta, tb;
+  auto a = connect(ta, "a", "alice");
+  auto b = connect(tb, "b", "alice");
+  Broker& broker = engine.localBroker();
+  auto add = [&](const Target& t, std::vector<std::string> groups) {
+    return added([&](auto done) { broker.addToGroups("hub", t, groups, loop, done); });
+  };
+  AddToGroupsResult r = add(Target::connection("a"), {"g1", "g2"});
+  EXPECT_EQ(r.matched, 1u);
+  EXPECT_EQ(r.atLimit, 0u);
+  r = add(Target::connection("a"), {"g1", "g2"});  // already a member: not at the limit
+  EXPECT_EQ(r.atLimit, 0u);
+  r = add(Target::connection("a"), {"g2", "g3"});  // g3 is one too many
+  EXPECT_EQ(r.matched, 1u);
+  EXPECT_EQ(r.atLimit, 1u);
+  EXPECT_FALSE(a->inGroup("g3"));
+  r = add(Target::user("alice"), {"g3"});  // a is skipped, b joins
+  EXPECT_EQ(r.matched, 2u);
+  EXPECT_EQ(r.atLimit, 1u);
+  EXPECT_TRUE(b->inGroup("g3"));
+  EXPECT_EQ(a->groups(), (std::vector<std::string>{"g1", "g2"}));
+}
+
 TEST_F(LocalBrokerTest, AnswersAreAlwaysOk) {
   FakeTransport t;
   auto s = connect(t, "c1", "carol");
   Broker& broker = engine.localBroker();
-  broker.addToGroups("hub", Target::all(), {"room"}, loop, [](StatusOr<size_t>) {});
+  broker.addToGroups("hub", Target::all(), {"room"}, loop, [](StatusOr<AddToGroupsResult>) {});
   std::optional<StatusOr<std::vector<MemberInfo>>> members;
   broker.listGroup("hub", "room", loop, [&](auto m) { members = std::move(m); });
   std::optional<StatusOr<PermissionResult>> permission;

@@ -23,6 +23,19 @@ TEST(Tokens, PublicBaseUrlPrefersThePublicEndpoint) {
   EXPECT_EQ(publicBaseUrl(s, requestOrigin(false, "h")), "https://pubsub.example.com");
 }
 
+TEST(Tokens, WebhookRequestOriginIgnoresTheHostHeaderWhenAnOriginIsConfigured) {
+  config::ServerSettings s;
+  // Nothing configured: the Host header (without its port) is all there is.
+  EXPECT_EQ(webhookRequestOrigin(s, "pubsub.example.com:8080"), "pubsub.example.com");
+  EXPECT_EQ(webhookRequestOrigin(s, "[::1]:8080"), "[::1]");
+  s.publicEndpoint = "https://public.example.com:8443/wps";
+  EXPECT_EQ(webhookRequestOrigin(s, "bogus"), "public.example.com");
+  s.upstream.requestOrigin = "configured.example.com";
+  EXPECT_EQ(webhookRequestOrigin(s, "bogus"), "configured.example.com");
+  s.publicEndpoint.clear();
+  EXPECT_EQ(webhookRequestOrigin(s, "bogus:1"), "configured.example.com");
+}
+
 TEST(Tokens, MintClientTokenSignsWithThePrimaryKey) {
   config::ServerSettings s;
   s.accessKeys = {kKey, "a-second-key-that-does-not-sign-0123456789"};

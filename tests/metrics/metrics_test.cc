@@ -37,6 +37,7 @@ TEST(Metrics, ScrapeSumsEveryBlock) {
   Metrics::inc(worker0.messagesDelivered, 10);
   Metrics::inc(worker1.messagesDelivered);
   Metrics::inc(worker1.restErrors);
+  Metrics::inc(worker0.upstreamOverflows, 2);
   Metrics::inc(cluster.busPublished, 4);
   Metrics::inc(cluster.busDropped);
   Metrics::inc(worker0.acceptErrors, 2);
@@ -54,6 +55,7 @@ TEST(Metrics, ScrapeSumsEveryBlock) {
   EXPECT_EQ(sample(text, "webpubsubd_connections"), 4);
   EXPECT_EQ(sample(text, "webpubsubd_messages_delivered_total"), 11);
   EXPECT_EQ(sample(text, "webpubsubd_rest_errors_total"), 1);
+  EXPECT_EQ(sample(text, "webpubsubd_upstream_overflows_total"), 2);
   EXPECT_EQ(sample(text, "webpubsubd_bus_published_total"), 4);
   EXPECT_EQ(sample(text, "webpubsubd_bus_dropped_total"), 1);
   EXPECT_EQ(sample(text, "webpubsubd_accept_errors_total"), 2);
@@ -121,6 +123,10 @@ TEST(Metrics, RenderFormatIsStable) {
       "# HELP webpubsubd_upstream_failures_total Events that failed.\n"
       "# TYPE webpubsubd_upstream_failures_total counter\n"
       "webpubsubd_upstream_failures_total 0\n"
+      "# HELP webpubsubd_upstream_overflows_total Events failed at once because "
+      "max_pending_requests_per_origin were waiting.\n"
+      "# TYPE webpubsubd_upstream_overflows_total counter\n"
+      "webpubsubd_upstream_overflows_total 0\n"
       "# HELP webpubsubd_rest_requests_total REST API requests.\n"
       "# TYPE webpubsubd_rest_requests_total counter\n"
       "webpubsubd_rest_requests_total 0\n"

@@ -17,6 +17,8 @@
 #include <thread>
 #include <vector>
 
+#include "metrics/metrics.h"
+
 namespace wps::transport {
 namespace {
 
@@ -349,6 +351,46 @@ TEST_F(HttpUpstreamClientTest, AQueuedRequestTimesOutWhileThePoolIsBusy) {
   EXPECT_EQ(codes[0], StatusCode::kDeadlineExceeded);
   EXPECT_EQ(codes[1], StatusCode::kDeadlineExceeded);
   EXPECT_EQ(server.accepted(), 1);
+}
+
+TEST_F(HttpUpstreamClientTest, RequestsBeyondThePendingBoundFailAtOnceLikeATimeout) {
+  std::atomic<bool> answer{false};
+  ScriptedServer server([&](const std::string&) {
+    return answer ? Action{ok("fine")} : Action{"", false, /*hang=*/true};
+  });
+  HttpClientOptions options;
+  options.maxConnectionsPerOrigin = 2;
+  options.maxPendingPerOrigin = 100;
+  makeClient(options);
+  metrics::Counter overflows;
+  client_->countOverflowsIn(&overflows);
+  constexpr size_t kSent = 5000, kKept = 2 + 100;  // on the connections + waiting
+  size_t finished = 0, timedOut = 0;
+  std::vector<std::unique_ptr<upstream::RequestHandle>> handles;
+  for (size_t i = 0; i < kSent; ++i) {
+    handles.push_back(client_->send(post(server.url()), 60s, [&](StatusOr<HttpResponse> res) {
+      ++finished;
+      timedOut += !res && res.status().code() == StatusCode::kDeadlineExceeded;
+    }));
+  }
+  EXPECT_EQ(finished, 0u) << "never from inside send()";
+  EXPECT_EQ(overflows.value(), kSent - kKept);
+  // The refused ones end at once, long before their 60 s, exactly as a timeout ends them.
+  runUntil([&] { return finished == kSent - kKept; });
+  EXPECT_EQ(finished, kSent - kKept);
+  EXPECT_EQ(timedOut, kSent - kKept);
+  runUntil([&] { return server.requests().size() == 2; });
+  io_.restart();
+  io_.run_for(50ms);
+  EXPECT_EQ(finished, kSent - kKept) << "the kept ones still wait for the hung upstream";
+  EXPECT_EQ(server.accepted(), 2);
+  // The upstream recovers (the hung requests are given up): new requests succeed again.
+  answer = true;
+  handles.clear();
+  auto res = roundTrip(post(server.url()));
+  ASSERT_TRUE(res.isOk()) << res.status().toString();
+  EXPECT_EQ(res.value().body, "fine");
+  EXPECT_EQ(overflows.value(), kSent - kKept);
 }
 
 }  // namespace

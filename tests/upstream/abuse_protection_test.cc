@@ -150,6 +150,66 @@ TEST_F(AbuseProtectionTest, ResultsAreCachedPerUrl) {
   EXPECT_EQ(client.count(), 2u);
 }
 
+TEST_F(AbuseProtectionTest, ResultsAreCachedPerOrigin) {
+  // A client with a bogus Host header gets its own probe; its failure does not touch the
+  // result that well-formed clients (kOrigin) use.
+  ProbeTarget bogus = target();
+  bogus.origin = "bogus";
+  EXPECT_EQ(check(), 0u);
+  allow(0);
+  loop.runPending();
+  loop.advance(61s);  // the success is stale: the next check re-probes in the background
+  EXPECT_EQ(check(bogus), 0u);
+  ASSERT_EQ(client.count(), 2u);
+  EXPECT_EQ(findHeader(client.request(1).headers, "WebHook-Request-Origin"), "bogus");
+  client.respond(1, 200, {{"WebHook-Allowed-Origin", std::string(kOrigin)}});
+  loop.runPending();
+  EXPECT_EQ(results, (std::vector<bool>{true, false}));
+  EXPECT_EQ(check(), 1u) << "the well-formed origin's entry is still usable";
+  EXPECT_EQ(results.back(), true);
+  ASSERT_EQ(client.count(), 3u) << "its own background re-check";
+  client.respond(2, 200, {{"WebHook-Allowed-Origin", std::string(kOrigin)}});
+  loop.runPending();
+  EXPECT_EQ(check(), 1u);
+  EXPECT_EQ(check(bogus), 1u);
+  EXPECT_EQ(results, (std::vector<bool>{true, false, true, true, false}));
+}
+
+TEST_F(AbuseProtectionTest, TheCacheIsBounded) {
+  // Each distinct origin is one entry; beyond the cap, failed results are forgotten first.
+  ProbeTarget t = target();
+  for (size_t i = 0; i < AbuseProtection::kMaxEntries; ++i) {
+    t.origin = "o" + std::to_string(i);
+    check(t);
+    deny(i);
+    loop.runPending();
+  }
+  EXPECT_EQ(check(), 0u);  // a new key: room is made, a probe starts
+  size_t probe = client.count() - 1;
+  allow(probe);
+  loop.runPending();
+  t.origin = "o0";
+  EXPECT_EQ(check(t), 0u) << "the failed entry was forgotten: a new probe is needed";
+  EXPECT_EQ(check(), 1u) << "the newest entry is kept";
+}
+
+TEST_F(AbuseProtectionTest, WaitersForAProbeAreBounded) {
+  AbuseProtection bounded{10s, 2};
+  auto checkBounded = [&] {
+    return bounded.check(target(), delivery, [this](bool ok) { results.push_back(ok); });
+  };
+  EXPECT_TRUE(checkBounded());
+  EXPECT_TRUE(checkBounded());
+  EXPECT_FALSE(checkBounded());
+  EXPECT_EQ(results, std::vector<bool>{false}) << "at once, as a timed-out probe answers";
+  EXPECT_EQ(client.count(), 1u);
+  allow(0);
+  loop.runPending();
+  EXPECT_EQ(results, (std::vector<bool>{false, true, true}));
+  EXPECT_TRUE(checkBounded()) << "a cached result makes nobody wait";
+  EXPECT_EQ(results.back(), true);
+}
+
 TEST_F(AbuseProtectionTest, SuccessIsTrustedForOneMinute) {
   check();
   allow(0);

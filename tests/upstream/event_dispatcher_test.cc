@@ -84,6 +84,13 @@ class EventDispatcherTest : public ::testing::Test {
                                 [this](DispatchOutcome o) { outcomes.push_back(std::move(o)); });
   }
 
+  // Makes the validation of `ctx`'s handler succeed (one probe).
+  void allowProbeFor(const EventContext& ctx) {
+    size_t probe = client.count();
+    dispatch(userEvent(), "probe", nullptr, ctx).reset();
+    allowProbe(probe);
+  }
+
   void allowProbe(size_t i) {
     ASSERT_LT(i, client.count());
     ASSERT_EQ(client.request(i).method, "OPTIONS");
@@ -391,6 +398,58 @@ TEST_F(EventDispatcherTest, DetachedStoresCookies) {
   client.respond(1, 204, {{"Set-Cookie", "a=1; Path=/"}});
   loop.runPending();
   EXPECT_EQ(jar->size(), 1u);
+}
+
+TEST_F(EventDispatcherTest, DetachedEventsBeyondThePendingBoundFailAtOnce) {
+  settings.upstream.maxPendingRequestsPerOrigin = 3;
+  metrics::Counter overflows;
+  dispatcher->countOverflowsIn(&overflows);
+  allowProbeFor(context());
+  for (int i = 0; i < 10; ++i) {
+    dispatcher->dispatchDetached(context(), systemEvent(EventKind::kConnected), "c", nullptr);
+  }
+  // The upstream hangs: three wait, seven failed at once without being sent.
+  EXPECT_EQ(dispatcher->detachedInFlight(), 3u);
+  EXPECT_EQ(overflows.value(), 7u);
+  EXPECT_EQ(client.count(), 1u + 3u);
+  // Another origin has its own bound.
+  settings.hubs["other"].eventHandlers.push_back(
+      handler("http://elsewhere.example.com/{event}", {"*"}, {"connected"}));
+  allowProbeFor(context("other"));
+  dispatcher->dispatchDetached(context("other"), systemEvent(EventKind::kConnected), "o", nullptr);
+  EXPECT_EQ(dispatcher->detachedInFlight(), 4u);
+  // Once the upstream answers, new events are sent again.
+  client.respond(1, 200);
+  client.respond(2, 200);
+  loop.runPending();
+  EXPECT_EQ(dispatcher->detachedInFlight(), 2u);
+  size_t sent = client.count();
+  dispatcher->dispatchDetached(context(), systemEvent(EventKind::kConnected), "d", nullptr);
+  EXPECT_EQ(client.count(), sent + 1);
+  EXPECT_EQ(overflows.value(), 7u);
+  dispatcher->cancelDetached();
+  for (int i = 0; i < 3; ++i) {
+    dispatcher->dispatchDetached(context(), systemEvent(EventKind::kConnected), "e", nullptr);
+  }
+  EXPECT_EQ(overflows.value(), 7u) << "cancelDetached() resets the bound's counts";
+}
+
+TEST_F(EventDispatcherTest, EventsBeyondTheValidationWaitersBoundFailAtOnce) {
+  AbuseProtection bounded{10s, 2};
+  EventDispatcher d(settings, loop, client, bounded);
+  metrics::Counter overflows;
+  d.countOverflowsIn(&overflows);
+  auto record = [this](DispatchOutcome o) { outcomes.push_back(std::move(o)); };
+  std::vector<std::unique_ptr<RequestHandle>> handles;
+  for (int i = 0; i < 3; ++i) {
+    handles.push_back(d.dispatch(context(), userEvent(), "1", nullptr, record));
+  }
+  EXPECT_EQ(handles[2], nullptr);
+  ASSERT_EQ(outcomes.size(), 1u);  // as when the probe times out: validation failed
+  EXPECT_EQ(outcomes[0].kind, Kind::kValidationFailed);
+  EXPECT_EQ(overflows.value(), 1u);
+  allowProbe(0);
+  EXPECT_EQ(client.count(), 3u);  // the probe, then the two waiting events
 }
 
 TEST_F(EventDispatcherTest, CancelDetachedCancelsEverything) {
