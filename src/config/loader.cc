@@ -205,6 +205,7 @@ const Section<LimitSettings> kLimits = {{
     intKey("outbound_queue_messages", &LimitSettings::outboundQueueMessages, 1, int64_t{1} << 24),
     intKey("max_groups_per_connection", &LimitSettings::maxGroupsPerConnection, 1, 1000000),
     intKey("inbound_queue_messages", &LimitSettings::inboundQueueMessages, 1, int64_t{1} << 20),
+    intKey("inbound_queue_bytes", &LimitSettings::inboundQueueBytes, 1024, int64_t{1} << 32),
     durationKey("handshake_timeout_seconds", &LimitSettings::handshakeTimeout, 1, 3600),
     durationKey("http_idle_timeout_seconds", &LimitSettings::httpIdleTimeout, 1, 86400),
 }};

@@ -60,6 +60,8 @@ struct LimitSettings {
   size_t inboundQueueMessages = 256;     // queued behind a blocking event before reads pause
   seconds handshakeTimeout{30};          // to receive a complete HTTP request head
   seconds httpIdleTimeout{60};           // keep-alive REST connections
+  // Inbound queue cap in payload bytes (with inboundQueueMessages: either cap pauses reading).
+  size_t inboundQueueBytes = 4 * 1024 * 1024;
 };
 
 struct ReliableSettings {

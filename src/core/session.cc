@@ -194,7 +194,7 @@ void ClientSession::onTransportClosed(ClientTransport* from, const TransportEnd&
 
 void ClientSession::detach() {
   state_ = State::kDetached;
-  inbound_.clear();
+  clearInbound();
   std::weak_ptr<ClientSession> weak = weak_from_this();
   recoveryTimer_ = worker_.loop.schedule(worker_.settings.reliable.recoveryWindow, [weak] {
     if (auto self = weak.lock()) {
@@ -208,10 +208,15 @@ void ClientSession::detach() {
 void ClientSession::closeWith(uint16_t code, std::string_view closeReason,
                               std::string upstreamReason, bool discardQueued, bool systemMessage) {
   if (state_ == State::kClosing || state_ == State::kEnded || state_ == State::kCreated) return;
-  inbound_.clear();
+  clearInbound();
   if (state_ == State::kDetached || !transport_) {
     finish(std::move(upstreamReason));
     return;
+  }
+  if (readingPaused_) {
+    // The client's close frame must still be read; data messages are dropped from now on.
+    readingPaused_ = false;
+    transport_->pauseReading(false);
   }
   state_ = State::kClosing;
   endReason_ = std::move(upstreamReason);
@@ -243,7 +248,7 @@ void ClientSession::finish(std::string reason) {
   auto self = shared_from_this();
   bool registered = state_ != State::kCreated;
   state_ = State::kEnded;
-  inbound_.clear();
+  clearInbound();
   replay_.clear();
   replayBytes_ = 0;
   recoveryTimer_.reset();
@@ -277,15 +282,33 @@ void ClientSession::onMessage(bool binary, std::string_view payload) {
   if (state_ != State::kOpen) return;
   metrics::Metrics::inc(worker_.counters.messagesReceived);
   if (blockingActive_ || !inbound_.empty()) {
-    inbound_.push_back({binary, std::string(payload)});
-    if (inbound_.size() >= worker_.settings.limits.inboundQueueMessages && transport_ &&
-        !readingPaused_) {
-      readingPaused_ = true;
-      transport_->pauseReading(true);
-    }
+    queueInbound(binary, payload);
     return;
   }
   process(binary, payload);
+}
+
+void ClientSession::queueInbound(bool binary, std::string_view payload) {
+  inboundBytes_ += payload.size();
+  inbound_.push_back({binary, std::string(payload)});
+  const config::LimitSettings& limits = worker_.settings.limits;
+  bool full =
+      inbound_.size() >= limits.inboundQueueMessages || inboundBytes_ >= limits.inboundQueueBytes;
+  if (full && transport_ && !readingPaused_) {
+    readingPaused_ = true;
+    transport_->pauseReading(true);
+  }
+}
+
+void ClientSession::clearInbound() {
+  inbound_.clear();
+  inboundBytes_ = 0;
+}
+
+bool ClientSession::inboundBelowResumeMark() const {
+  const config::LimitSettings& limits = worker_.settings.limits;
+  return inbound_.size() < limits.inboundQueueMessages / 2 + 1 &&
+         inboundBytes_ < limits.inboundQueueBytes / 2 + 1;
 }
 
 void ClientSession::drain() {
@@ -294,12 +317,12 @@ void ClientSession::drain() {
   while (state_ == State::kOpen && !blockingActive_ && !inbound_.empty()) {
     Inbound next = std::move(inbound_.front());
     inbound_.pop_front();
+    inboundBytes_ -= next.payload.size();
     process(next.binary, next.payload);
   }
   inbound_.shrink();
   draining_ = false;
-  if (readingPaused_ && transport_ &&
-      inbound_.size() < worker_.settings.limits.inboundQueueMessages / 2 + 1) {
+  if (readingPaused_ && transport_ && inboundBelowResumeMark()) {
     readingPaused_ = false;
     transport_->pauseReading(false);
   }

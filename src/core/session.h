@@ -64,7 +64,9 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   // A reliable session takes a new transport (recovery): replays unacknowledged messages.
   // Returns false (transport untouched) when the session can no longer be recovered.
   bool resume(ClientTransport* transport);
-  // One complete data message from the client.
+  // One complete data message from the client. Behind a blocking event it is queued, and
+  // reading pauses while the queue holds limits.inbound_queue_messages messages or
+  // limits.inbound_queue_bytes payload bytes (it resumes once both are below half).
   void onMessage(bool binary, std::string_view payload);
   // The transport detected a protocol violation (bad framing, too large, invalid UTF-8).
   void onTransportError(ClientTransport* from, uint16_t code, std::string_view reason);
@@ -129,6 +131,10 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   // returns true (the request is then dropped).
   bool answerDuplicateAck(std::optional<uint64_t> ackId);
   void drain();
+  // Inbound queue with its byte count; queueInbound pauses reading at either cap.
+  void queueInbound(bool binary, std::string_view payload);
+  void clearInbound();
+  bool inboundBelowResumeMark() const;
 
   // Blocking user events.
   void startUserEvent(upstream::UpstreamEvent event, std::optional<uint64_t> ackId);
@@ -172,6 +178,7 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
 
   // Inbound pipeline.
   RingQueue<Inbound> inbound_;
+  size_t inboundBytes_ = 0;  // payload bytes in inbound_
   std::unique_ptr<upstream::RequestHandle> blocking_;
   bool blockingActive_ = false;
   bool draining_ = false;

@@ -152,5 +152,16 @@ TEST(LoaderKeysTest, MaxGroupsPerConnection) {
             "limits.max_groups_per_connection: must be between 1 and 1000000");
 }
 
+TEST(LoaderKeysTest, InboundQueueBytes) {
+  EXPECT_EQ(loadOk("").limits.inboundQueueBytes, 4u * 1024 * 1024);
+  EXPECT_EQ(loadOk("[limits]\ninbound_queue_bytes = 1024").limits.inboundQueueBytes, 1024u);
+  EXPECT_EQ(loadOk("[limits]\ninbound_queue_bytes = 4294967296").limits.inboundQueueBytes,
+            size_t{1} << 32);
+  EXPECT_EQ(errorOf("[limits]\ninbound_queue_bytes = 1023"),
+            "limits.inbound_queue_bytes: must be between 1024 and 4294967296");
+  EXPECT_EQ(errorOf("[limits]\ninbound_queue_bytes = 4294967297"),
+            "limits.inbound_queue_bytes: must be between 1024 and 4294967296");
+}
+
 }  // namespace
 }  // namespace wps::config

@@ -122,6 +122,60 @@ TEST_F(SessionTest, SimpleMessagesAreSequentialAndReadingPausesWhenTheQueueIsFul
   EXPECT_EQ(t.payload(0), "re:one");
 }
 
+TEST_F(SessionTest, ReadingPausesWhenTheQueuedBytesReachTheirCapAndResumesBelowHalf) {
+  settings.limits.inboundQueueMessages = 100;  // only the byte cap matters here
+  settings.limits.inboundQueueBytes = 1000;
+  FakeTransport t;
+  auto s = open(t, ClientKind::kSimple);
+  const std::string big(400, 'b');
+  s->onMessage(false, "first");  // in flight
+  loop.runPending();
+  s->onMessage(false, big);
+  s->onMessage(false, big);
+  EXPECT_FALSE(t.paused);  // 800 bytes queued
+  s->onMessage(false, big);
+  EXPECT_TRUE(t.paused);  // 1200 bytes >= 1000
+  client.respond(*lastRequest("message"), 200);
+  loop.runPending();
+  EXPECT_TRUE(t.paused);  // one in flight, 800 bytes still queued (resume below 501)
+  client.respond(*lastRequest("message"), 200);
+  loop.runPending();
+  EXPECT_FALSE(t.paused);  // 400 bytes queued
+}
+
+TEST_F(SessionTest, ALostPausedTransportDropsTheQueueAndDisconnectedFollowsTheInFlightEvent) {
+  settings.limits.inboundQueueMessages = 2;
+  FakeTransport t;
+  auto s = open(t, ClientKind::kSimple);
+  for (const char* m : {"one", "two", "three", "four"})
+    s->onMessage(false, m);
+  loop.runPending();
+  ASSERT_TRUE(t.paused);
+  s->onTransportClosed(&t, {TransportEnd::Cause::kLost, {}, {}});
+  loop.runPending();
+  EXPECT_FALSE(lastRequest("disconnected"));  // "one" is still in flight
+  client.respond(*lastRequest("message"), 200);
+  loop.runPending();
+  auto d = lastRequest("disconnected");
+  ASSERT_TRUE(d);
+  size_t messages = 0;
+  for (size_t i = 0; i < client.count(); ++i)
+    messages += client.request(i).url.ends_with("message") ? 1 : 0;
+  EXPECT_EQ(messages, 1u);  // "two", "three" and "four" were never posted
+}
+
+TEST_F(SessionTest, ClosingAPausedSessionResumesReadingForTheClosingHandshake) {
+  settings.limits.inboundQueueMessages = 1;
+  FakeTransport t;
+  auto s = open(t, ClientKind::kSimple);
+  s->onMessage(false, "one");
+  s->onMessage(false, "two");
+  ASSERT_TRUE(t.paused);
+  s->closeByAppServer("bye");
+  ASSERT_TRUE(t.closed);
+  EXPECT_FALSE(t.paused);
+}
+
 TEST_F(SessionTest, SimpleClientFailureClosesWith1011) {
   FakeTransport t;
   auto s = open(t, ClientKind::kSimple);

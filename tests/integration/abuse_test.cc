@@ -1,40 +1,17 @@
 // Clients that abuse the server's outbound path: a client that floods pings and never reads
 // must not grow the server's memory (one pending pong per connection), and the server stays
 // usable for everyone else.
-#include <fstream>
 #include <string>
 #include <thread>
 
-#if defined(__SANITIZE_ADDRESS__)
-// From the sanitizer runtime's allocator interface (its header is not installed with g++).
-extern "C" size_t __sanitizer_get_current_allocated_bytes();
-#endif
-
 #include "integration/fixture.h"
 #include "protocol/websocket/frame.h"
+#include "support/memory.h"
 
 namespace wps::test {
 namespace {
 
 using namespace std::chrono_literals;
-
-// Memory held by this process (the server runs in-process) in kB: VmRSS; under AddressSanitizer
-// the heap bytes in use instead, since ASan keeps freed memory resident (its quarantine).
-long residentKb() {
-#if defined(__SANITIZE_ADDRESS__)
-  return static_cast<long>(__sanitizer_get_current_allocated_bytes() / 1024);
-#endif
-  std::ifstream status("/proc/self/status");
-  std::string key;
-  while (status >> key) {
-    if (key == "VmRSS:") {
-      long kb = 0;
-      status >> kb;
-      return kb;
-    }
-  }
-  return -1;
-}
 
 class AbuseTest : public UpstreamTest {
  protected:
