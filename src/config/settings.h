@@ -62,6 +62,9 @@ struct LimitSettings {
   seconds httpIdleTimeout{60};           // keep-alive REST connections
   // Inbound queue cap in payload bytes (with inboundQueueMessages: either cap pauses reading).
   size_t inboundQueueBytes = 4 * 1024 * 1024;
+  // Per-connection token bucket on client data messages (0 = off); its size (0 = the rate).
+  size_t maxMessagesPerSecond = 0;
+  size_t maxMessageBurst = 0;
 };
 
 struct ReliableSettings {

@@ -27,6 +27,11 @@ constexpr std::string_view kInvokeNotSupported = "Invocations are not supported 
 constexpr std::string_view kStreamNotSupported = "Streaming is not supported by this server.";
 constexpr std::string_view kGroupStateNotSupported = "Group state is not supported by this server.";
 
+// Size of the message token bucket: max_message_burst, or one second's worth when it is 0.
+size_t messageBurst(const config::LimitSettings& limits) {
+  return limits.maxMessageBurst ? limits.maxMessageBurst : limits.maxMessagesPerSecond;
+}
+
 // An overload set of lambdas, for std::visit.
 template <typename... Handlers>
 struct Overloaded : Handlers... {
@@ -99,6 +104,8 @@ void ClientSession::start(ClientTransport* transport) {
   transport_ = transport;
   state_ = State::kOpen;
   nextCeId_ = std::max<uint64_t>(nextCeId_, 1);  // ce-id 0 was the connect event
+  messageTokens_ = static_cast<double>(messageBurst(worker_.settings.limits));
+  messageTokensAt_ = worker_.loop.now();
   if (!worker_.directory.insert(id_.connectionId,
                                 {id_.hubKey, worker_.index, id_.subprotocol, isReliable()})) {
     WPS_LOG_ERROR("connection id collision: {}", id_.connectionId);
@@ -280,12 +287,31 @@ void ClientSession::sendDisconnectedEvent(std::string reason) {
 
 void ClientSession::onMessage(bool binary, std::string_view payload) {
   if (state_ != State::kOpen) return;
+  if (!takeMessageToken()) {
+    metrics::Metrics::inc(worker_.counters.rateLimitedClientsClosed);
+    closeWithSpec(errors::kTooManyMessages, false);
+    return;
+  }
   metrics::Metrics::inc(worker_.counters.messagesReceived);
   if (blockingActive_ || !inbound_.empty()) {
     queueInbound(binary, payload);
     return;
   }
   process(binary, payload);
+}
+
+bool ClientSession::takeMessageToken() {
+  const config::LimitSettings& limits = worker_.settings.limits;
+  if (limits.maxMessagesPerSecond == 0) return true;
+  TimePoint now = worker_.loop.now();
+  double elapsed = std::chrono::duration<double>(now - messageTokensAt_).count();
+  messageTokensAt_ = now;
+  messageTokens_ =
+      std::min(static_cast<double>(messageBurst(limits)),
+               messageTokens_ + elapsed * static_cast<double>(limits.maxMessagesPerSecond));
+  if (messageTokens_ < 1) return false;
+  messageTokens_ -= 1;
+  return true;
 }
 
 void ClientSession::queueInbound(bool binary, std::string_view payload) {

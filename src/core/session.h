@@ -64,7 +64,8 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   // A reliable session takes a new transport (recovery): replays unacknowledged messages.
   // Returns false (transport untouched) when the session can no longer be recovered.
   bool resume(ClientTransport* transport);
-  // One complete data message from the client. Behind a blocking event it is queued, and
+  // One complete data message from the client. Over limits.max_messages_per_second the client
+  // is closed (1008 `Too many messages.`); behind a blocking event the message is queued, and
   // reading pauses while the queue holds limits.inbound_queue_messages messages or
   // limits.inbound_queue_bytes payload bytes (it resumes once both are below half).
   void onMessage(bool binary, std::string_view payload);
@@ -135,6 +136,9 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   void queueInbound(bool binary, std::string_view payload);
   void clearInbound();
   bool inboundBelowResumeMark() const;
+  // Token bucket of limits.max_messages_per_second / max_message_burst: takes one token, or
+  // returns false when the bucket is empty. Always true when the limit is off.
+  bool takeMessageToken();
 
   // Blocking user events.
   void startUserEvent(upstream::UpstreamEvent event, std::optional<uint64_t> ackId);
@@ -184,6 +188,8 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   bool draining_ = false;
   bool readingPaused_ = false;
   std::optional<std::string> pendingDisconnect_;  // ended while an event was in flight
+  double messageTokens_ = 0;                      // token bucket (limit on: filled at start)
+  TimePoint messageTokensAt_{};
 
   // Acks.
   struct AckCache {

@@ -176,6 +176,51 @@ TEST_F(SessionTest, ClosingAPausedSessionResumesReadingForTheClosingHandshake) {
   EXPECT_FALSE(t.paused);
 }
 
+TEST_F(SessionTest, MessagesOverTheRateAreClosed1008AndCounted) {
+  settings.limits.maxMessagesPerSecond = 2;  // burst defaults to the rate: 2
+  FakeTransport t;
+  auto s = open(t, ClientKind::kJson);
+  auto& counter = engine.worker(0).counters.rateLimitedClientsClosed;
+  const std::string ping = R"({"type":"ping"})";
+  s->onMessage(false, ping);
+  s->onMessage(false, ping);
+  EXPECT_FALSE(t.closed);
+  loop.advance(400ms);  // 0.8 tokens: not enough for a third message
+  s->onMessage(false, ping);
+  ASSERT_TRUE(t.closed);
+  EXPECT_EQ(t.closed->code, 1008);
+  EXPECT_EQ(t.closed->reason, "Too many messages.");
+  EXPECT_EQ(json(*t.closed->finalFrame).at("message"), "Too many messages.");
+  EXPECT_EQ(counter.value(), 1u);
+}
+
+TEST_F(SessionTest, MessagesWithinTheRateAndBurstPass) {
+  settings.limits.maxMessagesPerSecond = 2;
+  settings.limits.maxMessageBurst = 5;
+  FakeTransport t;
+  auto s = open(t, ClientKind::kJson);
+  const std::string ping = R"({"type":"ping"})";
+  for (int i = 0; i < 5; ++i)
+    s->onMessage(false, ping);  // the burst
+  for (int i = 0; i < 20; ++i) {
+    loop.advance(500ms);  // exactly the rate
+    s->onMessage(false, ping);
+  }
+  EXPECT_FALSE(t.closed);
+  s->onMessage(false, ping);  // the bucket is empty
+  ASSERT_TRUE(t.closed);
+  EXPECT_EQ(t.closed->code, 1008);
+}
+
+TEST_F(SessionTest, WithoutARateLimitAFloodIsNotClosed) {
+  FakeTransport t;
+  auto s = open(t, ClientKind::kJson);
+  for (int i = 0; i < 10000; ++i)
+    s->onMessage(false, R"({"type":"ping"})");
+  EXPECT_FALSE(t.closed);
+  EXPECT_EQ(engine.worker(0).counters.rateLimitedClientsClosed.value(), 0u);
+}
+
 TEST_F(SessionTest, SimpleClientFailureClosesWith1011) {
   FakeTransport t;
   auto s = open(t, ClientKind::kSimple);

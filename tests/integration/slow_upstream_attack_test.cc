@@ -1,11 +1,13 @@
 // Clients that push messages faster than their event handler takes them: the inbound queue
-// behind a blocking event is bounded in bytes (reading pauses), and a paused client that resets is
-// noticed at once (its queue is dropped, `disconnected` follows the event in flight).
+// behind a blocking event is bounded in bytes (reading pauses), a paused client that resets is
+// noticed at once (its queue is dropped, `disconnected` follows the event in flight), and a
+// per-connection message rate limit closes a flooding client.
 #include <chrono>
 #include <string>
 
 #include "integration/fixture.h"
 #include "protocol/websocket/frame.h"
+#include "support/http_request.h"
 #include "support/memory.h"
 
 namespace wps::test {
@@ -138,6 +140,37 @@ TEST_F(SlowUpstreamAttackTest, PausedClientsThatResetAreDroppedAtOnce) {
   for (const auto& r : upstream.requestsFor("message"))
     attackMessages += r.header("ce-userId").starts_with("attacker") ? 1 : 0;
   EXPECT_LT(attackMessages, 60u);  // of up to 900 sent
+}
+
+class MessageRateTest : public SlowUpstreamAttackTest {
+ protected:
+  void configure(config::ServerSettings& s) override {
+    SlowUpstreamAttackTest::configure(s);
+    s.limits.maxMessagesPerSecond = 20;  // the burst defaults to the same: 20
+  }
+};
+
+TEST_F(MessageRateTest, AClientOverTheRateIsClosed1008WhileOneWithinItIsNot) {
+  auto polite = simpleClient("polite");
+  auto flooder = simpleClient("flooder");
+  ASSERT_TRUE(polite && flooder);
+  static const uint8_t kKey[4] = {1, 2, 3, 4};
+  std::string burst;
+  for (int i = 0; i < 100; ++i)
+    burst += ws::encodeFrame(ws::Opcode::kText, "m" + std::to_string(i), kKey);
+  flooder->sendRaw(burst);
+  WsMessage closed = flooder->waitForClose();
+  ASSERT_TRUE(closed.isClose());
+  EXPECT_EQ(closed.closeCode, 1008);
+  EXPECT_EQ(closed.data, "Too many messages.");
+
+  for (int i = 0; i < 10; ++i) {  // within the burst of its own bucket
+    polite->sendText("hello");
+    ASSERT_EQ(polite->nextData().data, "ok") << i;
+  }
+  EXPECT_LT(messagesFrom("flooder"), 21u);  // the message over the limit was never posted
+  auto metrics = httpRequest(port(), "GET", "/metrics");
+  EXPECT_NE(metrics.body.find("\nwebpubsubd_rate_limited_clients_total 1\n"), std::string::npos);
 }
 
 }  // namespace
