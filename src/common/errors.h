@@ -49,6 +49,7 @@ inline constexpr CloseSpec kReliableBufferFull{kClosePolicyViolation,
                                                "The reliable message buffer is full."};
 inline constexpr CloseSpec kOutboundQueueFull{kClosePolicyViolation,
                                               "The outbound message queue is full."};
+inline constexpr CloseSpec kTooManyMessages{kClosePolicyViolation, "Too many messages."};
 inline constexpr CloseSpec kSendToGroupForbidden{
     kClosePolicyViolation, "The client does not have permission to send to the group."};
 inline constexpr CloseSpec kUpstreamFailed{kCloseInternalError,

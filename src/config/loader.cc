@@ -209,6 +209,9 @@ const Section<LimitSettings> kLimits = {{
     intKey("inbound_queue_messages", &LimitSettings::inboundQueueMessages, 1, int64_t{1} << 20),
     intKey("max_connections", &LimitSettings::maxConnections, 1, 10000000),
     intKey("max_connections_per_ip", &LimitSettings::maxConnectionsPerIp, 0, 10000000),
+    intKey("inbound_queue_bytes", &LimitSettings::inboundQueueBytes, 1024, int64_t{1} << 32),
+    intKey("max_messages_per_second", &LimitSettings::maxMessagesPerSecond, 0, 1000000),
+    intKey("max_message_burst", &LimitSettings::maxMessageBurst, 0, 100000000),
     durationKey("handshake_timeout_seconds", &LimitSettings::handshakeTimeout, 1, 3600),
     durationKey("http_idle_timeout_seconds", &LimitSettings::httpIdleTimeout, 1, 86400),
 }};

@@ -65,6 +65,11 @@ struct LimitSettings {
   size_t maxConnectionsPerIp = 0;        // WebSocket clients per peer address (0 = off); 429
   seconds handshakeTimeout{30};          // to receive a complete HTTP request head
   seconds httpIdleTimeout{60};           // keep-alive REST connections
+  // Inbound queue cap in payload bytes (with inboundQueueMessages: either cap pauses reading).
+  size_t inboundQueueBytes = 4 * 1024 * 1024;
+  // Per-connection token bucket on client data messages (0 = off); its size (0 = the rate).
+  size_t maxMessagesPerSecond = 0;
+  size_t maxMessageBurst = 0;
 };
 
 struct ReliableSettings {

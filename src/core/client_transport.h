@@ -33,7 +33,9 @@ class ClientTransport {
   virtual void close(uint16_t code, std::string_view reason,
                      std::optional<protocol::OutFrame> finalFrame, bool discardQueued) = 0;
 
-  // Inbound backpressure: stop (true) or resume (false) reading from the socket.
+  // Inbound backpressure: stop (true) or resume (false) reading from the socket. A paused
+  // transport still notices a reset or hangup of the peer and then ends at once
+  // (onTransportClosed, kLost), dropping whatever it had not read.
   virtual void pauseReading(bool paused) = 0;
 
   // Bytes queued and not yet written.

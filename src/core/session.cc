@@ -27,6 +27,11 @@ constexpr std::string_view kInvokeNotSupported = "Invocations are not supported 
 constexpr std::string_view kStreamNotSupported = "Streaming is not supported by this server.";
 constexpr std::string_view kGroupStateNotSupported = "Group state is not supported by this server.";
 
+// Size of the message token bucket: max_message_burst, or one second's worth when it is 0.
+size_t messageBurst(const config::LimitSettings& limits) {
+  return limits.maxMessageBurst ? limits.maxMessageBurst : limits.maxMessagesPerSecond;
+}
+
 // An overload set of lambdas, for std::visit.
 template <typename... Handlers>
 struct Overloaded : Handlers... {
@@ -99,6 +104,8 @@ void ClientSession::start(ClientTransport* transport) {
   transport_ = transport;
   state_ = State::kOpen;
   nextCeId_ = std::max<uint64_t>(nextCeId_, 1);  // ce-id 0 was the connect event
+  messageTokens_ = static_cast<double>(messageBurst(worker_.settings.limits));
+  messageTokensAt_ = worker_.loop.now();
   if (!worker_.directory.insert(id_.connectionId,
                                 {id_.hubKey, worker_.index, id_.subprotocol, isReliable()})) {
     WPS_LOG_ERROR("connection id collision: {}", id_.connectionId);
@@ -194,7 +201,7 @@ void ClientSession::onTransportClosed(ClientTransport* from, const TransportEnd&
 
 void ClientSession::detach() {
   state_ = State::kDetached;
-  inbound_.clear();
+  clearInbound();
   std::weak_ptr<ClientSession> weak = weak_from_this();
   recoveryTimer_ = worker_.loop.schedule(worker_.settings.reliable.recoveryWindow, [weak] {
     if (auto self = weak.lock()) {
@@ -208,10 +215,15 @@ void ClientSession::detach() {
 void ClientSession::closeWith(uint16_t code, std::string_view closeReason,
                               std::string upstreamReason, bool discardQueued, bool systemMessage) {
   if (state_ == State::kClosing || state_ == State::kEnded || state_ == State::kCreated) return;
-  inbound_.clear();
+  clearInbound();
   if (state_ == State::kDetached || !transport_) {
     finish(std::move(upstreamReason));
     return;
+  }
+  if (readingPaused_) {
+    // The client's close frame must still be read; data messages are dropped from now on.
+    readingPaused_ = false;
+    transport_->pauseReading(false);
   }
   state_ = State::kClosing;
   endReason_ = std::move(upstreamReason);
@@ -243,7 +255,7 @@ void ClientSession::finish(std::string reason) {
   auto self = shared_from_this();
   bool registered = state_ != State::kCreated;
   state_ = State::kEnded;
-  inbound_.clear();
+  clearInbound();
   replay_.clear();
   replayBytes_ = 0;
   recoveryTimer_.reset();
@@ -275,17 +287,54 @@ void ClientSession::sendDisconnectedEvent(std::string reason) {
 
 void ClientSession::onMessage(bool binary, std::string_view payload) {
   if (state_ != State::kOpen) return;
+  if (!takeMessageToken()) {
+    metrics::Metrics::inc(worker_.counters.rateLimitedClientsClosed);
+    closeWithSpec(errors::kTooManyMessages, false);
+    return;
+  }
   metrics::Metrics::inc(worker_.counters.messagesReceived);
   if (blockingActive_ || !inbound_.empty()) {
-    inbound_.push_back({binary, std::string(payload)});
-    if (inbound_.size() >= worker_.settings.limits.inboundQueueMessages && transport_ &&
-        !readingPaused_) {
-      readingPaused_ = true;
-      transport_->pauseReading(true);
-    }
+    queueInbound(binary, payload);
     return;
   }
   process(binary, payload);
+}
+
+bool ClientSession::takeMessageToken() {
+  const config::LimitSettings& limits = worker_.settings.limits;
+  if (limits.maxMessagesPerSecond == 0) return true;
+  TimePoint now = worker_.loop.now();
+  double elapsed = std::chrono::duration<double>(now - messageTokensAt_).count();
+  messageTokensAt_ = now;
+  messageTokens_ =
+      std::min(static_cast<double>(messageBurst(limits)),
+               messageTokens_ + elapsed * static_cast<double>(limits.maxMessagesPerSecond));
+  if (messageTokens_ < 1) return false;
+  messageTokens_ -= 1;
+  return true;
+}
+
+void ClientSession::queueInbound(bool binary, std::string_view payload) {
+  inboundBytes_ += payload.size();
+  inbound_.push_back({binary, std::string(payload)});
+  const config::LimitSettings& limits = worker_.settings.limits;
+  bool full =
+      inbound_.size() >= limits.inboundQueueMessages || inboundBytes_ >= limits.inboundQueueBytes;
+  if (full && transport_ && !readingPaused_) {
+    readingPaused_ = true;
+    transport_->pauseReading(true);
+  }
+}
+
+void ClientSession::clearInbound() {
+  inbound_.clear();
+  inboundBytes_ = 0;
+}
+
+bool ClientSession::inboundBelowResumeMark() const {
+  const config::LimitSettings& limits = worker_.settings.limits;
+  return inbound_.size() < limits.inboundQueueMessages / 2 + 1 &&
+         inboundBytes_ < limits.inboundQueueBytes / 2 + 1;
 }
 
 void ClientSession::drain() {
@@ -294,12 +343,12 @@ void ClientSession::drain() {
   while (state_ == State::kOpen && !blockingActive_ && !inbound_.empty()) {
     Inbound next = std::move(inbound_.front());
     inbound_.pop_front();
+    inboundBytes_ -= next.payload.size();
     process(next.binary, next.payload);
   }
   inbound_.shrink();
   draining_ = false;
-  if (readingPaused_ && transport_ &&
-      inbound_.size() < worker_.settings.limits.inboundQueueMessages / 2 + 1) {
+  if (readingPaused_ && transport_ && inboundBelowResumeMark()) {
     readingPaused_ = false;
     transport_->pauseReading(false);
   }

@@ -64,7 +64,10 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   // A reliable session takes a new transport (recovery): replays unacknowledged messages.
   // Returns false (transport untouched) when the session can no longer be recovered.
   bool resume(ClientTransport* transport);
-  // One complete data message from the client.
+  // One complete data message from the client. Over limits.max_messages_per_second the client
+  // is closed (1008 `Too many messages.`); behind a blocking event the message is queued, and
+  // reading pauses while the queue holds limits.inbound_queue_messages messages or
+  // limits.inbound_queue_bytes payload bytes (it resumes once both are below half).
   void onMessage(bool binary, std::string_view payload);
   // The transport detected a protocol violation (bad framing, too large, invalid UTF-8).
   void onTransportError(ClientTransport* from, uint16_t code, std::string_view reason);
@@ -129,6 +132,13 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   // returns true (the request is then dropped).
   bool answerDuplicateAck(std::optional<uint64_t> ackId);
   void drain();
+  // Inbound queue with its byte count; queueInbound pauses reading at either cap.
+  void queueInbound(bool binary, std::string_view payload);
+  void clearInbound();
+  bool inboundBelowResumeMark() const;
+  // Token bucket of limits.max_messages_per_second / max_message_burst: takes one token, or
+  // returns false when the bucket is empty. Always true when the limit is off.
+  bool takeMessageToken();
 
   // Blocking user events.
   void startUserEvent(upstream::UpstreamEvent event, std::optional<uint64_t> ackId);
@@ -172,11 +182,14 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
 
   // Inbound pipeline.
   RingQueue<Inbound> inbound_;
+  size_t inboundBytes_ = 0;  // payload bytes in inbound_
   std::unique_ptr<upstream::RequestHandle> blocking_;
   bool blockingActive_ = false;
   bool draining_ = false;
   bool readingPaused_ = false;
   std::optional<std::string> pendingDisconnect_;  // ended while an event was in flight
+  double messageTokens_ = 0;                      // token bucket (limit on: filled at start)
+  TimePoint messageTokensAt_{};
 
   // Acks.
   struct AckCache {

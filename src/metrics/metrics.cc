@@ -69,6 +69,9 @@ std::string Metrics::render() const {
        c(t.messagesDelivered));
   line(out, "webpubsubd_slow_clients_closed_total", "counter",
        "Clients closed because their outbound queue overflowed.", c(t.slowClientsClosed));
+  line(out, "webpubsubd_rate_limited_clients_total", "counter",
+       "Clients closed for sending messages faster than limits.max_messages_per_second.",
+       c(t.rateLimitedClientsClosed));
   line(out, "webpubsubd_upstream_requests_total", "counter", "Events sent to event handlers.",
        c(t.upstreamRequests));
   line(out, "webpubsubd_upstream_failures_total", "counter", "Events that failed.",

@@ -64,6 +64,8 @@ struct Counts {
   C messagesReceived{};   // client data messages
   C messagesDelivered{};  // data frames queued to clients
   C slowClientsClosed{};
+  // Clients closed for exceeding limits.max_messages_per_second (1008).
+  C rateLimitedClientsClosed{};
   C upstreamRequests{};   // events dispatched to event handlers
   C upstreamFailures{};   // events that failed (non-2xx after retries, errors, timeouts)
   C upstreamOverflows{};  // events failed at once: max_pending_requests_per_origin waiting
@@ -83,6 +85,7 @@ struct Counts {
     f(messagesReceived, other.messagesReceived);
     f(messagesDelivered, other.messagesDelivered);
     f(slowClientsClosed, other.slowClientsClosed);
+    f(rateLimitedClientsClosed, other.rateLimitedClientsClosed);
     f(upstreamRequests, other.upstreamRequests);
     f(upstreamFailures, other.upstreamFailures);
     f(upstreamOverflows, other.upstreamOverflows);

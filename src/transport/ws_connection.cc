@@ -1,5 +1,6 @@
 #include "transport/ws_connection.h"
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -63,13 +64,47 @@ void WsConnection::refuse(uint16_t code, std::string_view reason) {
 // --- Reading -----------------------------------------------------------------------------------
 
 void WsConnection::readLoop() {
-  if (reading_ || readPaused_ || socketClosed_) return;
+  if (reading_ || socketClosed_) return;
+  if (readPaused_) {
+    watchForHangup();
+    return;
+  }
   reading_ = true;
   socket_.async_wait(asio::ip::tcp::socket::wait_read,
                      [self = shared_from_this()](const boost::system::error_code& ec) {
                        self->reading_ = false;
                        self->onReadable(ec);
                      });
+}
+
+void WsConnection::watchForHangup() {
+  if (watchingHangup_ || socketClosed_) return;
+  // Queueing the wait re-arms the descriptor in Asio's edge-triggered epoll set (EPOLL_CTL_MOD),
+  // so a reset that happened before this call is reported too.
+  watchingHangup_ = true;
+  socket_.async_wait(asio::ip::tcp::socket::wait_error,
+                     [self = shared_from_this()](const boost::system::error_code& ec) {
+                       self->watchingHangup_ = false;
+                       self->onHangupWatch(ec);
+                     });
+}
+
+void WsConnection::onHangupWatch(const boost::system::error_code& ec) {
+  if (socketClosed_ || ec == asio::error::operation_aborted) return;
+  if (ec || peerGone()) {
+    // Whatever the client sent and we did not read yet is dropped with the connection.
+    end({TransportEnd::Cause::kLost, {}, {}});
+    return;
+  }
+  if (readPaused_) watchForHangup();  // urgent data, not a hangup: keep watching
+}
+
+bool WsConnection::peerGone() {
+  pollfd p{};
+  p.fd = socket_.native_handle();
+  p.events = POLLRDHUP;
+  if (::poll(&p, 1, 0) <= 0) return false;
+  return (p.revents & (POLLHUP | POLLERR | POLLRDHUP | POLLNVAL)) != 0;
 }
 
 void WsConnection::onReadable(const boost::system::error_code& waitError) {
@@ -410,7 +445,17 @@ void WsConnection::abandon() {
 // --- Keep-alive --------------------------------------------------------------------------------
 
 void WsConnection::tick(TimePoint now) {
-  if (socketClosed_ || closeQueued_) return;
+  if (socketClosed_) return;
+  if (readPaused_) {
+    // Paused for backpressure: not idle, but a half-close is noticed only here (Asio does not
+    // watch EPOLLRDHUP).
+    lastReceive_ = now;
+    if (peerGone()) {
+      end({TransportEnd::Cause::kLost, {}, {}});
+      return;
+    }
+  }
+  if (closeQueued_) return;
   if (!writing_ && queue_.empty()) {  // quiet: hold no write buffers until the next frame
     queue_.shrink();
     std::vector<protocol::OutFrame>().swap(inflight_);

@@ -78,7 +78,14 @@ class WsConnection final : public core::ClientTransport,
   void onPong(std::string_view payload) override;
   void onClose(std::optional<uint16_t> code, std::string_view reason) override;
 
+  // Waits for the socket to become readable, or, while reading is paused, for it to fail.
   void readLoop();
+  // While paused: an async_wait(wait_error) completes on EPOLLERR/EPOLLHUP (a reset), which
+  // Asio's epoll reactor always watches; the keep-alive tick checks for a half-close.
+  void watchForHangup();
+  void onHangupWatch(const boost::system::error_code& ec);
+  // True when the peer reset, hung up or half-closed (poll of the native handle, no wait).
+  bool peerGone();
   void onReadable(const boost::system::error_code& ec);
   bool consume(char* data, size_t len, size_t* consumed);
   void queueRaw(protocol::OutFrame frame);
@@ -129,6 +136,7 @@ class WsConnection final : public core::ClientTransport,
 
   bool readPaused_ = false;
   bool reading_ = false;
+  bool watchingHangup_ = false;  // an async_wait(wait_error) is pending
   bool parserFailed_ = false;
   bool closeQueued_ = false;    // our close frame is queued (nothing more may be sent)
   bool closeSent_ = false;      // our close frame was written

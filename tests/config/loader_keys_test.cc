@@ -193,5 +193,35 @@ TEST(LoaderKeysTest, MaxConnectionsPerIp) {
             "limits.max_connections_per_ip: must be between 0 and 10000000");
 }
 
+TEST(LoaderKeysTest, InboundQueueBytes) {
+  EXPECT_EQ(loadOk("").limits.inboundQueueBytes, 4u * 1024 * 1024);
+  EXPECT_EQ(loadOk("[limits]\ninbound_queue_bytes = 1024").limits.inboundQueueBytes, 1024u);
+  EXPECT_EQ(loadOk("[limits]\ninbound_queue_bytes = 4294967296").limits.inboundQueueBytes,
+            size_t{1} << 32);
+  EXPECT_EQ(errorOf("[limits]\ninbound_queue_bytes = 1023"),
+            "limits.inbound_queue_bytes: must be between 1024 and 4294967296");
+  EXPECT_EQ(errorOf("[limits]\ninbound_queue_bytes = 4294967297"),
+            "limits.inbound_queue_bytes: must be between 1024 and 4294967296");
+}
+
+TEST(LoaderKeysTest, MessageRateLimit) {
+  ServerSettings off = loadOk("");
+  EXPECT_EQ(off.limits.maxMessagesPerSecond, 0u);
+  EXPECT_EQ(off.limits.maxMessageBurst, 0u);
+  ServerSettings on = loadOk("[limits]\nmax_messages_per_second = 50\nmax_message_burst = 200");
+  EXPECT_EQ(on.limits.maxMessagesPerSecond, 50u);
+  EXPECT_EQ(on.limits.maxMessageBurst, 200u);
+  EXPECT_EQ(loadOk("[limits]\nmax_messages_per_second = 1000000").limits.maxMessagesPerSecond,
+            1000000u);
+  EXPECT_EQ(errorOf("[limits]\nmax_messages_per_second = -1"),
+            "limits.max_messages_per_second: must be between 0 and 1000000");
+  EXPECT_EQ(errorOf("[limits]\nmax_messages_per_second = 1000001"),
+            "limits.max_messages_per_second: must be between 0 and 1000000");
+  EXPECT_EQ(errorOf("[limits]\nmax_message_burst = 100000001"),
+            "limits.max_message_burst: must be between 0 and 100000000");
+  EXPECT_EQ(errorOf("[limits]\nmax_message_burst = 1.5"),
+            "limits.max_message_burst: must be an integer");
+}
+
 }  // namespace
 }  // namespace wps::config

@@ -122,6 +122,105 @@ TEST_F(SessionTest, SimpleMessagesAreSequentialAndReadingPausesWhenTheQueueIsFul
   EXPECT_EQ(t.payload(0), "re:one");
 }
 
+TEST_F(SessionTest, ReadingPausesWhenTheQueuedBytesReachTheirCapAndResumesBelowHalf) {
+  settings.limits.inboundQueueMessages = 100;  // only the byte cap matters here
+  settings.limits.inboundQueueBytes = 1000;
+  FakeTransport t;
+  auto s = open(t, ClientKind::kSimple);
+  const std::string big(400, 'b');
+  s->onMessage(false, "first");  // in flight
+  loop.runPending();
+  s->onMessage(false, big);
+  s->onMessage(false, big);
+  EXPECT_FALSE(t.paused);  // 800 bytes queued
+  s->onMessage(false, big);
+  EXPECT_TRUE(t.paused);  // 1200 bytes >= 1000
+  client.respond(*lastRequest("message"), 200);
+  loop.runPending();
+  EXPECT_TRUE(t.paused);  // one in flight, 800 bytes still queued (resume below 501)
+  client.respond(*lastRequest("message"), 200);
+  loop.runPending();
+  EXPECT_FALSE(t.paused);  // 400 bytes queued
+}
+
+TEST_F(SessionTest, ALostPausedTransportDropsTheQueueAndDisconnectedFollowsTheInFlightEvent) {
+  settings.limits.inboundQueueMessages = 2;
+  FakeTransport t;
+  auto s = open(t, ClientKind::kSimple);
+  for (const char* m : {"one", "two", "three", "four"})
+    s->onMessage(false, m);
+  loop.runPending();
+  ASSERT_TRUE(t.paused);
+  s->onTransportClosed(&t, {TransportEnd::Cause::kLost, {}, {}});
+  loop.runPending();
+  EXPECT_FALSE(lastRequest("disconnected"));  // "one" is still in flight
+  client.respond(*lastRequest("message"), 200);
+  loop.runPending();
+  auto d = lastRequest("disconnected");
+  ASSERT_TRUE(d);
+  size_t messages = 0;
+  for (size_t i = 0; i < client.count(); ++i)
+    messages += client.request(i).url.ends_with("message") ? 1 : 0;
+  EXPECT_EQ(messages, 1u);  // "two", "three" and "four" were never posted
+}
+
+TEST_F(SessionTest, ClosingAPausedSessionResumesReadingForTheClosingHandshake) {
+  settings.limits.inboundQueueMessages = 1;
+  FakeTransport t;
+  auto s = open(t, ClientKind::kSimple);
+  s->onMessage(false, "one");
+  s->onMessage(false, "two");
+  ASSERT_TRUE(t.paused);
+  s->closeByAppServer("bye");
+  ASSERT_TRUE(t.closed);
+  EXPECT_FALSE(t.paused);
+}
+
+TEST_F(SessionTest, MessagesOverTheRateAreClosed1008AndCounted) {
+  settings.limits.maxMessagesPerSecond = 2;  // burst defaults to the rate: 2
+  FakeTransport t;
+  auto s = open(t, ClientKind::kJson);
+  auto& counter = engine.worker(0).counters.rateLimitedClientsClosed;
+  const std::string ping = R"({"type":"ping"})";
+  s->onMessage(false, ping);
+  s->onMessage(false, ping);
+  EXPECT_FALSE(t.closed);
+  loop.advance(400ms);  // 0.8 tokens: not enough for a third message
+  s->onMessage(false, ping);
+  ASSERT_TRUE(t.closed);
+  EXPECT_EQ(t.closed->code, 1008);
+  EXPECT_EQ(t.closed->reason, "Too many messages.");
+  EXPECT_EQ(json(*t.closed->finalFrame).at("message"), "Too many messages.");
+  EXPECT_EQ(counter.value(), 1u);
+}
+
+TEST_F(SessionTest, MessagesWithinTheRateAndBurstPass) {
+  settings.limits.maxMessagesPerSecond = 2;
+  settings.limits.maxMessageBurst = 5;
+  FakeTransport t;
+  auto s = open(t, ClientKind::kJson);
+  const std::string ping = R"({"type":"ping"})";
+  for (int i = 0; i < 5; ++i)
+    s->onMessage(false, ping);  // the burst
+  for (int i = 0; i < 20; ++i) {
+    loop.advance(500ms);  // exactly the rate
+    s->onMessage(false, ping);
+  }
+  EXPECT_FALSE(t.closed);
+  s->onMessage(false, ping);  // the bucket is empty
+  ASSERT_TRUE(t.closed);
+  EXPECT_EQ(t.closed->code, 1008);
+}
+
+TEST_F(SessionTest, WithoutARateLimitAFloodIsNotClosed) {
+  FakeTransport t;
+  auto s = open(t, ClientKind::kJson);
+  for (int i = 0; i < 10000; ++i)
+    s->onMessage(false, R"({"type":"ping"})");
+  EXPECT_FALSE(t.closed);
+  EXPECT_EQ(engine.worker(0).counters.rateLimitedClientsClosed.value(), 0u);
+}
+
 TEST_F(SessionTest, SimpleClientFailureClosesWith1011) {
   FakeTransport t;
   auto s = open(t, ClientKind::kSimple);

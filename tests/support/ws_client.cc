@@ -195,6 +195,24 @@ void WsClient::sendRaw(std::string_view bytes) {
   impl_->write(bytes);
 }
 
+size_t WsClient::sendRawFor(std::string_view bytes, std::chrono::milliseconds timeout) {
+  size_t written = 0;
+  bool done = false;
+  asio::async_write(impl_->socket, asio::buffer(bytes.data(), bytes.size()),
+                    [&](const boost::system::error_code&, size_t n) {
+                      written = n;
+                      done = true;
+                    });
+  impl_->io.restart();
+  impl_->io.run_for(timeout);
+  if (!done) {
+    impl_->socket.cancel();  // the handler still runs, with the bytes written so far
+    impl_->io.restart();
+    impl_->io.run();
+  }
+  return written;
+}
+
 WsMessage WsClient::next(std::chrono::milliseconds timeout, bool returnPings) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {

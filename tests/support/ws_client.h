@@ -52,6 +52,9 @@ class WsClient {
   void sendFrame(uint8_t opcode, std::string_view payload, bool fin = true);
   void sendClose(std::optional<uint16_t> code, std::string_view reason = {});
   void sendRaw(std::string_view bytes);
+  // Writes as much of `bytes` as the server takes within `timeout` (it may have paused reading)
+  // and returns how many were written; a short write leaves a partial frame on the wire.
+  size_t sendRawFor(std::string_view bytes, std::chrono::milliseconds timeout);
 
   // The next message (data, control or close); pings are answered automatically unless
   // `returnPings`. kTimeout after `timeout`; kClosedTcp when the server closed the socket.

@@ -96,5 +96,62 @@ TEST_F(WsConnectionTest, AFrameLimitCountsControlFrames) {
   EXPECT_EQ((static_cast<uint8_t>(out[2]) << 8) | static_cast<uint8_t>(out[3]), 1008);
 }
 
+// --- Paused reading (inbound backpressure) ---------------------------------------------------
+
+class PausedWsConnectionTest : public WsConnectionTest {
+ protected:
+  // A connection paused before the client's data arrived: that data stays unread. The test
+  // keeps only a weak reference: the connection lives (owning itself) until its socket closes.
+  void openPaused() {
+    open(WsLimits{}, "");
+    conn->pauseReading(true);
+    static const uint8_t kKey[4] = {5, 6, 7, 8};
+    std::string data = ws::encodeFrame(ws::Opcode::kText, std::string(1000, 'x'), kKey);
+    asio::write(client, asio::buffer(data));
+    worker.io.run_for(50ms);
+    weak = conn;
+    conn.reset();
+  }
+  // Runs the worker until the connection is gone or `timeout` passed; whether it is gone.
+  bool runUntilGone(std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!weak.expired() && std::chrono::steady_clock::now() < deadline)
+      worker.io.run_for(10ms);
+    return weak.expired();
+  }
+  void TearDown() override {
+    if (auto alive = weak.lock()) alive->abandon();
+    WsConnectionTest::TearDown();
+  }
+
+  std::weak_ptr<WsConnection> weak;
+};
+
+TEST_F(PausedWsConnectionTest, AResetIsNoticedWhileReadingIsPaused) {
+  openPaused();
+  worker.io.run_for(50ms);
+  ASSERT_FALSE(weak.expired());  // a live client keeps its paused connection
+  client.set_option(asio::socket_base::linger(true, 0));
+  client.close();  // RST
+  EXPECT_TRUE(runUntilGone(2s));
+}
+
+TEST_F(PausedWsConnectionTest, AHalfCloseIsNoticedByTheKeepAliveTick) {
+  openPaused();
+  client.shutdown(asio::ip::tcp::socket::shutdown_send);  // FIN: Asio does not watch RDHUP
+  worker.io.run_for(50ms);
+  if (auto alive = weak.lock()) alive->tick(Clock::now());
+  EXPECT_TRUE(runUntilGone(1s));
+}
+
+TEST_F(PausedWsConnectionTest, APausedConnectionIsNotIdle) {
+  openPaused();
+  // Three keep-alive intervals (20 s) without reading: a paused client is waiting for us.
+  if (auto alive = weak.lock()) alive->tick(Clock::now() + 61s);
+  worker.io.run_for(50ms);
+  EXPECT_EQ(received(), ws::encodeFrame(ws::Opcode::kPing, ""));  // a keep-alive ping, no 1001
+  EXPECT_FALSE(weak.expired());
+}
+
 }  // namespace
 }  // namespace wps::transport
