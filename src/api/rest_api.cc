@@ -8,6 +8,7 @@
 #include "api/rest_errors.h"
 #include "common/log.h"
 #include "common/strings.h"
+#include "common/utf8.h"
 #include "core/broker.h"
 #include "core/request_token.h"
 #include "core/tokens.h"
@@ -720,6 +721,14 @@ void RestApi::generateToken(const CallPtr& call) {
   if (spec.userId && spec.userId->empty()) spec.userId.reset();
   spec.roles = queryValues(t, "role");
   spec.groups = queryValues(t, "group");
+  // A claim that is not UTF-8 would make a token that never verifies.
+  bool utf8 = !spec.userId || isValidUtf8(*spec.userId);
+  for (const auto& r : spec.roles)
+    utf8 = utf8 && isValidUtf8(r);
+  if (!utf8) {
+    call->reply(badRequest("'userId' and 'role' must be UTF-8.", "role"));
+    return;
+  }
   for (const auto& g : spec.groups) {
     if (!protocol::isValidGroupName(g)) {
       call->reply(badRequest("'group' holds an invalid group name.", "group"));

@@ -101,6 +101,8 @@ StatusOr<UrlParts> parseHttpUrl(std::string_view url) {
   p.hostHeader = hostForHeader;
   p.target = std::string(u.encoded_path());
   if (p.target.empty()) p.target = "/";
+  // Boost.URL reads "http://h:80+x/a" as host h, port 80, path "+x/a": not a request target.
+  if (p.target.front() != '/') return invalidArgument("not a valid absolute URL: bad authority");
   if (u.has_query()) {
     p.target += '?';
     p.target += u.encoded_query();

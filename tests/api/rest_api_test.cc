@@ -367,6 +367,14 @@ TEST_F(RestApiTest, GenerateTokenMintsAValidClientToken) {
   EXPECT_EQ(call("POST", "/api/hubs/chat/:generateToken?clientType=Default").status, 200);
 }
 
+// Found by rest_route_fuzz: a userId or role that is not UTF-8 was minted into a token (200)
+// that never verifies.
+TEST_F(RestApiTest, GenerateTokenRejectsClaimsThatAreNotUtf8) {
+  EXPECT_EQ(call("POST", "/api/hubs/chat/:generateToken?userId=%FF").status, 400);
+  EXPECT_EQ(call("POST", "/api/hubs/chat/:generateToken?role=a%C3").status, 400);
+  EXPECT_EQ(call("POST", "/api/hubs/chat/:generateToken?userId=%C3%A9&role=%E2%82%AC").status, 200);
+}
+
 // A cluster that cannot answer: every operation with an answer fails with `code`.
 class FailingBroker : public core::Broker {
  public:

@@ -159,6 +159,16 @@ TEST(ParseHttpUrlTest, ExplicitPorts) {
   EXPECT_EQ(odd->hostHeader, "example.com:80");
 }
 
+// Found by url_template_fuzz: Boost.URL reads "h:80+x/a" as port 80 and path "+x/a", which
+// would have become the request line's target.
+TEST(ParseHttpUrlTest, JunkAfterThePortIsRejected) {
+  EXPECT_FALSE(parseHttpUrl("http://h:80+x/a").isOk());
+  EXPECT_FALSE(parseHttpUrl("https://[::1]:443+api/{EVENT}").isOk());
+  EXPECT_FALSE(parseHttpUrl("http://[::1]+x/").isOk());
+  EXPECT_FALSE(UrlTemplate::parse("https://[::1]:443+api/{event}").isOk());
+  EXPECT_TRUE(parseHttpUrl("http://h+x/a").isOk());  // '+' is allowed in a host name
+}
+
 TEST(ParseHttpUrlTest, OriginIsThePoolKey) {
   auto a = parseHttpUrl("http://example.com/a");
   auto b = parseHttpUrl("http://example.com:80/b?x");
