@@ -6,6 +6,7 @@
 
 #include "api/message_body.h"
 #include "api/rest_errors.h"
+#include "auth/jwt.h"
 #include "common/log.h"
 #include "common/strings.h"
 #include "common/utf8.h"
@@ -723,10 +724,12 @@ void RestApi::generateToken(const CallPtr& call) {
   spec.groups = queryValues(t, "group");
   // A claim that is not UTF-8 would make a token that never verifies.
   bool utf8 = !spec.userId || isValidUtf8(*spec.userId);
-  for (const auto& r : spec.roles)
-    utf8 = utf8 && isValidUtf8(r);
+  for (const auto* names : {&spec.roles, &spec.groups}) {
+    for (const auto& n : *names)
+      utf8 = utf8 && isValidUtf8(n);
+  }
   if (!utf8) {
-    call->reply(badRequest("'userId' and 'role' must be UTF-8.", "role"));
+    call->reply(badRequest("'userId', 'role' and 'group' must be UTF-8.", "role"));
     return;
   }
   for (const auto& g : spec.groups) {
@@ -758,6 +761,10 @@ void RestApi::generateToken(const CallPtr& call) {
   std::string base =
       core::publicBaseUrl(settings, core::requestOrigin(call->request.secure, call->request.host));
   std::string token = core::mintClientToken(settings, base, spec, call->loop->wallNow());
+  if (token.size() > auth::kMaxJwtSize) {  // it could never be used
+    call->reply(badRequest("The claims make the token too large.", "group"));
+    return;
+  }
   std::string body = "{\"token\":";
   appendJsonString(body, token);
   body += "}";

@@ -8,8 +8,8 @@
 //   2: the rest is "header\npayload" signed (HS256) with a configured key: accepted only when the
 //      header names HS256 (no algorithm confusion);
 //   3: the rest is "hub\nuser\nrole,role\ngroup,group": a minted client token (valid hub name,
-//      UTF-8 names) verifies for its hub with the same claims, and is rejected for another hub and
-//      after it expired.
+//      UTF-8 names, within kMaxJwtSize) verifies for its hub with the same claims, and is rejected
+//      for another hub and after it expired.
 // Every rejection is kUnauthenticated.
 #include <boost/json.hpp>
 
@@ -141,6 +141,10 @@ void mintedToken(const Setup& s, std::string_view rest) {
   if (!utf8) return;
   std::string base = wps::core::publicBaseUrl(s.settings, wps::core::requestOrigin(false, kHost));
   std::string token = wps::core::mintClientToken(s.settings, base, spec, kNow);
+  if (token.size() > wps::auth::kMaxJwtSize) {  // callers must refuse to hand these out
+    check(!verify(s, token, "/client/hubs/" + spec.hub));
+    return;
+  }
   auto claims = verify(s, token, "/client/hubs/" + spec.hub);
   check(claims.isOk());
   check(claims->sub == spec.userId);
