@@ -6,8 +6,10 @@
 
 #include "api/message_body.h"
 #include "api/rest_errors.h"
+#include "auth/jwt.h"
 #include "common/log.h"
 #include "common/strings.h"
+#include "common/utf8.h"
 #include "core/broker.h"
 #include "core/request_token.h"
 #include "core/tokens.h"
@@ -730,6 +732,16 @@ void RestApi::generateToken(const CallPtr& call) {
   if (spec.userId && spec.userId->empty()) spec.userId.reset();
   spec.roles = queryValues(t, "role");
   spec.groups = queryValues(t, "group");
+  // A claim that is not UTF-8 would make a token that never verifies.
+  bool utf8 = !spec.userId || isValidUtf8(*spec.userId);
+  for (const auto* names : {&spec.roles, &spec.groups}) {
+    for (const auto& n : *names)
+      utf8 = utf8 && isValidUtf8(n);
+  }
+  if (!utf8) {
+    call->reply(badRequest("'userId', 'role' and 'group' must be UTF-8.", "role"));
+    return;
+  }
   for (const auto& g : spec.groups) {
     if (!protocol::isValidGroupName(g)) {
       call->reply(badRequest("'group' holds an invalid group name.", "group"));
@@ -759,6 +771,10 @@ void RestApi::generateToken(const CallPtr& call) {
   std::string base =
       core::publicBaseUrl(settings, core::requestOrigin(call->request.secure, call->request.host));
   std::string token = core::mintClientToken(settings, base, spec, call->loop->wallNow());
+  if (token.size() > auth::kMaxJwtSize) {  // it could never be used
+    call->reply(badRequest("The claims make the token too large.", "group"));
+    return;
+  }
   std::string body = "{\"token\":";
   appendJsonString(body, token);
   body += "}";

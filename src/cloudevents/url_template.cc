@@ -1,10 +1,26 @@
 #include "cloudevents/url_template.h"
 
+#include <cctype>
+
 #include <boost/url/parse.hpp>
 
 #include "common/strings.h"
 
 namespace wps::cloudevents {
+
+namespace {
+
+// True when every '%' of `literal` starts an escape "%XX" inside it: "%0{event}" would resolve to
+// a valid URL for some events ("%0e") and an invalid one for others.
+bool escapesComplete(std::string_view literal) {
+  auto hex = [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; };
+  for (size_t i = literal.find('%'); i != std::string_view::npos; i = literal.find('%', i + 1)) {
+    if (i + 2 >= literal.size() || !hex(literal[i + 1]) || !hex(literal[i + 2])) return false;
+  }
+  return true;
+}
+
+}  // namespace
 
 StatusOr<UrlTemplate> UrlTemplate::parse(std::string_view text) {
   UrlTemplate t;
@@ -39,6 +55,11 @@ StatusOr<UrlTemplate> UrlTemplate::parse(std::string_view text) {
     i = close + 1;
   }
   if (!literal.empty()) t.pieces_.push_back({Part::kLiteral, std::move(literal)});
+  for (const auto& p : t.pieces_) {
+    if (!escapesComplete(p.literal)) {
+      return invalidArgument("'%' must start a percent escape (%XX); write a literal '%' as %25");
+    }
+  }
 
   // No placeholder in scheme or authority: everything before the first '/' after "://".
   size_t schemeEnd = text.find("://");
@@ -101,6 +122,8 @@ StatusOr<UrlParts> parseHttpUrl(std::string_view url) {
   p.hostHeader = hostForHeader;
   p.target = std::string(u.encoded_path());
   if (p.target.empty()) p.target = "/";
+  // Boost.URL reads "http://h:80+x/a" as host h, port 80, path "+x/a": not a request target.
+  if (p.target.front() != '/') return invalidArgument("not a valid absolute URL: bad authority");
   if (u.has_query()) {
     p.target += '?';
     p.target += u.encoded_query();

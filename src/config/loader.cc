@@ -304,7 +304,8 @@ Status parseListen(std::string_view text, std::string* host, uint16_t* port) {
   size_t colon = text.rfind(':');
   if (colon == std::string_view::npos) return invalidArgument("expected HOST:PORT");
   std::string_view h = text.substr(0, colon);
-  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') {
+  if (h.size() >= 2 && h.front() == '[' && h.back() == ']' &&
+      h.find_first_of("[]", 1) == h.size() - 1) {
     h = h.substr(1, h.size() - 2);
   } else if (h.find_first_of(":[]") != std::string_view::npos) {
     return invalidArgument("expected HOST:PORT (write IPv6 addresses as [::1]:PORT)");

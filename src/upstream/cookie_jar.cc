@@ -75,8 +75,8 @@ bool CookieJar::store(std::string_view setCookie, std::string_view requestUrl, W
     size_t aeq = attr.find('=');
     std::string_view key = trim(attr.substr(0, aeq));
     std::string_view val = aeq == std::string_view::npos ? "" : trim(attr.substr(aeq + 1));
-    if (iequals(key, "domain") && !val.empty()) {
-      if (val.front() == '.') val.remove_prefix(1);
+    if (iequals(key, "domain") && !val.empty() && val.front() == '.') val.remove_prefix(1);
+    if (iequals(key, "domain") && !val.empty()) {  // an empty Domain ("", ".") is ignored
       if (!domainMatches(url->host, toLowerAscii(val), false)) return false;  // foreign domain
       c.domain = toLowerAscii(val);
       c.hostOnly = false;

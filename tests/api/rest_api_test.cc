@@ -409,6 +409,27 @@ TEST_F(RestApiTest, GenerateTokenMintsAValidClientToken) {
   EXPECT_EQ(call("POST", "/api/hubs/chat/:generateToken?clientType=Default").status, 200);
 }
 
+// Found by rest_route_fuzz: a userId, role or group that is not UTF-8 was minted into a token (200)
+// that never verifies.
+TEST_F(RestApiTest, GenerateTokenRejectsClaimsThatAreNotUtf8) {
+  EXPECT_EQ(call("POST", "/api/hubs/chat/:generateToken?userId=%FF").status, 400);
+  EXPECT_EQ(call("POST", "/api/hubs/chat/:generateToken?role=a%C3").status, 400);
+  EXPECT_EQ(call("POST", "/api/hubs/chat/:generateToken?group=g%FF").status, 400);
+  EXPECT_EQ(call("POST", "/api/hubs/chat/:generateToken?userId=%C3%A9&role=%E2%82%AC").status, 200);
+}
+
+// Found by token_verify_fuzz: claims long enough to make the token larger than the verifier's limit
+// (auth::kMaxJwtSize) gave 200 with a token that is always rejected.
+TEST_F(RestApiTest, GenerateTokenRefusesATokenTooLargeToVerify) {
+  std::string target = "/api/hubs/chat/:generateToken?userId=u";
+  for (int i = 0; i < 400; ++i)
+    target += "&group=group-with-a-fairly-long-name-" + std::to_string(i);
+  auto r = call("POST", target);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(code(r), "Error.BadRequest");
+  EXPECT_EQ(call("POST", "/api/hubs/chat/:generateToken?group=a&group=b").status, 200);
+}
+
 // A cluster that cannot answer: every operation with an answer fails with `code`.
 class FailingBroker : public core::Broker {
  public:

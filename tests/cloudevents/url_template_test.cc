@@ -159,6 +159,27 @@ TEST(ParseHttpUrlTest, ExplicitPorts) {
   EXPECT_EQ(odd->hostHeader, "example.com:80");
 }
 
+// Found by url_template_fuzz: Boost.URL reads "h:80+x/a" as port 80 and path "+x/a", which
+// would have become the request line's target.
+TEST(ParseHttpUrlTest, JunkAfterThePortIsRejected) {
+  EXPECT_FALSE(parseHttpUrl("http://h:80+x/a").isOk());
+  EXPECT_FALSE(parseHttpUrl("https://[::1]:443+api/{EVENT}").isOk());
+  EXPECT_FALSE(parseHttpUrl("http://[::1]+x/").isOk());
+  EXPECT_FALSE(UrlTemplate::parse("https://[::1]:443+api/{event}").isOk());
+  EXPECT_TRUE(parseHttpUrl("http://h+x/a").isOk());  // '+' is allowed in a host name
+}
+
+// Found by url_template_fuzz: "%0{event}" resolved to a valid URL for the sample event ("%0e")
+// but not for others ("%0x"); every '%' of the literal text must start a complete escape.
+TEST(UrlTemplateTest, IncompleteEscapesAreRejected) {
+  EXPECT_FALSE(UrlTemplate::parse("https://h/api%0{event}").isOk());
+  EXPECT_FALSE(UrlTemplate::parse("https://h/api%{hub}").isOk());
+  EXPECT_FALSE(UrlTemplate::parse("https://h/{hub}?q=50%").isOk());
+  auto ok = UrlTemplate::parse("https://h/a%2Fb/{event}?q=50%25");
+  ASSERT_TRUE(ok.isOk());
+  EXPECT_EQ(ok->resolve("hub", "x y"), "https://h/a%2Fb/x%20y?q=50%25");
+}
+
 TEST(ParseHttpUrlTest, OriginIsThePoolKey) {
   auto a = parseHttpUrl("http://example.com/a");
   auto b = parseHttpUrl("http://example.com:80/b?x");

@@ -446,6 +446,18 @@ TEST(ParseListenTest, Errors) {
   EXPECT_EQ(port, 7);
 }
 
+// Found by config_loader_fuzz: "[[x]]:1" was accepted with the host "[x]", which does not print
+// back to an address parseListen accepts as the same host.
+TEST(ParseListenTest, BracketsOnlyAroundTheWholeHost) {
+  std::string host;
+  uint16_t port = 0;
+  for (std::string_view bad : {"[[x]]:1", "[a]b]:1", "[[::1]:80", "[::1]]:80"}) {
+    EXPECT_FALSE(parseListen(bad, &host, &port).isOk()) << bad;
+  }
+  ASSERT_TRUE(parseListen("[fe80::1%eth0]:80", &host, &port).isOk());
+  EXPECT_EQ(host, "fe80::1%eth0");
+}
+
 // --- validateSettings --------------------------------------------------------------------------
 
 TEST(ValidateSettingsTest, NeedsAValidKey) {

@@ -112,6 +112,16 @@ TEST(CookieJarTest, ForeignDomainIsRejected) {
   EXPECT_EQ(jar.headerFor("http://other.com/", kNow), "");
 }
 
+// Found by cookie_jar_fuzz: "Domain=." on a host ending in '.' made a cookie for the empty
+// domain, sent to every host ending in '.'. An empty Domain is ignored (host-only cookie).
+TEST(CookieJarTest, EmptyDomainAttributeKeepsTheCookieHostOnly) {
+  CookieJar jar;
+  ASSERT_TRUE(jar.store("z=1; Domain=.", "http://host./", kNow));
+  EXPECT_EQ(jar.headerFor("http://host./", kNow), "z=1");
+  EXPECT_EQ(jar.headerFor("http://other.invalid./", kNow), "");
+  EXPECT_EQ(jar.headerFor("http://a.host./", kNow), "");
+}
+
 TEST(CookieJarTest, MaxAgeZeroDeletes) {
   CookieJar jar;
   ASSERT_TRUE(jar.store("a=1; Path=/", kUrl, kNow));
