@@ -387,8 +387,11 @@ class ServerProcess {
       rlimit rl{maxFds, maxFds};
       ::setrlimit(RLIMIT_NOFILE, &rl);
       ::dup2(out[1], STDOUT_FILENO);
+      // --log-level error: under UBSan (the ASan build) the vptr check of the first formatted
+      // warning probes memory through a pipe, which fails in a process out of descriptors and
+      // aborts it with a false "invalid vptr". The accept-error counter is what this test reads.
       ::execl(WPS_WEBPUBSUBD_PATH, WPS_WEBPUBSUBD_PATH, "--config", configFile.c_str(), "--listen",
-              "127.0.0.1:0", "--workers", "2", "--log-level", "warn", static_cast<char*>(nullptr));
+              "127.0.0.1:0", "--workers", "2", "--log-level", "error", static_cast<char*>(nullptr));
       ::_exit(127);
     }
     ::close(out[1]);
