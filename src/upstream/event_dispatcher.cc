@@ -1,6 +1,7 @@
 #include "upstream/event_dispatcher.h"
 
 #include "cloudevents/request_builder.h"
+#include "cloudevents/url_template.h"
 #include "common/log.h"
 #include "upstream/handler_selector.h"
 
@@ -205,13 +206,10 @@ std::optional<std::string> EventDispatcher::handlerOrigin(const EventContext& ct
   const config::EventHandlerSettings* handler =
       selectHandler(config::hubSettings(settings_, ctx.hub), event.kind, event.userEventName);
   if (!handler) return std::nullopt;
-  std::string url = handler->urlTemplate.resolve(
-      ctx.hub, cloudevents::ceEventName(event.kind, event.userEventName));
-  // scheme "://" authority: everything before the path, query or fragment.
-  size_t scheme = url.find("://");
-  size_t end =
-      scheme == std::string::npos ? std::string::npos : url.find_first_of("/?#", scheme + 3);
-  return url.substr(0, end);
+  auto parts = cloudevents::parseHttpUrl(handler->urlTemplate.resolve(
+      ctx.hub, cloudevents::ceEventName(event.kind, event.userEventName)));
+  if (!parts) return std::nullopt;
+  return std::move(parts->origin);  // the HTTP client's pool key, from the same parser
 }
 
 void EventDispatcher::overflowDetached(const EventContext& ctx, const UpstreamEvent& event,
