@@ -251,6 +251,10 @@ test("`webpubsubd token` prints a client URL that connects", async () => {
   const connected = JSON.parse((await ws.nextMessage()).data);
   assert.equal(connected.userId, "tok");
   ws.send(JSON.stringify({ type: "joinGroup", group: "any", ackId: 1 }));
-  assert.equal(JSON.parse((await ws.nextMessage()).data).success, true);
+  // A broadcast of an earlier test to this hub may still cross the cluster bus: skip to the ack.
+  let ack;
+  do ack = JSON.parse((await ws.nextMessage()).data); while (ack.type !== "ack");
+  assert.equal(ack.ackId, 1);
+  assert.equal(ack.success, true);
   ws.close(1000);
 });
