@@ -93,6 +93,17 @@ struct ClusterSettings {
   size_t maxPendingPublishes = 100000;  // outbound bus messages queued while Redis is slow
 };
 
+// Durable delivery of unblocking events (docs/delivery.md).
+struct DeliverySettings {
+  std::string dataDir;  // empty = pending events live in memory only (lost on restart)
+  enum class Sync { kNormal, kFull } sync = Sync::kNormal;  // SQLite PRAGMA synchronous
+  seconds maxRetryDelay{60};                                // backoff cap (and Retry-After cap)
+  seconds retention{86400};                                 // older pending events are dropped
+  size_t maxPendingEvents = 1000000;
+  size_t maxPendingBytes = size_t{1} << 30;
+  size_t maxInFlight = 1000;  // attempts in flight at once (all handlers together)
+};
+
 struct ServerSettings {
   std::string listenHost = "127.0.0.1";
   uint16_t listenPort = 8080;
@@ -107,6 +118,7 @@ struct ServerSettings {
   ReliableSettings reliable;
   ClusterSettings cluster;
   seconds shutdownDrain{10};
+  DeliverySettings delivery;
 };
 
 // The settings that apply to a hub (lower-cased name): its own entry, else "_default", else an

@@ -30,6 +30,7 @@ TIERS = [
     ["server"],
     ["cluster", "api", "transport"],
     ["core"],
+    ["delivery"],
     ["upstream"],
     ["cloudevents", "auth", "filter", "protocol", "protocol/websocket", "http", "config",
      "metrics"],

@@ -1,0 +1,68 @@
+// The outbox: delivers every accepted unblocking event at least once, in acceptance order per
+// connection, with no head-of-line blocking across connections (docs/delivery.md). Producers
+// hand events over from any thread (EventOutbox); the outbox thread moves them into the store
+// once per loop turn (one transaction per batch: group commit), leases due heads, posts each
+// with one attempt through the upstream client, and then removes it (2xx; 410 and other 4xx:
+// dropped) or reschedules it (408, 429, 5xx, network errors, validation failure: exponential
+// backoff with jitter from 1 s to delivery.max_retry_delay_seconds, Retry-After honoured up to
+// that cap). A 1 s tick drops expired and overflowing events and logs a backlog warning at most
+// once a minute.
+// Owned by the Server. accept(), updateConnectionState() and pendingEvents() are thread-safe;
+// everything else runs on the outbox thread (its own event loop and upstream client).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+
+#include "common/event_loop.h"
+#include "common/status.h"
+#include "config/settings.h"
+#include "delivery/event_outbox.h"
+#include "delivery/outbox_store.h"
+#include "metrics/metrics.h"
+#include "upstream/abuse_protection.h"
+#include "upstream/upstream_client.h"
+
+namespace wps::delivery {
+
+// The disconnected reason of a connection recorded by a process that did not stop cleanly.
+inline constexpr std::string_view kReasonServerRestarted = "The server restarted.";
+// The disconnected reason of a connection of a cluster node that died.
+inline constexpr std::string_view kReasonNodeStopped = "The server node stopped.";
+// The ce-id of a `disconnected` event the server makes for a connection it no longer holds
+// (after a restart, or for a dead node): never used by a live connection (theirs are numbers).
+inline constexpr std::string_view kRecoveredCeId = "recovered";
+
+class Outbox final : public EventOutbox {
+ public:
+  // `settings`, `loop`, `client`, `abuse` and `metrics` must outlive the outbox. `loop` and
+  // `client` belong to the outbox thread.
+  Outbox(const config::ServerSettings& settings, EventLoop& loop, upstream::UpstreamClient& client,
+         upstream::AbuseProtection& abuse, std::unique_ptr<OutboxStore> store,
+         metrics::Metrics& metrics);
+  ~Outbox() override;
+
+  // Outbox thread, once, before any event is accepted from elsewhere: queues a `disconnected`
+  // (reason kReasonServerRestarted, ce-id kRecoveredCeId) for every orphaned connection record
+  // and starts delivering. Errors: the store's.
+  Status start();
+
+  void accept(PendingEvent event, SetCookieHook onSetCookie = {}) override;
+  void updateConnectionState(std::string connectionId, std::string state) override;
+
+  // Thread-safe: events accepted and neither delivered nor dropped yet.
+  uint64_t pendingEvents() const { return pending_.load(std::memory_order_relaxed); }
+
+  // Outbox thread: moves every accepted event into the store, cancels the attempts in flight
+  // (their events stay pending) and stops scheduling. Returns the events left pending.
+  uint64_t stop();
+
+  class Impl;  // outbox.cc
+
+ private:
+  std::unique_ptr<Impl> impl_;
+  std::atomic<uint64_t> pending_{0};
+};
+
+}  // namespace wps::delivery
