@@ -155,9 +155,19 @@ StatusOr<Metadata> readMetadata(std::string_view text, const object& o, bool* pr
   return m;
 }
 
+// The compact text of the json `data` of the request `text`. A number beyond the range of a
+// double (parsed as infinity) keeps its source text: the request is then compacted from its text.
+StatusOr<std::string> jsonDataText(std::string_view text, const value& data) {
+  if (data.is_null()) return bad("json data must not be null");
+  if (auto compact = toJsonText(data)) return std::move(*compact);
+  if (auto compact = compactJsonText(text, "data")) return std::move(*compact);
+  return bad("json data cannot be encoded as JSON");
+}
+
 // Reads dataType/data into `payload`; `*hasData` false when `data` is absent (allowed only with
 // metadata).
-Status readPayload(const object& o, bool metadataPresent, Payload* payload, bool* hasData) {
+Status readPayload(std::string_view text, const object& o, bool metadataPresent, Payload* payload,
+                   bool* hasData) {
   DataType type = DataType::kJson;
   if (const value* dt = field(o, "dataType"); dt && !dt->is_null()) {
     if (!dt->is_string()) return bad("dataType must be a string");
@@ -175,10 +185,12 @@ Status readPayload(const object& o, bool metadataPresent, Payload* payload, bool
   }
   payload->type = type;
   switch (type) {
-    case DataType::kJson:
-      if (data->is_null()) return bad("json data must not be null");
-      payload->data = toJsonText(*data);
+    case DataType::kJson: {
+      auto json = jsonDataText(text, *data);
+      if (!json) return json.status();
+      payload->data = std::move(*json);
       break;
+    }
     case DataType::kText:
       if (!data->is_string()) return bad("text data must be a string");
       payload->data.assign(data->get_string().data(), data->get_string().size());
@@ -209,7 +221,7 @@ Status readContent(std::string_view text, const object& o, Metadata* metadata, P
   auto read = readMetadata(text, o, &metadataPresent);
   if (!read) return read.status();
   *metadata = std::move(*read);
-  return readPayload(o, metadataPresent, payload, hasData);
+  return readPayload(text, o, metadataPresent, payload, hasData);
 }
 
 // --- One decoder per request type; `o` is the request object, `text` its source text. ---------

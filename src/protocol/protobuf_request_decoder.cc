@@ -36,7 +36,8 @@ StatusOr<Metadata> readMetadata(const google::protobuf::Map<std::string, std::st
   return m;
 }
 
-// json_data must hold one JSON value other than null; stored compact (as the JSON decoder does).
+// json_data must hold one JSON value other than null; stored compact (as the JSON decoder does),
+// a number beyond the range of a double with its source text.
 StatusOr<std::string> compactJson(std::string_view text) {
   boost::system::error_code ec;
   boost::json::storage_ptr sp =
@@ -44,7 +45,9 @@ StatusOr<std::string> compactJson(std::string_view text) {
   boost::json::value v = boost::json::parse(text, ec, sp);
   if (ec) return bad("json_data is not valid JSON");
   if (v.is_null()) return bad("json data must not be null");
-  return toJsonText(v);
+  if (auto compact = toJsonText(v)) return std::move(*compact);
+  if (auto compact = compactJsonText(text)) return std::move(*compact);
+  return bad("json_data cannot be encoded as JSON");
 }
 
 // MessageData → Payload. `present` is whether the message carried a MessageData at all; without

@@ -1,10 +1,13 @@
 // decodeJsonRequest: client-protocols.md §6.1, §9, §13.
 #include <gtest/gtest.h>
 
+#include <boost/json.hpp>
+
 #include <string>
 #include <variant>
 
 #include "protocol/request_decoder.h"
+#include "protocol/service_messages.h"
 
 namespace wps::protocol {
 namespace {
@@ -204,6 +207,51 @@ TEST(JsonRequestDecoder, JsonNumbersKeepShortestForm) {
   EXPECT_EQ(as<SendToGroupRequest>(send(R"(,"data":18446744073709551615)")).payload.data,
             "18446744073709551615");
   EXPECT_EQ(as<EventRequest>(event(R"(,"data":{"x":1.5})")).payload.data, R"({"x":1.5})");
+}
+
+// A number beyond the range of a double parses as ±infinity, which has no JSON form: the payload
+// keeps its source text, so that JSON receivers get valid JSON (a fuzz find: the data became
+// `null`, which is not a valid json payload).
+TEST(JsonRequestDecoder, JsonNumbersOutOfDoubleRangeKeepTheirText) {
+  const std::string huge = "-" + std::string(400, '9');
+  for (const std::string& number :
+       {std::string("-8888888851133.003218218E8859"), std::string("-1e400"), std::string("1e999"),
+        huge, std::string("1E+309")}) {
+    EXPECT_EQ(as<SendToGroupRequest>(send(",\"data\":" + number)).payload.data, number);
+    EXPECT_EQ(as<EventRequest>(event(",\"dataType\":\"json\",\"data\":" + number)).payload.data,
+              number);
+  }
+  // The rest of the value is compacted as usual; only the top-level `data` member is taken.
+  EXPECT_EQ(
+      as<SendToGroupRequest>(
+          send(R"(,"x":{"data":1},"data" : { "a" : [ 1e999 , 1.50, 2E0 ], "data":"\u00e9" })"))
+          .payload.data,
+      "{\"a\":[1e999,1.5,2],\"data\":\"\xC3\xA9\"}");
+  EXPECT_EQ(as<SendToGroupRequest>(send(R"(,"data":1,"data":[-1e400])")).payload.data,
+            "[-1e400]");  // the last of repeated members, as with finite numbers
+  EXPECT_EQ(as<SendToGroupRequest>(send(R"(,"data":[-1e400],"data":1)")).payload.data, "1");
+  EXPECT_EQ(as<SendToGroupRequest>(send(R"(,"data":1e-999)")).payload.data, "0");  // underflow
+}
+
+// The fuzz reproducer (tests/fuzz/corpus/json_request_fuzz/crash-dece568c...): its data message
+// for JSON receivers is one valid JSON object carrying the number as sent.
+TEST(JsonRequestDecoder, OverflowingNumberReencodesAsValidJson) {
+  auto r = as<SendToGroupRequest>(
+      R"({"type":"sendToGroup","group":"p2","data":-8888888851133.003218218E8859,"metadata":{"k":"v"}})");
+  EXPECT_EQ(r.payload.type, DataType::kJson);
+  EXPECT_EQ(r.payload.data, "-8888888851133.003218218E8859");
+  DataMessage m;
+  m.from = MessageSource::kGroup;
+  m.group = r.group;
+  m.payload = r.payload;
+  m.metadata = r.metadata;
+  std::string json = encodeJsonDataBody(m) + "}";
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(json, ec);
+  ASSERT_FALSE(ec) << json;
+  ASSERT_TRUE(v.is_object());
+  EXPECT_TRUE(v.at("data").is_double());
+  EXPECT_NE(json.find(R"("data":-8888888851133.003218218E8859)"), std::string::npos) << json;
 }
 
 TEST(JsonRequestDecoder, TextDataMustBeString) {

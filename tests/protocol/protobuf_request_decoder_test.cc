@@ -211,6 +211,24 @@ TEST(ProtobufRequestDecoder, JsonDataMustBeValidJson) {
   EXPECT_TRUE(invalid(e));
 }
 
+// json_data with a number beyond the range of a double keeps the number's text (see the JSON
+// decoder's test): ±infinity has no JSON form.
+TEST(ProtobufRequestDecoder, JsonNumbersOutOfDoubleRangeKeepTheirText) {
+  Upstream m = sendToGroup("g");
+  auto* data = m.mutable_send_to_group_message()->mutable_data();
+  const std::string huge = std::string(400, '9');
+  for (const std::string& number : {std::string("-8888888851133.003218218E8859"),
+                                    std::string("-1e400"), std::string("1e999"), huge}) {
+    data->set_json_data(" " + number + " ");
+    EXPECT_EQ(as<SendToGroupRequest>(m).payload.data, number);
+  }
+  data->set_json_data(R"( { "a" : [ 1e999 , 1.50 ], "b" : null } )");
+  EXPECT_EQ(as<SendToGroupRequest>(m).payload.data, R"({"a":[1e999,1.5],"b":null})");
+  Upstream e = eventMsg("ev");
+  e.mutable_event_message()->mutable_data()->set_json_data("[-1e400]");
+  EXPECT_EQ(as<EventRequest>(e).payload.data, "[-1e400]");
+}
+
 TEST(ProtobufRequestDecoder, MissingDataNeedsMetadata) {
   EXPECT_TRUE(invalid(sendToGroup("g")));
   EXPECT_TRUE(invalid(eventMsg("ev")));
