@@ -19,8 +19,8 @@ namespace wps::delivery {
 // Totals over every pending event (leased ones included).
 struct StoreStats {
   uint64_t events = 0;
-  uint64_t bytes = 0;                      // sum of PendingEvent::byteSize()
-  std::optional<int64_t> oldestTimeMs;     // timeMs of the oldest pending event
+  uint64_t bytes = 0;                   // sum of PendingEvent::byteSize()
+  std::optional<int64_t> oldestTimeMs;  // timeMs of the oldest pending event
 };
 
 class OutboxStore {
