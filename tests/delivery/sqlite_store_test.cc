@@ -135,6 +135,21 @@ TEST_F(SqliteStoreTest, ConnectedRecordsAndDisconnectedRemovesInTheSameBatch) {
   EXPECT_TRUE(store->orphanedConnections()->empty());
 }
 
+TEST_F(SqliteStoreTest, AHeadDeletedByHandIsReplacedAtOpen) {
+  Seqs s;
+  {
+    auto store = open();
+    auto later = disconnected("a", "h", 2);
+    later.dueMs = 500;
+    s = appendAll(*store, {connected("a", "h", 1), later});
+  }
+  execOther("DELETE FROM events WHERE seq = " + std::to_string(s[0]));
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->nextDueMs(), 500);
+  EXPECT_EQ(seqsOf(take(*store, 500)), (Seqs{s[1]}));
+}
+
 TEST_F(SqliteStoreTest, ASecondOpenFailsWhileTheFirstHoldsTheLock) {
   auto first = open();
   ASSERT_NE(first, nullptr);
