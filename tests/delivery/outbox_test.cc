@@ -10,6 +10,10 @@
 #include <cstdlib>
 #include <fstream>
 #include <set>
+#include <sstream>
+
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
 #include "cloudevents/signature.h"
 #include "fakes/fake_outbox_store.h"
@@ -471,6 +475,37 @@ TEST_F(OutboxTest, PendingCountsAcceptedMinusDeliveredAndDropped) {
   loop.advance(1s);  // a tick refreshes the gauges
   EXPECT_EQ(totals().deliveryPendingEvents, 1);
   EXPECT_GT(totals().deliveryPendingBytes, 0);
+}
+
+TEST_F(OutboxTest, BacklogWarningNamesTheHandlerOnceAMinute) {
+  settings.delivery.maxRetryDelay = 4s;
+  std::ostringstream log;
+  auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>(
+      "capture", std::make_shared<spdlog::sinks::ostream_sink_st>(log)));
+  start();
+  PendingEvent e = event("c1", EventKind::kConnected);
+  e.timeMs = std::chrono::duration_cast<milliseconds>(loop.wallNow().time_since_epoch()).count();
+  outbox->accept(e);
+  pump();
+  for (int i = 0; i < 140; ++i) {  // 70 s of a handler answering 503
+    for (size_t r : open())
+      answer(r, 503);
+    loop.advance(500ms);
+    pump();
+  }
+  spdlog::set_default_logger(previous);
+  std::string text = log.str();
+  size_t warnings = 0;
+  for (size_t at = text.find("pending, the oldest"); at != std::string::npos;
+       at = text.find("pending, the oldest", at + 1)) {
+    ++warnings;
+  }
+  EXPECT_EQ(warnings, 2u);  // after one retry cycle (4 s), then a minute later
+  EXPECT_NE(text.find("1 events"), std::string::npos) << text;
+  EXPECT_NE(text.find("hub 'chat' → http://up.example.com:80: HTTP 503"), std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("code=x"), std::string::npos) << text;  // no URL query (credentials)
 }
 
 TEST_F(OutboxTest, MetricsAreRenderedAndPassPromtool) {
