@@ -53,12 +53,12 @@ std::string getString(const char*& p) {
 }
 
 // The strings of an event that are neither shared (hub, connection id) nor interned
-// (content type): userId (a presence byte first), subprotocol, connectionState, ceId, body,
+// (content type): userId (a presence byte first), subprotocol, connectionState, origin, ceId, body,
 // then the header count and each name and value.
 size_t blobSize(const PendingEvent& ev) {
   auto str = [](std::string_view s) { return varintSize(s.size()) + s.size(); };
   size_t n = 1 + (ev.userId ? str(*ev.userId) : 0) + str(ev.subprotocol) + str(ev.connectionState) +
-             str(ev.ceId) + str(ev.body) + varintSize(ev.extraHeaders.size());
+             str(ev.origin) + str(ev.ceId) + str(ev.body) + varintSize(ev.extraHeaders.size());
   for (const auto& h : ev.extraHeaders)
     n += str(h.name) + str(h.value);
   return n;
@@ -69,6 +69,7 @@ void writeBlob(char* p, const PendingEvent& ev) {
   if (ev.userId) p = putString(p, *ev.userId);
   p = putString(p, ev.subprotocol);
   p = putString(p, ev.connectionState);
+  p = putString(p, ev.origin);
   p = putString(p, ev.ceId);
   p = putString(p, ev.body);
   p = putVarint(p, ev.extraHeaders.size());
@@ -82,6 +83,7 @@ void readBlob(const char* p, PendingEvent& ev) {
   if (*p++ != 0) ev.userId = getString(p);
   ev.subprotocol = getString(p);
   ev.connectionState = getString(p);
+  ev.origin = getString(p);
   ev.ceId = getString(p);
   ev.body = getString(p);
   const size_t headers = getVarint(p);

@@ -65,6 +65,7 @@ PendingEvent recoveredDisconnected(const ConnectionRecord& record, std::string_v
   e.userId = record.userId;
   e.subprotocol = record.subprotocol;
   e.connectionState = record.connectionState;
+  e.origin = record.origin;
   e.ceId = std::string(kRecoveredCeId);
   e.timeMs = nowMs;
   e.contentType = "application/json";
@@ -278,7 +279,10 @@ upstream::EventContext Outbox::Impl::contextOf(const PendingEvent& event) const 
   ctx.connectionState = event.connectionState;
   // Recomputed per attempt: the keys may have rotated since the event was accepted.
   ctx.signature = cloudevents::computeSignature(settings_.accessKeys, event.connectionId);
-  ctx.origin = upstream::webhookRequestOrigin(settings_, fallbackOriginHost(settings_));
+  // The connection's own origin (from its handshake's Host) when the producer knew it.
+  ctx.origin = event.origin.empty()
+                   ? upstream::webhookRequestOrigin(settings_, fallbackOriginHost(settings_))
+                   : event.origin;
   return ctx;
 }
 

@@ -4,7 +4,8 @@ namespace wps::delivery {
 
 size_t PendingEvent::byteSize() const {
   size_t n = hub.size() + connectionId.size() + (userId ? userId->size() : 0) + subprotocol.size() +
-             connectionState.size() + ceId.size() + contentType.size() + body.size();
+             connectionState.size() + origin.size() + ceId.size() + contentType.size() +
+             body.size();
   for (const auto& h : extraHeaders)
     n += h.name.size() + h.value.size();
   return n;

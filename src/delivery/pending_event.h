@@ -23,6 +23,8 @@ struct PendingEvent {
   std::optional<std::string> userId;
   std::string subprotocol;      // empty = none
   std::string connectionState;  // empty = none
+  std::string origin;           // WebHook-Request-Origin of the connection (from its handshake);
+                                // empty = derived from the settings at each attempt
   std::string ceId;             // the same on every attempt: (ce-connectionId, ce-id) is the
                                 // idempotency key an upstream may rely on
   int64_t timeMs = 0;           // ce-time, Unix milliseconds, fixed at acceptance
@@ -47,6 +49,7 @@ struct ConnectionRecord {
   std::optional<std::string> userId;
   std::string subprotocol;
   std::string connectionState;  // the latest one (OutboxStore::Batch::stateUpdates)
+  std::string origin;           // WebHook-Request-Origin of its events (empty = derived)
 };
 
 // Names an event dropped by the store (expired, overflow) for logs and counters.

@@ -36,7 +36,8 @@ CREATE TABLE events (
   attempts INTEGER NOT NULL,
   not_before_ms INTEGER NOT NULL,
   due_ms INTEGER,
-  bytes INTEGER NOT NULL);
+  bytes INTEGER NOT NULL,
+  origin TEXT NOT NULL);
 CREATE INDEX events_by_connection ON events (connection_id, seq);
 CREATE INDEX events_by_hub ON events (hub, seq);
 CREATE INDEX events_due ON events (due_ms) WHERE due_ms IS NOT NULL;
@@ -46,13 +47,14 @@ CREATE TABLE connections (
   user_id TEXT,
   subprotocol TEXT NOT NULL,
   connection_state TEXT NOT NULL,
-  recorded_ms INTEGER NOT NULL);
+  recorded_ms INTEGER NOT NULL,
+  origin TEXT NOT NULL);
 INSERT INTO meta (key, value) VALUES ('schema_version', '1'), ('application', 'webpubsubd outbox');
 )sql";
 
 constexpr const char* kEventColumns =
     "seq, connection_id, hub, kind, ce_id, time_ms, user_id, subprotocol, connection_state, "
-    "content_type, body, headers, attempts, due_ms, not_before_ms";
+    "content_type, body, headers, attempts, due_ms, not_before_ms, origin";
 
 // Resets a statement (and its bindings) when the scope ends, whatever the outcome.
 class ResetOnExit {
@@ -194,11 +196,11 @@ struct SqliteStore::Statements {
         {&insertEvent,
          "INSERT INTO events (seq, connection_id, hub, kind, ce_id, time_ms, user_id, "
          "subprotocol, connection_state, content_type, body, headers, attempts, not_before_ms, "
-         "due_ms, bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
-         "?15, ?16)"},
+         "due_ms, bytes, origin) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+         "?14, ?15, ?16, ?17)"},
         {&upsertConnection,
          "INSERT OR REPLACE INTO connections (connection_id, hub, user_id, subprotocol, "
-         "connection_state, recorded_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
+         "connection_state, recorded_ms, origin) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"},
         {&deleteConnection, "DELETE FROM connections WHERE connection_id = ?1"},
         {&updateState, "UPDATE connections SET connection_state = ?2 WHERE connection_id = ?1"},
         {&deleteEvent,
@@ -215,7 +217,8 @@ struct SqliteStore::Statements {
         {&hubScan, "SELECT seq FROM events WHERE hub = ?1 ORDER BY seq"},
         {&oldest, "SELECT time_ms FROM events ORDER BY seq LIMIT 1"},
         {&orphans,
-         "SELECT hub, connection_id, user_id, subprotocol, connection_state FROM connections "
+         "SELECT hub, connection_id, user_id, subprotocol, connection_state, origin FROM "
+         "connections "
          "ORDER BY recorded_ms, connection_id"},
     };
   }
@@ -548,6 +551,7 @@ Status SqliteStore::appendEvent(PendingEvent& ev, Delta& delta) {
   bindInt(s, 14, ev.dueMs);
   if (head) bindInt(s, 15, ev.dueMs);  // else NULL (cleared bindings)
   bindInt(s, 16, static_cast<int64_t>(bytes));
+  bindText(s, 17, ev.origin);
   Status st = step(s);
   if (!st.isOk()) return st;
   if (ev.kind == cloudevents::EventKind::kConnected) {
@@ -558,6 +562,7 @@ Status SqliteStore::appendEvent(PendingEvent& ev, Delta& delta) {
     bindText(c, 4, ev.subprotocol);
     bindText(c, 5, ev.connectionState);
     bindInt(c, 6, ev.timeMs);
+    bindText(c, 7, ev.origin);
     st = step(c);
   } else {
     bindText(st_->deleteConnection, 1, ev.connectionId);
@@ -630,6 +635,7 @@ StatusOr<PendingEvent> SqliteStore::readEvent(sqlite3_stmt* s) const {
   const bool headersOk = decodeHeaders(columnString(s, 11), ev.extraHeaders);
   ev.attempts = static_cast<uint32_t>(sqlite3_column_int64(s, 12));
   ev.dueMs = sqlite3_column_int64(s, 13);
+  ev.origin = columnString(s, 15);
   if (!kind || !headersOk)
     return Status(StatusCode::kDataLoss, "the outbox database " + dbPath_ + " has an event (seq " +
                                              std::to_string(ev.seq) +
@@ -697,6 +703,7 @@ StatusOr<std::vector<ConnectionRecord>> SqliteStore::orphanedConnections() {
     r.userId = columnOptString(s, 2);
     r.subprotocol = columnString(s, 3);
     r.connectionState = columnString(s, 4);
+    r.origin = columnString(s, 5);
     out.push_back(std::move(r));
   }
   if (rc != SQLITE_DONE) return dbError("cannot read the outbox database");

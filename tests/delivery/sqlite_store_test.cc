@@ -121,6 +121,7 @@ TEST_F(SqliteStoreTest, ConnectedRecordsAndDisconnectedRemovesInTheSameBatch) {
     rec.userId = std::nullopt;
     rec.subprotocol = "protocol.x";
     rec.connectionState = "{\"a\":1}";
+    rec.origin = "chat.example.com:8443";
     appendAll(*store, {rec, connected("r2", "h", 6), disconnected("r2", "h", 7)});
   }
   auto store = open();
@@ -131,6 +132,7 @@ TEST_F(SqliteStoreTest, ConnectedRecordsAndDisconnectedRemovesInTheSameBatch) {
   EXPECT_EQ((*orphans)[0].userId, std::nullopt);
   EXPECT_EQ((*orphans)[0].subprotocol, "protocol.x");
   EXPECT_EQ((*orphans)[0].connectionState, "{\"a\":1}");
+  EXPECT_EQ((*orphans)[0].origin, "chat.example.com:8443");
   appendAll(*store, {disconnected("r1", "h", 8)});
   EXPECT_TRUE(store->orphanedConnections()->empty());
 }
@@ -251,7 +253,8 @@ TEST_F(SqliteStoreTest, AFailedBatchChangesNothing) {
 }
 
 TEST_F(SqliteStoreTest, TheSqliteCliReadsTheOutboxWhileItIsOpen) {
-  if (std::system("command -v sqlite3 >/dev/null 2>&1") != 0) GTEST_SKIP() << "no sqlite3 CLI";
+  // The sqlite3 CLI is installed by scripts/bootstrap (operators inspect the outbox with it).
+  ASSERT_EQ(std::system("command -v sqlite3 >/dev/null 2>&1"), 0) << "the sqlite3 CLI is missing";
   auto store = open();
   appendAll(*store, {connected("a", "h", 1), disconnected("a", "h", 2), connected("b", "h", 3)});
   const std::string cmd =

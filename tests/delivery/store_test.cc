@@ -131,6 +131,7 @@ TYPED_TEST(StoreContractTest, EventsComeBackFieldForField) {
   ev.userId = std::nullopt;
   ev.subprotocol = "json.webpubsub.azure.v1";
   ev.connectionState = "{\"k\":\"v\"}";
+  ev.origin = "pubsub.example.com";
   ev.ceId = "recovered";
   ev.contentType = "text/plain; charset=utf-8";
   ev.body = std::string("bin\0ary\xff", 8);
@@ -148,6 +149,7 @@ TYPED_TEST(StoreContractTest, EventsComeBackFieldForField) {
   EXPECT_EQ(g.userId, std::nullopt);
   EXPECT_EQ(g.subprotocol, ev.subprotocol);
   EXPECT_EQ(g.connectionState, ev.connectionState);
+  EXPECT_EQ(g.origin, "pubsub.example.com");
   EXPECT_EQ(g.ceId, "recovered");
   EXPECT_EQ(g.timeMs, ev.timeMs);
   EXPECT_EQ(g.contentType, ev.contentType);
