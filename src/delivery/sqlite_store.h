@@ -96,8 +96,7 @@ class SqliteStore final : public OutboxStore {
   StatusOr<std::optional<uint64_t>> oldestDroppable(const std::string& hub);
   Status dropLargest(uint64_t maxEvents, uint64_t maxBytes, int64_t nowMs, Delta& delta,
                      std::vector<EventRef>& out);
-  StatusOr<std::vector<uint64_t>> dueSeqs(int64_t nowMs, size_t limit);
-  StatusOr<PendingEvent> readEvent(uint64_t seq);
+  StatusOr<PendingEvent> readEvent(sqlite3_stmt* stmt) const;
   void commit(const Delta& delta);
 
   std::string dir_;

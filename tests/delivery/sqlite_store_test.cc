@@ -135,6 +135,21 @@ TEST_F(SqliteStoreTest, ConnectedRecordsAndDisconnectedRemovesInTheSameBatch) {
   EXPECT_TRUE(store->orphanedConnections()->empty());
 }
 
+TEST_F(SqliteStoreTest, AHeadDeletedByHandIsReplacedAtOpen) {
+  Seqs s;
+  {
+    auto store = open();
+    auto later = disconnected("a", "h", 2);
+    later.dueMs = 500;
+    s = appendAll(*store, {connected("a", "h", 1), later});
+  }
+  execOther("DELETE FROM events WHERE seq = " + std::to_string(s[0]));
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->nextDueMs(), 500);
+  EXPECT_EQ(seqsOf(take(*store, 500)), (Seqs{s[1]}));
+}
+
 TEST_F(SqliteStoreTest, ASecondOpenFailsWhileTheFirstHoldsTheLock) {
   auto first = open();
   ASSERT_NE(first, nullptr);
@@ -184,6 +199,16 @@ TEST_F(SqliteStoreTest, AForeignDatabaseOrAnUnknownVersionIsDataLoss) {
   std::filesystem::create_directories(dir());
   execOther("CREATE TABLE notes (x TEXT); INSERT INTO notes VALUES ('mine');");
   expectOpenFails(StatusCode::kDataLoss, "is not an outbox database");
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(dbFile().c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* s = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s, nullptr), SQLITE_OK);
+    ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
+    EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(s, 0)), "delete");  // untouched
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+  }
   std::filesystem::remove(dbFile());
   { ASSERT_NE(open(), nullptr); }
   execOther("UPDATE meta SET value = '99' WHERE key = 'schema_version'");
