@@ -135,15 +135,27 @@ class ClusterServiceImpl : public ClusterService {
       return;
     }
     if (reaper_ && !ownReaped_) {
-      // First connection of this process: an earlier one with the same (configured) node id
-      // may have left connections in the registry this process is about to rewrite.
-      ownReaped_ = true;
-      reaper_->reapOwn([this] {
-        if (link_->up()) join();
-      });
+      reapOwnThenJoin();
       return;
     }
     join();
+  }
+
+  // Before this process first writes its registry: an earlier process with the same
+  // (configured) node id may have left connections there. While another live node drains them
+  // (or Redis fails), retries every second, joining only once they are done.
+  void reapOwnThenJoin() {
+    reaper_->reapOwn([this](bool drained) {
+      if (!link_->up()) return;  // the next connection tries again
+      if (drained) {
+        ownReaped_ = true;
+        join();
+        return;
+      }
+      heartbeat_ = loop_.schedule(std::chrono::seconds(1), [this] {
+        if (link_->up()) reapOwnThenJoin();
+      });
+    });
   }
 
   // (Re)joined: register, learn the live peers, rewrite the connection registry, and make the

@@ -7,9 +7,10 @@ namespace wps::cluster {
 namespace {
 
 // ARGV: prefix, dead id, this node's id, claim TTL (seconds), "own" or "". Returns 1 when this
-// node holds the claim of the dead id's registry. A node that is alive again (or never died) is
-// not claimed (and leaves P:dead), unless it is this node's own id ("own": an earlier process).
-// A claim held by another live node is respected; one held by a dead node is taken over.
+// node holds the claim of the dead id's registry, 2 when another live node does, else 0. A node
+// that is alive again (or never died) is not claimed (and leaves P:dead), unless it is this node's
+// own id ("own": an earlier process). A claim held by another live node is respected; one held by a
+// dead node is taken over.
 constexpr const char* kClaim = R"lua(
 local p, dead, me = ARGV[1], ARGV[2], ARGV[3]
 if ARGV[5] ~= 'own' and redis.call('EXISTS', p .. ':node:' .. dead) == 1 then
@@ -18,7 +19,7 @@ if ARGV[5] ~= 'own' and redis.call('EXISTS', p .. ':node:' .. dead) == 1 then
 end
 local holder = redis.call('GET', p .. ':claim:' .. dead)
 if holder and holder ~= me and redis.call('EXISTS', p .. ':node:' .. holder) == 1 then
-  return 0
+  return 2
 end
 redis.call('SET', p .. ':claim:' .. dead, me, 'EX', ARGV[4])
 return 1
@@ -45,15 +46,15 @@ void DeadNodeReaper::reap(const std::vector<std::string>& deadIds) {
   }
 }
 
-void DeadNodeReaper::reapOwn(std::function<void()> done) {
+void DeadNodeReaper::reapOwn(Done done) {
   if (draining_.count(nodeId_)) {
-    if (done) done();
+    if (done) done(false);
     return;
   }
   claim(nodeId_, true, std::move(done));
 }
 
-void DeadNodeReaper::claim(const std::string& deadId, bool own, std::function<void()> done) {
+void DeadNodeReaper::claim(const std::string& deadId, bool own, Done done) {
   draining_.insert(deadId);
   link_.command({"EVAL", kClaim, "0", prefix_, deadId, nodeId_, std::to_string(claimTtl_.count()),
                  own ? "own" : ""},
@@ -65,7 +66,7 @@ void DeadNodeReaper::claim(const std::string& deadId, bool own, std::function<vo
                   if (!r)
                     WPS_LOG_WARN("cluster: cannot claim node {}: {}", deadId, r.status().message());
                   draining_.erase(deadId);
-                  if (done) done();
+                  if (done) done(false);
                 });
 }
 
@@ -89,7 +90,7 @@ std::vector<std::string> DeadNodeReaper::acceptPage(const std::string& deadId,
 }
 
 void DeadNodeReaper::drain(const std::string& deadId, std::string cursor, uint64_t count,
-                           std::function<void()> done) {
+                           Done done) {
   std::string key = connectionsKey(prefix_, deadId);
   link_.command({"HSCAN", key, std::move(cursor), "COUNT", kPageSize},
                 [this, deadId, key, count, done = std::move(done)](StatusOr<RedisReply> r) mutable {
@@ -97,7 +98,7 @@ void DeadNodeReaper::drain(const std::string& deadId, std::string cursor, uint64
                     WPS_LOG_WARN("cluster: draining node {} stopped (retried later): {}", deadId,
                                  r ? std::string("unexpected reply") : r.status().message());
                     draining_.erase(deadId);
-                    if (done) done();
+                    if (done) done(false);
                     return;
                   }
                   std::vector<std::string> fields = acceptPage(deadId, r->elements[1]);
@@ -116,7 +117,7 @@ void DeadNodeReaper::drain(const std::string& deadId, std::string cursor, uint64
                 });
 }
 
-void DeadNodeReaper::finish(const std::string& deadId, uint64_t count, std::function<void()> done) {
+void DeadNodeReaper::finish(const std::string& deadId, uint64_t count, Done done) {
   link_.command({"SREM", deadNodesKey(prefix_), deadId}, nullptr);
   link_.command({"DEL", connectionsKey(prefix_, deadId)}, nullptr);
   link_.command({"DEL", claimKey(prefix_, deadId)},
@@ -128,7 +129,7 @@ void DeadNodeReaper::finish(const std::string& deadId, uint64_t count, std::func
                         "connection(s)",
                         deadId, count);
                   }
-                  if (done) done();
+                  if (done) done(true);
                 });
 }
 

@@ -36,20 +36,21 @@ class DeadNodeReaper {
   void reap(const std::vector<std::string>& deadIds);
 
   // Drains the registry left under this node's own id by an earlier process (a restart with a
-  // fixed cluster.node_id), whether or not its liveness key is still set; `done` runs when it
-  // is empty or the attempt failed. Call before this process writes its own registry.
-  void reapOwn(std::function<void()> done);
+  // fixed cluster.node_id), whether or not its liveness key is still set. `done(true)` once it
+  // is empty; `done(false)` when another live node is draining it or Redis failed (try again
+  // later). Call before this process writes its own registry.
+  using Done = std::function<void(bool drained)>;
+  void reapOwn(Done done);
 
   // Events accepted so far (for tests and logs).
   uint64_t accepted() const { return accepted_; }
 
  private:
-  void claim(const std::string& deadId, bool own, std::function<void()> done);
-  void drain(const std::string& deadId, std::string cursor, uint64_t count,
-             std::function<void()> done);
+  void claim(const std::string& deadId, bool own, Done done);
+  void drain(const std::string& deadId, std::string cursor, uint64_t count, Done done);
   // Accepts one HSCAN page (field, value, field, value…); returns the fields to HDEL.
   std::vector<std::string> acceptPage(const std::string& deadId, const RedisReply& page);
-  void finish(const std::string& deadId, uint64_t count, std::function<void()> done);
+  void finish(const std::string& deadId, uint64_t count, Done done);
 
   RedisLink& link_;
   std::string prefix_;

@@ -247,9 +247,20 @@ TEST_F(DeadNodeTest, AProcessDrainsWhatAnEarlierOneWithItsNodeIdLeft) {
   deadNode("fixed", 5);
   cli_.run({"SET", "wps:node:fixed", "1"});  // restarted within the presence TTL
   auto n = node("fixed");
-  bool done = false;
-  n->reaper->reapOwn([&done] { done = true; });
-  ASSERT_TRUE(runUntil([&done] { return done; }));
+  // Another live node is draining it: not now.
+  cli_.run({"SET", "wps:claim:fixed", "other"});
+  cli_.run({"SET", "wps:node:other", "1"});
+  std::optional<bool> drained;
+  n->reaper->reapOwn([&drained](bool d) { drained = d; });
+  ASSERT_TRUE(runUntil([&drained] { return drained.has_value(); }));
+  EXPECT_FALSE(*drained);
+  EXPECT_TRUE(n->outbox.events().empty());
+  // That node died: this process takes its own registry over.
+  cli_.run({"DEL", "wps:node:other"});
+  drained.reset();
+  n->reaper->reapOwn([&drained](bool d) { drained = d; });
+  ASSERT_TRUE(runUntil([&drained] { return drained.has_value(); }));
+  EXPECT_TRUE(*drained);
   EXPECT_EQ(disconnectedIds(n->outbox.events()).size(), 5u);
   EXPECT_EQ(cli_.run({"EXISTS", "wps:conns:fixed"}), "0");
   EXPECT_EQ(cli_.run({"EXISTS", "wps:claim:fixed"}), "0");
