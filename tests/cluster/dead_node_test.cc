@@ -73,11 +73,15 @@ class Cli {
   redisContext* c_;
 };
 
+std::string url(int port) {
+  return "redis://wps:pw@127.0.0.1:" + std::to_string(port);
+}
+
 // A live node's cluster-thread objects on the test's io_context: link, liveness, reaper.
 struct Node {
   Node(boost::asio::io_context& io, int port, std::string id) {
     RedisLink::Options o;
-    o.address = parseRedisAddress("redis://127.0.0.1:" + std::to_string(port)).value();
+    o.address = parseRedisAddress(url(port)).value();
     link = makeRedisLink(io, o, nullptr, [this](bool up) { this->up = up; });
     registry = std::make_unique<NodeRegistry>(*link, "wps", id, std::chrono::seconds(30));
     reaper = std::make_unique<DeadNodeReaper>(*link, "wps", id, std::chrono::seconds(600), outbox,
@@ -96,7 +100,12 @@ class DeadNodeTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new test::TempDir();
-    redis_ = new test::RedisProcess(dir_->path(), {});
+    // The nodes log in as docs/cluster.md's least-privilege user; the test's client is the
+    // (unrestricted) default user.
+    redis_ = new test::RedisProcess(
+        dir_->path(), {"--user", "wps",     "on",    ">pw",   "~wps:*", "&wps:*",    "+@pubsub",
+                       "+get",   "+set",    "+del",  "+sadd", "+srem",  "+smembers", "+exists",
+                       "+eval",  "+select", "+ping", "+hset", "+hdel",  "+hscan",    "+expire"});
   }
   static void TearDownTestSuite() {
     delete redis_;
@@ -282,7 +291,7 @@ class ClusterRegistryTest : public DeadNodeTest {
  protected:
   ClusterRegistryTest() : client_(loop_) {
     settings_.accessKeys = {"registry-test-access-key-0123456789"};
-    settings_.cluster.redis = "redis://127.0.0.1:" + std::to_string(redis_->port());
+    settings_.cluster.redis = url(redis_->port());
     settings_.cluster.nodeId = "n1";
     engine_ = std::make_unique<core::Engine>(
         settings_, std::vector<core::Engine::WorkerIo>{{&loop_, &client_}});
