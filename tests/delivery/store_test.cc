@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "delivery/memory_store.h"
+#include "delivery/sqlite_store.h"
 #include "delivery/store_fixture.h"
 
 namespace wps::delivery {
@@ -25,6 +26,14 @@ struct MemoryFactory {
   }
 };
 
+struct SqliteFactory {
+  static std::unique_ptr<OutboxStore> make(const std::string& dir) {
+    auto store = SqliteStore::open(dir, config::DeliverySettings::Sync::kNormal);
+    EXPECT_TRUE(store.isOk()) << store.status().toString();
+    return store.isOk() ? std::move(store).value() : nullptr;
+  }
+};
+
 template <class Factory>
 class StoreContractTest : public ::testing::Test {
  protected:
@@ -38,7 +47,7 @@ class StoreContractTest : public ::testing::Test {
   std::unique_ptr<OutboxStore> store_;
 };
 
-using StoreTypes = ::testing::Types<MemoryFactory>;
+using StoreTypes = ::testing::Types<MemoryFactory, SqliteFactory>;
 TYPED_TEST_SUITE(StoreContractTest, StoreTypes);
 
 TYPED_TEST(StoreContractTest, AssignsIncreasingSeqsInAcceptanceOrder) {
