@@ -95,6 +95,7 @@ class ClusterServiceImpl : public ClusterService {
     std::promise<void> withdrawn;
     loop_.post([this, &withdrawn] {
       heartbeat_.reset();
+      registryLive_ = false;  // later changes must not recreate the registry
       if (link_->up() && tracker_) link_->command({"DEL", registryKey()}, nullptr);
       if (link_->up()) nodes_->withdraw();
       // Let the withdrawal reach Redis, then disconnect.
