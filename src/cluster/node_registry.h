@@ -4,7 +4,9 @@
 // Presence queries (does this user/group/connection exist, who is in a group) are answered by
 // asking the live nodes, each authoritative for its own connections — so nothing a dead node
 // held survives its TTL, and answers never lag behind writes.
-// Keys (P = prefix): P:nodes (set of ids), P:node:<id> (liveness, expires).
+// A dead node that left a connection registry (cluster/connection_registry.h) moves to P:dead
+// until some live node has sent `disconnected` for its connections (DeadNodeReaper).
+// Keys (P = prefix): P:nodes (set of ids), P:node:<id> (liveness, expires), P:dead (set of ids).
 // Owned by the cluster thread; every method runs there.
 #pragma once
 
@@ -30,6 +32,10 @@ class NodeRegistry {
   const std::vector<std::string>& peers() const { return peers_; }
   // Reloads the live list now; `done` runs after it (also when Redis is down).
   void refresh(std::function<void()> done = {});
+  // `handler` gets the ids in P:dead after each refresh that found some (none: not called).
+  void setDeadNodeHandler(std::function<void(std::vector<std::string>)> handler) {
+    onDead_ = std::move(handler);
+  }
 
   const std::string& nodeId() const { return nodeId_; }
 
@@ -39,6 +45,7 @@ class NodeRegistry {
   std::string nodeId_;
   std::chrono::milliseconds ttl_;
   std::vector<std::string> peers_;
+  std::function<void(std::vector<std::string>)> onDead_;
 };
 
 }  // namespace wps::cluster

@@ -44,6 +44,9 @@ class ServerImpl : public Server {
     auto cluster = cluster::ClusterService::create(settings_, *engine_);
     if (!cluster) return cluster.status();
     cluster_ = std::move(cluster.value());
+    // Workers' events pass the cluster's tracker: it registers this node's connections in Redis
+    // so a live node sends their `disconnected` if this one dies (docs/cluster.md, Dead nodes).
+    engine_->setOutbox(&cluster_->attachOutbox(*outbox_));
     return Status::ok();
   }
 

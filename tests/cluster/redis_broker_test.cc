@@ -14,7 +14,8 @@ namespace {
 using core::PermissionResult;
 using core::Target;
 
-// A link that is up or down at will, lists `nodes` as live and records every PUBLISH.
+// A link that is up or down at will, lists `nodes` as live (and no dead node: the live-node
+// script answers {live, dead}) and records every PUBLISH.
 class FakeLink : public RedisLink {
  public:
   void start() override {}
@@ -24,10 +25,13 @@ class FakeLink : public RedisLink {
     if (argv.at(0) == "PUBLISH") {
       published.push_back(argv.at(2));
     } else if (argv.at(0) == "EVAL") {
+      RedisReply live;
+      live.type = RedisReply::Type::kArray;
+      for (const auto& n : nodes)
+        live.elements.push_back({RedisReply::Type::kString, 0, n, {}});
       RedisReply r;
       r.type = RedisReply::Type::kArray;
-      for (const auto& n : nodes)
-        r.elements.push_back({RedisReply::Type::kString, 0, n, {}});
+      r.elements = {std::move(live), RedisReply{RedisReply::Type::kArray, 0, {}, {}}};
       if (done) done(std::move(r));
       return;
     }

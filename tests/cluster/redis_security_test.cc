@@ -167,10 +167,11 @@ long long keysIn(int port, const std::string& password, int db) {
 TEST_F(RedisSecurityTest, TheLeastPrivilegeAclOfTheDocsIsEnough) {
   // docs/cluster.md's recommended user (prefix "wps"), and an admin to inspect the result.
   test::RedisProcess redis(
-      dir_->path(), {"--user", "default",   "off",      "--user", "wps",     "on",    ">pw",
-                     "~wps:*", "&wps:*",    "+@pubsub", "+get",   "+set",    "+del",  "+sadd",
-                     "+srem",  "+smembers", "+exists",  "+eval",  "+select", "+ping", "--user",
-                     "admin",  "on",        ">adminpw", "~*",     "&*",      "+@all"});
+      dir_->path(),
+      {"--user",  "default",  "off",     "--user",   "wps",   "on",    ">pw",    "~wps:*",
+       "&wps:*",  "+@pubsub", "+get",    "+set",     "+del",  "+sadd", "+srem",  "+smembers",
+       "+exists", "+eval",    "+select", "+ping",    "+hset", "+hdel", "+hscan", "+expire",
+       "--user",  "admin",    "on",      ">adminpw", "~*",    "&*",    "+@all"});
   std::string url = "redis://wps:pw@127.0.0.1:" + std::to_string(redis.port());
   auto a = node("least-a", url);
   auto b = node("least-b", url);

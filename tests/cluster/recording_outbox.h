@@ -1,0 +1,39 @@
+// A delivery::EventOutbox for tests: records every accepted event and state update.
+// Thread-safe (one mutex), like the real outbox.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/mutex.h"
+#include "delivery/event_outbox.h"
+
+namespace wps::cluster::test {
+
+class RecordingOutbox : public delivery::EventOutbox {
+ public:
+  void accept(delivery::PendingEvent event, SetCookieHook) override {
+    MutexLock lock(mu_);
+    events_.push_back(std::move(event));
+  }
+  void updateConnectionState(std::string connectionId, std::string state) override {
+    MutexLock lock(mu_);
+    states_.emplace_back(std::move(connectionId), std::move(state));
+  }
+  std::vector<delivery::PendingEvent> events() const {
+    MutexLock lock(mu_);
+    return events_;
+  }
+  std::vector<std::pair<std::string, std::string>> states() const {
+    MutexLock lock(mu_);
+    return states_;
+  }
+
+ private:
+  mutable Mutex mu_;
+  std::vector<delivery::PendingEvent> events_ GUARDED_BY(mu_);
+  std::vector<std::pair<std::string, std::string>> states_ GUARDED_BY(mu_);
+};
+
+}  // namespace wps::cluster::test
