@@ -292,6 +292,7 @@ void ClientSession::acceptUnblockingEvent(cloudevents::EventKind kind, std::stri
   ev.userId = id_.userId;
   ev.subprotocol = id_.subprotocol;
   ev.connectionState = id_.connectionState;
+  ev.origin = id_.origin;  // the handshake's, so every attempt is validated as it was
   ev.ceId = std::move(ceId);
   ev.timeMs = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
   ev.contentType = "application/json";

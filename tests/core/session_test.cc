@@ -457,7 +457,8 @@ TEST_F(SessionTest, ConnectedAndDisconnectedGoToTheOutboxWithTheirIdentity) {
   EXPECT_EQ(c.userId, std::optional<std::string>("alice"));
   EXPECT_EQ(c.subprotocol, "json.webpubsub.azure.v1");
   EXPECT_EQ(c.connectionState, "");
-  EXPECT_EQ(c.ceId, "1");  // 0 was the connect event
+  EXPECT_EQ(c.origin, "localhost");  // the handshake's WebHook-Request-Origin
+  EXPECT_EQ(c.ceId, "1");            // 0 was the connect event
   EXPECT_EQ(c.timeMs,
             std::chrono::duration_cast<std::chrono::milliseconds>(loop.wallNow().time_since_epoch())
                 .count());
