@@ -133,6 +133,10 @@ class Outbox::Impl {
   void takeInbox() EXCLUDES(mu_);
   void flush();
   bool applyBatch();
+  // Removes and returns the hook of `seq` (empty when it has none).
+  SetCookieHook takeHook(uint64_t seq);
+  // Drops every hook of `connectionId`'s pending events (its disconnected event was accepted).
+  void releaseHooksOf(const std::string& connectionId);
   void startDue();
   void startAttempt(PendingEvent event);
   upstream::EventContext contextOf(const PendingEvent& event) const;
@@ -167,8 +171,16 @@ class Outbox::Impl {
   Phase phase_ = Phase::kIdle;
   OutboxStore::Batch batch_;               // the next transaction (kept while apply() fails)
   std::vector<SetCookieHook> batchHooks_;  // parallel to batch_.appended
-  std::unordered_map<uint64_t, SetCookieHook> hooks_;  // by seq, until delivered or dropped
-  std::unordered_map<uint64_t, InFlight> inFlight_;    // by seq
+  // Hooks by seq, until the event is delivered or dropped, or its connection's disconnected
+  // event is accepted (the connection is over: neither its cookies nor its signals matter, and
+  // what a hook holds must not outlive it while a backlog waits for the upstream).
+  struct HookEntry {
+    std::string connectionId;
+    SetCookieHook hook;
+  };
+  std::unordered_map<uint64_t, HookEntry> hooks_;
+  std::unordered_map<std::string, std::vector<uint64_t>> hookedSeqs_;  // by connection id
+  std::unordered_map<uint64_t, InFlight> inFlight_;                    // by seq
   // The latest failure per hub (handler origin and outcome), for the backlog warning.
   std::unordered_map<std::string, std::string> failing_;
   std::unique_ptr<Timer> tick_;
@@ -239,6 +251,27 @@ void Outbox::Impl::flush() {
   updateGauges();
 }
 
+Outbox::SetCookieHook Outbox::Impl::takeHook(uint64_t seq) {
+  auto it = hooks_.find(seq);
+  if (it == hooks_.end()) return {};
+  SetCookieHook hook = std::move(it->second.hook);
+  auto seqs = hookedSeqs_.find(it->second.connectionId);
+  if (seqs != hookedSeqs_.end()) {
+    std::erase(seqs->second, seq);
+    if (seqs->second.empty()) hookedSeqs_.erase(seqs);
+  }
+  hooks_.erase(it);
+  return hook;
+}
+
+void Outbox::Impl::releaseHooksOf(const std::string& connectionId) {
+  auto seqs = hookedSeqs_.find(connectionId);
+  if (seqs == hookedSeqs_.end()) return;
+  for (uint64_t seq : seqs->second)
+    hooks_.erase(seq);
+  hookedSeqs_.erase(seqs);
+}
+
 bool Outbox::Impl::applyBatch() {
   if (batch_.empty()) return true;
   batch_.nowMs = nowMs();
@@ -248,7 +281,13 @@ bool Outbox::Impl::applyBatch() {
     return false;
   }
   for (size_t i = 0; i < batch_.appended.size(); ++i) {
-    if (batchHooks_[i]) hooks_[batch_.appended[i].seq] = std::move(batchHooks_[i]);
+    const PendingEvent& ev = batch_.appended[i];
+    if (ev.kind == cloudevents::EventKind::kDisconnected) {
+      releaseHooksOf(ev.connectionId);
+    } else if (batchHooks_[i]) {
+      hooks_[ev.seq] = HookEntry{ev.connectionId, std::move(batchHooks_[i])};
+      hookedSeqs_[ev.connectionId].push_back(ev.seq);
+    }
   }
   batch_ = OutboxStore::Batch{};
   batchHooks_.clear();
@@ -348,10 +387,8 @@ void Outbox::Impl::delivered(const PendingEvent& event, const http::HttpResponse
   failing_.erase(event.hub);
   batch_.removed.push_back(event.seq);
   owner_.pending_.fetch_sub(1, std::memory_order_relaxed);
-  auto hook = hooks_.find(event.seq);
-  if (hook == hooks_.end()) return;
-  SetCookieHook onSetCookie = std::move(hook->second);
-  hooks_.erase(hook);
+  SetCookieHook onSetCookie = takeHook(event.seq);
+  if (!onSetCookie) return;
   std::vector<std::string> cookies;
   for (auto sc : http::findAllHeaders(response.headers, "Set-Cookie"))
     cookies.emplace_back(sc);
@@ -386,7 +423,7 @@ void Outbox::Impl::dropAttempted(const PendingEvent& event, DropReason reason,
 
 // Accounts for `count` events dropped for `reason` (`seq` names one of them, or 0).
 void Outbox::Impl::forget(uint64_t seq, DropReason reason, size_t count) {
-  if (seq != 0) hooks_.erase(seq);
+  if (seq != 0) takeHook(seq);
   owner_.pending_.fetch_sub(count, std::memory_order_relaxed);
   switch (reason) {
     case DropReason::kExpired:
@@ -434,7 +471,7 @@ void Outbox::Impl::dropFromStore(bool expired) {
   uint64_t bytes = 0;
   for (const EventRef& ref : *dropped) {
     bytes += ref.bytes;
-    hooks_.erase(ref.seq);
+    takeHook(ref.seq);
   }
   forget(0, expired ? DropReason::kExpired : DropReason::kOverflow, dropped->size());
   WPS_LOG_WARN(

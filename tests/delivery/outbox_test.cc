@@ -445,6 +445,34 @@ TEST_P(OutboxTest, SetCookieOfA2xxGoesToTheHook) {
   EXPECT_EQ(gotUrl, "http://up.example.com/api/chat/connected?code=x");
 }
 
+TEST_P(OutboxTest, AcceptedDisconnectedReleasesTheHooksOfItsConnection) {
+  start();
+  auto held = std::make_shared<int>(1);  // stands for what a session's hook keeps alive
+  std::weak_ptr<int> watch = held;
+  int calls = 0;
+  auto hookHolding = [&calls](std::shared_ptr<int> p) {
+    return [&calls, p](std::vector<std::string>, std::string) { ++calls; };
+  };
+  outbox->accept(event("c1", EventKind::kConnected), hookHolding(std::move(held)));
+  auto other = std::make_shared<int>(2);
+  std::weak_ptr<int> watchOther = other;
+  outbox->accept(event("c2", EventKind::kConnected), hookHolding(std::move(other)));
+  pump();
+  answer(open()[0], 503);  // c1's connected stays pending
+  EXPECT_FALSE(watch.expired());
+  outbox->accept(event("c1", EventKind::kDisconnected, "2"));
+  pump();
+  EXPECT_TRUE(watch.expired());            // c1 is over: its hook is gone while its events wait
+  EXPECT_FALSE(watchOther.expired());      // c2 is still open
+  EXPECT_EQ(outbox->pendingEvents(), 3u);  // the events themselves are kept
+  loop.advance(2s);
+  pump();
+  for (size_t i : open())
+    answer(i, 200, {{"Set-Cookie", "a=b"}});
+  EXPECT_EQ(calls, 1);  // only c2's connected reached a hook
+  EXPECT_TRUE(watchOther.expired());
+}
+
 // Connection records exist only in stores that survive a restart (the fake keeps them; the
 // MemoryStore does not, and the SqliteStore's are covered by the store tests).
 class OutboxRecordsTest : public OutboxTest {};
