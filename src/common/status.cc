@@ -28,6 +28,8 @@ const char* statusCodeName(StatusCode code) {
       return "FailedPrecondition";
     case StatusCode::kUnsupported:
       return "Unsupported";
+    case StatusCode::kDataLoss:
+      return "DataLoss";
     case StatusCode::kInternal:
       return "Internal";
   }

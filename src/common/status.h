@@ -26,6 +26,7 @@ enum class StatusCode {
   kCancelled,           // the caller went away
   kFailedPrecondition,  // operation not valid in the current state
   kUnsupported,         // recognised but not supported
+  kDataLoss,            // stored data is corrupt or unreadable (never silently recreated)
   kInternal,            // bug or unexpected condition
 };
 
