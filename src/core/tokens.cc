@@ -1,7 +1,7 @@
 #include "core/tokens.h"
 
 #include "auth/jwt.h"
-#include "cloudevents/url_template.h"
+#include "upstream/event_dispatcher.h"
 
 namespace wps::core {
 
@@ -9,22 +9,8 @@ std::string requestOrigin(bool secure, std::string_view host) {
   return (secure ? "https://" : "http://") + std::string(host);
 }
 
-namespace {
-std::string hostWithoutPort(std::string_view host) {
-  if (!host.empty() && host.front() == '[') {
-    size_t close = host.find(']');
-    return std::string(host.substr(0, close == std::string_view::npos ? host.size() : close + 1));
-  }
-  return std::string(host.substr(0, host.find(':')));
-}
-}  // namespace
-
 std::string webhookRequestOrigin(const config::ServerSettings& settings, std::string_view host) {
-  if (!settings.upstream.requestOrigin.empty()) return settings.upstream.requestOrigin;
-  if (!settings.publicEndpoint.empty()) {
-    if (auto parts = cloudevents::parseHttpUrl(settings.publicEndpoint)) return parts->host;
-  }
-  return hostWithoutPort(host);
+  return upstream::webhookRequestOrigin(settings, host);  // the rule lives where the outbox sees it
 }
 
 std::string listenOrigin(std::string_view host, uint16_t port) {

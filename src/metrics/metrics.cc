@@ -1,6 +1,8 @@
 #include "metrics/metrics.h"
 
 #include <algorithm>
+#include <initializer_list>
+#include <utility>
 
 namespace wps::metrics {
 
@@ -19,6 +21,49 @@ void line(std::string& out, const char* name, const char* type, const char* help
   out += ' ';
   out += std::to_string(v);
   out += '\n';
+}
+
+// A metric with one label: HELP and TYPE once, then one sample per (label value, value).
+void labeled(std::string& out, const char* name, const char* help, const char* label,
+             std::initializer_list<std::pair<const char*, uint64_t>> samples) {
+  out += "# HELP ";
+  out += name;
+  out += ' ';
+  out += help;
+  out += "\n# TYPE ";
+  out += name;
+  out += " counter\n";
+  for (const auto& [value, count] : samples) {
+    out += name;
+    out += '{';
+    out += label;
+    out += "=\"";
+    out += value;
+    out += "\"} ";
+    out += std::to_string(count);
+    out += '\n';
+  }
+}
+
+// The outbox's metrics (delivery/outbox.h).
+void renderDelivery(std::string& out, const Totals& t) {
+  line(out, "webpubsubd_delivery_pending_events", "gauge",
+       "Unblocking events accepted and neither delivered nor dropped yet.",
+       t.deliveryPendingEvents);
+  line(out, "webpubsubd_delivery_pending_bytes", "gauge", "Bytes of the pending events.",
+       t.deliveryPendingBytes);
+  line(out, "webpubsubd_delivery_oldest_pending_seconds", "gauge",
+       "Age of the oldest pending event (0 when none is pending).", t.deliveryOldestPendingSeconds);
+  labeled(out, "webpubsubd_delivery_attempts_total",
+          "Delivery attempts of pending events, by what became of the event.", "result",
+          {{"ok", t.deliveryAttemptsOk},
+           {"retry", t.deliveryAttemptsRetry},
+           {"dropped", t.deliveryAttemptsDropped}});
+  labeled(out, "webpubsubd_delivery_dropped_total", "Pending events dropped, by reason.", "reason",
+          {{"expired", t.deliveryDroppedExpired},
+           {"gone", t.deliveryDroppedGone},
+           {"rejected", t.deliveryDroppedRejected},
+           {"overflow", t.deliveryDroppedOverflow}});
 }
 
 // Adds the current values of `block` to `sum`.
@@ -93,6 +138,7 @@ std::string Metrics::render() const {
        "Operations that could not be sent to other nodes.", c(t.busDropped));
   line(out, "webpubsubd_accept_errors_total", "counter",
        "Failed accepts of new TCP connections (e.g. out of file descriptors).", c(t.acceptErrors));
+  renderDelivery(out, t);
   return out;
 }
 

@@ -75,6 +75,18 @@ struct Counts {
   C busReceived{};
   C busDropped{};    // operations not sent to other nodes (bus down or backlog full)
   C acceptErrors{};  // failed accept() calls of the listening socket (EMFILE, ENFILE, ...)
+  // The outbox (delivery/outbox.h): only the outbox thread's block moves these. The gauges are
+  // levels read from its store (set by adding the difference to the last value).
+  G deliveryPendingEvents{};
+  G deliveryPendingBytes{};
+  G deliveryOldestPendingSeconds{};
+  C deliveryAttemptsOk{};       // attempts answered 2xx
+  C deliveryAttemptsRetry{};    // attempts that failed and were rescheduled
+  C deliveryAttemptsDropped{};  // attempts whose answer dropped the event (410, other 4xx)
+  C deliveryDroppedExpired{};   // events older than delivery.retention_seconds
+  C deliveryDroppedGone{};      // answered 410
+  C deliveryDroppedRejected{};  // answered another 4xx, or no handler takes them any more
+  C deliveryDroppedOverflow{};  // max_pending_events / max_pending_bytes exceeded
 
   // Calls f(mine, theirs) for every field of this and `other` (another Counts), in order.
   template <class Other, class F>
@@ -95,6 +107,16 @@ struct Counts {
     f(busReceived, other.busReceived);
     f(busDropped, other.busDropped);
     f(acceptErrors, other.acceptErrors);
+    f(deliveryPendingEvents, other.deliveryPendingEvents);
+    f(deliveryPendingBytes, other.deliveryPendingBytes);
+    f(deliveryOldestPendingSeconds, other.deliveryOldestPendingSeconds);
+    f(deliveryAttemptsOk, other.deliveryAttemptsOk);
+    f(deliveryAttemptsRetry, other.deliveryAttemptsRetry);
+    f(deliveryAttemptsDropped, other.deliveryAttemptsDropped);
+    f(deliveryDroppedExpired, other.deliveryDroppedExpired);
+    f(deliveryDroppedGone, other.deliveryDroppedGone);
+    f(deliveryDroppedRejected, other.deliveryDroppedRejected);
+    f(deliveryDroppedOverflow, other.deliveryDroppedOverflow);
   }
 };
 
@@ -129,6 +151,8 @@ class Metrics {
   // Counting (the owner thread of the block that holds `c` / `g`).
   static void inc(Counter& c, uint64_t n = 1) { c.inc(n); }
   static void add(Gauge& g, int64_t n) { g.add(n); }
+  // Moves the owner's gauge `g` to `level` (a gauge only one block ever moves).
+  static void set(Gauge& g, int64_t level) { g.add(level - g.value()); }
 
   Metrics() = default;
   Metrics(const Metrics&) = delete;

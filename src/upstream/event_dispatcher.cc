@@ -62,7 +62,7 @@ cloudevents::EventAttributes eventAttributes(const EventContext& ctx, const Upst
   attrs.connectionState = ctx.connectionState;
   attrs.signature = ctx.signature;
   attrs.id = ceId;
-  attrs.time = now;
+  attrs.time = event.time.value_or(now);
   attrs.origin = ctx.origin;
   return attrs;
 }
@@ -145,13 +145,34 @@ void logDetachedOutcome(const DispatchOutcome& o, const std::string& eventName,
   }
 }
 
+std::string hostWithoutPort(std::string_view host) {
+  if (!host.empty() && host.front() == '[') {
+    size_t close = host.find(']');
+    return std::string(host.substr(0, close == std::string_view::npos ? host.size() : close + 1));
+  }
+  return std::string(host.substr(0, host.find(':')));
+}
+
 }  // namespace
+
+std::string webhookRequestOrigin(const config::ServerSettings& settings, std::string_view host) {
+  if (!settings.upstream.requestOrigin.empty()) return settings.upstream.requestOrigin;
+  if (!settings.publicEndpoint.empty()) {
+    if (auto parts = cloudevents::parseHttpUrl(settings.publicEndpoint)) return parts->host;
+  }
+  return hostWithoutPort(host);
+}
 
 EventDispatcher::EventDispatcher(const config::ServerSettings& settings, EventLoop& loop,
                                  UpstreamClient& client, AbuseProtection& abuseProtection)
+    : EventDispatcher(settings, loop, client, abuseProtection, settings.upstream.retryDelays) {}
+
+EventDispatcher::EventDispatcher(const config::ServerSettings& settings, EventLoop& loop,
+                                 UpstreamClient& client, AbuseProtection& abuseProtection,
+                                 std::vector<milliseconds> retryDelays)
     : settings_(settings),
       loop_(loop),
-      delivery_(loop, client, settings.upstream.retryDelays),
+      delivery_(loop, client, std::move(retryDelays)),
       abuseProtection_(abuseProtection) {}
 
 bool EventDispatcher::hasHandler(std::string_view hubKey, cloudevents::EventKind kind,

@@ -7,7 +7,9 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "cloudevents/event_types.h"
 #include "config/settings.h"
@@ -18,6 +20,11 @@
 #include "upstream/delivery.h"
 
 namespace wps::upstream {
+
+// The WebHook-Request-Origin of events of a connection whose handshake carried Host `host`:
+// upstream.request_origin when set, else public_endpoint's host when set, else `host` without
+// its port. The client-controlled Host is used only when no origin is configured. Pure.
+std::string webhookRequestOrigin(const config::ServerSettings& settings, std::string_view host);
 
 // The identity every event of one connection carries. Plain value, owned by the connection's
 // worker.
@@ -38,6 +45,9 @@ struct UpstreamEvent {
   std::string contentType;
   std::string body;
   http::HttpHeaders extraHeaders;  // X-WebPubSub-Metadata-*
+  // ce-time; empty = the loop's wall clock when the request is built. The outbox fixes it at
+  // acceptance so that every attempt of an event is byte-identical.
+  std::optional<WallTime> time;
 };
 
 // How a dispatch ended, handed to its callback. Plain value, delivered on the loop thread.
@@ -63,6 +73,10 @@ class EventDispatcher {
   // retries follow settings.upstream.retryDelays.
   EventDispatcher(const config::ServerSettings& settings, EventLoop& loop, UpstreamClient& client,
                   AbuseProtection& abuseProtection);
+  // The same with its own retry delays (none: one attempt per dispatch, as the outbox, which
+  // schedules retries itself, wants).
+  EventDispatcher(const config::ServerSettings& settings, EventLoop& loop, UpstreamClient& client,
+                  AbuseProtection& abuseProtection, std::vector<milliseconds> retryDelays);
 
   // True if an event of this kind/name would be sent for `hubKey` (a handler matches).
   bool hasHandler(std::string_view hubKey, cloudevents::EventKind kind,

@@ -97,6 +97,10 @@ TEST(Metrics, RenderFormatIsStable) {
   Metrics::add(block.connections, 1);
   Metrics::inc(block.connectionsOpened, 2);
   Metrics::inc(block.busReceived, 3);
+  Metrics::set(block.deliveryPendingEvents, 7);
+  Metrics::set(block.deliveryPendingEvents, 4);  // a level: set, not added
+  Metrics::inc(block.deliveryAttemptsRetry, 5);
+  Metrics::inc(block.deliveryDroppedGone);
   const std::string expected =
       "# HELP webpubsubd_connections Open logical client connections.\n"
       "# TYPE webpubsubd_connections gauge\n"
@@ -153,7 +157,30 @@ TEST(Metrics, RenderFormatIsStable) {
       "# HELP webpubsubd_accept_errors_total Failed accepts of new TCP connections (e.g. out of "
       "file descriptors).\n"
       "# TYPE webpubsubd_accept_errors_total counter\n"
-      "webpubsubd_accept_errors_total 0\n";
+      "webpubsubd_accept_errors_total 0\n"
+      "# HELP webpubsubd_delivery_pending_events Unblocking events accepted and neither "
+      "delivered nor dropped yet.\n"
+      "# TYPE webpubsubd_delivery_pending_events gauge\n"
+      "webpubsubd_delivery_pending_events 4\n"
+      "# HELP webpubsubd_delivery_pending_bytes Bytes of the pending events.\n"
+      "# TYPE webpubsubd_delivery_pending_bytes gauge\n"
+      "webpubsubd_delivery_pending_bytes 0\n"
+      "# HELP webpubsubd_delivery_oldest_pending_seconds Age of the oldest pending event (0 when "
+      "none is pending).\n"
+      "# TYPE webpubsubd_delivery_oldest_pending_seconds gauge\n"
+      "webpubsubd_delivery_oldest_pending_seconds 0\n"
+      "# HELP webpubsubd_delivery_attempts_total Delivery attempts of pending events, by what "
+      "became of the event.\n"
+      "# TYPE webpubsubd_delivery_attempts_total counter\n"
+      "webpubsubd_delivery_attempts_total{result=\"ok\"} 0\n"
+      "webpubsubd_delivery_attempts_total{result=\"retry\"} 5\n"
+      "webpubsubd_delivery_attempts_total{result=\"dropped\"} 0\n"
+      "# HELP webpubsubd_delivery_dropped_total Pending events dropped, by reason.\n"
+      "# TYPE webpubsubd_delivery_dropped_total counter\n"
+      "webpubsubd_delivery_dropped_total{reason=\"expired\"} 0\n"
+      "webpubsubd_delivery_dropped_total{reason=\"gone\"} 1\n"
+      "webpubsubd_delivery_dropped_total{reason=\"rejected\"} 0\n"
+      "webpubsubd_delivery_dropped_total{reason=\"overflow\"} 0\n";
   EXPECT_EQ(metrics.render(), expected);
 }
 

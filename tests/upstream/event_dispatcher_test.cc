@@ -223,6 +223,44 @@ TEST_F(EventDispatcherTest, EventsAreRetriedWithTheConfiguredDelays) {
   EXPECT_TRUE(outcomes[0].succeeded());
 }
 
+TEST_F(EventDispatcherTest, OwnRetryDelaysNoneMeansOneAttempt) {
+  dispatcher =
+      std::make_unique<EventDispatcher>(settings, loop, client, abuse, std::vector<milliseconds>{});
+  auto h = dispatch(userEvent());
+  allowProbe(0);
+  client.respond(1, 503);
+  loop.runPending();
+  ASSERT_EQ(outcomes.size(), 1u);
+  EXPECT_EQ(outcomes[0].kind, Kind::kCompleted);
+  ASSERT_TRUE(outcomes[0].response.isOk());
+  EXPECT_EQ(outcomes[0].response->status, 503);
+  loop.advance(10s);
+  EXPECT_EQ(client.count(), 2u);  // no retry of its own
+}
+
+TEST_F(EventDispatcherTest, AFixedTimeIsTheCeTime) {
+  UpstreamEvent e = systemEvent(EventKind::kConnected);
+  e.time = WallTime(std::chrono::seconds(1700000000));
+  auto h = dispatch(std::move(e));
+  allowProbe(0);
+  ASSERT_EQ(client.count(), 2u);
+  EXPECT_EQ(findHeader(client.request(1).headers, "ce-time"), "2023-11-14T22:13:20Z");
+  loop.advance(5s);
+  auto h2 = dispatch(systemEvent(EventKind::kConnected));  // no fixed time: the loop's clock
+  ASSERT_EQ(client.count(), 3u);
+  EXPECT_EQ(findHeader(client.request(2).headers, "ce-time"), formatRfc3339(loop.wallNow()));
+}
+
+TEST(WebhookRequestOriginTest, ConfiguredOriginThenPublicEndpointThenHost) {
+  config::ServerSettings s;
+  EXPECT_EQ(webhookRequestOrigin(s, "host.example.com:8080"), "host.example.com");
+  EXPECT_EQ(webhookRequestOrigin(s, "[::1]:8080"), "[::1]");
+  s.publicEndpoint = "https://public.example.com:8443/base";
+  EXPECT_EQ(webhookRequestOrigin(s, "host.example.com"), "public.example.com");
+  s.upstream.requestOrigin = "configured.example.com";
+  EXPECT_EQ(webhookRequestOrigin(s, "host.example.com"), "configured.example.com");
+}
+
 TEST_F(EventDispatcherTest, ValidationFailureSendsNoPost) {
   auto h = dispatch(userEvent());
   ASSERT_EQ(client.count(), 1u);
