@@ -261,6 +261,30 @@ const Section<ClusterSettings> kCluster = {
     },
     validateCluster};
 
+// --- [delivery] ----------------------------------------------------------------------------
+
+void readSync(Reader& r, const toml::node& n, const std::string& key, DeliverySettings& d) {
+  std::string sync = "normal";
+  r.readString(n, key, &sync);
+  if (iequals(sync, "normal")) {
+    d.sync = DeliverySettings::Sync::kNormal;
+  } else if (iequals(sync, "full")) {
+    d.sync = DeliverySettings::Sync::kFull;
+  } else {
+    r.fail(key, "must be \"normal\" or \"full\"");
+  }
+}
+
+const Section<DeliverySettings> kDelivery = {{
+    stringKey("data_dir", &DeliverySettings::dataDir),
+    {"sync", readSync},
+    durationKey("max_retry_delay_seconds", &DeliverySettings::maxRetryDelay, 1, 3600),
+    durationKey("retention_seconds", &DeliverySettings::retention, 60, 31536000),
+    intKey("max_pending_events", &DeliverySettings::maxPendingEvents, 1, 1000000000),
+    intKey("max_pending_bytes", &DeliverySettings::maxPendingBytes, 1048576, int64_t{1} << 40),
+    intKey("max_in_flight", &DeliverySettings::maxInFlight, 1, 1000000),
+}};
+
 const Section<ServerSettings> kShutdown = {{
     durationKey("drain_seconds", &ServerSettings::shutdownDrain, 0, 3600),
 }};
@@ -296,6 +320,7 @@ const Section<ServerSettings> kRoot = {{
     sectionKey("reliable", &ServerSettings::reliable, kReliable),
     sectionKey("cluster", &ServerSettings::cluster, kCluster),
     sectionKey("shutdown", kShutdown),
+    sectionKey("delivery", &ServerSettings::delivery, kDelivery),
 }};
 
 }  // namespace

@@ -54,13 +54,41 @@ class Engine::RoutingBroker : public Broker {
   Broker* target_;  // set before workers start; read-only afterwards
 };
 
+// Forwards to the outbox set with setOutbox(). Thread-safe: the target is set while no worker
+// runs, then only read.
+class Engine::RoutingOutbox : public delivery::EventOutbox {
+ public:
+  void setTarget(delivery::EventOutbox* target) { target_ = target; }
+
+  void accept(delivery::PendingEvent event, SetCookieHook onSetCookie) override {
+    target().accept(std::move(event), std::move(onSetCookie));
+  }
+  void updateConnectionState(std::string connectionId, std::string state) override {
+    target().updateConnectionState(std::move(connectionId), std::move(state));
+  }
+
+ private:
+  delivery::EventOutbox& target() {
+    if (!target_) {
+      std::fprintf(stderr,
+                   "webpubsubd: internal error: an event reached the engine's outbox "
+                   "before Engine::setOutbox\n");
+      std::abort();
+    }
+    return *target_;
+  }
+
+  delivery::EventOutbox* target_ = nullptr;
+};
+
 Engine::Worker::Worker(size_t index, EventLoop& loop, upstream::UpstreamClient& client,
                        const config::ServerSettings& settings, upstream::AbuseProtection& abuse,
-                       Broker& broker, ConnectionDirectory& directory,
-                       const ReconnectionTokens& tokens, metrics::Metrics& metrics)
+                       delivery::EventOutbox& outbox, Broker& broker,
+                       ConnectionDirectory& directory, const ReconnectionTokens& tokens,
+                       metrics::Metrics& metrics)
     : shard(index),
       dispatcher(settings, loop, client, abuse),
-      context{index, loop, settings, shard, dispatcher, broker, directory, tokens, metrics},
+      context{index, loop, settings, shard, dispatcher, outbox, broker, directory, tokens, metrics},
       handshake(context) {
   dispatcher.countOverflowsIn(&context.counters.upstreamOverflows);
 }
@@ -91,11 +119,12 @@ Engine::Engine(const config::ServerSettings& settings, std::vector<WorkerIo> io)
       abuseProtection_(settings.upstream.probeTimeout,
                        settings.upstream.maxPendingRequestsPerOrigin) {
   routing_ = std::make_unique<RoutingBroker>(nullptr);
+  outbox_ = std::make_unique<RoutingOutbox>();
   std::vector<LocalBroker::Worker> brokerWorkers;
   for (size_t i = 0; i < io.size(); ++i) {
     workers_.push_back(std::make_unique<Worker>(i, *io[i].loop, *io[i].upstreamClient, settings,
-                                                abuseProtection_, *routing_, directory_, tokens_,
-                                                metrics_));
+                                                abuseProtection_, *outbox_, *routing_, directory_,
+                                                tokens_, metrics_));
     brokerWorkers.push_back({io[i].loop, &workers_.back()->shard});
   }
   localBroker_ = std::make_unique<LocalBroker>(std::move(brokerWorkers), directory_);
@@ -106,6 +135,14 @@ Engine::~Engine() = default;
 
 Broker& Engine::broker() {
   return *routing_;
+}
+
+delivery::EventOutbox& Engine::outbox() {
+  return *outbox_;
+}
+
+void Engine::setOutbox(delivery::EventOutbox* outbox) {
+  outbox_->setTarget(outbox);
 }
 
 void Engine::setBroker(std::unique_ptr<Broker> broker) {

@@ -15,6 +15,7 @@
 #include "core/reconnection_tokens.h"
 #include "core/shard.h"
 #include "core/worker_context.h"
+#include "delivery/event_outbox.h"
 #include "metrics/metrics.h"
 #include "upstream/abuse_protection.h"
 #include "upstream/event_dispatcher.h"
@@ -42,6 +43,10 @@ class Engine {
   HandshakeService& handshake(size_t i) { return workers_[i]->handshake; }
   Shard& shard(size_t i) { return workers_[i]->shard; }
   upstream::EventDispatcher& dispatcher(size_t i) { return workers_[i]->dispatcher; }
+  // The outbox every worker hands its connected/disconnected events to (setOutbox()).
+  delivery::EventOutbox& outbox();
+  // Shared by every worker's dispatcher and the outbox (one validation per handler origin).
+  upstream::AbuseProtection& abuseProtection() { return abuseProtection_; }
   Broker& broker();
   ConnectionDirectory& directory() { return directory_; }
   metrics::Metrics& metrics() { return metrics_; }
@@ -51,17 +56,22 @@ class Engine {
 
   // Replaces the broker (cluster mode). Call before workers start.
   void setBroker(std::unique_ptr<Broker> broker);
+  // Sets the outbox that receives every worker's connected/disconnected events (it must outlive
+  // every session, or be unset with nullptr before it is destroyed). Call while no worker runs.
+  // A session that hands over an event while none is set is a programming error (abort).
+  void setOutbox(delivery::EventOutbox* outbox);
   // The in-memory broker over this node's workers (also used by cluster brokers for local
   // delivery).
   Broker& localBroker() { return *localBroker_; }
 
  private:
   class RoutingBroker;
+  class RoutingOutbox;
   struct Worker {
     Worker(size_t index, EventLoop& loop, upstream::UpstreamClient& client,
-           const config::ServerSettings& settings, upstream::AbuseProtection& abuse, Broker& broker,
-           ConnectionDirectory& directory, const ReconnectionTokens& tokens,
-           metrics::Metrics& metrics);
+           const config::ServerSettings& settings, upstream::AbuseProtection& abuse,
+           delivery::EventOutbox& outbox, Broker& broker, ConnectionDirectory& directory,
+           const ReconnectionTokens& tokens, metrics::Metrics& metrics);
     Shard shard;
     upstream::EventDispatcher dispatcher;
     WorkerContext context;
@@ -76,6 +86,7 @@ class Engine {
   std::unique_ptr<Broker> localBroker_;
   std::unique_ptr<Broker> clusterBroker_;
   std::unique_ptr<RoutingBroker> routing_;
+  std::unique_ptr<RoutingOutbox> outbox_;
   std::vector<std::unique_ptr<Worker>> workers_;
 };
 

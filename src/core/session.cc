@@ -9,11 +9,13 @@
 #include "core/connection_directory.h"
 #include "core/reconnection_tokens.h"
 #include "core/shard.h"
+#include "delivery/event_outbox.h"
 #include "metrics/metrics.h"
 #include "protocol/frames.h"
 #include "protocol/request_decoder.h"
 #include "protocol/service_messages.h"
 #include "upstream/connect_event.h"
+#include "upstream/handler_selector.h"
 #include "upstream/user_event.h"
 
 namespace wps::core {
@@ -121,16 +123,13 @@ void ClientSession::start(ClientTransport* transport) {
     sendControl(protocol::encodeJsonConnected(id_.connectionId, id_.userId, token),
                 protocol::encodeProtobufConnected(id_.connectionId, id_.userId, token));
   }
-  upstream::UpstreamEvent connected;
-  connected.kind = cloudevents::EventKind::kConnected;
-  connected.contentType = "application/json";
-  connected.body = "{}";
-  worker_.dispatcher.dispatchDetached(ctx_, std::move(connected), nextCeId(), id_.cookies);
+  acceptUnblockingEvent(cloudevents::EventKind::kConnected, "{}");
 }
 
 void ClientSession::abandon() {
   if (state_ != State::kCreated) return;
   state_ = State::kEnded;
+  nextCeId_ = std::max<uint64_t>(nextCeId_, 1);  // ce-id 0 was the connect event
   worker_.directory.erase(id_.connectionId);
   sendDisconnectedEvent(std::string(errors::kConnectionEnded));
 }
@@ -274,13 +273,48 @@ void ClientSession::finish(std::string reason) {
 }
 
 void ClientSession::sendDisconnectedEvent(std::string reason) {
-  upstream::UpstreamEvent ev;
-  ev.kind = cloudevents::EventKind::kDisconnected;
+  std::string body = "{\"reason\":";
+  appendJsonString(body, reason);
+  body += "}";
+  acceptUnblockingEvent(cloudevents::EventKind::kDisconnected, std::move(body));
+}
+
+void ClientSession::acceptUnblockingEvent(cloudevents::EventKind kind, std::string body) {
+  std::string ceId = nextCeId();  // taken with or without a handler, as for every event
+  const config::EventHandlerSettings* handler =
+      upstream::selectHandler(config::hubSettings(worker_.settings, id_.hubKey), kind, {});
+  if (!handler) return;
+  WallTime now = worker_.loop.wallNow();
+  delivery::PendingEvent ev;
+  ev.kind = kind;
+  ev.hub = id_.hubKey;
+  ev.connectionId = id_.connectionId;
+  ev.userId = id_.userId;
+  ev.subprotocol = id_.subprotocol;
+  ev.connectionState = id_.connectionState;
+  ev.ceId = std::move(ceId);
+  ev.timeMs = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
   ev.contentType = "application/json";
-  ev.body = "{\"reason\":";
-  appendJsonString(ev.body, reason);
-  ev.body += "}";
-  worker_.dispatcher.dispatchDetached(ctx_, std::move(ev), nextCeId(), id_.cookies);
+  ev.body = std::move(body);
+  // The cookies the connection holds now for the handler's URL (fixed at acceptance).
+  std::string url = handler->urlTemplate.resolve(id_.hubKey, cloudevents::ceEventName(kind, {}));
+  std::string cookie = id_.cookies->headerFor(url, now);
+  if (!cookie.empty()) ev.extraHeaders.push_back({"Cookie", std::move(cookie)});
+  worker_.outbox.accept(std::move(ev), cookieHook());
+}
+
+delivery::EventOutbox::SetCookieHook ClientSession::cookieHook() const {
+  // The jar is kept alive by the hook and touched only on this worker's loop.
+  EventLoop* loop = &worker_.loop;
+  std::shared_ptr<upstream::CookieJar> jar = id_.cookies;
+  return [loop, jar](std::vector<std::string> setCookies, std::string requestUrl) {
+    if (setCookies.empty()) return;
+    loop->post([loop, jar, setCookies = std::move(setCookies), url = std::move(requestUrl)] {
+      WallTime now = loop->wallNow();
+      for (const auto& value : setCookies)
+        jar->store(value, url, now);
+    });
+  };
 }
 
 // --- Inbound ---------------------------------------------------------------------------------
@@ -603,6 +637,7 @@ bool ClientSession::acceptUserEventAnswer(const http::HttpResponse& response, bo
   if (*state) {
     id_.connectionState = std::move(**state);
     ctx_.connectionState = id_.connectionState;
+    worker_.outbox.updateConnectionState(id_.connectionId, id_.connectionState);
   }
   *reply = std::move(answer.value());
   return true;

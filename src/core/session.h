@@ -18,6 +18,7 @@
 #include "core/client_transport.h"
 #include "core/outbound_message.h"
 #include "core/worker_context.h"
+#include "delivery/event_outbox.h"
 #include "protocol/client_kind.h"
 #include "protocol/client_requests.h"
 #include "upstream/cookie_jar.h"
@@ -164,6 +165,12 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   void detach();
   void finish(std::string reason);
   void sendDisconnectedEvent(std::string reason);
+  // Hands a connected/disconnected event to the outbox when a handler takes it; its ce-id is
+  // taken either way.
+  void acceptUnblockingEvent(cloudevents::EventKind kind, std::string body);
+  // Stores the Set-Cookie values of the event's 2xx answer into this connection's jar (on this
+  // worker's loop).
+  delivery::EventOutbox::SetCookieHook cookieHook() const;
 
   // Ack ids (idempotency): the last 1000 successful ones.
   bool ackSeen(uint64_t ackId) const;

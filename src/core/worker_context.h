@@ -12,6 +12,10 @@ namespace wps::upstream {
 class EventDispatcher;
 }
 
+namespace wps::delivery {
+class EventOutbox;
+}
+
 namespace wps::core {
 
 class Broker;
@@ -25,6 +29,7 @@ struct WorkerContext {
   const config::ServerSettings& settings;
   Shard& shard;
   upstream::EventDispatcher& dispatcher;
+  delivery::EventOutbox& outbox;     // thread-safe: connected/disconnected go here
   Broker& broker;                    // thread-safe
   ConnectionDirectory& directory;    // thread-safe
   const ReconnectionTokens& tokens;  // thread-safe

@@ -92,6 +92,7 @@ StatusOr<config::ServerSettings> settingsFromOptions(const ServeOptions& o) {
   if (!o.publicEndpoint.empty()) s.publicEndpoint = o.publicEndpoint;
   if (o.workers >= 0) s.workers = static_cast<size_t>(o.workers);
   if (!o.logLevel.empty()) s.logLevel = o.logLevel;
+  if (!o.dataDir.empty()) s.delivery.dataDir = o.dataDir;
   return s;
 }
 
@@ -128,9 +129,13 @@ int runServe(const ServeOptions& options) {
   }
   blockTerminationSignals();
   auto server = Server::create(std::move(settings.value()));
-  if (!server) {
+  if (!server && server.status().code() == StatusCode::kInvalidArgument) {
     printConfigurationError(server.status());
     return 1;
+  }
+  if (!server) {  // the outbox cannot be opened (lock held, corrupt or unwritable database)
+    std::fprintf(stderr, "webpubsubd: %s\n", server.status().message().c_str());
+    return 3;
   }
   Status st = (*server)->start();
   if (!st) {

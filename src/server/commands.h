@@ -20,6 +20,7 @@ struct ServeOptions {
   std::string publicEndpoint;
   int workers = -1;
   std::string logLevel;
+  std::string dataDir;  // delivery.data_dir
 };
 
 // Flags of `token`.
@@ -42,7 +43,8 @@ StatusOr<config::ServerSettings> loadEffectiveSettings(const ServeOptions& optio
 
 // Runs the server until SIGINT/SIGTERM and prints its connection string once listening (without
 // its "AccessKey=…;" part when options.noPrintKey).
-// Exit codes: 0 after a clean shutdown, 1 for bad configuration, 2 when the listener fails.
+// Exit codes: 0 after a clean shutdown, 1 for bad configuration, 2 when the listener fails, 3
+// when the delivery outbox cannot be opened (delivery.data_dir locked, corrupt or unwritable).
 int runServe(const ServeOptions& options);
 
 // Prints "ws[s]://<public base>/client/hubs/<hub>?access_token=<token>" for a client of the

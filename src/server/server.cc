@@ -10,6 +10,8 @@
 #include "core/engine.h"
 #include "core/session.h"
 #include "core/tokens.h"
+#include "delivery/open_store.h"
+#include "delivery/outbox.h"
 #include "server/routes.h"
 #include "transport/runtime.h"
 
@@ -29,8 +31,15 @@ class ServerImpl : public Server {
     runtime_->attach(*engine_, *routes_);
   }
 
-  // Cluster mode: builds the Redis-backed broker before anything runs.
+  // Opens the outbox store (errors: the store's, e.g. its lock is held or the database is
+  // corrupt) and builds the outbox; cluster mode: builds the Redis-backed broker. Nothing runs.
   Status init() {
+    auto store = delivery::openStore(settings_.delivery);
+    if (!store) return store.status();
+    outbox_ = std::make_unique<delivery::Outbox>(
+        settings_, runtime_->outboxLoop(), runtime_->outboxClient(), engine_->abuseProtection(),
+        std::move(store.value()), engine_->metrics());
+    engine_->setOutbox(outbox_.get());
     if (settings_.cluster.redis.empty()) return Status::ok();
     auto cluster = cluster::ClusterService::create(settings_, *engine_);
     if (!cluster) return cluster.status();
@@ -42,12 +51,26 @@ class ServerImpl : public Server {
     if (started_ && !stopped_) shutdown();
     runtime_->stop();
     if (cluster_) cluster_->stop();
+    engine_->setOutbox(nullptr);  // the outbox goes before the engine and its sessions
+  }
+
+  // Runs fn on the outbox thread and waits for its result.
+  template <class F>
+  auto onOutboxThread(F fn) {
+    using Result = decltype(fn());
+    std::promise<Result> done;
+    runtime_->outboxLoop().post([&] { done.set_value(fn()); });
+    return done.get_future().get();
   }
 
   Status start() override {
     auto port = runtime_->listen(settings_.listenHost, settings_.listenPort);
     if (!port) return port.status();
     port_ = *port;
+    runtime_->startOutbox();
+    outboxStarted_ = true;
+    Status outbox = onOutboxThread([this] { return outbox_->start(); });
+    if (!outbox) return outbox;
     if (cluster_) cluster_->start();
     runtime_->start();
     started_ = true;
@@ -89,22 +112,45 @@ class ServerImpl : public Server {
       for (auto& s : engine_->shard(i).all())
         s->closeForShutdown();
     });
-    auto deadline = Clock::now() + settings_.shutdownDrain;
+    drain(Clock::now() + settings_.shutdownDrain);
+    stopOutbox();
+    runtime_->stop();
+    if (cluster_) cluster_->stop();
+    WPS_LOG_INFO("shutdown complete");
+  }
+
+  // Waits until every session is gone and the outbox delivered every pending event, or until
+  // `deadline`.
+  void drain(TimePoint deadline) {
     while (Clock::now() < deadline) {
-      size_t sessions = 0, inflight = 0;
+      size_t sessions = 0;
       std::mutex mu;
       onEachWorker([&](size_t i) {
         std::lock_guard lock(mu);
         sessions += engine_->shard(i).size() + engine_->shard(i).drainingCount();
-        inflight += engine_->dispatcher(i).detachedInFlight();
       });
-      if (sessions == 0 && inflight == 0 && runtime_->openWebSockets() == 0) break;
+      if (sessions == 0 && runtime_->openWebSockets() == 0 && outbox_->pendingEvents() == 0) {
+        break;
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    onEachWorker([this](size_t i) { engine_->dispatcher(i).cancelDetached(); });
-    runtime_->stop();
-    if (cluster_) cluster_->stop();
-    WPS_LOG_INFO("shutdown complete");
+  }
+
+  // Stops the outbox on its thread (its undelivered events stay in the store) and says what
+  // becomes of the events left.
+  void stopOutbox() {
+    if (!outboxStarted_) return;
+    uint64_t left = onOutboxThread([this] { return outbox_->stop(); });
+    if (left == 0) return;
+    if (!settings_.delivery.dataDir.empty()) {
+      WPS_LOG_INFO(
+          "{} undelivered events stay in the outbox {} and are delivered after the next "
+          "start",
+          left, settings_.delivery.dataDir);
+    } else {
+      WPS_LOG_WARN("{} undelivered connected/disconnected events were lost (no delivery.data_dir)",
+                   left);
+    }
   }
 
   const config::ServerSettings& settings() const override { return settings_; }
@@ -115,8 +161,11 @@ class ServerImpl : public Server {
   std::unique_ptr<transport::Runtime> runtime_;
   std::unique_ptr<core::Engine> engine_;
   std::unique_ptr<Routes> routes_;
+  // Destroyed before the engine (its abuse protection and metrics) and the runtime (its loop).
+  std::unique_ptr<delivery::Outbox> outbox_;
   std::unique_ptr<cluster::ClusterService> cluster_;  // stopped before the engine is destroyed
   uint16_t port_ = 0;
+  bool outboxStarted_ = false;  // the outbox thread runs (start() got that far)
   bool started_ = false;
   bool stopped_ = false;
 };

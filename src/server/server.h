@@ -17,17 +17,24 @@ namespace wps::server {
 
 class Server {
  public:
-  // Validates `settings` (every error names its key) and builds everything; nothing runs yet.
+  // Validates `settings` (every error names its key), opens the delivery outbox and builds
+  // everything; nothing runs yet. Errors: kInvalidArgument for the settings; the outbox store's
+  // (delivery/open_store.h: kFailedPrecondition when another process holds delivery.data_dir,
+  // kDataLoss for a corrupt database, kUnavailable when it cannot be opened or created).
   static StatusOr<std::unique_ptr<Server>> create(config::ServerSettings settings);
   virtual ~Server() = default;
 
-  // Binds the listener and starts the workers. Errors: the listen address cannot be bound.
+  // Binds the listener, starts the outbox thread and the outbox (which queues a `disconnected`
+  // for every connection a previous process left recorded), then the workers. Errors: the
+  // listen address cannot be bound; the outbox store's.
   virtual Status start() = 0;
   virtual uint16_t port() const = 0;
   // "Endpoint=http://HOST:PORT;AccessKey=KEY;Version=1.0;" with the bound port.
   virtual std::string connectionString() const = 0;
   // Graceful shutdown: stop accepting, close every client (1001) so each gets `disconnected`
-  // upstream, drain in-flight upstream requests until the drain deadline, stop. Blocks.
+  // upstream, wait until the sessions are gone and the outbox delivered every pending event or
+  // shutdown.drain_seconds passed, stop the outbox (events left stay in a data_dir outbox for
+  // the next start; without one their number is logged as lost), stop. Blocks.
   virtual void shutdown() = 0;
 
   virtual const config::ServerSettings& settings() const = 0;

@@ -26,6 +26,8 @@ class RuntimeImpl : public Runtime {
   size_t workerCount() const override { return workers_.size(); }
   EventLoop& loop(size_t i) override { return workers_.at(i).loop; }
   upstream::UpstreamClient& upstreamClient(size_t i) override { return *workers_.at(i).upstream; }
+  EventLoop& outboxLoop() override { return workers_.outbox().loop; }
+  upstream::UpstreamClient& outboxClient() override { return *workers_.outbox().upstream; }
 
   StatusOr<uint16_t> listen(const std::string& host, uint16_t port) override {
     return acceptor_.listen(host, port);
@@ -36,6 +38,8 @@ class RuntimeImpl : public Runtime {
     context_.handler = &handler;
     workers_.attach(engine, handler);
   }
+
+  void startOutbox() override { workers_.startOutbox(); }
 
   void start() override {
     workers_.start();

@@ -31,6 +31,10 @@ class Runtime {
   virtual size_t workerCount() const = 0;
   virtual EventLoop& loop(size_t worker) = 0;
   virtual upstream::UpstreamClient& upstreamClient(size_t worker) = 0;
+  // The outbox thread's event loop and upstream client (delivery/outbox.h): one more thread
+  // that runs no WebSocket clients. Used only on that thread once startOutbox() ran.
+  virtual EventLoop& outboxLoop() = 0;
+  virtual upstream::UpstreamClient& outboxClient() = 0;
 
   // Binds the listening socket. Port 0 picks a free port. Returns the bound port. Errors:
   // kUnavailable with the OS message (address in use, permission denied, bad address).
@@ -39,13 +43,16 @@ class Runtime {
   // Connects the engine and the HTTP handler. Call once before start().
   virtual void attach(core::Engine& engine, HttpHandler& handler) = 0;
 
+  // Starts the outbox thread. Once, before start() (so the outbox is ready before clients).
+  virtual void startOutbox() = 0;
   // Starts the worker threads and accepting.
   virtual void start() = 0;
   // Thread-safe. Stops accepting new TCP connections and closes idle HTTP connections.
   virtual void stopAccepting() = 0;
   // Thread-safe. Open WebSocket transports on all workers.
   virtual size_t openWebSockets() = 0;
-  // Thread-safe. Stops every loop and joins the threads. Pending work is dropped.
+  // Thread-safe. Stops every loop (the outbox thread's too) and joins the threads. Pending work
+  // is dropped.
   virtual void stop() = 0;
 };
 

@@ -46,6 +46,8 @@ WorkerPool::WorkerPool(const config::ServerSettings& settings) {
     w->upstream = makeHttpUpstreamClient(w->io, http);
     workers_.push_back(std::move(w));
   }
+  outbox_ = std::make_unique<WorkerIo>(n);
+  outbox_->upstream = makeHttpUpstreamClient(outbox_->io, http);
 }
 
 WorkerPool::~WorkerPool() {
@@ -59,16 +61,24 @@ void WorkerPool::attach(core::Engine& engine, HttpHandler& handler) {
   }
 }
 
+void WorkerPool::startThread(WorkerIo& w) {
+  WorkerIo* wp = &w;
+  wp->thread = std::thread([wp] {
+    wp->loop.bindToCurrentThread();
+    auto guard = boost::asio::make_work_guard(wp->io);
+    runWorkerLoop(wp->io, wp->index);
+  });
+}
+
 void WorkerPool::start() {
   for (auto& w : workers_) {
-    WorkerIo* wp = w.get();
-    wp->startTicker();
-    wp->thread = std::thread([wp] {
-      wp->loop.bindToCurrentThread();
-      auto guard = boost::asio::make_work_guard(wp->io);
-      runWorkerLoop(wp->io, wp->index);
-    });
+    w->startTicker();
+    startThread(*w);
   }
+}
+
+void WorkerPool::startOutbox() {
+  startThread(*outbox_);
 }
 
 size_t WorkerPool::openWebSockets() const {
@@ -82,9 +92,11 @@ void WorkerPool::stop() {
   std::call_once(stopOnce_, [this] {
     for (auto& w : workers_)
       w->io.stop();
+    outbox_->io.stop();
     for (auto& w : workers_) {
       if (w->thread.joinable()) w->thread.join();
     }
+    if (outbox_->thread.joinable()) outbox_->thread.join();
   });
 }
 

@@ -21,10 +21,13 @@ inline constexpr int kWorkerCrashExitCode = 70;  // EX_SOFTWARE
 void runWorkerLoop(boost::asio::io_context& io, size_t workerId);
 
 // Owned by the Runtime and driven by the control thread (create, attach, start, stop); each
-// WorkerIo is used only on its own thread once start() ran.
+// WorkerIo is used only on its own thread once start() ran. Besides the workers it holds the
+// outbox thread's WorkerIo (event loop and upstream client, no WebSocket connections), started
+// separately by startOutbox().
 class WorkerPool {
  public:
-  // Creates `settings.workers` workers (0 = number of cores), each with its upstream client.
+  // Creates `settings.workers` workers (0 = number of cores) and the outbox thread's WorkerIo,
+  // each with its upstream client.
   explicit WorkerPool(const config::ServerSettings& settings);
   // Stops and joins the threads (see stop()).
   ~WorkerPool();
@@ -32,18 +35,26 @@ class WorkerPool {
   size_t size() const { return workers_.size(); }
   // Worker `i` (< size()).
   WorkerIo& at(size_t i) { return *workers_[i]; }
+  // The outbox thread's I/O (its index is size()).
+  WorkerIo& outbox() { return *outbox_; }
 
   // Gives every worker the engine and the HTTP handler. Before start().
   void attach(core::Engine& engine, HttpHandler& handler);
   // Starts each worker's keep-alive ticker and thread.
   void start();
+  // Starts the outbox thread (no ticker). Once, before or after start().
+  void startOutbox();
   // Thread-safe. Open WebSocket transports on all workers.
   size_t openWebSockets() const;
-  // Thread-safe, idempotent. Stops every loop and joins the threads; pending work is dropped.
+  // Thread-safe, idempotent. Stops every loop (the outbox thread's too) and joins the threads;
+  // pending work is dropped.
   void stop();
 
  private:
+  static void startThread(WorkerIo& w);
+
   std::vector<std::unique_ptr<WorkerIo>> workers_;
+  std::unique_ptr<WorkerIo> outbox_;
   std::once_flag stopOnce_;
 };
 

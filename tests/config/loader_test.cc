@@ -74,6 +74,15 @@ close_without_status_ends_session = true
 
 [shutdown]
 drain_seconds = 3
+
+[delivery]
+data_dir = "/var/lib/webpubsubd"
+sync = "full"
+max_retry_delay_seconds = 30
+retention_seconds = 3600
+max_pending_events = 5000
+max_pending_bytes = 10485760
+max_in_flight = 50
 )";
 
 ServerSettings loadOk(std::string_view toml) {
@@ -117,6 +126,13 @@ TEST(LoadSettingsTest, EmptyFileGivesDefaults) {
   EXPECT_EQ(s.upstream.maxPendingRequestsPerOrigin, 10000u);
   EXPECT_TRUE(s.upstream.forwardAccessToken);
   EXPECT_EQ(s.shutdownDrain, d.shutdownDrain);
+  EXPECT_TRUE(s.delivery.dataDir.empty());
+  EXPECT_EQ(s.delivery.sync, DeliverySettings::Sync::kNormal);
+  EXPECT_EQ(s.delivery.maxRetryDelay, 60s);
+  EXPECT_EQ(s.delivery.retention, 86400s);
+  EXPECT_EQ(s.delivery.maxPendingEvents, 1000000u);
+  EXPECT_EQ(s.delivery.maxPendingBytes, size_t{1} << 30);
+  EXPECT_EQ(s.delivery.maxInFlight, 1000u);
 }
 
 TEST(LoadSettingsTest, FullFile) {
@@ -185,6 +201,14 @@ TEST(LoadSettingsTest, FullFile) {
   EXPECT_TRUE(s.reliable.closeWithoutStatusEndsSession);
 
   EXPECT_EQ(s.shutdownDrain, 3s);
+
+  EXPECT_EQ(s.delivery.dataDir, "/var/lib/webpubsubd");
+  EXPECT_EQ(s.delivery.sync, DeliverySettings::Sync::kFull);
+  EXPECT_EQ(s.delivery.maxRetryDelay, 30s);
+  EXPECT_EQ(s.delivery.retention, 3600s);
+  EXPECT_EQ(s.delivery.maxPendingEvents, 5000u);
+  EXPECT_EQ(s.delivery.maxPendingBytes, 10485760u);
+  EXPECT_EQ(s.delivery.maxInFlight, 50u);
   EXPECT_TRUE(validateSettings(s).isOk()) << validateSettings(s).toString();
 }
 
@@ -282,6 +306,42 @@ TEST(LoadSettingsErrorTest, OutOfRangeNumbers) {
   EXPECT_EQ(loadOk("[hubs.chat]\nkeepalive_interval_seconds = 1").hubs.at("chat").keepAliveInterval,
             1s);
   EXPECT_EQ(loadOk("workers = 256").workers, 256u);
+}
+
+TEST(LoadSettingsTest, DeliverySyncIsCaseInsensitive) {
+  EXPECT_EQ(loadOk("[delivery]\nsync = \"FULL\"").delivery.sync, DeliverySettings::Sync::kFull);
+  EXPECT_EQ(loadOk("[delivery]\nsync = \"Normal\"").delivery.sync, DeliverySettings::Sync::kNormal);
+}
+
+TEST(LoadSettingsErrorTest, DeliveryKeys) {
+  expectError("[delivery]\ndir = \"/tmp\"", "delivery.dir", "unknown key");
+  expectError("delivery = 1", "delivery", "table");
+  expectError("[delivery]\ndata_dir = 5", "delivery.data_dir", "string");
+  expectError("[delivery]\nsync = \"off\"", "delivery.sync", "\"normal\" or \"full\"");
+  expectError("[delivery]\nsync = true", "delivery.sync", "string");
+  expectError("[delivery]\nmax_retry_delay_seconds = 0", "delivery.max_retry_delay_seconds",
+              "between 1 and 3600");
+  expectError("[delivery]\nmax_retry_delay_seconds = 3601", "delivery.max_retry_delay_seconds",
+              "between 1 and 3600");
+  expectError("[delivery]\nretention_seconds = 59", "delivery.retention_seconds",
+              "between 60 and 31536000");
+  expectError("[delivery]\nretention_seconds = 31536001", "delivery.retention_seconds",
+              "between 60 and 31536000");
+  expectError("[delivery]\nmax_pending_events = 0", "delivery.max_pending_events", "between 1");
+  expectError("[delivery]\nmax_pending_bytes = 1048575", "delivery.max_pending_bytes",
+              "between 1048576");
+  expectError("[delivery]\nmax_in_flight = 0", "delivery.max_in_flight", "between 1 and 1000000");
+  expectError("[delivery]\nmax_in_flight = 1000001", "delivery.max_in_flight",
+              "between 1 and 1000000");
+  // The limits themselves are accepted.
+  auto s = loadOk(
+      "[delivery]\nmax_retry_delay_seconds = 3600\nretention_seconds = 60\n"
+      "max_pending_events = 1\nmax_pending_bytes = 1048576\nmax_in_flight = 1");
+  EXPECT_EQ(s.delivery.maxRetryDelay, 3600s);
+  EXPECT_EQ(s.delivery.retention, 60s);
+  EXPECT_EQ(s.delivery.maxPendingEvents, 1u);
+  EXPECT_EQ(s.delivery.maxPendingBytes, 1048576u);
+  EXPECT_EQ(s.delivery.maxInFlight, 1u);
 }
 
 TEST(LoadSettingsErrorTest, BadUrlTemplate) {

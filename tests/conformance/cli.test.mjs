@@ -1,6 +1,8 @@
 // The webpubsubd command line, run as a process: where the access keys come from (--access-key,
 // --access-key-file, WEBPUBSUBD_ACCESS_KEYS, the config file), --no-print-key, and `token`
-// refusing to sign without a key. Keys must never show up in the log (stderr).
+// refusing to sign without a key. Keys must never show up in the log (stderr). --data-dir: the
+// start errors of the outbox (lock held, corrupt database) and what SIGTERM says of the events
+// left undelivered.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
@@ -157,4 +159,50 @@ test("an unreadable key file, a key file without a key or an empty variable is a
   const blankVar = run(["--listen", "127.0.0.1:0"], { WEBPUBSUBD_ACCESS_KEYS: " , " });
   assert.equal(blankVar.status, 1);
   assert.match(blankVar.stderr, /WEBPUBSUBD_ACCESS_KEYS: no key/);
+});
+
+test("--data-dir: a second webpubsubd on the same directory and a corrupt outbox database exit with status 3", async () => {
+  const data = path.join(dir, "data");
+  const first = await serve(["--access-key", FILE_KEY, "--data-dir", data]);
+  try {
+    const second = run(["--listen", "127.0.0.1:0", "--access-key", FILE_KEY, "--data-dir", data]);
+    assert.equal(second.status, 3, second.stderr);
+    assert.ok(second.stderr.includes(path.join(data, "LOCK")), second.stderr);
+    assert.doesNotMatch(second.stderr, /configuration error/);
+  } finally {
+    assert.equal(await first.stop(), 0);
+  }
+  const bad = path.join(dir, "corrupt");
+  fs.mkdirSync(bad);
+  fs.writeFileSync(path.join(bad, "outbox.db"), "x".repeat(8192));
+  const corrupt = run(["--listen", "127.0.0.1:0", "--access-key", FILE_KEY, "--data-dir", bad]);
+  assert.equal(corrupt.status, 3, corrupt.stderr);
+  assert.ok(corrupt.stderr.includes(path.join(bad, "outbox.db")), corrupt.stderr);
+  assert.equal(fs.readFileSync(path.join(bad, "outbox.db"), "utf8"), "x".repeat(8192));
+});
+
+// A handler nobody listens on: connected/disconnected stay pending until shutdown.drain_seconds.
+async function serveWithDeadHandler(extraArgs) {
+  const config = writeFile(`dead-${extraArgs.length}.toml`,
+    '[hubs.cli]\n[[hubs.cli.event_handlers]]\nurl_template = "http://127.0.0.1:1/{event}"\n' +
+    'system_events = ["connected", "disconnected"]\n[shutdown]\ndrain_seconds = 1\n');
+  const server = await serve(["--config", config, "--access-key", FILE_KEY, ...extraArgs]);
+  const t = run(["token", "--access-key", FILE_KEY, "--listen", `127.0.0.1:${server.port}`, "--hub", "cli"]);
+  assert.equal(t.status, 0, t.stderr);
+  const ws = await openWebSocket(t.stdout.trim(), "json.webpubsub.azure.v1", { spread: false });
+  assert.equal(JSON.parse((await ws.nextMessage()).data).event, "connected");
+  return server;
+}
+
+test("SIGTERM with undelivered events: lost without a data dir (WARN), kept with one (INFO)", async () => {
+  const memory = await serveWithDeadHandler([]);
+  assert.equal(await memory.stop(), 0);
+  assert.match(memory.stderr(),
+    /2 undelivered connected\/disconnected events were lost \(no delivery\.data_dir\)/);
+  const data = path.join(dir, "kept");
+  const durable = await serveWithDeadHandler(["--data-dir", data]);
+  assert.equal(await durable.stop(), 0);
+  assert.ok(durable.stderr().includes(
+    `2 undelivered events stay in the outbox ${data} and are delivered after the next start`),
+  durable.stderr());
 });

@@ -7,6 +7,7 @@
 
 #include "core/engine.h"
 #include "core/shard.h"
+#include "fakes/fake_event_outbox.h"
 #include "fakes/fake_transport.h"
 #include "fakes/fake_upstream_client.h"
 #include "fakes/manual_event_loop.h"
@@ -39,12 +40,16 @@ config::ServerSettings testSettings() {
 
 class SessionTest : public ::testing::Test {
  protected:
-  SessionTest() : settings(testSettings()), client(loop), engine(settings, {{&loop, &client}}) {}
+  SessionTest() : settings(testSettings()), client(loop), engine(settings, {{&loop, &client}}) {
+    engine.setOutbox(&outbox);
+  }
 
   std::shared_ptr<ClientSession> open(FakeTransport& t, ClientKind kind,
                                       std::vector<std::string> roles = {},
-                                      std::optional<std::string> user = "alice") {
+                                      std::optional<std::string> user = "alice",
+                                      std::shared_ptr<upstream::CookieJar> cookies = nullptr) {
     SessionIdentity id;
+    id.cookies = std::move(cookies);
     id.hubKey = "chat";
     id.connectionId = "conn-" + std::to_string(next++);
     id.userId = std::move(user);
@@ -58,7 +63,7 @@ class SessionTest : public ::testing::Test {
     return s;
   }
 
-  // Answers pending probes (OPTIONS) and connected events with success.
+  // Answers pending abuse-protection probes (OPTIONS) with success.
   void passValidation() {
     loop.runPending();
     for (size_t i = 0; i < client.count(); ++i) {
@@ -71,10 +76,20 @@ class SessionTest : public ::testing::Test {
     loop.runPending();
   }
 
-  // Index of the last request whose URL ends with `event`.
+  // Index of the last request whose URL ends with `event` (after answering pending probes: the
+  // first event to the handler's origin waits for its validation).
   std::optional<size_t> lastRequest(std::string_view event) {
+    passValidation();
     for (size_t i = client.count(); i-- > 0;) {
       if (client.request(i).method == "POST" && client.request(i).url.ends_with(event)) return i;
+    }
+    return std::nullopt;
+  }
+
+  // The last event of `kind` handed to the outbox.
+  std::optional<delivery::PendingEvent> lastEvent(cloudevents::EventKind kind) {
+    for (size_t i = outbox.count(); i-- > 0;) {
+      if (outbox.event(i).kind == kind) return outbox.event(i);
     }
     return std::nullopt;
   }
@@ -84,6 +99,7 @@ class SessionTest : public ::testing::Test {
   ManualEventLoop loop;
   config::ServerSettings settings;
   FakeUpstreamClient client;
+  test::FakeEventOutbox outbox;
   Engine engine;
   std::set<size_t> answered;
   int next = 0;
@@ -97,7 +113,8 @@ TEST_F(SessionTest, PubSubClientGetsConnectedFirstAndUpstreamConnected) {
   EXPECT_EQ(first.at("event"), "connected");
   EXPECT_EQ(first.at("connectionId"), "conn-0");
   EXPECT_FALSE(first.as_object().contains("reconnectionToken"));
-  ASSERT_TRUE(lastRequest("connected"));
+  ASSERT_TRUE(lastEvent(cloudevents::EventKind::kConnected));
+  EXPECT_FALSE(lastRequest("connected"));  // the outbox posts it, not the worker
   EXPECT_EQ(engine.directory().find("conn-0")->hubKey, "chat");
 }
 
@@ -153,11 +170,12 @@ TEST_F(SessionTest, ALostPausedTransportDropsTheQueueAndDisconnectedFollowsTheIn
   ASSERT_TRUE(t.paused);
   s->onTransportClosed(&t, {TransportEnd::Cause::kLost, {}, {}});
   loop.runPending();
-  EXPECT_FALSE(lastRequest("disconnected"));  // "one" is still in flight
+  EXPECT_FALSE(lastEvent(cloudevents::EventKind::kDisconnected));  // "one" is still in flight
   client.respond(*lastRequest("message"), 200);
   loop.runPending();
-  auto d = lastRequest("disconnected");
+  auto d = lastEvent(cloudevents::EventKind::kDisconnected);
   ASSERT_TRUE(d);
+  EXPECT_EQ(d->ceId, "3");  // after connected (1) and "one" (2)
   size_t messages = 0;
   for (size_t i = 0; i < client.count(); ++i)
     messages += client.request(i).url.ends_with("message") ? 1 : 0;
@@ -420,11 +438,145 @@ TEST_F(SessionTest, AppServerCloseSendsTheReasonInTheSystemMessageOnly) {
             "Application server closed the connection. Reason: kick");
   s->onTransportClosed(&t, {TransportEnd::Cause::kServiceClose, 1000, ""});
   loop.runPending();
-  auto d = lastRequest("disconnected");
+  auto d = lastEvent(cloudevents::EventKind::kDisconnected);
   ASSERT_TRUE(d);
-  EXPECT_EQ(json(client.request(*d).body).at("reason"),
-            "Application server closed the connection. Reason: kick");
+  EXPECT_EQ(json(d->body).at("reason"), "Application server closed the connection. Reason: kick");
   EXPECT_FALSE(engine.directory().find(s->connectionId()));
+}
+
+// --- Unblocking events: connected and disconnected go to the outbox ---------------------------
+
+TEST_F(SessionTest, ConnectedAndDisconnectedGoToTheOutboxWithTheirIdentity) {
+  FakeTransport t;
+  auto s = open(t, ClientKind::kJson);
+  ASSERT_EQ(outbox.count(), 1u);
+  delivery::PendingEvent c = outbox.event(0);
+  EXPECT_EQ(c.kind, cloudevents::EventKind::kConnected);
+  EXPECT_EQ(c.hub, "chat");
+  EXPECT_EQ(c.connectionId, "conn-0");
+  EXPECT_EQ(c.userId, std::optional<std::string>("alice"));
+  EXPECT_EQ(c.subprotocol, "json.webpubsub.azure.v1");
+  EXPECT_EQ(c.connectionState, "");
+  EXPECT_EQ(c.ceId, "1");  // 0 was the connect event
+  EXPECT_EQ(c.timeMs,
+            std::chrono::duration_cast<std::chrono::milliseconds>(loop.wallNow().time_since_epoch())
+                .count());
+  EXPECT_EQ(c.contentType, "application/json");
+  EXPECT_EQ(c.body, "{}");
+  EXPECT_TRUE(c.extraHeaders.empty());  // no cookie yet
+  EXPECT_TRUE(outbox.hook(0));
+  loop.advance(2s);
+  s->closeByAppServer("bye");
+  s->onTransportClosed(&t, {TransportEnd::Cause::kServiceClose, 1000, ""});
+  ASSERT_EQ(outbox.count(), 2u);
+  delivery::PendingEvent d = outbox.event(1);
+  EXPECT_EQ(d.kind, cloudevents::EventKind::kDisconnected);
+  EXPECT_EQ(d.connectionId, "conn-0");
+  EXPECT_EQ(d.ceId, "2");
+  EXPECT_EQ(d.timeMs, c.timeMs + 2000);
+  EXPECT_EQ(json(d.body).at("reason"), "Application server closed the connection. Reason: bye");
+  loop.runPending();
+  for (size_t i = 0; i < client.count(); ++i)  // the worker posts neither of them itself
+    EXPECT_EQ(client.request(i).method, "OPTIONS");
+}
+
+TEST_F(SessionTest, CeIdsIncreaseAcrossTheConnectionsEvents) {
+  FakeTransport t;
+  auto s = open(t, ClientKind::kJson);
+  s->onMessage(false, R"({"type":"event","event":"calc","data":"x"})");
+  loop.runPending();
+  auto idx = lastRequest("calc");
+  ASSERT_TRUE(idx);
+  EXPECT_EQ(*http::findHeader(client.request(*idx).headers, "ce-id"), "2");
+  client.respond(*idx, 200);
+  loop.runPending();
+  s->onTransportClosed(&t, {TransportEnd::Cause::kLost, std::nullopt, ""});
+  auto events = outbox.eventsOf(s->connectionId());
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].ceId, "1");
+  EXPECT_EQ(events[1].ceId, "3");
+  EXPECT_EQ(events[1].kind, cloudevents::EventKind::kDisconnected);  // disconnected is last
+}
+
+TEST_F(SessionTest, WithoutAHandlerNoEventIsAcceptedButItsCeIdIsTaken) {
+  settings.hubs["chat"].eventHandlers[0].systemEvents = {"connected"};
+  FakeTransport t;
+  auto s = open(t, ClientKind::kJson);
+  s->onTransportClosed(&t, {TransportEnd::Cause::kLost, std::nullopt, ""});
+  ASSERT_EQ(outbox.count(), 1u);
+  EXPECT_EQ(outbox.event(0).kind, cloudevents::EventKind::kConnected);
+  settings.hubs["chat"].eventHandlers[0].systemEvents = {"disconnected"};
+  FakeTransport t2;
+  auto s2 = open(t2, ClientKind::kJson);
+  s2->onTransportClosed(&t2, {TransportEnd::Cause::kLost, std::nullopt, ""});
+  ASSERT_EQ(outbox.count(), 2u);
+  EXPECT_EQ(outbox.event(1).kind, cloudevents::EventKind::kDisconnected);
+  EXPECT_EQ(outbox.event(1).ceId, "2");
+}
+
+TEST_F(SessionTest, TheCookieHeaderIsFixedAtAcceptanceAndTheHookFillsTheJar) {
+  auto jar = std::make_shared<upstream::CookieJar>();
+  ASSERT_TRUE(jar->store("a=1", "http://up/connect", loop.wallNow()));
+  ASSERT_TRUE(jar->store("other=x; Path=/elsewhere", "http://up/connect", loop.wallNow()));
+  FakeTransport t;
+  auto s = open(t, ClientKind::kJson, {}, "alice", jar);
+  ASSERT_EQ(outbox.count(), 1u);
+  ASSERT_EQ(outbox.event(0).extraHeaders.size(), 1u);
+  // Only the cookies for the handler's URL.
+  EXPECT_EQ(http::findHeader(outbox.event(0).extraHeaders, "Cookie"),
+            std::optional<std::string_view>("a=1"));
+  auto hook = outbox.hook(0);
+  ASSERT_TRUE(hook);
+  hook({"b=2", "a=3"}, "http://up/connected");                      // as the outbox thread would
+  EXPECT_EQ(jar->headerFor("http://up/x", loop.wallNow()), "a=1");  // not before the loop runs
+  loop.runPending();
+  s->onTransportClosed(&t, {TransportEnd::Cause::kLost, std::nullopt, ""});
+  ASSERT_EQ(outbox.count(), 2u);
+  auto cookie = http::findHeader(outbox.event(1).extraHeaders, "Cookie");
+  ASSERT_TRUE(cookie);
+  EXPECT_NE(cookie->find("a=3"), std::string_view::npos);
+  EXPECT_NE(cookie->find("b=2"), std::string_view::npos);
+  EXPECT_EQ(cookie->find("a=1"), std::string_view::npos);
+  // A hook that outlives its session still has the jar (it keeps it alive).
+  s.reset();
+  jar.reset();
+  hook({"c=3"}, "http://up/disconnected");
+  loop.runPending();
+}
+
+TEST_F(SessionTest, ConnectionStateChangesAreForwardedToTheOutbox) {
+  FakeTransport t;
+  auto s = open(t, ClientKind::kJson);
+  s->onMessage(false, R"({"type":"event","event":"calc","data":"x"})");
+  loop.runPending();
+  client.respond(*lastRequest("calc"), 200, {{"ce-connectionState", "c3RhdGU="}});
+  loop.runPending();
+  auto updates = outbox.stateUpdates();
+  ASSERT_EQ(updates.size(), 1u);
+  EXPECT_EQ(updates[0].connectionId, s->connectionId());
+  EXPECT_EQ(updates[0].state, "c3RhdGU=");
+  // An answer without the header changes nothing.
+  s->onMessage(false, R"({"type":"event","event":"calc","data":"y"})");
+  loop.runPending();
+  client.respond(*lastRequest("calc"), 200);
+  loop.runPending();
+  EXPECT_EQ(outbox.stateUpdates().size(), 1u);
+  s->onTransportClosed(&t, {TransportEnd::Cause::kLost, std::nullopt, ""});
+  auto d = lastEvent(cloudevents::EventKind::kDisconnected);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->connectionState, "c3RhdGU=");
+}
+
+TEST_F(SessionTest, AnAbandonedConnectionGetsDisconnectedWithoutConnected) {
+  SessionIdentity id;
+  id.hubKey = "chat";
+  id.connectionId = "abandoned";
+  id.kind = ClientKind::kSimple;
+  auto s = std::make_shared<ClientSession>(engine.worker(0), std::move(id));
+  s->abandon();
+  ASSERT_EQ(outbox.count(), 1u);
+  EXPECT_EQ(outbox.event(0).kind, cloudevents::EventKind::kDisconnected);
+  EXPECT_EQ(outbox.event(0).ceId, "1");  // never the connect event's 0
 }
 
 // --- Reliable sessions (client-protocols.md §7) ----------------------------------------------
@@ -472,6 +624,7 @@ TEST_F(SessionTest, DroppedTransportIsRecoveredWithReplayAndNoNewEvents) {
   m.payload = {protocol::DataType::kText, "before"};
   s->deliver(OutboundMessage(m));
   size_t requestsBefore = client.count();
+  size_t eventsBefore = outbox.count();
   s->onTransportClosed(&t1, {TransportEnd::Cause::kLost, std::nullopt, ""});
   EXPECT_EQ(s->state(), ClientSession::State::kDetached);
   m.payload.data = "while away";
@@ -485,6 +638,7 @@ TEST_F(SessionTest, DroppedTransportIsRecoveredWithReplayAndNoNewEvents) {
   EXPECT_EQ(json(t2.payload(1)).at("sequenceId"), 2);
   loop.runPending();
   EXPECT_EQ(client.count(), requestsBefore);  // no connect/connected/disconnected
+  EXPECT_EQ(outbox.count(), eventsBefore);
 }
 
 TEST_F(SessionTest, RecoveryWindowExpiryEndsTheSession) {
@@ -494,9 +648,9 @@ TEST_F(SessionTest, RecoveryWindowExpiryEndsTheSession) {
   EXPECT_TRUE(engine.directory().find(s->connectionId()));  // still exists for REST
   loop.advance(31s);
   EXPECT_EQ(s->state(), ClientSession::State::kEnded);
-  auto d = lastRequest("disconnected");
+  auto d = lastEvent(cloudevents::EventKind::kDisconnected);
   ASSERT_TRUE(d);
-  EXPECT_EQ(json(client.request(*d).body).at("reason"), "The connection recovery timeout expired.");
+  EXPECT_EQ(json(d->body).at("reason"), "The connection recovery timeout expired.");
   FakeTransport late;
   EXPECT_FALSE(s->resume(&late));
 }

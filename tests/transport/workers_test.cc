@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 #include <chrono>
 #include <cstdlib>
+#include <future>
 #include <new>
 #include <stdexcept>
 #include <thread>
@@ -61,6 +62,29 @@ TEST(WorkerLoopTest, AStoppedLoopReturns) {
   boost::asio::post(io, [&] { ran = true; });
   runWorkerLoop(io, 0);
   EXPECT_TRUE(ran);
+}
+
+// The outbox thread: one more loop and upstream client after the workers, started on its own
+// (no worker runs here) and stopped with the pool.
+TEST(WorkerPoolTest, TheOutboxThreadRunsItsOwnLoop) {
+  config::ServerSettings settings;
+  settings.workers = 2;
+  WorkerPool pool(settings);
+  ASSERT_EQ(pool.size(), 2u);
+  EXPECT_EQ(pool.outbox().index, 2u);
+  ASSERT_NE(pool.outbox().upstream, nullptr);
+  EXPECT_NE(pool.outbox().upstream.get(), pool.at(0).upstream.get());
+  pool.startOutbox();
+  std::promise<std::pair<bool, std::thread::id>> ran;
+  pool.outbox().loop.post([&] {
+    ran.set_value({pool.outbox().loop.isInLoopThread(), std::this_thread::get_id()});
+  });
+  auto [inLoop, id] = ran.get_future().get();
+  EXPECT_TRUE(inLoop);
+  EXPECT_NE(id, std::this_thread::get_id());
+  EXPECT_FALSE(pool.at(0).thread.joinable());  // the workers were not started
+  pool.stop();
+  EXPECT_FALSE(pool.outbox().thread.joinable());
 }
 
 }  // namespace

@@ -1,0 +1,69 @@
+// An EventOutbox for unit tests: records every accepted event (with its Set-Cookie hook) and
+// every connection-state update, delivers nothing. Thread-safe like the interface: a mutex
+// guards the records; tests read them once the producers are quiet.
+#pragma once
+
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "delivery/event_outbox.h"
+
+namespace wps::test {
+
+class FakeEventOutbox : public delivery::EventOutbox {
+ public:
+  struct Accepted {
+    delivery::PendingEvent event;
+    SetCookieHook onSetCookie;
+  };
+  struct StateUpdate {
+    std::string connectionId;
+    std::string state;
+  };
+
+  void accept(delivery::PendingEvent event, SetCookieHook onSetCookie = {}) override {
+    std::lock_guard lock(mu_);
+    accepted_.push_back({std::move(event), std::move(onSetCookie)});
+  }
+
+  void updateConnectionState(std::string connectionId, std::string state) override {
+    std::lock_guard lock(mu_);
+    updates_.push_back({std::move(connectionId), std::move(state)});
+  }
+
+  size_t count() const {
+    std::lock_guard lock(mu_);
+    return accepted_.size();
+  }
+  // Event `i` in acceptance order (a copy: producers may still append).
+  delivery::PendingEvent event(size_t i) const {
+    std::lock_guard lock(mu_);
+    return accepted_.at(i).event;
+  }
+  SetCookieHook hook(size_t i) const {
+    std::lock_guard lock(mu_);
+    return accepted_.at(i).onSetCookie;
+  }
+  // The events of `connectionId` in acceptance order.
+  std::vector<delivery::PendingEvent> eventsOf(const std::string& connectionId) const {
+    std::lock_guard lock(mu_);
+    std::vector<delivery::PendingEvent> out;
+    for (const auto& a : accepted_) {
+      if (a.event.connectionId == connectionId) out.push_back(a.event);
+    }
+    return out;
+  }
+  std::vector<StateUpdate> stateUpdates() const {
+    std::lock_guard lock(mu_);
+    return updates_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<Accepted> accepted_;
+  std::vector<StateUpdate> updates_;
+};
+
+}  // namespace wps::test
