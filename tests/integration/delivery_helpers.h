@@ -99,6 +99,19 @@ inline void closeAll(std::vector<IdentifiedClient>& clients) {
   clients.clear();
 }
 
+// Passes the handler's abuse-protection validation while the upstream is up (one client
+// connects and disconnects, both events delivered) and forgets what the upstream saw. A handler
+// whose validation failed is validated again only after the validation backoff (up to 60 s),
+// so an outage test that wants to see the outbox's own retry schedule validates first.
+inline void warmUp(uint16_t port, FakeUpstream& upstream) {
+  std::vector<IdentifiedClient> one;
+  one.push_back(connectClient(port, "warm-up"));
+  ASSERT_TRUE(one.back().ws);
+  closeAll(one);
+  ASSERT_TRUE(upstream.waitForDelivered(2, 10s));
+  upstream.clear();
+}
+
 // The config file of a webpubsubd child: hub "chat" with its `connected` and `disconnected`
 // events (no blocking `connect`: clients connect while the upstream is down) at `upstream`,
 // a [delivery] section made of `deliveryLines`, and a short drain.

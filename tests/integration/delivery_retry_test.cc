@@ -17,6 +17,7 @@ class DeliveryRetryTest : public ::testing::Test {
     s.delivery.maxRetryDelay = std::chrono::seconds(2);
     if (tune) tune(s.delivery);
     server_ = std::make_unique<TestServer>(std::move(s));
+    warmUp(server_->port(), upstream_);
   }
 
   double metric(const std::string& sample) const { return scrapeMetric(server_->port(), sample); }
@@ -41,6 +42,7 @@ class DeliveryRetryTest : public ::testing::Test {
   // `reason` is 1), and whose `disconnected` still follows when the upstream accepts again.
   void expectDroppedAtOnce(int status, const std::string& reason) {
     start();
+    ASSERT_FALSE(HasFatalFailure());
     upstream_.setMode(UpstreamMode::failWith(status));
     auto c = connectClient(server_->port(), "u");
     ASSERT_TRUE(c.ws);
@@ -59,6 +61,7 @@ class DeliveryRetryTest : public ::testing::Test {
     EXPECT_EQ(upstream_.deliveryAttempts().back().eventName, "disconnected");
     EXPECT_EQ(metric("webpubsubd_delivery_attempts_total{result=\"retry\"}"), 0);
     EXPECT_EQ(metric("webpubsubd_delivery_attempts_total{result=\"dropped\"}"), 1);
+    EXPECT_EQ(metric("webpubsubd_delivery_attempts_total{result=\"ok\"}"), 3);  // + warm-up
     EXPECT_EQ(metric("webpubsubd_delivery_pending_events"), 0);
   }
 
@@ -68,6 +71,7 @@ class DeliveryRetryTest : public ::testing::Test {
 
 TEST_F(DeliveryRetryTest, RetryAfterOn429IsHonouredAndCapped) {
   start([](config::DeliverySettings& d) { d.maxRetryDelay = std::chrono::seconds(5); });
+  ASSERT_FALSE(HasFatalFailure());
   upstream_.setMode(UpstreamMode::failWith(429, "3"));
   auto c = connectClient(server_->port(), "u");
   ASSERT_TRUE(c.ws);
@@ -95,6 +99,7 @@ TEST_F(DeliveryRetryTest, BadRequestDropsTheEventAsRejected) {
 // sets 2 s in the settings directly to see an event expire quickly.
 TEST_F(DeliveryRetryTest, EventsOlderThanTheRetentionAreDroppedAsExpired) {
   start([](config::DeliverySettings& d) { d.retention = std::chrono::seconds(2); });
+  ASSERT_FALSE(HasFatalFailure());
   upstream_.setMode(UpstreamMode::down());
   auto c = connectClient(server_->port(), "u");
   ASSERT_TRUE(c.ws);
@@ -112,6 +117,7 @@ TEST_F(DeliveryRetryTest, EventsOlderThanTheRetentionAreDroppedAsExpired) {
 
 TEST_F(DeliveryRetryTest, OverflowDropsTheOldestEventsAndKeepsTheCap) {
   start([](config::DeliverySettings& d) { d.maxPendingEvents = 10; });
+  ASSERT_FALSE(HasFatalFailure());
   upstream_.setMode(UpstreamMode::down());
   auto clients = connectMany(server_->port(), "o", 30);
   ASSERT_EQ(clients.size(), 30u) << "clients are never refused because of the upstream";

@@ -3,6 +3,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -184,6 +185,8 @@ class FakeUpstream::Impl {
   std::set<std::shared_ptr<tcp::socket>> sockets_;  // loop thread only
   bool stopped_ = false;
   asio::io_context io_;
+  // Keeps io_.run() going while the upstream is down (no acceptor, no socket).
+  asio::executor_work_guard<asio::io_context::executor_type> work_ = asio::make_work_guard(io_);
   tcp::acceptor acceptor_;
   uint16_t port_;
   std::thread thread_;
