@@ -16,12 +16,14 @@ constexpr auto kOutage = 60s;
 
 TEST(DeliveryOutageTest, SixtySecondOutageLosesNoEventAndKeepsPerConnectionOrder) {
   FakeUpstream upstream;
-  upstream.setMode(UpstreamMode::down());
   auto settings = TestServer::defaultSettings();
   settings.hubs["chat"] = TestServer::hubWithHandler(upstream.url("/upstream/{hub}/{event}"), "",
                                                      {"connected", "disconnected"});
   settings.delivery.maxRetryDelay = std::chrono::seconds(2);
   TestServer server(std::move(settings));
+  warmUp(server.port(), upstream);
+  ASSERT_FALSE(HasFatalFailure());
+  upstream.setMode(UpstreamMode::down());
   const auto downAt = Clock::now();
 
   // Spread the 1,000 connections over the outage: a wave connects, then disconnects.
