@@ -140,12 +140,25 @@ class FakeUpstream::Impl {
       http::request<http::string_body> req;
       auto [ec, n] = co_await http::async_read(socket, buffer, req, kTuple);
       if (ec) co_return;
+      // Recorded before the handler runs (a handler may block until the test saw the request),
+      // the status it chose filled in afterwards.
       RecordedRequest r = record(req);
-      Reply reply = replyFor(r);
-      r.status = reply.action == Reply::Action::kRespond ? reply.response.status : 0;
+      uint64_t generation = 0;
+      size_t index = 0;
       {
         std::lock_guard lock(mu_);
+        generation = generation_;
+        index = requests_.size();
         requests_.push_back(r);
+      }
+      cv_.notify_all();
+      Reply reply = replyFor(r);
+      {
+        std::lock_guard lock(mu_);
+        if (generation == generation_) {
+          requests_[index].status =
+              reply.action == Reply::Action::kRespond ? reply.response.status : 0;
+        }
       }
       cv_.notify_all();
       if (reply.delay.count() > 0) {
@@ -195,6 +208,7 @@ class FakeUpstream::Impl {
   Handler handler_;
   UpstreamMode mode_;
   std::vector<RecordedRequest> requests_;
+  uint64_t generation_ = 0;  // incremented by clear(): indexes into requests_ become stale
 };
 
 FakeUpstream::FakeUpstream() : impl_(std::make_unique<Impl>()) {}
@@ -290,6 +304,7 @@ bool FakeUpstream::waitForDelivered(size_t count, std::chrono::milliseconds time
 void FakeUpstream::clear() {
   std::lock_guard lock(impl_->mu_);
   impl_->requests_.clear();
+  ++impl_->generation_;
 }
 
 }  // namespace wps::test

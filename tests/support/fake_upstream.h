@@ -22,7 +22,7 @@ struct RecordedRequest {
   http::HttpHeaders headers;
   std::string body;
   std::chrono::steady_clock::time_point at;
-  int status = 0;  // the status answered (0: no answer: hung, closed or garbage)
+  int status = 0;  // the status answered (0: not decided yet, or no answer: hung, closed, garbage)
 
   // First header value (case-insensitive name) or "".
   std::string header(std::string_view name) const;
