@@ -40,6 +40,8 @@ class DeliveryCrashTest : public ::testing::Test {
     return waitUntil([&] { return p.metric("webpubsubd_delivery_pending_events") == n; }, 10s);
   }
 
+  void expectTruncationRefused(const std::function<uintmax_t(uintmax_t)>& size);
+
   FakeUpstream upstream_;
   std::string dir_;
   std::string dataDir_;
@@ -141,32 +143,45 @@ TEST_F(DeliveryCrashTest, SecondProcessOnTheSameDataDirExitsWithAClearMessage) {
   auto second = process("second.log");
   EXPECT_FALSE(second->start());
   ASSERT_TRUE(second->exitStatus().has_value()) << "the second process is still running";
-  EXPECT_NE(*second->exitStatus(), 0);
+  EXPECT_EQ(*second->exitStatus(), 3);  // docs/configuration.md: the outbox cannot be opened
   EXPECT_NE(second->log().find(dataDir_), std::string::npos) << second->log();
   // The first one is unaffected.
   EXPECT_EQ(first->metric("webpubsubd_delivery_pending_events"), 0);
   EXPECT_EQ(first->terminate(20s), 0) << first->log();
 }
 
-TEST_F(DeliveryCrashTest, TruncatedDatabaseStopsTheStartNamingTheFile) {
+// Leaves an outbox database with 400 pending events (upstream down, clean shutdown) and no WAL,
+// truncates it to `size(original size)` bytes and expects the next start to fail naming the
+// file, without touching it.
+void DeliveryCrashTest::expectTruncationRefused(const std::function<uintmax_t(uintmax_t)>& size) {
+  upstream_.setMode(UpstreamMode::down());
   auto server = process();
   ASSERT_TRUE(server->start()) << server->log();
-  auto clients = connectMany(server->port(), "t", 20);
+  auto clients = connectMany(server->port(), "t", 200);
   closeAll(clients);
-  ASSERT_TRUE(upstream_.waitForDelivered(40, 10s));
+  ASSERT_TRUE(pendingReaches(*server, 400));
   EXPECT_EQ(server->terminate(20s), 0) << server->log();
 
   const std::string db = dataDir_ + "/outbox.db";
   ASSERT_TRUE(fs::exists(db));
   fs::remove(dataDir_ + "/outbox.db-wal");
   fs::remove(dataDir_ + "/outbox.db-shm");
-  fs::resize_file(db, 50);  // not even a whole header
+  const uintmax_t truncated = size(fs::file_size(db));
+  fs::resize_file(db, truncated);
   EXPECT_FALSE(server->start());
   ASSERT_TRUE(server->exitStatus().has_value()) << "the server started on a truncated database";
-  EXPECT_NE(*server->exitStatus(), 0);
+  EXPECT_EQ(*server->exitStatus(), 3);  // docs/configuration.md: the outbox cannot be opened
   std::string log = server->log();
   EXPECT_NE(log.find(db), std::string::npos) << log;
-  EXPECT_EQ(fs::file_size(db), 50u) << "the database was recreated or changed";
+  EXPECT_EQ(fs::file_size(db), truncated) << "the database was recreated or changed";
+}
+
+TEST_F(DeliveryCrashTest, DatabaseTruncatedInItsHeaderStopsTheStartNamingTheFile) {
+  expectTruncationRefused([](uintmax_t) { return 50; });  // not even the 100-byte header
+}
+
+TEST_F(DeliveryCrashTest, DatabaseTruncatedToHalfStopsTheStartNamingTheFile) {
+  expectTruncationRefused([](uintmax_t size) { return size / 2; });
 }
 
 }  // namespace
