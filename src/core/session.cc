@@ -300,14 +300,56 @@ void ClientSession::acceptUnblockingEvent(cloudevents::EventKind kind, std::stri
   std::string url = handler->urlTemplate.resolve(id_.hubKey, cloudevents::ceEventName(kind, {}));
   std::string cookie = id_.cookies->headerFor(url, now);
   if (!cookie.empty()) ev.extraHeaders.push_back({"Cookie", std::move(cookie)});
-  worker_.outbox.accept(std::move(ev), cookieHook());
+  std::shared_ptr<SettledSignal> settled;
+  if (kind == cloudevents::EventKind::kConnected) settled = awaitConnected();
+  worker_.outbox.accept(std::move(ev), cookieHook(std::move(settled)));
 }
 
-delivery::EventOutbox::SetCookieHook ClientSession::cookieHook() const {
+// Posts onConnectedSettled() to the session's loop when the last copy of the connected event's
+// hook goes (the outbox drops it once the event is delivered or dropped, or when it stops).
+struct ClientSession::SettledSignal {
+  SettledSignal(EventLoop* l, std::weak_ptr<ClientSession> s) : loop(l), session(std::move(s)) {}
+  SettledSignal(const SettledSignal&) = delete;
+  SettledSignal& operator=(const SettledSignal&) = delete;
+  EventLoop* loop;
+  std::weak_ptr<ClientSession> session;
+  ~SettledSignal() {
+    loop->post([weak = std::move(session)] {
+      if (auto self = weak.lock()) self->onConnectedSettled();
+    });
+  }
+};
+
+std::shared_ptr<ClientSession::SettledSignal> ClientSession::awaitConnected() {
+  connectedPending_ = true;
+  std::weak_ptr<ClientSession> weak = weak_from_this();
+  connectedWait_ = worker_.loop.schedule(kConnectedOrderWait, [weak] {
+    if (auto self = weak.lock()) self->onConnectedSettled();
+  });
+  return std::make_shared<SettledSignal>(&worker_.loop, std::move(weak));
+}
+
+void ClientSession::onConnectedSettled() {
+  if (!connectedPending_) return;
+  connectedPending_ = false;
+  connectedWait_.reset();
+  if (!held_) return;
+  HeldEvent held = std::move(*held_);
+  held_.reset();
+  if (state_ == State::kEnded) {  // never sent: the disconnected event follows now
+    onUserEventDone(DispatchOutcome{}, std::nullopt);
+    return;
+  }
+  dispatchUserEvent(std::move(held.event), std::move(held.ceId), held.ackId);
+}
+
+delivery::EventOutbox::SetCookieHook ClientSession::cookieHook(
+    std::shared_ptr<SettledSignal> settled) const {
   // The jar is kept alive by the hook and touched only on this worker's loop.
   EventLoop* loop = &worker_.loop;
   std::shared_ptr<upstream::CookieJar> jar = id_.cookies;
-  return [loop, jar](std::vector<std::string> setCookies, std::string requestUrl) {
+  return [loop, jar, settled = std::move(settled)](std::vector<std::string> setCookies,
+                                                   std::string requestUrl) {
     if (setCookies.empty()) return;
     loop->post([loop, jar, setCookies = std::move(setCookies), url = std::move(requestUrl)] {
       WallTime now = loop->wallNow();
@@ -573,10 +615,20 @@ void ClientSession::handleSequenceAck(uint64_t sequenceId) {
 void ClientSession::startUserEvent(upstream::UpstreamEvent event, std::optional<uint64_t> ackId) {
   metrics::Metrics::inc(worker_.counters.upstreamRequests);
   blockingActive_ = true;
+  std::string ceId = nextCeId();
+  if (connectedPending_) {  // sent once the connected event settled (see session.h)
+    held_ = std::make_unique<HeldEvent>(HeldEvent{std::move(event), std::move(ceId), ackId});
+    return;
+  }
+  dispatchUserEvent(std::move(event), std::move(ceId), ackId);
+}
+
+void ClientSession::dispatchUserEvent(upstream::UpstreamEvent event, std::string ceId,
+                                      std::optional<uint64_t> ackId) {
   // Held weakly: the shard owns the session (also while it drains), the session owns the
   // request; no cycle survives the engine.
   std::weak_ptr<ClientSession> weak = weak_from_this();
-  auto handle = worker_.dispatcher.dispatch(ctx_, std::move(event), nextCeId(), id_.cookies,
+  auto handle = worker_.dispatcher.dispatch(ctx_, std::move(event), std::move(ceId), id_.cookies,
                                             [weak, ackId](DispatchOutcome outcome) {
                                               if (auto self = weak.lock())
                                                 self->onUserEventDone(std::move(outcome), ackId);

@@ -46,6 +46,10 @@ struct SessionIdentity {
 
 class ClientSession : public std::enable_shared_from_this<ClientSession> {
  public:
+  // The longest a user event waits for the connection's `connected` event to be delivered
+  // (after that it is sent anyway: a failing `connected` handler must not stall user events).
+  static constexpr Duration kConnectedOrderWait = std::chrono::seconds(5);
+
   enum class State { kCreated, kOpen, kDetached, kClosing, kEnded };
 
   ClientSession(WorkerContext& worker, SessionIdentity identity);
@@ -141,8 +145,12 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   // returns false when the bucket is empty. Always true when the limit is off.
   bool takeMessageToken();
 
-  // Blocking user events.
+  // Blocking user events. A user event of a connection whose `connected` event has not settled
+  // yet (delivered or dropped by the outbox) waits for it, at most kConnectedOrderWait, so the
+  // upstream sees `connected` first; the messages behind it queue as behind any blocking event.
   void startUserEvent(upstream::UpstreamEvent event, std::optional<uint64_t> ackId);
+  void dispatchUserEvent(upstream::UpstreamEvent event, std::string ceId,
+                         std::optional<uint64_t> ackId);
   void onUserEventDone(upstream::DispatchOutcome outcome, std::optional<uint64_t> ackId);
   // A successful answer: applies its connection state and sets the reply to send, if any.
   // Returns false (logged) when the answer is invalid.
@@ -169,8 +177,13 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   // taken either way.
   void acceptUnblockingEvent(cloudevents::EventKind kind, std::string body);
   // Stores the Set-Cookie values of the event's 2xx answer into this connection's jar (on this
-  // worker's loop).
-  delivery::EventOutbox::SetCookieHook cookieHook() const;
+  // worker's loop). `settled` (may be null) goes with the hook.
+  struct SettledSignal;
+  delivery::EventOutbox::SetCookieHook cookieHook(std::shared_ptr<SettledSignal> settled) const;
+  // The connected event is being accepted: user events wait until the returned signal (kept by
+  // its hook) is destroyed or kConnectedOrderWait passed, whichever comes first.
+  std::shared_ptr<SettledSignal> awaitConnected();
+  void onConnectedSettled();
 
   // Ack ids (idempotency): the last 1000 successful ones.
   bool ackSeen(uint64_t ackId) const;
@@ -195,7 +208,15 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   bool draining_ = false;
   bool readingPaused_ = false;
   std::optional<std::string> pendingDisconnect_;  // ended while an event was in flight
-  double messageTokens_ = 0;                      // token bucket (limit on: filled at start)
+  struct HeldEvent {
+    upstream::UpstreamEvent event;
+    std::string ceId;
+    std::optional<uint64_t> ackId;
+  };
+  bool connectedPending_ = false;         // the connected event has not settled yet
+  std::unique_ptr<Timer> connectedWait_;  // bounds the wait (kConnectedOrderWait)
+  std::unique_ptr<HeldEvent> held_;       // the user event waiting for it
+  double messageTokens_ = 0;              // token bucket (limit on: filled at start)
   TimePoint messageTokensAt_{};
 
   // Acks.

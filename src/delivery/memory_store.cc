@@ -109,7 +109,8 @@ struct MemoryStore::Event {
   uint32_t attempts = 0;
   uint32_t heapPos = kNotInHeap;
   uint32_t contentType = 0;
-  cloudevents::EventKind kind = cloudevents::EventKind::kConnected;
+  uint32_t hub = 0;  // index into hubs_
+  uint8_t kind = 0;  // cloudevents::EventKind
   bool leased = false;
 
   const char* blob() const { return reinterpret_cast<const char*>(this + 1); }
@@ -124,6 +125,9 @@ struct MemoryStore::Event {
     ::operator delete(e);
   }
 };
+
+// The header stays at 96 bytes (bench/RESULTS.md: about 226 bytes per typical event in all).
+static_assert(sizeof(MemoryStore::Event) <= 96);
 
 MemoryStore::MemoryStore() = default;
 
@@ -159,13 +163,13 @@ void MemoryStore::append(PendingEvent& ev) {
   e->bytes = static_cast<uint32_t>(ev.byteSize());
   e->attempts = ev.attempts;
   e->contentType = contentTypeIndex(ev.contentType);
-  e->kind = ev.kind;
+  e->kind = static_cast<uint8_t>(ev.kind);
 
-  auto [connIt, newConn] = conns_.try_emplace(ev.connectionId);
-  if (newConn) connIt->second.hub = hubIndex(ev.hub);
+  e->hub = hubIndex(ev.hub);
+  auto connIt = conns_.try_emplace(ev.connectionId).first;
   e->conn = &*connIt;
   Conn& conn = connIt->second;
-  Hub& hub = hubs_[conn.hub];
+  Hub& hub = hubs_[e->hub];
 
   e->prevAll = last_;
   (last_ != nullptr ? last_->nextAll : first_) = e;
@@ -199,7 +203,7 @@ void MemoryStore::unlink(Event* e, int64_t nowMs) {
   (e->prevAll != nullptr ? e->prevAll->nextAll : first_) = e->nextAll;
   (e->nextAll != nullptr ? e->nextAll->prevAll : last_) = e->prevAll;
   Conn& conn = e->conn->second;
-  Hub& hub = hubs_[conn.hub];
+  Hub& hub = hubs_[e->hub];
   (e->prevHub != nullptr ? e->prevHub->nextHub : hub.first) = e->nextHub;
   (e->nextHub != nullptr ? e->nextHub->prevHub : hub.last) = e->prevHub;
   --hub.events;
@@ -326,8 +330,8 @@ StatusOr<std::vector<ConnectionRecord>> MemoryStore::orphanedConnections() {
 PendingEvent MemoryStore::materialize(const Event& e) const {
   PendingEvent ev;
   ev.seq = e.seq;
-  ev.kind = e.kind;
-  ev.hub = hubs_[e.conn->second.hub].name;
+  ev.kind = static_cast<cloudevents::EventKind>(e.kind);
+  ev.hub = hubs_[e.hub].name;
   ev.connectionId = e.conn->first;
   ev.timeMs = e.timeMs;
   ev.contentType = contentTypes_[e.contentType];
@@ -338,7 +342,8 @@ PendingEvent MemoryStore::materialize(const Event& e) const {
 }
 
 EventRef MemoryStore::refOf(const Event& e) const {
-  return EventRef{e.seq, e.kind, hubs_[e.conn->second.hub].name, e.conn->first, e.bytes};
+  return EventRef{e.seq, static_cast<cloudevents::EventKind>(e.kind), hubs_[e.hub].name,
+                  e.conn->first, e.bytes};
 }
 
 // --- The due heap ------------------------------------------------------------------------

@@ -1,11 +1,11 @@
 // The default outbox store: pending events in memory only (lost on restart), laid out compactly
-// enough for a backlog of 1,000,000 events in about 200 MB (bench/RESULTS.md).
+// enough for a backlog of 1,000,000 events in about 220 MB (bench/RESULTS.md).
 //
 // Layout: one allocation per event (a fixed header followed by its strings, length-prefixed),
 // linked into three intrusive lists: every event in seq order (dropExpired), the events of its
-// hub in seq order (dropOverflow) and the events of its connection (ordering). The hub and the
-// connection id are shared by reference; the content type is interned. Heads that are neither
-// leased nor pending removal sit in an indexed binary heap by (dueMs, seq) (takeDue,
+// hub in seq order (dropOverflow) and the events of its connection (ordering). The connection id
+// is shared by the connection's events; the hub and the content type are interned. Heads that are
+// neither leased nor pending removal sit in an indexed binary heap by (dueMs, seq) (takeDue,
 // nextDueMs). Connection records are not kept: nothing of this store outlives the process, so
 // orphanedConnections() is always empty.
 // Owned by the outbox thread; every method is called there. Not thread-safe.
@@ -49,7 +49,6 @@ class MemoryStore final : public OutboxStore {
   struct Conn {
     Event* head = nullptr;  // the connection's events, singly linked in seq order
     Event* tail = nullptr;
-    uint32_t hub = 0;  // index into hubs_
   };
   struct Hub {
     std::string name;

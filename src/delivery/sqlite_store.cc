@@ -305,8 +305,9 @@ Status SqliteStore::initialize(config::DeliverySettings::Sync sync, bool existed
     Status st = checkIntegrity();
     if (!st.isOk()) return st;
   }
-  Status st = setPragmas(sync);
-  if (st.isOk()) st = createOrCheckSchema();
+  // The schema first: a file that is not ours is refused before anything is written to it.
+  Status st = createOrCheckSchema();
+  if (st.isOk()) st = setPragmas(sync);
   // A connection whose first event has no due time (its head was deleted by hand with the
   // sqlite3 CLI) would never be attempted: give it its own one.
   if (st.isOk() && existed)

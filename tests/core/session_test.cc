@@ -464,7 +464,7 @@ TEST_F(SessionTest, ConnectedAndDisconnectedGoToTheOutboxWithTheirIdentity) {
   EXPECT_EQ(c.contentType, "application/json");
   EXPECT_EQ(c.body, "{}");
   EXPECT_TRUE(c.extraHeaders.empty());  // no cookie yet
-  EXPECT_TRUE(outbox.hook(0));
+  EXPECT_TRUE(outbox.hadHook(0));
   loop.advance(2s);
   s->closeByAppServer("bye");
   s->onTransportClosed(&t, {TransportEnd::Cause::kServiceClose, 1000, ""});
@@ -515,6 +515,7 @@ TEST_F(SessionTest, WithoutAHandlerNoEventIsAcceptedButItsCeIdIsTaken) {
 }
 
 TEST_F(SessionTest, TheCookieHeaderIsFixedAtAcceptanceAndTheHookFillsTheJar) {
+  outbox.keepHooks = true;
   auto jar = std::make_shared<upstream::CookieJar>();
   ASSERT_TRUE(jar->store("a=1", "http://up/connect", loop.wallNow()));
   ASSERT_TRUE(jar->store("other=x; Path=/elsewhere", "http://up/connect", loop.wallNow()));
@@ -542,6 +543,53 @@ TEST_F(SessionTest, TheCookieHeaderIsFixedAtAcceptanceAndTheHookFillsTheJar) {
   jar.reset();
   hook({"c=3"}, "http://up/disconnected");
   loop.runPending();
+}
+
+TEST_F(SessionTest, AUserEventWaitsUntilTheConnectedEventSettled) {
+  outbox.keepHooks = true;
+  FakeTransport t;
+  auto s = open(t, ClientKind::kJson);
+  s->onMessage(false, R"({"type":"event","event":"calc","data":"x","ackId":1})");
+  s->onMessage(false, R"({"type":"joinGroup","group":"g","ackId":2})");
+  EXPECT_FALSE(lastRequest("calc"));  // connected is still pending in the outbox
+  outbox.release(0);                  // delivered
+  auto idx = lastRequest("calc");
+  ASSERT_TRUE(idx);
+  EXPECT_EQ(*http::findHeader(client.request(*idx).headers, "ce-id"), "2");
+  client.respond(*idx, 200);
+  loop.runPending();
+  ASSERT_EQ(t.frames.size(), 3u);  // connected, then the acks in order
+  EXPECT_EQ(json(t.payload(1)).at("ackId"), 1);
+  EXPECT_EQ(json(t.payload(2)).at("ackId"), 2);
+}
+
+TEST_F(SessionTest, AUserEventWaitsForAnUndeliveredConnectedEventAtMostFiveSeconds) {
+  outbox.keepHooks = true;
+  FakeTransport t;
+  auto s = open(t, ClientKind::kJson);
+  s->onMessage(false, R"({"type":"event","event":"calc","data":"x"})");
+  loop.advance(ClientSession::kConnectedOrderWait - 1ms);
+  EXPECT_FALSE(lastRequest("calc"));
+  loop.advance(1ms);
+  EXPECT_TRUE(lastRequest("calc"));
+  outbox.release(0);  // settling later changes nothing
+  loop.runPending();
+  EXPECT_EQ(client.count(), *lastRequest("calc") + 1);
+}
+
+TEST_F(SessionTest, AHeldUserEventOfAnEndedConnectionIsNeverSentAndDisconnectedFollows) {
+  outbox.keepHooks = true;
+  FakeTransport t;
+  auto s = open(t, ClientKind::kJson);
+  s->onMessage(false, R"({"type":"event","event":"calc","data":"x"})");
+  s->onTransportClosed(&t, {TransportEnd::Cause::kLost, std::nullopt, ""});
+  EXPECT_FALSE(lastEvent(cloudevents::EventKind::kDisconnected));  // behind the held event
+  outbox.release(0);
+  loop.runPending();
+  EXPECT_FALSE(lastRequest("calc"));
+  auto d = lastEvent(cloudevents::EventKind::kDisconnected);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->ceId, "3");
 }
 
 TEST_F(SessionTest, ConnectionStateChangesAreForwardedToTheOutbox) {

@@ -16,6 +16,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cloudevents/signature.h"
+#include "delivery/memory_store.h"
 #include "fakes/fake_outbox_store.h"
 #include "fakes/fake_upstream_client.h"
 #include "fakes/manual_event_loop.h"
@@ -55,10 +56,54 @@ PendingEvent event(std::string connectionId, EventKind kind, std::string ceId = 
   return e;
 }
 
-class OutboxTest : public testing::Test {
+// Wraps the store under test: counts apply() calls and makes them fail on demand.
+class ObservedStore : public OutboxStore {
+ public:
+  explicit ObservedStore(std::unique_ptr<OutboxStore> inner) : inner_(std::move(inner)) {}
+
+  bool failApply = false;
+  size_t appliedBatches = 0;  // successful apply() calls
+
+  Status apply(Batch& b) override {
+    if (failApply) return Status(StatusCode::kUnavailable, "fake store failure");
+    ++appliedBatches;
+    return inner_->apply(b);
+  }
+  StatusOr<std::vector<PendingEvent>> takeDue(int64_t nowMs, size_t limit) override {
+    return inner_->takeDue(nowMs, limit);
+  }
+  std::optional<int64_t> nextDueMs() override { return inner_->nextDueMs(); }
+  StoreStats stats() const override { return inner_->stats(); }
+  StatusOr<std::vector<EventRef>> dropExpired(int64_t beforeMs, int64_t nowMs,
+                                              size_t limit) override {
+    return inner_->dropExpired(beforeMs, nowMs, limit);
+  }
+  StatusOr<std::vector<EventRef>> dropOverflow(uint64_t maxEvents, uint64_t maxBytes,
+                                               int64_t nowMs) override {
+    return inner_->dropOverflow(maxEvents, maxBytes, nowMs);
+  }
+  StatusOr<std::vector<ConnectionRecord>> orphanedConnections() override {
+    return inner_->orphanedConnections();
+  }
+  bool durable() const override { return inner_->durable(); }
+
+ private:
+  std::unique_ptr<OutboxStore> inner_;
+};
+
+// Every test runs over the fake store (which shows its events and records) and the MemoryStore.
+class OutboxTest : public testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    auto s = std::make_unique<test::FakeOutboxStore>();
+    std::unique_ptr<OutboxStore> inner;
+    if (GetParam() == "fake") {
+      auto f = std::make_unique<test::FakeOutboxStore>();
+      fake = f.get();
+      inner = std::move(f);
+    } else {
+      inner = std::make_unique<MemoryStore>();
+    }
+    auto s = std::make_unique<ObservedStore>(std::move(inner));
     store = s.get();
     ownedStore = std::move(s);
   }
@@ -140,13 +185,14 @@ class OutboxTest : public testing::Test {
   upstream::AbuseProtection abuse{10s};
   config::ServerSettings settings = makeSettings();
   metrics::Metrics metrics;
-  test::FakeOutboxStore* store = nullptr;
-  std::unique_ptr<test::FakeOutboxStore> ownedStore;
+  ObservedStore* store = nullptr;
+  test::FakeOutboxStore* fake = nullptr;  // null over the MemoryStore
+  std::unique_ptr<ObservedStore> ownedStore;
   std::unique_ptr<Outbox> outbox;
   std::set<size_t> answered;
 };
 
-TEST_F(OutboxTest, GroupCommitAppliesOneBatchPerTurn) {
+TEST_P(OutboxTest, GroupCommitAppliesOneBatchPerTurn) {
   start();
   size_t before = store->appliedBatches;
   for (int i = 0; i < 50; ++i)
@@ -157,7 +203,7 @@ TEST_F(OutboxTest, GroupCommitAppliesOneBatchPerTurn) {
   EXPECT_EQ(store->stats().events, 50u);
 }
 
-TEST_F(OutboxTest, DeliversInPerConnectionOrderAndDisconnectedLast) {
+TEST_P(OutboxTest, DeliversInPerConnectionOrderAndDisconnectedLast) {
   start();
   outbox->accept(event("c1", EventKind::kConnected, "1"));
   outbox->accept(event("c1", EventKind::kDisconnected, "2"));
@@ -179,7 +225,7 @@ TEST_F(OutboxTest, DeliversInPerConnectionOrderAndDisconnectedLast) {
   EXPECT_EQ(totals().deliveryAttemptsOk, 2u);
 }
 
-TEST_F(OutboxTest, OneFailingConnectionDoesNotBlockAnother) {
+TEST_P(OutboxTest, OneFailingConnectionDoesNotBlockAnother) {
   settings.hubs["other"] = settings.hubs["chat"];
   start();
   PendingEvent stuck = event("c1", EventKind::kConnected);
@@ -204,7 +250,7 @@ TEST_F(OutboxTest, OneFailingConnectionDoesNotBlockAnother) {
   EXPECT_EQ(outbox->pendingEvents(), 2u);  // c1's two events
 }
 
-TEST_F(OutboxTest, RetriesAreByteIdenticalAndTheSignatureFollowsTheKeys) {
+TEST_P(OutboxTest, RetriesAreByteIdenticalAndTheSignatureFollowsTheKeys) {
   start();
   outbox->accept(event("c1", EventKind::kConnected, "42"));
   pump();
@@ -233,7 +279,7 @@ TEST_F(OutboxTest, RetriesAreByteIdenticalAndTheSignatureFollowsTheKeys) {
   EXPECT_EQ(findHeader(b.headers, "X-WebPubSub-Metadata-Trace"), "t1");
 }
 
-TEST_F(OutboxTest, BackoffDoublesUpToTheCapWithinTheJitterBounds) {
+TEST_P(OutboxTest, BackoffDoublesUpToTheCapWithinTheJitterBounds) {
   settings.delivery.maxRetryDelay = 8s;
   start();
   outbox->accept(event("c1", EventKind::kConnected));
@@ -248,10 +294,12 @@ TEST_F(OutboxTest, BackoffDoublesUpToTheCapWithinTheJitterBounds) {
     EXPECT_LE(ms, ceilingMs + 50) << ceilingMs;
   }
   EXPECT_EQ(totals().deliveryAttemptsRetry, 6u);
-  EXPECT_EQ(store->events().at(0).attempts, 6u);
+  if (fake) {
+    EXPECT_EQ(fake->events().at(0).attempts, 6u);
+  }
 }
 
-TEST_F(OutboxTest, RetryAfterSecondsIsHonouredOn429) {
+TEST_P(OutboxTest, RetryAfterSecondsIsHonouredOn429) {
   start();
   outbox->accept(event("c1", EventKind::kConnected));
   pump();
@@ -262,7 +310,7 @@ TEST_F(OutboxTest, RetryAfterSecondsIsHonouredOn429) {
   EXPECT_LE(*waited, 3050ms);  // the wake-up timer, not the next tick
 }
 
-TEST_F(OutboxTest, RetryAfterHttpDateIsHonouredOn503) {
+TEST_P(OutboxTest, RetryAfterHttpDateIsHonouredOn503) {
   start();
   outbox->accept(event("c1", EventKind::kConnected));
   pump();
@@ -278,7 +326,7 @@ TEST_F(OutboxTest, RetryAfterHttpDateIsHonouredOn503) {
   EXPECT_LE(*waited, 5050ms);
 }
 
-TEST_F(OutboxTest, GoneDropsTheEventAndTheNextOneFollows) {
+TEST_P(OutboxTest, GoneDropsTheEventAndTheNextOneFollows) {
   start();
   outbox->accept(event("c1", EventKind::kConnected));
   outbox->accept(event("c1", EventKind::kDisconnected));
@@ -291,7 +339,7 @@ TEST_F(OutboxTest, GoneDropsTheEventAndTheNextOneFollows) {
   EXPECT_EQ(typeOf(open()[0]), "azure.webpubsub.sys.disconnected");
 }
 
-TEST_F(OutboxTest, OtherClientErrorsDropAsRejected) {
+TEST_P(OutboxTest, OtherClientErrorsDropAsRejected) {
   start();
   outbox->accept(event("c1", EventKind::kConnected));
   outbox->accept(event("c2", EventKind::kConnected));
@@ -307,7 +355,7 @@ TEST_F(OutboxTest, OtherClientErrorsDropAsRejected) {
   EXPECT_EQ(store->stats().events, 1u);
 }
 
-TEST_F(OutboxTest, EventsWithoutAHandlerAnyMoreAreRejected) {
+TEST_P(OutboxTest, EventsWithoutAHandlerAnyMoreAreRejected) {
   start();
   settings.hubs["chat"].eventHandlers[0].systemEvents = {"disconnected"};
   outbox->accept(event("c1", EventKind::kConnected));
@@ -319,7 +367,7 @@ TEST_F(OutboxTest, EventsWithoutAHandlerAnyMoreAreRejected) {
   EXPECT_EQ(store->stats().events, 0u);
 }
 
-TEST_F(OutboxTest, EventsOlderThanTheRetentionAreDroppedAsExpired) {
+TEST_P(OutboxTest, EventsOlderThanTheRetentionAreDroppedAsExpired) {
   settings.delivery.retention = 10s;
   start();
   PendingEvent e = event("c1", EventKind::kConnected);
@@ -338,7 +386,7 @@ TEST_F(OutboxTest, EventsOlderThanTheRetentionAreDroppedAsExpired) {
   EXPECT_GE(loop.wallNow() - WallTime(milliseconds(e.timeMs)), 10s);
 }
 
-TEST_F(OutboxTest, OverflowDropsTheOldestEventsNotInFlight) {
+TEST_P(OutboxTest, OverflowDropsTheOldestEventsNotInFlight) {
   settings.delivery.maxPendingEvents = 3;
   start();
   for (int i = 0; i < 4; ++i)
@@ -351,14 +399,15 @@ TEST_F(OutboxTest, OverflowDropsTheOldestEventsNotInFlight) {
   pump();
   EXPECT_EQ(totals().deliveryDroppedOverflow, 3u);
   EXPECT_EQ(outbox->pendingEvents(), 3u);
-  auto left = store->events();
+  if (!fake) return;
+  auto left = fake->events();
   ASSERT_EQ(left.size(), 3u);
   EXPECT_EQ(left[0].ceId, "2");  // leased: not dropped
   EXPECT_EQ(left[1].ceId, "5");
   EXPECT_EQ(left[2].ceId, "6");
 }
 
-TEST_F(OutboxTest, ValidationFailureIsRetried) {
+TEST_P(OutboxTest, ValidationFailureIsRetried) {
   start();
   outbox->accept(event("c1", EventKind::kConnected));
   loop.runPending();
@@ -376,7 +425,7 @@ TEST_F(OutboxTest, ValidationFailureIsRetried) {
   EXPECT_EQ(totals().deliveryAttemptsOk, 1u);
 }
 
-TEST_F(OutboxTest, SetCookieOfA2xxGoesToTheHook) {
+TEST_P(OutboxTest, SetCookieOfA2xxGoesToTheHook) {
   start();
   std::vector<std::string> got;
   std::string gotUrl;
@@ -396,12 +445,13 @@ TEST_F(OutboxTest, SetCookieOfA2xxGoesToTheHook) {
   EXPECT_EQ(gotUrl, "http://up.example.com/api/chat/connected?code=x");
 }
 
-TEST_F(OutboxTest, StartSendsRestartDisconnectedForOrphanedConnections) {
-  store->addRecord({"chat", "orphan1", "u9", "json.webpubsub.azure.v1", "c3RhdGU="});
-  store->addRecord({"chat", "orphan2", std::nullopt, "", ""});
+TEST_P(OutboxTest, StartSendsRestartDisconnectedForOrphanedConnections) {
+  if (!fake) GTEST_SKIP() << "the MemoryStore keeps no connection records";
+  fake->addRecord({"chat", "orphan1", "u9", "json.webpubsub.azure.v1", "c3RhdGU="});
+  fake->addRecord({"chat", "orphan2", std::nullopt, "", ""});
   start();
   EXPECT_EQ(outbox->pendingEvents(), 2u);
-  EXPECT_TRUE(store->records().empty());
+  EXPECT_TRUE(fake->records().empty());
   auto sent = open();
   ASSERT_EQ(sent.size(), 2u);
   const auto& r = client.request(sent[0]);
@@ -416,15 +466,16 @@ TEST_F(OutboxTest, StartSendsRestartDisconnectedForOrphanedConnections) {
   EXPECT_FALSE(findHeader(client.request(sent[1]).headers, "ce-userId"));
 }
 
-TEST_F(OutboxTest, StateUpdatesReachTheConnectionRecord) {
+TEST_P(OutboxTest, StateUpdatesReachTheConnectionRecord) {
+  if (!fake) GTEST_SKIP() << "the MemoryStore keeps no connection records";
   start();
   outbox->accept(event("c1", EventKind::kConnected));
   outbox->updateConnectionState("c1", "bmV3");
   pump();
-  EXPECT_EQ(store->records().at("c1").connectionState, "bmV3");
+  EXPECT_EQ(fake->records().at("c1").connectionState, "bmV3");
 }
 
-TEST_F(OutboxTest, StopLeavesPendingEventsInTheStore) {
+TEST_P(OutboxTest, StopLeavesPendingEventsInTheStore) {
   start();
   outbox->accept(event("c1", EventKind::kConnected));
   outbox->accept(event("c1", EventKind::kDisconnected));
@@ -442,7 +493,7 @@ TEST_F(OutboxTest, StopLeavesPendingEventsInTheStore) {
   outbox.reset();
 }
 
-TEST_F(OutboxTest, ApplyFailureKeepsTheBatchForTheNextTick) {
+TEST_P(OutboxTest, ApplyFailureKeepsTheBatchForTheNextTick) {
   start();
   store->failApply = true;
   outbox->accept(event("c1", EventKind::kConnected));
@@ -458,7 +509,7 @@ TEST_F(OutboxTest, ApplyFailureKeepsTheBatchForTheNextTick) {
   EXPECT_EQ(outbox->pendingEvents(), 0u);
 }
 
-TEST_F(OutboxTest, PendingCountsAcceptedMinusDeliveredAndDropped) {
+TEST_P(OutboxTest, PendingCountsAcceptedMinusDeliveredAndDropped) {
   start();
   for (int i = 0; i < 4; ++i)
     outbox->accept(event("c" + std::to_string(i), EventKind::kConnected));
@@ -477,7 +528,7 @@ TEST_F(OutboxTest, PendingCountsAcceptedMinusDeliveredAndDropped) {
   EXPECT_GT(totals().deliveryPendingBytes, 0);
 }
 
-TEST_F(OutboxTest, BacklogWarningNamesTheHandlerOnceAMinute) {
+TEST_P(OutboxTest, BacklogWarningNamesTheHandlerOnceAMinute) {
   settings.delivery.maxRetryDelay = 4s;
   std::ostringstream log;
   auto previous = spdlog::default_logger();
@@ -508,7 +559,7 @@ TEST_F(OutboxTest, BacklogWarningNamesTheHandlerOnceAMinute) {
   EXPECT_EQ(text.find("code=x"), std::string::npos) << text;  // no URL query (credentials)
 }
 
-TEST_F(OutboxTest, MetricsAreRenderedAndPassPromtool) {
+TEST_P(OutboxTest, MetricsAreRenderedAndPassPromtool) {
   start();
   outbox->accept(event("c1", EventKind::kConnected));
   pump();
@@ -531,6 +582,11 @@ TEST_F(OutboxTest, MetricsAreRenderedAndPassPromtool) {
   EXPECT_EQ(std::system(("promtool check metrics < " + path).c_str()), 0);
   std::remove(path.c_str());
 }
+
+INSTANTIATE_TEST_SUITE_P(Stores, OutboxTest, testing::Values("fake", "memory"),
+                         [](const testing::TestParamInfo<std::string>& info) {
+                           return info.param;
+                         });
 
 }  // namespace
 }  // namespace wps::delivery

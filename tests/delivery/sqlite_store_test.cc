@@ -199,6 +199,16 @@ TEST_F(SqliteStoreTest, AForeignDatabaseOrAnUnknownVersionIsDataLoss) {
   std::filesystem::create_directories(dir());
   execOther("CREATE TABLE notes (x TEXT); INSERT INTO notes VALUES ('mine');");
   expectOpenFails(StatusCode::kDataLoss, "is not an outbox database");
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(dbFile().c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* s = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s, nullptr), SQLITE_OK);
+    ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
+    EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(s, 0)), "delete");  // untouched
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+  }
   std::filesystem::remove(dbFile());
   { ASSERT_NE(open(), nullptr); }
   execOther("UPDATE meta SET value = '99' WHERE key = 'schema_version'");

@@ -17,15 +17,34 @@ class FakeEventOutbox : public delivery::EventOutbox {
   struct Accepted {
     delivery::PendingEvent event;
     SetCookieHook onSetCookie;
+    bool hadHook = false;
   };
   struct StateUpdate {
     std::string connectionId;
     std::string state;
   };
 
+  // Hooks are dropped at once (as for an event delivered without Set-Cookie) unless
+  // keepHooks is set; release(i) drops a kept one.
+  bool keepHooks = false;
+
   void accept(delivery::PendingEvent event, SetCookieHook onSetCookie = {}) override {
     std::lock_guard lock(mu_);
-    accepted_.push_back({std::move(event), std::move(onSetCookie)});
+    bool had = static_cast<bool>(onSetCookie);
+    if (!keepHooks) onSetCookie = nullptr;
+    accepted_.push_back({std::move(event), std::move(onSetCookie), had});
+  }
+
+  // Whether event `i` came with a hook.
+  bool hadHook(size_t i) const {
+    std::lock_guard lock(mu_);
+    return accepted_.at(i).hadHook;
+  }
+  // Drops the kept hook of event `i` (the outbox delivered or dropped the event).
+  void release(size_t i) {
+    SetCookieHook gone;
+    std::lock_guard lock(mu_);
+    gone.swap(accepted_.at(i).onSetCookie);
   }
 
   void updateConnectionState(std::string connectionId, std::string state) override {

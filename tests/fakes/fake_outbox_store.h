@@ -1,6 +1,6 @@
 // An OutboxStore for unit tests of the outbox: the store contract (per-connection order, one
-// leased head per connection, promotion, records) over plain maps, with counters of its calls
-// and switches that make apply() fail. Scans freely: only for small test backlogs.
+// leased head per connection, promotion, records) over plain maps, with accessors to its
+// events and connection records. Scans freely: only for small test backlogs.
 // Owned by the test's outbox; used on the test thread only.
 #pragma once
 
@@ -36,9 +36,6 @@ class FakeOutboxStore : public delivery::OutboxStore {
   }
 
   Status apply(Batch& b) override {
-    ++applies;
-    if (failApply) return Status(StatusCode::kUnavailable, "fake store failure");
-    ++appliedBatches;
     for (auto& e : b.appended)
       append(e);
     for (uint64_t seq : b.removed)
