@@ -199,6 +199,10 @@ bool Environment::startNodes(const Options& o, std::string* error) {
       config += "node_id = \"bench-node-" + std::to_string(i) + "\"\n";
       configPath = dir_ + "/bench-node-" + std::to_string(i) + ".toml";
     }
+    if (!o.dataDir.empty()) {
+      std::string dir = i == 0 ? o.dataDir : o.dataDir + "/node-" + std::to_string(i);
+      config += "\n[delivery]\ndata_dir = " + tomlString(dir) + "\n";
+    }
     config += hubs;
     if (!writeFile(configPath, config, error)) return false;
     servers_.push_back(std::make_unique<ChildProcess>());

@@ -58,6 +58,9 @@ bool parseOptions(int argc, char** argv, Options* o, int* exitCode) {
       ->check(CLI::Range(1, 16));
   app.add_option("--redis-bin", o->redisBin,
                  "redis-server binary for --nodes > 1 (default: redis-server from PATH)");
+  app.add_option("--data-dir", o->dataDir,
+                 "delivery.data_dir of the started server (durable outbox); node I > 0 of "
+                 "--nodes uses DIR/node-I. Default: the in-memory outbox");
   app.add_option("--source-addresses", o->sourceAddresses,
                  "connect/idle: local addresses 127.0.0.2... to connect from")
       ->check(CLI::Range(1, 250));

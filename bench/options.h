@@ -29,6 +29,7 @@ struct Options {
   bool keepFiles = false;  // keep the temporary directory (config, logs)
   int nodes = 1;           // fanout/rest: webpubsubd nodes sharing one started redis-server
   std::string redisBin;    // default: redis-server from PATH
+  std::string dataDir;     // delivery.data_dir of the started server(s); "" = in memory
 
   int sourceAddresses = 4;     // 127.0.0.2 ... for connect/idle
   int concurrency = 256;       // idle: handshakes in flight while opening

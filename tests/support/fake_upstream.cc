@@ -3,7 +3,9 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -11,7 +13,9 @@
 #include <boost/beast/http.hpp>
 
 #include <condition_variable>
+#include <future>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "common/strings.h"
@@ -52,38 +56,111 @@ class FakeUpstream::Impl {
   ~Impl() {
     io_.stop();
     thread_.join();
+    stopped_ = true;  // coroutine frames destroyed with io_ must not touch sockets_
+    sockets_.clear();
   }
 
   asio::awaitable<void> acceptLoop() {
     for (;;) {
       auto [ec, socket] = co_await acceptor_.async_accept(kTuple);
       if (ec) co_return;
-      asio::co_spawn(io_, serve(std::move(socket)), asio::detached);
+      auto shared = std::make_shared<tcp::socket>(std::move(socket));
+      sockets_.insert(shared);
+      asio::co_spawn(io_, serve(shared), asio::detached);
     }
   }
 
-  asio::awaitable<void> serve(tcp::socket socket) {
+  // Loop thread: stops listening and resets every open connection (kDown), or listens again
+  // on the same port.
+  void applyDown(bool down) {
+    if (down) {
+      boost::system::error_code ec;
+      acceptor_.close(ec);
+      for (auto& s : sockets_) {
+        s->set_option(asio::socket_base::linger(true, 0), ec);
+        s->close(ec);
+      }
+      sockets_.clear();
+      return;
+    }
+    if (acceptor_.is_open()) return;
+    tcp::endpoint at(asio::ip::make_address("127.0.0.1"), port_);
+    acceptor_.open(at.protocol());
+    acceptor_.set_option(asio::socket_base::reuse_address(true));
+    acceptor_.bind(at);
+    acceptor_.listen();
+    asio::co_spawn(io_, acceptLoop(), asio::detached);
+  }
+
+  // The answer to `r` under the current mode and handler.
+  Reply replyFor(const RecordedRequest& r) {
+    Handler handler;
+    UpstreamMode mode;
+    {
+      std::lock_guard lock(mu_);
+      handler = handler_;
+      mode = mode_;
+    }
+    std::string name = r.header("ce-eventName");
+    bool unblocking = r.method == "POST" && (name == "connected" || name == "disconnected");
+    if (mode.kind == UpstreamMode::Kind::kStatus && unblocking) {
+      Reply reply = Reply::status(mode.status);
+      if (!mode.retryAfter.empty())
+        reply.response.headers.push_back({"Retry-After", mode.retryAfter});
+      return reply;
+    }
+    Reply reply = handler(r);
+    if (mode.kind == UpstreamMode::Kind::kSlow) reply.delay += mode.delay;
+    return reply;
+  }
+
+  static RecordedRequest record(const http::request<http::string_body>& req) {
+    RecordedRequest r;
+    r.method = std::string(req.method_string());
+    r.target = std::string(req.target());
+    for (const auto& f : req) {
+      r.headers.push_back({std::string(f.name_string()), std::string(f.value())});
+    }
+    r.body = req.body();
+    r.at = std::chrono::steady_clock::now();
+    return r;
+  }
+
+  asio::awaitable<void> serve(std::shared_ptr<tcp::socket> shared) {
+    tcp::socket& socket = *shared;
+    struct Forget {
+      Impl* self;
+      std::shared_ptr<tcp::socket> s;
+      ~Forget() {
+        if (!self->stopped_) self->sockets_.erase(s);
+      }
+    } forget{this, shared};
     beast::flat_buffer buffer;
     for (;;) {
       http::request<http::string_body> req;
       auto [ec, n] = co_await http::async_read(socket, buffer, req, kTuple);
       if (ec) co_return;
-      RecordedRequest r;
-      r.method = std::string(req.method_string());
-      r.target = std::string(req.target());
-      for (const auto& f : req) {
-        r.headers.push_back({std::string(f.name_string()), std::string(f.value())});
-      }
-      r.body = req.body();
-      r.at = std::chrono::steady_clock::now();
-      Handler handler;
+      // Recorded before the handler runs (a handler may block until the test saw the request),
+      // the status it chose filled in afterwards.
+      RecordedRequest r = record(req);
+      uint64_t generation = 0;
+      size_t index = 0;
       {
         std::lock_guard lock(mu_);
+        generation = generation_;
+        index = requests_.size();
         requests_.push_back(r);
-        handler = handler_;
       }
       cv_.notify_all();
-      Reply reply = handler(r);
+      Reply reply = replyFor(r);
+      {
+        std::lock_guard lock(mu_);
+        if (generation == generation_) {
+          requests_[index].status =
+              reply.action == Reply::Action::kRespond ? reply.response.status : 0;
+        }
+      }
+      cv_.notify_all();
       if (reply.delay.count() > 0) {
         asio::steady_timer t(io_, reply.delay);
         co_await t.async_wait(kTuple);
@@ -117,14 +194,21 @@ class FakeUpstream::Impl {
     }
   }
 
+  // Declared before io_: the coroutine frames destroyed with io_ still see them.
+  std::set<std::shared_ptr<tcp::socket>> sockets_;  // loop thread only
+  bool stopped_ = false;
   asio::io_context io_;
+  // Keeps io_.run() going while the upstream is down (no acceptor, no socket).
+  asio::executor_work_guard<asio::io_context::executor_type> work_ = asio::make_work_guard(io_);
   tcp::acceptor acceptor_;
   uint16_t port_;
   std::thread thread_;
   mutable std::mutex mu_;
   mutable std::condition_variable cv_;
   Handler handler_;
+  UpstreamMode mode_;
   std::vector<RecordedRequest> requests_;
+  uint64_t generation_ = 0;  // incremented by clear(): indexes into requests_ become stale
 };
 
 FakeUpstream::FakeUpstream() : impl_(std::make_unique<Impl>()) {}
@@ -182,9 +266,45 @@ bool FakeUpstream::waitForEvent(std::string_view event, size_t count,
       timeout);
 }
 
+void FakeUpstream::setMode(UpstreamMode mode) {
+  bool down = mode.kind == UpstreamMode::Kind::kDown;
+  {
+    std::lock_guard lock(impl_->mu_);
+    impl_->mode_ = std::move(mode);
+  }
+  std::promise<void> done;
+  asio::post(impl_->io_, [&] {
+    impl_->applyDown(down);
+    done.set_value();
+  });
+  done.get_future().wait();
+}
+
+std::vector<DeliveryAttempt> FakeUpstream::deliveryAttempts() const {
+  std::vector<DeliveryAttempt> out;
+  for (const auto& r : requests()) {
+    std::string name = r.header("ce-eventName");
+    if (r.method != "POST" || (name != "connected" && name != "disconnected")) continue;
+    out.push_back({name, r.header("ce-connectionId"), r.header("ce-id"), r.header("ce-time"),
+                   r.body, r.status, r.at});
+  }
+  return out;
+}
+
+bool FakeUpstream::waitForDelivered(size_t count, std::chrono::milliseconds timeout) const {
+  return waitFor(
+      [](const RecordedRequest& r) {
+        std::string name = r.header("ce-eventName");
+        return r.method == "POST" && (name == "connected" || name == "disconnected") &&
+               r.status >= 200 && r.status < 300;
+      },
+      count, timeout);
+}
+
 void FakeUpstream::clear() {
   std::lock_guard lock(impl_->mu_);
   impl_->requests_.clear();
+  ++impl_->generation_;
 }
 
 }  // namespace wps::test

@@ -1,7 +1,9 @@
 // A scripted event handler for tests: an HTTP/1.1 server on 127.0.0.1 (port 0) on its own
 // thread that records every request and answers with a replaceable handler. The default handler
 // passes abuse-protection probes (WebHook-Allowed-Origin: *) and answers 200 with no body.
-// Thread-safe.
+// A switchable mode (setMode) overrides the handler for durable-delivery tests: down
+// (connection refused), a status for the unblocking events (503, 429 with Retry-After, 410,
+// 400) or slow answers. Thread-safe.
 #pragma once
 
 #include <chrono>
@@ -20,6 +22,7 @@ struct RecordedRequest {
   http::HttpHeaders headers;
   std::string body;
   std::chrono::steady_clock::time_point at;
+  int status = 0;  // the status answered (0: not decided yet, or no answer: hung, closed, garbage)
 
   // First header value (case-insensitive name) or "".
   std::string header(std::string_view name) const;
@@ -43,6 +46,42 @@ struct Reply {
   static Reply text(std::string body, std::string contentType = "text/plain") {
     return Reply{
         Action::kRespond, {200, {{"Content-Type", std::move(contentType)}}, std::move(body)}, {}};
+  }
+};
+
+// One attempt of an unblocking event (connected, disconnected) as the upstream saw it.
+struct DeliveryAttempt {
+  std::string eventName;     // ce-eventName
+  std::string connectionId;  // ce-connectionId
+  std::string ceId;          // ce-id
+  std::string ceTime;        // ce-time
+  std::string body;
+  int status = 0;  // the status answered
+  std::chrono::steady_clock::time_point at;
+
+  bool delivered() const { return status >= 200 && status < 300; }
+};
+
+// How the upstream treats requests, whatever the handler says.
+struct UpstreamMode {
+  enum class Kind {
+    kNormal,  // the handler answers
+    kDown,    // the listener is closed and open connections are reset: connection refused
+    kStatus,  // POSTs of connected/disconnected get `status` (+ Retry-After); others: handler
+    kSlow,    // every answer of the handler is delayed by `delay`
+  };
+  Kind kind = Kind::kNormal;
+  int status = 200;
+  std::string retryAfter;  // kStatus: the Retry-After value; "" = none
+  std::chrono::milliseconds delay{0};
+
+  static UpstreamMode normal() { return {}; }
+  static UpstreamMode down() { return {Kind::kDown, 0, {}, {}}; }
+  static UpstreamMode failWith(int status, std::string retryAfter = {}) {
+    return {Kind::kStatus, status, std::move(retryAfter), {}};
+  }
+  static UpstreamMode slow(std::chrono::milliseconds delay) {
+    return {Kind::kSlow, 200, {}, delay};
   }
 };
 
@@ -71,6 +110,14 @@ class FakeUpstream {
   bool waitForEvent(std::string_view event, size_t count = 1,
                     std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) const;
   void clear();
+
+  // Switches the mode; returns once it applies (kDown: the listener is closed and every open
+  // connection reset; leaving kDown listens again on the same port).
+  void setMode(UpstreamMode mode);
+  // Every attempt of a connected/disconnected event so far, in arrival order.
+  std::vector<DeliveryAttempt> deliveryAttempts() const;
+  // Waits until `count` attempts answered 2xx arrived (or `timeout` passes).
+  bool waitForDelivered(size_t count, std::chrono::milliseconds timeout) const;
 
  private:
   class Impl;
