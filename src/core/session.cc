@@ -249,6 +249,21 @@ void ClientSession::closeForShutdown() {
   closeWithSpec(errors::kServerShutdown, false);
 }
 
+void ClientSession::endForShutdown() {
+  if (state_ == State::kEnded) {
+    if (!pendingDisconnect_) return;  // already accepted
+    std::string reason = std::move(*pendingDisconnect_);
+    pendingDisconnect_.reset();
+    sendDisconnectedEvent(std::move(reason));
+    return;
+  }
+  std::string reason = state_ == State::kClosing && !endReason_.empty()
+                           ? endReason_
+                           : std::string(errors::kServerShutdown.reason);
+  blockingActive_ = false;  // its answer will not come: the runtime stops after the outbox
+  finish(std::move(reason));
+}
+
 void ClientSession::finish(std::string reason) {
   if (state_ == State::kEnded) return;
   auto self = shared_from_this();

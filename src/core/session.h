@@ -91,6 +91,11 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   void closeByAppServer(std::string_view reason);
   // Closes the connection because the server is shutting down.
   void closeForShutdown();
+  // The shutdown drain ran out: what the session still waits for (the client's closing
+  // handshake, its recovery, a blocking event in flight) will not come, so its `disconnected`
+  // event is accepted now (reason: its close reason, else "The server is shutting down.") and
+  // reaches the outbox before it stops. Idempotent.
+  void endForShutdown();
 
   // --- Queries -------------------------------------------------------------------------------
   const std::string& hubKey() const { return id_.hubKey; }

@@ -53,6 +53,10 @@ class Shard {
   // Releases a draining session (may destroy it).
   void releaseDraining(ClientSession* session);
   size_t drainingCount() const { return draining_.size(); }
+  // The draining sessions (shutdown).
+  std::vector<std::shared_ptr<ClientSession>> drainingSessions() const {
+    return {draining_.begin(), draining_.end()};
+  }
 
   bool hasGroup(const std::string& hubKey, const std::string& group) const;
   bool hasUser(const std::string& hubKey, const std::string& userId) const;

@@ -116,6 +116,13 @@ class ServerImpl : public Server {
         s->closeForShutdown();
     });
     drain(Clock::now() + settings_.shutdownDrain);
+    // Sessions the drain did not end get their disconnected event into the outbox now.
+    onEachWorker([this](size_t i) {
+      for (auto& s : engine_->shard(i).all())
+        s->endForShutdown();
+      for (auto& s : engine_->shard(i).drainingSessions())
+        s->endForShutdown();
+    });
     stopOutbox();
     runtime_->stop();
     if (cluster_) cluster_->stop();

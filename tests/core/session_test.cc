@@ -182,6 +182,39 @@ TEST_F(SessionTest, ALostPausedTransportDropsTheQueueAndDisconnectedFollowsTheIn
   EXPECT_EQ(messages, 1u);  // "two", "three" and "four" were never posted
 }
 
+TEST_F(SessionTest, EndForShutdownAcceptsDisconnectedForAClientThatNeverAnsweredTheClose) {
+  FakeTransport t;
+  auto s = open(t, ClientKind::kJson);
+  s->closeForShutdown();
+  ASSERT_TRUE(t.closed);  // the close frame went out; the client never answers it
+  EXPECT_FALSE(lastEvent(cloudevents::EventKind::kDisconnected));
+  s->endForShutdown();
+  auto d = lastEvent(cloudevents::EventKind::kDisconnected);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(json(d->body).at("reason"), "The server is shutting down.");
+  size_t events = outbox.count();
+  s->endForShutdown();  // idempotent
+  s->onTransportClosed(&t, {TransportEnd::Cause::kLost, {}, {}});
+  EXPECT_EQ(outbox.count(), events);
+}
+
+TEST_F(SessionTest, EndForShutdownDoesNotWaitForTheBlockingEventInFlight) {
+  FakeTransport t;
+  auto s = open(t, ClientKind::kSimple);
+  s->onMessage(false, "one");
+  loop.runPending();
+  s->onTransportClosed(&t, {TransportEnd::Cause::kLost, {}, {}});
+  loop.runPending();
+  ASSERT_FALSE(lastEvent(cloudevents::EventKind::kDisconnected));  // "one" is in flight
+  s->endForShutdown();
+  ASSERT_TRUE(lastEvent(cloudevents::EventKind::kDisconnected));
+  size_t events = outbox.count();
+  client.respond(*lastRequest("message"), 200);  // a late answer sends nothing more
+  loop.runPending();
+  s->endForShutdown();
+  EXPECT_EQ(outbox.count(), events);
+}
+
 TEST_F(SessionTest, ClosingAPausedSessionResumesReadingForTheClosingHandshake) {
   settings.limits.inboundQueueMessages = 1;
   FakeTransport t;
