@@ -257,7 +257,9 @@ HandshakeResult accept(WorkerContext& worker, SessionIdentity id,
   }
   id.subprotocol = r.subprotocol;
   id.kind = protocol::webPubSubKind(r.subprotocol).value_or(ClientKind::kSimple);
-  r.session = std::make_shared<ClientSession>(worker, std::move(id));
+  // Not make_shared: weak references (the outbox's hooks of undelivered events, timers) must
+  // not keep a closed session's memory, only the small control block.
+  r.session = std::shared_ptr<ClientSession>(new ClientSession(worker, std::move(id)));
   return r;
 }
 
