@@ -13,19 +13,29 @@ bool ConnectionTracker::markChanged(const std::string& connectionId) {
   return first;
 }
 
+bool ConnectionTracker::addLive(delivery::ConnectionRecord record) {
+  MutexLock lock(mu_);
+  std::string id = record.connectionId;
+  live_[id] = std::move(record);
+  return markChanged(id);
+}
+
 void ConnectionTracker::accept(delivery::PendingEvent event, SetCookieHook onSetCookie) {
   bool first = false;
   if (event.kind == cloudevents::EventKind::kConnected) {
-    delivery::ConnectionRecord r{event.hub, event.connectionId, event.userId, event.subprotocol,
-                                 event.connectionState};
-    MutexLock lock(mu_);
-    live_[event.connectionId] = std::move(r);
-    first = markChanged(event.connectionId);
+    first = addLive({event.hub, event.connectionId, event.userId, event.subprotocol,
+                     event.connectionState, event.origin});
   } else if (event.kind == cloudevents::EventKind::kDisconnected) {
     MutexLock lock(mu_);
     if (live_.erase(event.connectionId) > 0) first = markChanged(event.connectionId);
   }
   inner_.accept(std::move(event), std::move(onSetCookie));
+  if (first && onChanged_) onChanged_();
+}
+
+void ConnectionTracker::recordConnection(delivery::ConnectionRecord record) {
+  bool first = addLive(record);
+  inner_.recordConnection(std::move(record));
   if (first && onChanged_) onChanged_();
 }
 

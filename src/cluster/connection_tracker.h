@@ -1,11 +1,11 @@
 // The producers' outbox in cluster mode: forwards every event to this node's outbox and keeps
-// the list of this node's connections (recorded by their `connected` event, updated by state
-// changes, removed by their `disconnected` event, as the outbox's own connection records are)
-// so that the cluster thread can mirror it into this node's Redis registry
-// (cluster/connection_registry.h). Changes are coalesced per connection until the cluster
-// thread takes them.
-// Thread-safe: accept() and updateConnectionState() run on any worker; takeChanges() and
-// snapshot() on the cluster thread. One mutex, never held while calling out.
+// the list of this node's connections (recorded by their `connected` event or, when that event
+// is not delivered, by recordConnection(); updated by state changes, removed by their
+// `disconnected` event, as the outbox's own connection records are) so that the cluster thread
+// can mirror it into this node's Redis registry (cluster/connection_registry.h). Changes are
+// coalesced per connection until the cluster thread takes them.
+// Thread-safe: accept(), recordConnection() and updateConnectionState() run on any worker;
+// takeChanges() and snapshot() on the cluster thread. One mutex, never held while calling out.
 #pragma once
 
 #include <functional>
@@ -35,6 +35,8 @@ class ConnectionTracker final : public delivery::EventOutbox {
 
   // Forwards to the inner outbox after recording a connected/disconnected event.
   void accept(delivery::PendingEvent event, SetCookieHook onSetCookie = {}) override;
+  // Records the connection as an accepted connected event does, then forwards it.
+  void recordConnection(delivery::ConnectionRecord record) override;
   // Forwards to the inner outbox after recording the state of a known connection.
   void updateConnectionState(std::string connectionId, std::string state) override;
 
@@ -48,6 +50,8 @@ class ConnectionTracker final : public delivery::EventOutbox {
  private:
   // Records `change` for `connectionId` under the lock; true when it is the first one waiting.
   bool markChanged(const std::string& connectionId) REQUIRES(mu_);
+  // Records `record` as live; true when it is the first change waiting.
+  bool addLive(delivery::ConnectionRecord record) EXCLUDES(mu_);
 
   delivery::EventOutbox& inner_;
   std::function<void()> onChanged_;

@@ -63,6 +63,9 @@ class Engine::RoutingOutbox : public delivery::EventOutbox {
   void accept(delivery::PendingEvent event, SetCookieHook onSetCookie) override {
     target().accept(std::move(event), std::move(onSetCookie));
   }
+  void recordConnection(delivery::ConnectionRecord record) override {
+    target().recordConnection(std::move(record));
+  }
   void updateConnectionState(std::string connectionId, std::string state) override {
     target().updateConnectionState(std::move(connectionId), std::move(state));
   }

@@ -296,9 +296,18 @@ void ClientSession::sendDisconnectedEvent(std::string reason) {
 
 void ClientSession::acceptUnblockingEvent(cloudevents::EventKind kind, std::string body) {
   std::string ceId = nextCeId();  // taken with or without a handler, as for every event
-  const config::EventHandlerSettings* handler =
-      upstream::selectHandler(config::hubSettings(worker_.settings, id_.hubKey), kind, {});
-  if (!handler) return;
+  const config::HubSettings& hub = config::hubSettings(worker_.settings, id_.hubKey);
+  const config::EventHandlerSettings* handler = upstream::selectHandler(hub, kind, {});
+  if (!handler) {
+    // Without a `connected` event, the connection is still recorded when a `disconnected`
+    // event will be made for it, so that a crash does not lose that event.
+    if (kind == cloudevents::EventKind::kConnected &&
+        upstream::selectHandler(hub, cloudevents::EventKind::kDisconnected, {})) {
+      worker_.outbox.recordConnection({id_.hubKey, id_.connectionId, id_.userId, id_.subprotocol,
+                                       id_.connectionState, id_.origin});
+    }
+    return;
+  }
   WallTime now = worker_.loop.wallNow();
   delivery::PendingEvent ev;
   ev.kind = kind;

@@ -179,7 +179,8 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   void finish(std::string reason);
   void sendDisconnectedEvent(std::string reason);
   // Hands a connected/disconnected event to the outbox when a handler takes it; its ce-id is
-  // taken either way.
+  // taken either way. A `connected` event no handler takes still records the connection
+  // (EventOutbox::recordConnection) when a handler takes `disconnected`.
   void acceptUnblockingEvent(cloudevents::EventKind kind, std::string body);
   // Stores the Set-Cookie values of the event's 2xx answer into this connection's jar (on this
   // worker's loop). `settled` (may be null) goes with the hook.

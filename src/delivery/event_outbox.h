@@ -28,6 +28,12 @@ class EventOutbox {
   // restart.
   virtual void accept(PendingEvent event, SetCookieHook onSetCookie = {}) = 0;
 
+  // Records a connection whose `connected` event is not delivered (its hub has no handler for
+  // it), so that a `disconnected` event can be made for it after a crash, as for a connection
+  // recorded by its accepted `connected` event. Its `disconnected` event removes the record as
+  // usual. Ordered with accept() of the same connection (call it from the same thread).
+  virtual void recordConnection(ConnectionRecord record) = 0;
+
   // Records `state` as the latest connection state of `connectionId` (used by a
   // `disconnected` event made for it after a crash). Ignored for unknown connections.
   virtual void updateConnectionState(std::string connectionId, std::string state) = 0;

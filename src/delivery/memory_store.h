@@ -6,8 +6,8 @@
 // hub in seq order (dropOverflow) and the events of its connection (ordering). The connection id
 // is shared by the connection's events; the hub and the content type are interned. Heads that are
 // neither leased nor pending removal sit in an indexed binary heap by (dueMs, seq) (takeDue,
-// nextDueMs). Connection records are not kept: nothing of this store outlives the process, so
-// orphanedConnections() is always empty.
+// nextDueMs). Connection records are not kept (nor Batch::recorded): nothing of this store
+// outlives the process, so orphanedConnections() is always empty.
 // Owned by the outbox thread; every method is called there. Not thread-safe.
 #pragma once
 

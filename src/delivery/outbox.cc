@@ -86,8 +86,8 @@ std::string fallbackOriginHost(const config::ServerSettings& settings) {
 
 }  // namespace
 
-// Thread: accept(), updateState() and requestFlush() on any thread (the inbox is under mu_);
-// everything else on the outbox thread (loop_).
+// Thread: accept(), record(), updateState() and requestFlush() on any thread (the inbox is under
+// mu_); everything else on the outbox thread (loop_).
 class Outbox::Impl {
  public:
   Impl(Outbox& owner, const config::ServerSettings& settings, EventLoop& loop,
@@ -110,6 +110,7 @@ class Outbox::Impl {
 
   // Any thread.
   void accept(PendingEvent event, SetCookieHook hook) EXCLUDES(mu_);
+  void record(ConnectionRecord record) EXCLUDES(mu_);
   void updateState(std::string connectionId, std::string state) EXCLUDES(mu_);
 
   // Outbox thread.
@@ -119,6 +120,7 @@ class Outbox::Impl {
  private:
   enum class Phase { kIdle, kRunning, kStopped };
   struct Inbox {
+    std::vector<ConnectionRecord> records;
     std::vector<PendingEvent> events;
     std::vector<SetCookieHook> hooks;  // parallel to events
     std::vector<OutboxStore::StateUpdate> states;
@@ -201,6 +203,14 @@ void Outbox::Impl::accept(PendingEvent event, SetCookieHook hook) {
   requestFlush();
 }
 
+void Outbox::Impl::record(ConnectionRecord record) {
+  {
+    MutexLock lock(mu_);
+    inbox_.records.push_back(std::move(record));
+  }
+  requestFlush();
+}
+
 void Outbox::Impl::updateState(std::string connectionId, std::string state) {
   {
     MutexLock lock(mu_);
@@ -227,6 +237,8 @@ void Outbox::Impl::takeInbox() {
     std::swap(in, inbox_);
     flushPosted_ = false;
   }
+  for (auto& r : in.records)
+    batch_.recorded.push_back(std::move(r));
   int64_t now = nowMs();
   for (size_t i = 0; i < in.events.size(); ++i) {
     PendingEvent& e = in.events[i];
@@ -590,6 +602,10 @@ Status Outbox::start() {
 
 void Outbox::accept(PendingEvent event, SetCookieHook onSetCookie) {
   impl_->accept(std::move(event), std::move(onSetCookie));
+}
+
+void Outbox::recordConnection(ConnectionRecord record) {
+  impl_->record(std::move(record));
 }
 
 void Outbox::updateConnectionState(std::string connectionId, std::string state) {

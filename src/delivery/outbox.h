@@ -7,8 +7,9 @@
 // backoff with jitter from 1 s to delivery.max_retry_delay_seconds, Retry-After honoured up to
 // that cap). A 1 s tick drops expired and overflowing events and logs a backlog warning at most
 // once a minute.
-// Owned by the Server. accept(), updateConnectionState() and pendingEvents() are thread-safe;
-// everything else runs on the outbox thread (its own event loop and upstream client).
+// Owned by the Server. accept(), recordConnection(), updateConnectionState() and
+// pendingEvents() are thread-safe; everything else runs on the outbox thread (its own event
+// loop and upstream client).
 #pragma once
 
 #include <atomic>
@@ -49,6 +50,7 @@ class Outbox final : public EventOutbox {
   Status start();
 
   void accept(PendingEvent event, SetCookieHook onSetCookie = {}) override;
+  void recordConnection(ConnectionRecord record) override;
   void updateConnectionState(std::string connectionId, std::string state) override;
 
   // Thread-safe: events accepted and neither delivered nor dropped yet.

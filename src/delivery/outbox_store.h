@@ -36,6 +36,10 @@ class OutboxStore {
     std::string connectionState;
   };
   struct Batch {
+    // Connections recorded without a `connected` event (EventOutbox::recordConnection):
+    // inserted (or replaced) as a kConnected event records its connection, before `appended`
+    // is applied, so a kDisconnected event of the same batch removes the record.
+    std::vector<ConnectionRecord> recorded;
     // New events, in acceptance order; apply() assigns their seq. A kConnected event also
     // records its connection, a kDisconnected event removes the record (in the same
     // transaction). An event whose connection has no pending event becomes its head, due at
@@ -51,7 +55,8 @@ class OutboxStore {
     int64_t nowMs = 0;
 
     bool empty() const {
-      return appended.empty() && removed.empty() && rescheduled.empty() && stateUpdates.empty();
+      return recorded.empty() && appended.empty() && removed.empty() && rescheduled.empty() &&
+             stateUpdates.empty();
     }
   };
 

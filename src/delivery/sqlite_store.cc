@@ -112,6 +112,19 @@ const char* kindName(cloudevents::EventKind kind) {
   }
 }
 
+// Binds the upsertConnection statement for a connection described by `c` (a PendingEvent or a
+// ConnectionRecord: the same member names).
+template <typename Connection>
+void bindConnection(sqlite3_stmt* s, const Connection& c, int64_t recordedMs) {
+  bindText(s, 1, c.connectionId);
+  bindText(s, 2, c.hub);
+  bindOptText(s, 3, c.userId);
+  bindText(s, 4, c.subprotocol);
+  bindText(s, 5, c.connectionState);
+  bindInt(s, 6, recordedMs);
+  bindText(s, 7, c.origin);
+}
+
 std::optional<cloudevents::EventKind> parseKind(std::string_view name) {
   if (name == "connected") return cloudevents::EventKind::kConnected;
   if (name == "disconnected") return cloudevents::EventKind::kDisconnected;
@@ -497,6 +510,11 @@ Status SqliteStore::apply(Batch& batch) {
 }
 
 Status SqliteStore::applyAll(Batch& batch, Delta& delta) {
+  for (const ConnectionRecord& r : batch.recorded) {
+    bindConnection(st_->upsertConnection, r, batch.nowMs);
+    Status st = step(st_->upsertConnection);
+    if (!st.isOk()) return st;
+  }
   for (PendingEvent& ev : batch.appended) {
     Status st = appendEvent(ev, delta);
     if (!st.isOk()) return st;
@@ -555,15 +573,8 @@ Status SqliteStore::appendEvent(PendingEvent& ev, Delta& delta) {
   Status st = step(s);
   if (!st.isOk()) return st;
   if (ev.kind == cloudevents::EventKind::kConnected) {
-    sqlite3_stmt* c = st_->upsertConnection;
-    bindText(c, 1, ev.connectionId);
-    bindText(c, 2, ev.hub);
-    bindOptText(c, 3, ev.userId);
-    bindText(c, 4, ev.subprotocol);
-    bindText(c, 5, ev.connectionState);
-    bindInt(c, 6, ev.timeMs);
-    bindText(c, 7, ev.origin);
-    st = step(c);
+    bindConnection(st_->upsertConnection, ev, ev.timeMs);
+    st = step(st_->upsertConnection);
   } else {
     bindText(st_->deleteConnection, 1, ev.connectionId);
     st = step(st_->deleteConnection);

@@ -121,6 +121,33 @@ TEST(ConnectionTracker, ForwardsEverythingAndCoalescesChangesPerConnection) {
   EXPECT_EQ(t.size(), 1u);
 }
 
+// A connection whose connected event is not delivered (recordConnection) is registered as a
+// connected one is, so a dead node's registry still names it.
+TEST(ConnectionTracker, RecordedConnectionsAreRegisteredAndForwarded) {
+  test::RecordingOutbox inner;
+  int cues = 0;
+  ConnectionTracker t(inner, [&cues] { ++cues; });
+  t.recordConnection({"chat", "r1", std::string("u-r1"), "json.webpubsub.azure.v1", "", "o"});
+  EXPECT_EQ(cues, 1);
+  ASSERT_EQ(inner.records().size(), 1u);  // forwarded to the node's outbox
+  EXPECT_EQ(inner.records()[0].connectionId, "r1");
+  EXPECT_EQ(inner.records()[0].origin, "o");
+  EXPECT_TRUE(inner.events().empty());
+  EXPECT_EQ(changes(t),
+            (std::vector<std::string>{
+                R"(r1={"hub":"chat","userId":"u-r1","subprotocol":"json.webpubsub.azure.v1"})"}));
+  t.updateConnectionState("r1", "s1");
+  EXPECT_EQ(
+      changes(t),
+      (std::vector<std::string>{
+          R"(r1={"hub":"chat","userId":"u-r1","subprotocol":"json.webpubsub.azure.v1","connectionState":"s1"})"}));
+  EXPECT_EQ(t.snapshot().size(), 1u);
+  t.accept(event(cloudevents::EventKind::kDisconnected, "r1"));
+  EXPECT_EQ(changes(t), (std::vector<std::string>{"r1=-"}));
+  EXPECT_EQ(t.size(), 0u);
+  EXPECT_EQ(cues, 3);
+}
+
 TEST(ConnectionTracker, UnknownConnectionsAndUnchangedStatesChangeNothing) {
   test::RecordingOutbox inner;
   int cues = 0;

@@ -329,15 +329,18 @@ TEST_F(ClusterRegistryTest, MirrorsConnectionsRewritesAfterReconnectAndWithdraws
   producer.accept(event(cloudevents::EventKind::kConnected, "c2"));
   producer.updateConnectionState("c2", "s2");
   producer.accept(event(cloudevents::EventKind::kDisconnected, "before-start"));
-  ASSERT_TRUE(
-      waitRegistry({{"c1", v}, {"c2", R"({"hub":"chat","userId":"u","connectionState":"s2"})"}}));
+  // A connection without a delivered connected event (its hub has no handler for it).
+  producer.recordConnection({"chat", "r1", std::string("u"), "", "", ""});
+  const std::map<std::string, std::string> live = {
+      {"c1", v}, {"c2", R"({"hub":"chat","userId":"u","connectionState":"s2"})"}, {"r1", v}};
+  ASSERT_TRUE(waitRegistry(live));
   EXPECT_EQ(outbox_.events().size(), 4u);              // every event reached the node's outbox
+  EXPECT_EQ(outbox_.records().size(), 1u);             // and so did the recorded connection
   EXPECT_NE(cli_.run({"TTL", "wps:conns:n1"}), "-1");  // expires if nobody ever drains it
   // Lost (e.g. Redis restarted empty): the next connection of the node rewrites it whole.
   cli_.run({"DEL", "wps:conns:n1"});
   cli_.run({"CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"});
-  ASSERT_TRUE(
-      waitRegistry({{"c1", v}, {"c2", R"({"hub":"chat","userId":"u","connectionState":"s2"})"}}));
+  ASSERT_TRUE(waitRegistry(live));
   service_->stop();
   EXPECT_EQ(cli_.run({"EXISTS", "wps:conns:n1"}), "0");
   EXPECT_EQ(cli_.run({"EXISTS", "wps:node:n1"}), "0");

@@ -1,4 +1,5 @@
-// A delivery::EventOutbox for tests: records every accepted event and state update.
+// A delivery::EventOutbox for tests: records every accepted event, recorded connection and
+// state update.
 // Thread-safe (one mutex), like the real outbox.
 #pragma once
 
@@ -17,6 +18,10 @@ class RecordingOutbox : public delivery::EventOutbox {
     MutexLock lock(mu_);
     events_.push_back(std::move(event));
   }
+  void recordConnection(delivery::ConnectionRecord record) override {
+    MutexLock lock(mu_);
+    records_.push_back(std::move(record));
+  }
   void updateConnectionState(std::string connectionId, std::string state) override {
     MutexLock lock(mu_);
     states_.emplace_back(std::move(connectionId), std::move(state));
@@ -24,6 +29,10 @@ class RecordingOutbox : public delivery::EventOutbox {
   std::vector<delivery::PendingEvent> events() const {
     MutexLock lock(mu_);
     return events_;
+  }
+  std::vector<delivery::ConnectionRecord> records() const {
+    MutexLock lock(mu_);
+    return records_;
   }
   std::vector<std::pair<std::string, std::string>> states() const {
     MutexLock lock(mu_);
@@ -33,6 +42,7 @@ class RecordingOutbox : public delivery::EventOutbox {
  private:
   mutable Mutex mu_;
   std::vector<delivery::PendingEvent> events_ GUARDED_BY(mu_);
+  std::vector<delivery::ConnectionRecord> records_ GUARDED_BY(mu_);
   std::vector<std::pair<std::string, std::string>> states_ GUARDED_BY(mu_);
 };
 

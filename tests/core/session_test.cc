@@ -548,6 +548,39 @@ TEST_F(SessionTest, WithoutAHandlerNoEventIsAcceptedButItsCeIdIsTaken) {
   EXPECT_EQ(outbox.event(1).ceId, "2");
 }
 
+TEST_F(SessionTest, WithOnlyADisconnectedHandlerTheConnectionIsRecordedForCrashRecovery) {
+  settings.hubs["chat"].eventHandlers[0].systemEvents = {"disconnected"};
+  FakeTransport t;
+  auto s = open(t, ClientKind::kJson);
+  EXPECT_EQ(outbox.count(), 0u);  // no connected event
+  auto recorded = outbox.recordedConnections();
+  ASSERT_EQ(recorded.size(), 1u);
+  EXPECT_EQ(recorded[0].hub, "chat");
+  EXPECT_EQ(recorded[0].connectionId, "conn-0");
+  EXPECT_EQ(recorded[0].userId, std::optional<std::string>("alice"));
+  EXPECT_EQ(recorded[0].subprotocol, "json.webpubsub.azure.v1");
+  EXPECT_EQ(recorded[0].connectionState, "");
+  EXPECT_EQ(recorded[0].origin, "localhost");
+  s->onTransportClosed(&t, {TransportEnd::Cause::kLost, std::nullopt, ""});
+  ASSERT_EQ(outbox.count(), 1u);
+  EXPECT_EQ(outbox.event(0).kind, cloudevents::EventKind::kDisconnected);
+  EXPECT_EQ(outbox.event(0).connectionId, "conn-0");
+  EXPECT_EQ(outbox.recordedConnections().size(), 1u);
+  // With neither handler no event could be made for it: nothing is recorded.
+  settings.hubs["chat"].eventHandlers[0].systemEvents = {};
+  FakeTransport t2;
+  auto s2 = open(t2, ClientKind::kJson);
+  s2->onTransportClosed(&t2, {TransportEnd::Cause::kLost, std::nullopt, ""});
+  EXPECT_EQ(outbox.recordedConnections().size(), 1u);
+  EXPECT_EQ(outbox.count(), 1u);
+  // With a connected handler, the connected event records it (in the outbox's store).
+  settings.hubs["chat"].eventHandlers[0].systemEvents = {"connected", "disconnected"};
+  FakeTransport t3;
+  auto s3 = open(t3, ClientKind::kJson);
+  EXPECT_EQ(outbox.recordedConnections().size(), 1u);
+  EXPECT_EQ(outbox.count(), 2u);
+}
+
 TEST_F(SessionTest, TheCookieHeaderIsFixedAtAcceptanceAndTheHookFillsTheJar) {
   outbox.keepHooks = true;
   auto jar = std::make_shared<upstream::CookieJar>();

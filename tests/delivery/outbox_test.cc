@@ -5,9 +5,11 @@
 
 #include <gtest/gtest.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -17,6 +19,7 @@
 
 #include "cloudevents/signature.h"
 #include "delivery/memory_store.h"
+#include "delivery/sqlite_store.h"
 #include "fakes/fake_outbox_store.h"
 #include "fakes/fake_upstream_client.h"
 #include "fakes/manual_event_loop.h"
@@ -507,6 +510,72 @@ TEST_P(OutboxRecordsTest, StateUpdatesReachTheConnectionRecord) {
   outbox->updateConnectionState("c1", "bmV3");
   pump();
   EXPECT_EQ(fake->records().at("c1").connectionState, "bmV3");
+}
+
+TEST_P(OutboxRecordsTest, RecordedConnectionsReachTheStoreInTheTurnsBatch) {
+  ASSERT_NE(fake, nullptr);
+  start();
+  size_t before = store->appliedBatches;
+  outbox->recordConnection({"chat", "r1", "u1", "json.webpubsub.azure.v1", "", "o.example"});
+  outbox->recordConnection({"chat", "r2", std::nullopt, "", "", ""});
+  outbox->accept(event("r2", EventKind::kDisconnected));  // removes r2's record in the batch
+  pump();
+  EXPECT_EQ(store->appliedBatches, before + 1);
+  ASSERT_EQ(fake->records().size(), 1u);
+  const ConnectionRecord& r = fake->records().at("r1");
+  EXPECT_EQ(r.hub, "chat");
+  EXPECT_EQ(r.userId, std::optional<std::string>("u1"));
+  EXPECT_EQ(r.subprotocol, "json.webpubsub.azure.v1");
+  EXPECT_EQ(r.origin, "o.example");
+  EXPECT_EQ(outbox->pendingEvents(), 1u);  // a record is not an event: only r2's disconnected
+  auto sent = open();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(typeOf(sent[0]), "azure.webpubsub.sys.disconnected");
+  EXPECT_EQ(connectionOf(sent[0]), "r2");
+  // A record alone is a batch of its own.
+  outbox->recordConnection({"chat", "r3", std::nullopt, "", "", ""});
+  pump();
+  EXPECT_EQ(store->appliedBatches, before + 2);
+  EXPECT_EQ(fake->records().count("r3"), 1u);
+}
+
+// The gap a recorded connection closes: a connection of a hub without a `connected` handler,
+// recorded by one process over a data_dir, gets its `disconnected` from the next one after a
+// crash.
+TEST_P(OutboxRecordsTest, ARecordedConnectionGetsRestartDisconnectedAfterACrash) {
+  const std::string dir = testing::TempDir() + "/outbox_recorded_" + std::to_string(::getpid());
+  std::filesystem::remove_all(dir);
+  auto sqlite = [&] {
+    auto opened = SqliteStore::open(dir, config::DeliverySettings::Sync::kNormal);
+    EXPECT_TRUE(opened.isOk()) << opened.status().toString();
+    return std::make_unique<ObservedStore>(std::move(opened).value());
+  };
+  ownedStore = sqlite();
+  store = ownedStore.get();
+  start();
+  outbox->recordConnection(
+      {"chat", "r1", "u1", "json.webpubsub.azure.v1", "c3RhdGU=", "chat.example.com:8443"});
+  pump();
+  EXPECT_TRUE(open().empty());  // nothing to deliver for it now
+  EXPECT_EQ(outbox->pendingEvents(), 0u);
+  outbox.reset();  // no stop(): the process dies (the committed batch is what is left)
+  ownedStore = sqlite();
+  store = ownedStore.get();
+  start();
+  auto sent = open();
+  ASSERT_EQ(sent.size(), 1u);
+  const auto& r = client.request(sent[0]);
+  EXPECT_EQ(typeOf(sent[0]), "azure.webpubsub.sys.disconnected");
+  EXPECT_EQ(connectionOf(sent[0]), "r1");
+  EXPECT_EQ(findHeader(r.headers, "ce-id"), kRecoveredCeId);
+  EXPECT_EQ(findHeader(r.headers, "ce-userId"), "u1");
+  EXPECT_EQ(findHeader(r.headers, "ce-subprotocol"), "json.webpubsub.azure.v1");
+  EXPECT_EQ(findHeader(r.headers, "ce-connectionState"), "c3RhdGU=");
+  EXPECT_EQ(findHeader(r.headers, "WebHook-Request-Origin"), "chat.example.com:8443");
+  EXPECT_EQ(r.body, R"({"reason":"The server restarted."})");
+  outbox->stop();
+  outbox.reset();  // closes the database
+  std::filesystem::remove_all(dir);
 }
 
 TEST_P(OutboxTest, StopLeavesPendingEventsInTheStore) {

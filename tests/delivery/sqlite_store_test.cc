@@ -137,6 +137,35 @@ TEST_F(SqliteStoreTest, ConnectedRecordsAndDisconnectedRemovesInTheSameBatch) {
   EXPECT_TRUE(store->orphanedConnections()->empty());
 }
 
+TEST_F(SqliteStoreTest, ARecordedConnectionIsStampedWithItsBatchTime) {
+  {
+    auto store = open();
+    ASSERT_NE(store, nullptr);
+    appendAll(*store, {connected("c1", "h", 77)});  // a connected event's row: its ce-time
+    OutboxStore::Batch b;
+    b.recorded.push_back({"h", "r1", "u", "", "", "o"});
+    b.nowMs = 4242;
+    ASSERT_TRUE(store->apply(b).isOk());
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(dbFile().c_str(), &db), SQLITE_OK);
+  std::vector<std::string> rows;
+  auto collect = [](void* out, int n, char** values, char**) {
+    std::string row;
+    for (int i = 0; i < n; ++i)
+      row += std::string(i ? "|" : "") + (values[i] ? values[i] : "NULL");
+    static_cast<std::vector<std::string>*>(out)->push_back(row);
+    return 0;
+  };
+  EXPECT_EQ(sqlite3_exec(db,
+                         "SELECT connection_id, hub, user_id, recorded_ms, origin FROM connections "
+                         "ORDER BY connection_id",
+                         collect, &rows, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  EXPECT_EQ(rows, (std::vector<std::string>{"c1|h|user-c1|77|", "r1|h|u|4242|o"}));
+}
+
 TEST_F(SqliteStoreTest, AHeadDeletedByHandIsReplacedAtOpen) {
   Seqs s;
   {

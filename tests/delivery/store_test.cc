@@ -42,6 +42,12 @@ class StoreContractTest : public ::testing::Test {
     ASSERT_NE(store_, nullptr);
   }
   OutboxStore& store() { return *store_; }
+  // Closes the store and opens it again on the same directory (a restart).
+  void reopen() {
+    store_.reset();
+    store_ = Factory::make(dir_.path() + "/outbox");
+    ASSERT_NE(store_, nullptr);
+  }
 
   test::TempDir dir_;
   std::unique_ptr<OutboxStore> store_;
@@ -289,6 +295,44 @@ TYPED_TEST(StoreContractTest, AFreshStoreHasNoOrphansAndReadingThemChangesNothin
   appendAll(this->store(), {connected("a", "h", 1)});
   ASSERT_TRUE(this->store().orphanedConnections().isOk());
   EXPECT_EQ(this->store().stats().events, 1u);
+}
+
+// A connection recorded without a connected event (its hub has no handler for it) is kept as
+// a kConnected event keeps it: a durable store reports it as an orphan after a reopen, and its
+// kDisconnected event removes it; the MemoryStore keeps no records at all.
+TYPED_TEST(StoreContractTest, RecordedConnectionsAreKeptLikeThoseOfConnectedEvents) {
+  OutboxStore::Batch b;
+  b.recorded.push_back({"h", "r1", "user-r1", "json.webpubsub.azure.v1", "s0", "o.example:1"});
+  b.recorded.push_back({"h", "r2", std::nullopt, "", "", ""});
+  b.appended.push_back(disconnected("r2", "h", 5));  // applied after the records: removes r2
+  b.stateUpdates.push_back({"r1", "s1"});
+  b.nowMs = 4242;
+  EXPECT_FALSE(b.empty());
+  ASSERT_TRUE(this->store().apply(b).isOk());
+  EXPECT_EQ(this->store().stats().events, 1u);  // records are not events
+  OutboxStore::Batch onlyRecords;
+  onlyRecords.recorded.push_back({"h", "r3", std::nullopt, "", "", ""});
+  EXPECT_FALSE(onlyRecords.empty());
+  ASSERT_TRUE(this->store().apply(onlyRecords).isOk());
+  appendAll(this->store(), {disconnected("r3", "h", 6)});
+  const bool durable = this->store().durable();
+  this->reopen();
+  auto orphans = this->store().orphanedConnections();
+  ASSERT_TRUE(orphans.isOk()) << orphans.status().toString();
+  if (!durable) {
+    EXPECT_TRUE(orphans->empty());
+    return;
+  }
+  ASSERT_EQ(orphans->size(), 1u);
+  const ConnectionRecord& r = (*orphans)[0];
+  EXPECT_EQ(r.hub, "h");
+  EXPECT_EQ(r.connectionId, "r1");
+  EXPECT_EQ(r.userId, std::optional<std::string>("user-r1"));
+  EXPECT_EQ(r.subprotocol, "json.webpubsub.azure.v1");
+  EXPECT_EQ(r.connectionState, "s1");
+  EXPECT_EQ(r.origin, "o.example:1");
+  appendAll(this->store(), {disconnected("r1", "h", 7)});
+  EXPECT_TRUE(this->store().orphanedConnections()->empty());
 }
 
 TYPED_TEST(StoreContractTest, StateUpdatesOfUnknownConnectionsAreIgnored) {

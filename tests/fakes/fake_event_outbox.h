@@ -1,6 +1,6 @@
-// An EventOutbox for unit tests: records every accepted event (with its Set-Cookie hook) and
-// every connection-state update, delivers nothing. Thread-safe like the interface: a mutex
-// guards the records; tests read them once the producers are quiet.
+// An EventOutbox for unit tests: records every accepted event (with its Set-Cookie hook), every
+// recorded connection and every connection-state update, delivers nothing. Thread-safe like the
+// interface: a mutex guards the records; tests read them once the producers are quiet.
 #pragma once
 
 #include <mutex>
@@ -47,6 +47,11 @@ class FakeEventOutbox : public delivery::EventOutbox {
     gone.swap(accepted_.at(i).onSetCookie);
   }
 
+  void recordConnection(delivery::ConnectionRecord record) override {
+    std::lock_guard lock(mu_);
+    records_.push_back(std::move(record));
+  }
+
   void updateConnectionState(std::string connectionId, std::string state) override {
     std::lock_guard lock(mu_);
     updates_.push_back({std::move(connectionId), std::move(state)});
@@ -78,11 +83,17 @@ class FakeEventOutbox : public delivery::EventOutbox {
     std::lock_guard lock(mu_);
     return updates_;
   }
+  // The recordConnection() calls in order.
+  std::vector<delivery::ConnectionRecord> recordedConnections() const {
+    std::lock_guard lock(mu_);
+    return records_;
+  }
 
  private:
   mutable std::mutex mu_;
   std::vector<Accepted> accepted_;
   std::vector<StateUpdate> updates_;
+  std::vector<delivery::ConnectionRecord> records_;
 };
 
 }  // namespace wps::test

@@ -36,6 +36,8 @@ class FakeOutboxStore : public delivery::OutboxStore {
   }
 
   Status apply(Batch& b) override {
+    for (const auto& r : b.recorded)
+      records_[r.connectionId] = r;
     for (auto& e : b.appended)
       append(e);
     for (uint64_t seq : b.removed)
