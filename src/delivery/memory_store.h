@@ -29,17 +29,13 @@ class MemoryStore final : public OutboxStore {
   MemoryStore(const MemoryStore&) = delete;
   MemoryStore& operator=(const MemoryStore&) = delete;
 
-  // Never fails. Removed and rescheduled seqs that are not leased are ignored (only the holder
-  // of a lease ends it).
+  // Never fails.
   Status apply(Batch& batch) override;
   StatusOr<std::vector<PendingEvent>> takeDue(int64_t nowMs, size_t limit) override;
   std::optional<int64_t> nextDueMs() override;
   StoreStats stats() const override;
-  // Walks events in seq order and stops at the first one (not leased) with timeMs >= beforeMs:
-  // timeMs is fixed at acceptance, so it follows seq unless the wall clock stepped back.
   StatusOr<std::vector<EventRef>> dropExpired(int64_t beforeMs, int64_t nowMs,
                                               size_t limit) override;
-  // Ties between hubs with as many events: the lower hub name first.
   StatusOr<std::vector<EventRef>> dropOverflow(uint64_t maxEvents, uint64_t maxBytes,
                                                int64_t nowMs) override;
   StatusOr<std::vector<ConnectionRecord>> orphanedConnections() override;

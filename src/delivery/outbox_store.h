@@ -46,7 +46,8 @@ class OutboxStore {
     // its dueMs.
     std::vector<PendingEvent> appended;
     // Delivered or dropped heads: removed; the connection's next event becomes its head, due
-    // at `nowMs` (or its own dueMs when later). Unknown seqs are ignored.
+    // at `nowMs` (or its own dueMs when later). Seqs that are not leased (unknown ones
+    // included) are ignored: only the holder of a lease ends it. The same for `rescheduled`.
     std::vector<uint64_t> removed;
     // Failed attempts of leased heads: their attempts and dueMs are stored, the lease ends.
     std::vector<Reschedule> rescheduled;
@@ -78,13 +79,15 @@ class OutboxStore {
   virtual StoreStats stats() const = 0;
 
   // Removes up to `limit` events with timeMs < `beforeMs` that are not leased, oldest first,
-  // promoting successors as apply() does, and returns them.
+  // promoting successors as apply() does, and returns them. Walks events in seq order and
+  // stops at the first one (not leased) with timeMs >= beforeMs: timeMs is fixed at acceptance,
+  // so it follows seq unless the wall clock stepped back.
   virtual StatusOr<std::vector<EventRef>> dropExpired(int64_t beforeMs, int64_t nowMs,
                                                       size_t limit) = 0;
 
   // While more than `maxEvents` events or `maxBytes` bytes are pending, removes the oldest
-  // event (not leased) of the hub with the most pending events, promoting successors; returns
-  // the removed events.
+  // event (not leased) of the hub with the most pending events (ties: the lower hub name),
+  // promoting successors; returns the removed events.
   virtual StatusOr<std::vector<EventRef>> dropOverflow(uint64_t maxEvents, uint64_t maxBytes,
                                                        int64_t nowMs) = 0;
 

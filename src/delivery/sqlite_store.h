@@ -45,8 +45,7 @@ class SqliteStore final : public OutboxStore {
   SqliteStore& operator=(const SqliteStore&) = delete;
 
   // One transaction; on error it is rolled back and nothing in memory changes (the seqs of
-  // `batch.appended` are then meaningless). Removed and rescheduled seqs that are not leased
-  // are ignored (only the holder of a lease ends it). Errors: kDataLoss (corruption),
+  // `batch.appended` are then meaningless). Errors: kDataLoss (corruption),
   // kUnavailable (I/O, disk full), kInvalidArgument (an event kind other than connected or
   // disconnected).
   Status apply(Batch& batch) override;
@@ -54,10 +53,8 @@ class SqliteStore final : public OutboxStore {
   // nullopt also when the database cannot be read (the next apply() reports it).
   std::optional<int64_t> nextDueMs() override;
   StoreStats stats() const override;
-  // Walks events in seq order and stops at the first one (not leased) with timeMs >= beforeMs.
   StatusOr<std::vector<EventRef>> dropExpired(int64_t beforeMs, int64_t nowMs,
                                               size_t limit) override;
-  // Ties between hubs with as many events: the lower hub name first.
   StatusOr<std::vector<EventRef>> dropOverflow(uint64_t maxEvents, uint64_t maxBytes,
                                                int64_t nowMs) override;
   StatusOr<std::vector<ConnectionRecord>> orphanedConnections() override;

@@ -7,7 +7,8 @@
 namespace wps::metrics {
 
 namespace {
-void line(std::string& out, const char* name, const char* type, const char* help, int64_t v) {
+// The HELP and TYPE lines of metric `name`.
+void header(std::string& out, const char* name, const char* type, const char* help) {
   out += "# HELP ";
   out += name;
   out += ' ';
@@ -17,6 +18,10 @@ void line(std::string& out, const char* name, const char* type, const char* help
   out += ' ';
   out += type;
   out += '\n';
+}
+
+void line(std::string& out, const char* name, const char* type, const char* help, int64_t v) {
+  header(out, name, type, help);
   out += name;
   out += ' ';
   out += std::to_string(v);
@@ -26,13 +31,7 @@ void line(std::string& out, const char* name, const char* type, const char* help
 // A metric with one label: HELP and TYPE once, then one sample per (label value, value).
 void labeled(std::string& out, const char* name, const char* help, const char* label,
              std::initializer_list<std::pair<const char*, uint64_t>> samples) {
-  out += "# HELP ";
-  out += name;
-  out += ' ';
-  out += help;
-  out += "\n# TYPE ";
-  out += name;
-  out += " counter\n";
+  header(out, name, "counter", help);
   for (const auto& [value, count] : samples) {
     out += name;
     out += '{';
