@@ -600,7 +600,8 @@ TEST_F(SessionTest, TheCookieHeaderIsFixedAtAcceptanceAndTheHookFillsTheJar) {
   loop.runPending();
   s->onTransportClosed(&t, {TransportEnd::Cause::kLost, std::nullopt, ""});
   ASSERT_EQ(outbox.count(), 2u);
-  auto cookie = http::findHeader(outbox.event(1).extraHeaders, "Cookie");
+  const delivery::PendingEvent disconnected = outbox.event(1);  // a copy: keep it alive
+  auto cookie = http::findHeader(disconnected.extraHeaders, "Cookie");
   ASSERT_TRUE(cookie);
   EXPECT_NE(cookie->find("a=3"), std::string_view::npos);
   EXPECT_NE(cookie->find("b=2"), std::string_view::npos);
