@@ -76,6 +76,7 @@ class FakeUpstream::Impl {
     if (down) {
       boost::system::error_code ec;
       acceptor_.close(ec);
+      holdPort();
       for (auto& s : sockets_) {
         s->set_option(asio::socket_base::linger(true, 0), ec);
         s->close(ec);
@@ -84,12 +85,25 @@ class FakeUpstream::Impl {
       return;
     }
     if (acceptor_.is_open()) return;
+    boost::system::error_code ignored;
+    placeholder_.close(ignored);
     tcp::endpoint at(asio::ip::make_address("127.0.0.1"), port_);
     acceptor_.open(at.protocol());
     acceptor_.set_option(asio::socket_base::reuse_address(true));
     acceptor_.bind(at);
     acceptor_.listen();
     asio::co_spawn(io_, acceptLoop(), asio::detached);
+  }
+
+  // Loop thread: keeps the port bound, but not listening, while the upstream is down. A
+  // connection attempt is refused all the same, and no other process's ephemeral bind (tests
+  // run in parallel) can take the port and answer in our place.
+  void holdPort() {
+    boost::system::error_code ec;
+    tcp::endpoint at(asio::ip::make_address("127.0.0.1"), port_);
+    placeholder_.open(at.protocol(), ec);
+    if (!ec) placeholder_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) placeholder_.bind(at, ec);
   }
 
   // The answer to `r` under the current mode and handler.
@@ -201,6 +215,7 @@ class FakeUpstream::Impl {
   // Keeps io_.run() going while the upstream is down (no acceptor, no socket).
   asio::executor_work_guard<asio::io_context::executor_type> work_ = asio::make_work_guard(io_);
   tcp::acceptor acceptor_;
+  tcp::socket placeholder_{io_};  // bound, never listening, while the upstream is down
   uint16_t port_;
   std::thread thread_;
   mutable std::mutex mu_;
