@@ -18,6 +18,7 @@
 #include "common/base64.h"
 #include "common/crypto.h"
 #include "common/log.h"
+#include "common/thread_name.h"
 #include "core/engine.h"
 #include "core/session.h"
 
@@ -83,6 +84,7 @@ class ClusterServiceImpl : public ClusterService {
     WPS_LOG_INFO("cluster: node {} joining via {}", nodeId_,
                  redactRedisUrl(settings_.cluster.redis));
     thread_ = std::thread([this] {
+      setCurrentThreadName("wps-cluster");
       loop_.bindToCurrentThread();
       auto guard = boost::asio::make_work_guard(io_);
       io_.run();

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "common/log.h"
+#include "common/thread_name.h"
 #include "transport/http_upstream_client.h"
 
 namespace wps::transport {
@@ -61,9 +62,10 @@ void WorkerPool::attach(core::Engine& engine, HttpHandler& handler) {
   }
 }
 
-void WorkerPool::startThread(WorkerIo& w) {
+void WorkerPool::startThread(WorkerIo& w, std::string name) {
   WorkerIo* wp = &w;
-  wp->thread = std::thread([wp] {
+  wp->thread = std::thread([wp, name = std::move(name)] {
+    setCurrentThreadName(name);
     wp->loop.bindToCurrentThread();
     auto guard = boost::asio::make_work_guard(wp->io);
     runWorkerLoop(wp->io, wp->index);
@@ -73,12 +75,12 @@ void WorkerPool::startThread(WorkerIo& w) {
 void WorkerPool::start() {
   for (auto& w : workers_) {
     w->startTicker();
-    startThread(*w);
+    startThread(*w, "wps-worker-" + std::to_string(w->index));
   }
 }
 
 void WorkerPool::startOutbox() {
-  startThread(*outbox_);
+  startThread(*outbox_, "wps-outbox");
 }
 
 size_t WorkerPool::openWebSockets() const {

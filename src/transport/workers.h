@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "config/settings.h"
@@ -51,7 +52,7 @@ class WorkerPool {
   void stop();
 
  private:
-  static void startThread(WorkerIo& w);
+  static void startThread(WorkerIo& w, std::string name);
 
   std::vector<std::unique_ptr<WorkerIo>> workers_;
   std::unique_ptr<WorkerIo> outbox_;

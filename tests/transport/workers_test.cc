@@ -1,6 +1,7 @@
 #include "transport/workers.h"
 
 #include <gtest/gtest.h>
+#include <pthread.h>
 
 #include <boost/asio/post.hpp>
 #include <chrono>
@@ -85,6 +86,28 @@ TEST(WorkerPoolTest, TheOutboxThreadRunsItsOwnLoop) {
   EXPECT_FALSE(pool.at(0).thread.joinable());  // the workers were not started
   pool.stop();
   EXPECT_FALSE(pool.outbox().thread.joinable());
+}
+
+// Every thread of the pool is named for `top -H` and perf (docs/architecture.md, "Thread names").
+TEST(WorkerPoolTest, ThreadsAreNamedByRole) {
+  config::ServerSettings settings;
+  settings.workers = 2;
+  WorkerPool pool(settings);
+  pool.startOutbox();
+  pool.start();
+  auto nameOn = [](EventLoop& loop) {
+    std::promise<std::string> name;
+    loop.post([&] {
+      char buf[16] = {};
+      pthread_getname_np(pthread_self(), buf, sizeof buf);
+      name.set_value(buf);
+    });
+    return name.get_future().get();
+  };
+  EXPECT_EQ(nameOn(pool.at(0).loop), "wps-worker-0");
+  EXPECT_EQ(nameOn(pool.at(1).loop), "wps-worker-1");
+  EXPECT_EQ(nameOn(pool.outbox().loop), "wps-outbox");
+  pool.stop();
 }
 
 }  // namespace
