@@ -1,7 +1,13 @@
 // Durable delivery's answers to the upstream's failures (issue 12), on an in-process server:
 // 429 with Retry-After is honoured, 410 and other 4xx drop the event at once, expired events
 // and the backlog cap drop with their counters.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include "integration/delivery_helpers.h"
 
@@ -140,6 +146,34 @@ TEST_F(DeliveryRetryTest, OverflowDropsTheOldestEventsAndKeepsTheCap) {
   for (size_t i = 0; i < 10; ++i)
     EXPECT_FALSE(delivered.count(clients[i].connectionId))
         << "client " << i << " is among the oldest: its connected should have been dropped";
+}
+
+// 0 when a socket could bind (bind) or connect to 127.0.0.1:`port`, else errno.
+int tryPort(uint16_t port, bool bindIt) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in at{};
+  at.sin_family = AF_INET;
+  at.sin_port = htons(port);
+  at.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  auto* addr = reinterpret_cast<sockaddr*>(&at);
+  int rc = bindIt ? ::bind(fd, addr, sizeof at) : ::connect(fd, addr, sizeof at);
+  int err = rc == 0 ? 0 : errno;
+  ::close(fd);
+  return err;
+}
+
+// The fake's outage refuses connections but keeps its port: with tests running in parallel, a
+// port it let go could be taken by another process's listener, which would then answer (404)
+// in its place (a CI flake of delivery_outage_test).
+TEST(FakeUpstreamOutageTest, DownRefusesConnectionsAndKeepsThePort) {
+  FakeUpstream upstream;
+  upstream.setMode(UpstreamMode::down());
+  EXPECT_EQ(tryPort(upstream.port(), false), ECONNREFUSED);
+  EXPECT_EQ(tryPort(upstream.port(), true), EADDRINUSE);
+  upstream.setMode(UpstreamMode::normal());
+  EXPECT_EQ(tryPort(upstream.port(), false), 0);
 }
 
 }  // namespace

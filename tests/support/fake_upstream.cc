@@ -98,12 +98,18 @@ class FakeUpstream::Impl {
   // Loop thread: keeps the port bound, but not listening, while the upstream is down. A
   // connection attempt is refused all the same, and no other process's ephemeral bind (tests
   // run in parallel) can take the port and answer in our place.
+  // Without SO_REUSEADDR no other socket can bind the port at all; when a TIME_WAIT of an
+  // earlier connection forbids that, with it (bind(0) still avoids a port in use).
   void holdPort() {
-    boost::system::error_code ec;
     tcp::endpoint at(asio::ip::make_address("127.0.0.1"), port_);
-    placeholder_.open(at.protocol(), ec);
-    if (!ec) placeholder_.set_option(asio::socket_base::reuse_address(true), ec);
-    if (!ec) placeholder_.bind(at, ec);
+    for (bool reuse : {false, true}) {
+      boost::system::error_code ec;
+      placeholder_.open(at.protocol(), ec);
+      if (!ec) placeholder_.set_option(asio::socket_base::reuse_address(reuse), ec);
+      if (!ec) placeholder_.bind(at, ec);
+      if (!ec) return;
+      placeholder_.close(ec);
+    }
   }
 
   // The answer to `r` under the current mode and handler.
