@@ -1,5 +1,5 @@
-// The webpubsubd subcommands: serve (default) and token. This layer only declares the command
-// line; the commands themselves live in server/commands.h.
+// The webpubsubd subcommands: serve (default), token and check-config. This layer only declares the
+// command line; the commands themselves live in server/commands.h.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -18,5 +18,7 @@ void addTokenOptions(CLI::App& app, TokenOptions& options);
 using server::runServe;
 // Exit codes: 0, or 1 for bad options.
 using server::runToken;
+// Exit codes: 0 when the configuration is valid, 1 when it is not.
+using server::runCheckConfig;
 
 }  // namespace wps::app

@@ -152,6 +152,27 @@ int runServe(const ServeOptions& options) {
   return 0;
 }
 
+int runCheckConfig(const ServeOptions& options) {
+  initLogging("warn");
+  auto settings = loadEffectiveSettings(options);
+  if (!settings) {
+    printConfigurationError(settings.status());
+    return 1;
+  }
+  if (!setLogLevel(settings->logLevel)) {
+    std::fprintf(stderr, "webpubsubd: configuration error: log_level: unknown level\n");
+    return 1;
+  }
+  size_t handlers = 0;
+  for (const auto& [name, hub] : settings->hubs)
+    handlers += hub.eventHandlers.size();
+  std::printf("%s: OK (listen %s:%u, %zu hub sections, %zu event handlers)\n",
+              options.configFile.empty() ? "(no file)" : options.configFile.c_str(),
+              settings->listenHost.c_str(), static_cast<unsigned>(settings->listenPort),
+              settings->hubs.size(), handlers);
+  return 0;
+}
+
 int runToken(const ServeOptions& serve, const TokenOptions& o) {
   initLogging("warn");
   auto settings = settingsFromOptions(serve);

@@ -47,6 +47,11 @@ StatusOr<config::ServerSettings> loadEffectiveSettings(const ServeOptions& optio
 // when the delivery outbox cannot be opened (delivery.data_dir locked, corrupt or unwritable).
 int runServe(const ServeOptions& options);
 
+// Validates the configuration `options` describe (normally only --config FILE) exactly as a
+// start would, without starting anything: prints "<file>: OK (…)" on stdout, or the same
+// "configuration error" message a start prints on stderr. Exit codes: 0 valid, 1 invalid.
+int runCheckConfig(const ServeOptions& options);
+
 // Prints "ws[s]://<public base>/client/hubs/<hub>?access_token=<token>" for a client of the
 // server these options describe. Its key must come from one of the sources of
 // loadEffectiveSettings but the generated one: without a key it prints an error on stderr and

@@ -206,3 +206,27 @@ test("SIGTERM with undelivered events: lost without a data dir (WARN), kept with
     `2 undelivered events stay in the outbox ${data} and are delivered after the next start`),
   durable.stderr());
 });
+
+test("--version prints the version and the commit the binary was built from", () => {
+  const r = spawnSync(serverBinary, ["--version"], { encoding: "utf8" });
+  assert.equal(r.status, 0);
+  assert.match(r.stdout.trim(), /^webpubsubd \d+\.\d+\.\d+ \(commit ([0-9a-f]{12}(-dirty)?|unknown)\)$/);
+});
+
+test("check-config validates a file without starting: OK, or the start's error naming the key", () => {
+  const good = writeFile("check-good.toml",
+    'listen = "127.0.0.1:9"\n[[hubs.chat.event_handlers]]\nurl_template = "http://127.0.0.1:1/{event}"\n');
+  const ok = spawnSync(serverBinary, ["check-config", good], { encoding: "utf8", env: env() });
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.match(ok.stdout, /check-good\.toml: OK \(listen 127\.0\.0\.1:9, .*1 event handlers\)/);
+  const bad = writeFile("check-bad.toml",
+    '[[hubs.chat.event_handlers]]\nurl_template = "ftp://x/{event}"\n');
+  const no = spawnSync(serverBinary, ["check-config", bad], { encoding: "utf8", env: env() });
+  assert.equal(no.status, 1);
+  assert.match(no.stderr, /configuration error: .*url_template/);
+  assert.equal(no.stdout, "");
+  const missing = spawnSync(serverBinary, ["check-config", path.join(dir, "nope.toml")],
+    { encoding: "utf8", env: env() });
+  assert.equal(missing.status, 1);
+  assert.match(missing.stderr, /nope\.toml/);
+});
