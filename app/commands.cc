@@ -17,6 +17,7 @@ void addServeOptions(CLI::App& app, ServeOptions& o) {
                  "Public URL of this server, e.g. https://pubsub.example.com");
   app.add_option("--workers", o.workers, "Worker threads (0 = number of cores)");
   app.add_option("--log-level", o.logLevel, "trace, debug, info, warn, error or off");
+  app.add_option("--log-format", o.logFormat, "text (default) or json: one object per line");
   app.add_option("--data-dir", o.dataDir,
                  "Directory of the durable event outbox (delivery.data_dir; docs/delivery.md)");
 }

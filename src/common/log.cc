@@ -2,9 +2,15 @@
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 
+#include "common/log_format.h"
 #include "common/strings.h"
 
 namespace wps {
+namespace {
+
+constexpr const char* kTextPattern = "%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%t] %v";
+
+}  // namespace
 
 bool setLogLevel(std::string_view level) {
   auto lvl = spdlog::level::from_str(std::string(level));
@@ -13,12 +19,22 @@ bool setLogLevel(std::string_view level) {
   return true;
 }
 
+bool configureLogFormat(std::string_view format) {
+  if (!setLogFormat(format)) return false;
+  if (logFormat() == LogFormat::kJson) {
+    spdlog::set_formatter(makeJsonFormatter());
+  } else {
+    spdlog::set_pattern(kTextPattern);
+  }
+  return true;
+}
+
 void initLogging(std::string_view level) {
   static bool initialized = false;
   if (!initialized) {
     auto logger = spdlog::stderr_color_mt("webpubsubd");
     spdlog::set_default_logger(logger);
-    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%t] %v");
+    spdlog::set_pattern(kTextPattern);
     initialized = true;
   }
   setLogLevel(level);

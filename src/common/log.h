@@ -11,6 +11,9 @@ namespace wps {
 
 // Levels: "trace", "debug", "info", "warn", "error", "off". Unknown → false.
 bool setLogLevel(std::string_view level);
+// Sets the line format: "text" or "json" (common/log_format.h); false for anything else.
+// Called once at start, after initLogging() and before other threads log.
+bool configureLogFormat(std::string_view format);
 // Writes logs to stderr (stdout is reserved for the connection string and command output).
 void initLogging(std::string_view level);
 

@@ -307,12 +307,19 @@ void readLogLevel(Reader& r, const toml::node& n, const std::string& key, Server
     r.fail(key, "must be one of trace, debug, info, warn, error, critical, off");
 }
 
+void readLogFormat(Reader& r, const toml::node& n, const std::string& key, ServerSettings& s) {
+  r.readString(n, key, &s.logFormat);
+  if (s.logFormat != "text" && s.logFormat != "json") r.fail(key, "must be \"text\" or \"json\"");
+}
+
 const Section<ServerSettings> kRoot = {{
     {"listen", readListen},
     stringArrayKey("access_keys", &ServerSettings::accessKeys),
     stringKey("public_endpoint", &ServerSettings::publicEndpoint),
     intKey("workers", &ServerSettings::workers, 0, 256),
     {"log_level", readLogLevel},
+    {"log_format", readLogFormat},
+    boolKey("access_log", &ServerSettings::accessLog),
     boolKey("strict_audience_host", &ServerSettings::strictAudienceHost),
     {"hubs", readHubs},
     sectionKey("upstream", &ServerSettings::upstream, kUpstream),
@@ -359,6 +366,8 @@ static Status validateKeysAndEndpoint(const ServerSettings& s) {
 Status validateSettings(const ServerSettings& s) {
   if (s.accessKeys.empty()) return invalidArgument("access_keys: at least one key is required");
   if (Status st = validateKeysAndEndpoint(s); !st) return st;
+  if (s.logFormat != "text" && s.logFormat != "json")
+    return invalidArgument("log_format: must be \"text\" or \"json\"");
   for (const auto& [name, hub] : s.hubs) {
     if (name != "_default" && !protocol::isValidHubName(name)) {
       return invalidArgument("hubs." + name + ": not a valid hub name");

@@ -111,6 +111,8 @@ struct ServerSettings {
   std::string publicEndpoint;  // e.g. "https://pubsub.example.com"; empty = from the request
   size_t workers = 0;          // 0 = number of cores
   std::string logLevel = "info";
+  std::string logFormat = "text";  // "text" or "json" (common/log_format.h)
+  bool accessLog = true;           // an info line per WebSocket handshake and HTTP request
   bool strictAudienceHost = false;
   std::map<std::string, HubSettings> hubs;  // lower-cased hub name; "_default" for the rest
   UpstreamSettings upstream;

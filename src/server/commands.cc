@@ -92,6 +92,7 @@ StatusOr<config::ServerSettings> settingsFromOptions(const ServeOptions& o) {
   if (!o.publicEndpoint.empty()) s.publicEndpoint = o.publicEndpoint;
   if (o.workers >= 0) s.workers = static_cast<size_t>(o.workers);
   if (!o.logLevel.empty()) s.logLevel = o.logLevel;
+  if (!o.logFormat.empty()) s.logFormat = o.logFormat;
   if (!o.dataDir.empty()) s.delivery.dataDir = o.dataDir;
   return s;
 }
@@ -127,6 +128,7 @@ int runServe(const ServeOptions& options) {
     std::fprintf(stderr, "webpubsubd: configuration error: log_level: unknown level\n");
     return 1;
   }
+  configureLogFormat(settings->logFormat);  // validated with the settings
   blockTerminationSignals();
   auto server = Server::create(std::move(settings.value()));
   if (!server && server.status().code() == StatusCode::kInvalidArgument) {

@@ -20,7 +20,8 @@ struct ServeOptions {
   std::string publicEndpoint;
   int workers = -1;
   std::string logLevel;
-  std::string dataDir;  // delivery.data_dir
+  std::string logFormat;  // log_format
+  std::string dataDir;    // delivery.data_dir
 };
 
 // Flags of `token`.

@@ -13,6 +13,7 @@
 
 #include "common/strings.h"
 #include "protocol/websocket/handshake.h"
+#include "transport/access_log.h"
 #include "transport/coro.h"
 #include "transport/http_handler.h"
 #include "transport/http_reply.h"
@@ -182,6 +183,13 @@ asio::awaitable<bool> writeResponse(beast::tcp_stream& stream, BeastResponse& re
   co_return !wec;
 }
 
+// The client's IP address, "" when the socket has none (the peer is gone).
+std::string remoteAddress(beast::tcp_stream& stream) {
+  boost::system::error_code ec;
+  tcp::endpoint peer = stream.socket().remote_endpoint(ec);
+  return ec ? std::string() : peer.address().to_string();
+}
+
 // What the keep-alive loop does after a request.
 enum class Next {
   kRead,     // read the next request
@@ -191,12 +199,13 @@ enum class Next {
 
 // A request for the HttpHandler (REST API, health, metrics), answered on `stream`.
 asio::awaitable<Next> answer(const ServerContext& ctx, WorkerIo& w, beast::tcp_stream& stream,
-                             BeastRequest req) {
+                             BeastRequest req, AccessLogLine& access) {
   bool keepAlive = req.keep_alive();
   auto rv = std::make_shared<Rendezvous<HttpServerResponse>>(w.io);
   ctx.handler->handle(toServerRequest(req, w.index),
                       [rv](HttpServerResponse r) { rv->set(std::move(r)); });
   co_await rv->wait();
+  access.setStatus(rv->value->status);
   BeastResponse res = toBeastResponse(std::move(*rv->value));
   res.keep_alive(keepAlive && ctx.accepting);
   bool written = co_await writeResponse(stream, res, req.method() == http::verb::head);
@@ -208,8 +217,11 @@ asio::awaitable<Next> answer(const ServerContext& ctx, WorkerIo& w, beast::tcp_s
 // Routes one request: client endpoints upgrade to WebSocket, the rest goes to the HttpHandler.
 asio::awaitable<Next> serve(const ServerContext& ctx, WorkerIo& w, beast::tcp_stream& stream,
                             beast::flat_buffer& buffer, BeastRequest req) {
+  AccessLogLine access(ctx.settings, "http request", req.method_string(), req.target(),
+                       AccessLogLine::enabled(ctx.settings) ? remoteAddress(stream) : "");
   ParsedTarget target = splitTarget(req.target());
   if (countQueryParameters(target.query) > kMaxQueryParameters) {
+    access.setStatus(400);
     co_await writeSimple(stream, 400, kTooManyParams, false);
     co_return Next::kRelease;
   }
@@ -217,15 +229,18 @@ asio::awaitable<Next> serve(const ServerContext& ctx, WorkerIo& w, beast::tcp_st
   bool isClientPath = false;
   auto hub = clientHub(target, query, &isClientPath);
   if (!isClientPath) {
-    Next next = co_await answer(ctx, w, stream, std::move(req));
+    Next next = co_await answer(ctx, w, stream, std::move(req), access);
     co_return next;
   }
+  access.setKind("websocket handshake");
   if (!isWebSocketUpgrade(req)) {
+    access.setStatus(400);
     co_await writeSimple(stream, 400, "The client endpoint needs a WebSocket upgrade.", false);
     co_return Next::kRelease;
   }
+  access.add("hub", *hub);
   co_await upgradeToWebSocket(ctx, w, stream, buffer, std::move(req), std::move(*hub),
-                              std::move(query));
+                              std::move(query), access);
   co_return Next::kRelease;
 }
 

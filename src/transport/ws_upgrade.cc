@@ -27,7 +27,9 @@ using Kind = core::HandshakeResult::Kind;
 
 // RFC 6455 §4.2.1 request checks (HTTP/1.1 or higher, Host, version, key): false when a
 // refusal (400 or 426) was written.
-asio::awaitable<bool> checkVersionAndKey(beast::tcp_stream& stream, const BeastRequest& req) {
+asio::awaitable<bool> checkVersionAndKey(beast::tcp_stream& stream, const BeastRequest& req,
+                                         AccessLogLine& access) {
+  access.setStatus(400);
   if (req.version() < 11) {
     co_await writeSimple(stream, 400, "The WebSocket upgrade needs HTTP/1.1 or higher.", false);
     co_return false;
@@ -37,6 +39,7 @@ asio::awaitable<bool> checkVersionAndKey(beast::tcp_stream& stream, const BeastR
     co_return false;
   }
   if (req[http::field::sec_websocket_version] != "13") {
+    access.setStatus(426);
     std::vector<std::pair<std::string, std::string>> extra;
     extra.emplace_back(std::string("Sec-WebSocket-Version"), std::string("13"));
     co_await writeSimple(stream, 426, "Only WebSocket version 13 is supported.", false,
@@ -47,6 +50,7 @@ asio::awaitable<bool> checkVersionAndKey(beast::tcp_stream& stream, const BeastR
     co_await writeSimple(stream, 400, "Invalid Sec-WebSocket-Key.", false);
     co_return false;
   }
+  access.setStatus(0);
   co_return true;
 }
 
@@ -115,13 +119,14 @@ void startTransport(const ServerContext& ctx, WorkerIo& w, tcp::socket socket,
 // Takes the client's admission ticket, or writes the refusal of the limit it hit (503 with
 // Retry-After, or 429) and returns false.
 asio::awaitable<bool> admit(const ServerContext& ctx, WorkerIo& w, beast::tcp_stream& stream,
-                            Admission::Ticket* ticket) {
+                            Admission::Ticket* ticket, AccessLogLine& access) {
   boost::system::error_code ec;
   tcp::endpoint peer = stream.socket().remote_endpoint(ec);
   if (ec) co_return false;  // the peer is already gone
   Admission::Verdict verdict = ctx.admission.admit(peer.address(), ticket);
   if (verdict == Admission::Verdict::kAdmitted) co_return true;
   metrics::Metrics::inc(ctx.engine->worker(w.index).counters.handshakesRejected);
+  access.setStatus(verdict == Admission::Verdict::kServerFull ? 503 : 429);
   if (verdict == Admission::Verdict::kServerFull) {
     std::vector<std::pair<std::string, std::string>> extra;
     extra.emplace_back(std::string("Retry-After"), std::string("1"));
@@ -132,24 +137,38 @@ asio::awaitable<bool> admit(const ServerContext& ctx, WorkerIo& w, beast::tcp_st
   co_return false;
 }
 
+// The access-log fields of an upgrade: the connection and subprotocol, and what became of it.
+void noteAccepted(const core::HandshakeResult& result, AccessLogLine& access) {
+  if (result.kind == Kind::kAccept && result.session) {
+    access.add("connection_id", result.session->connectionId());
+  } else {
+    access.add("connection_id", result.connectionId);
+  }
+  access.add("subprotocol", result.subprotocol);
+  if (result.kind == Kind::kRecover) access.add("outcome", "recovered");
+  if (result.kind == Kind::kRecoveryFailed) access.add("outcome", "recovery_failed");
+}
+
 }  // namespace
 
 asio::awaitable<void> upgradeToWebSocket(const ServerContext& ctx, WorkerIo& w,
                                          beast::tcp_stream& stream, beast::flat_buffer& buffer,
                                          BeastRequest req, std::string hub,
-                                         upstream::MultiMap query) {
+                                         upstream::MultiMap query, AccessLogLine& access) {
   std::string key(req[http::field::sec_websocket_key]);
-  bool valid = co_await checkVersionAndKey(stream, req);
+  bool valid = co_await checkVersionAndKey(stream, req, access);
   if (!valid) co_return;
   Admission::Ticket ticket;  // held until the socket is gone (moves to its transport)
-  bool admitted = co_await admit(ctx, w, stream, &ticket);
+  bool admitted = co_await admit(ctx, w, stream, &ticket, access);
   if (!admitted) co_return;
   core::HandshakeRequest hr = toHandshakeRequest(req, std::move(hub), std::move(query));
   core::HandshakeResult result = co_await handshake(ctx, w, std::move(hr));
+  access.setStatus(result.kind == Kind::kReject ? result.status : 101);
   if (result.kind == Kind::kReject) {
     co_await writeSimple(stream, result.status, result.body, false);
     co_return;
   }
+  noteAccepted(result, access);
   std::string response = switchingProtocols(key, result.subprotocol);
   std::string leftover(static_cast<const char*>(buffer.data().data()), buffer.size());
   if (result.kind == Kind::kRecover && result.worker != w.index) {

@@ -12,6 +12,7 @@
 
 #include <string>
 
+#include "transport/access_log.h"
 #include "transport/server_context.h"
 #include "transport/worker_io.h"
 #include "upstream/connect_event.h"
@@ -23,10 +24,12 @@ using BeastRequest = boost::beast::http::request<boost::beast::http::string_body
 // Answers the upgrade request `req` for `hub` (decoded `query`) received on `stream` by worker
 // `w`; runs on `w`'s thread. Afterwards the stream is closed, or its socket was handed to a
 // WebSocket transport (on `w`, or on the worker of a recovered session). `buffer` holds what
-// was read after the request head (the first WebSocket bytes).
+// was read after the request head (the first WebSocket bytes). The answer's status, connection
+// id and subprotocol go to `access`.
 boost::asio::awaitable<void> upgradeToWebSocket(const ServerContext& ctx, WorkerIo& w,
                                                 boost::beast::tcp_stream& stream,
                                                 boost::beast::flat_buffer& buffer, BeastRequest req,
-                                                std::string hub, upstream::MultiMap query);
+                                                std::string hub, upstream::MultiMap query,
+                                                AccessLogLine& access);
 
 }  // namespace wps::transport

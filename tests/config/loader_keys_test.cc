@@ -35,6 +35,8 @@ TEST(LoaderKeysTest, ExactMessagesPerSection) {
       {"workers = 300", "workers: must be between 0 and 256"},
       {"log_level = \"loud\"",
        "log_level: must be one of trace, debug, info, warn, error, critical, off"},
+      {"log_format = \"xml\"", "log_format: must be \"text\" or \"json\""},
+      {"access_log = \"yes\"", "access_log: must be true or false"},
       {"limits = 5", "limits: must be a table"},
       {"shutdown = 1", "shutdown: must be a table"},
       {"[shutdown]\ndrain_seconds = 3601", "shutdown.drain_seconds: must be between 0 and 3600"},

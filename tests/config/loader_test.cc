@@ -21,6 +21,8 @@ access_keys = ["primary-access-key-0123456789abcdefghijklmnop",
 public_endpoint = "https://pubsub.example.com"
 workers = 4
 log_level = "debug"
+log_format = "json"
+access_log = false
 strict_audience_host = true
 
 [hubs.Chat]
@@ -143,6 +145,8 @@ TEST(LoadSettingsTest, FullFile) {
   EXPECT_EQ(s.publicEndpoint, "https://pubsub.example.com");
   EXPECT_EQ(s.workers, 4u);
   EXPECT_EQ(s.logLevel, "debug");
+  EXPECT_EQ(s.logFormat, "json");
+  EXPECT_FALSE(s.accessLog);
   EXPECT_TRUE(s.strictAudienceHost);
 
   ASSERT_EQ(s.hubs.size(), 2u);

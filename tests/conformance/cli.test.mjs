@@ -8,10 +8,11 @@ import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
 import fs from "node:fs";
+import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { WebPubSubServiceClient } from "@azure/web-pubsub";
-import { serverBinary, openWebSocket } from "./harness.mjs";
+import { serverBinary, openWebSocket, eventually } from "./harness.mjs";
 
 const FILE_KEY = "cli-file-key-0123456789abcdefghijklmnopqrstuv";
 const ENV_KEY = "cli-env-key-0123456789abcdefghijklmnopqrstuvw";
@@ -229,4 +230,66 @@ test("check-config validates a file without starting: OK, or the start's error n
     { encoding: "utf8", env: env() });
   assert.equal(missing.status, 1);
   assert.match(missing.stderr, /nope\.toml/);
+});
+
+test("--log-format json: every line is one JSON object; access lines for REST and handshakes, tokens redacted", async () => {
+  const s = await serve(["--access-key", FILE_KEY, "--log-format", "json"]);
+  const client = service(s.port, FILE_KEY);
+  let token;
+  try {
+    await client.sendToAll("hello", { contentType: "text/plain" });
+    token = (await client.getClientAccessToken({ userId: "ann" })).token;
+    const ws = await openWebSocket(
+      `ws://127.0.0.1:${s.port}/client/hubs/cli?access_token=${token}`, "json.webpubsub.azure.v1",
+      { spread: false });
+    const connectionId = JSON.parse((await ws.nextMessage()).data).connectionId;
+    ws.close(1000);
+    const refused = await new Promise((resolve, reject) => {
+      const req = http.get(`http://127.0.0.1:${s.port}/client/hubs/cli?access_token=bad.token.here`,
+        { headers: { Upgrade: "websocket", Connection: "Upgrade", "Sec-WebSocket-Version": "13",
+          "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==" } });
+      req.on("response", (res) => { res.resume(); resolve(res.statusCode); });
+      req.on("upgrade", () => reject(new Error("upgraded with a bad token")));
+      req.on("error", reject);
+    });
+    assert.equal(refused, 401);
+    // A line is written once its answer is sent: wait for the last one.
+    await eventually(() => s.stderr().includes('"status":401'), 5000, "the 401 access line");
+    const lines = s.stderr().trim().split("\n").map((l) => JSON.parse(l));
+    for (const l of lines) {
+      assert.match(l.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      assert.equal(typeof l.level, "string");
+      assert.equal(typeof l.message, "string");
+    }
+    const rest = lines.find((l) => l.message === "http request" && l.method === "POST");
+    assert.ok(rest, "no access line for the REST call");
+    assert.match(rest.path, /^\/api\/hubs\/cli\/:send/);
+    assert.equal(rest.status, 202);
+    assert.equal(rest.remote, "127.0.0.1");
+    assert.equal(typeof rest.duration_ms, "number");
+    const hs = lines.filter((l) => l.message === "websocket handshake");
+    const ok = hs.find((l) => l.status === 101);
+    assert.equal(ok.hub, "cli");
+    assert.equal(ok.connection_id, connectionId);
+    assert.equal(ok.subprotocol, "json.webpubsub.azure.v1");
+    assert.equal(ok.path, "/client/hubs/cli?access_token=***");
+    assert.ok(hs.some((l) => l.status === 401 && l.path === "/client/hubs/cli?access_token=***"));
+  } finally {
+    assert.equal(await s.stop(), 0);
+  }
+  assert.ok(!s.stderr().includes(token), "a token appears in the log");
+  assert.ok(!s.stderr().includes("bad.token.here"), "a token appears in the log");
+  assert.ok(!s.stderr().includes(FILE_KEY), "the key appears in the log");
+});
+
+test("access_log = false turns the access lines off", async () => {
+  const config = writeFile("noaccess.toml", "access_log = false\n");
+  const s = await serve(["--config", config, "--access-key", FILE_KEY]);
+  try {
+    await service(s.port, FILE_KEY).sendToAll("hello", { contentType: "text/plain" });
+  } finally {
+    assert.equal(await s.stop(), 0);
+  }
+  assert.ok(s.stderr().includes("listening on"), s.stderr());
+  assert.ok(!s.stderr().includes("http request"), s.stderr());
 });
