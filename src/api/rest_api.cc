@@ -1,6 +1,7 @@
 #include "api/rest_api.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include <boost/json.hpp>
 
@@ -39,6 +40,9 @@ struct RestApi::Call {
   std::string hubKey;             // lower-cased
   std::vector<std::string> rest;  // the path segments after /api/hubs/{hub}
   Params params;
+  // The operation once a route matched (the latency histogram's label); shared with `respond`.
+  std::shared_ptr<metrics::RestOperation> operation =
+      std::make_shared<metrics::RestOperation>(metrics::RestOperation::kOther);
   EventLoop* loop = nullptr;
   bool responded = false;
 
@@ -67,52 +71,99 @@ const RequiredQuery kTargetName{"targetName", &protocol::isValidGroupName,
 // parameters {connection}, {user}, {group} and {permission}. `method` "*" matches any method
 // (its handler answers 405 after the path parameters were validated).
 struct RestApi::Route {
+  metrics::RestOperation op;  // the latency histogram's `operation` label
   std::string_view method;
   std::vector<std::string_view> shape;
   std::vector<RequiredQuery> required;
   Handler handler;
 };
 
+using Op = metrics::RestOperation;
+
 const RestApi::Route RestApi::kRoutes[] = {
-    {"POST", {":send"}, {}, &RestApi::send},
-    {"POST", {":closeConnections"}, {}, &RestApi::close},
-    {"POST", {":addToGroups"}, {}, &RestApi::addToGroups},
-    {"POST", {":removeFromGroups"}, {}, &RestApi::removeFromGroups},
-    {"POST", {":generateToken"}, {}, &RestApi::generateToken},
-    {"POST", {"connections", "{connection}", ":send"}, {}, &RestApi::send},
-    {"DELETE", {"connections", "{connection}"}, {}, &RestApi::close},
-    {"HEAD", {"connections", "{connection}"}, {}, &RestApi::exists},
-    {"GET", {"connections", "{connection}"}, {}, &RestApi::exists},
-    {"DELETE", {"connections", "{connection}", "groups"}, {}, &RestApi::leaveAllGroups},
-    {"POST", {"users", "{user}", ":send"}, {}, &RestApi::send},
-    {"POST", {"users", "{user}", ":closeConnections"}, {}, &RestApi::close},
-    {"HEAD", {"users", "{user}"}, {}, &RestApi::exists},
-    {"GET", {"users", "{user}"}, {}, &RestApi::exists},
-    {"DELETE", {"users", "{user}", "groups"}, {}, &RestApi::leaveAllGroups},
-    {"PUT", {"users", "{user}", "groups", "{group}"}, {}, &RestApi::addMember},
-    {"DELETE", {"users", "{user}", "groups", "{group}"}, {}, &RestApi::removeMember},
-    {"*", {"users", "{user}", "groups", "{group}"}, {}, &RestApi::methodNotAllowed},
-    {"POST", {"groups", "{group}", ":send"}, {}, &RestApi::send},
-    {"POST", {"groups", "{group}", ":closeConnections"}, {}, &RestApi::close},
-    {"HEAD", {"groups", "{group}"}, {}, &RestApi::exists},
-    {"GET", {"groups", "{group}"}, {}, &RestApi::exists},
-    {"GET", {"groups", "{group}", "connections"}, {}, &RestApi::listConnections},
-    {"PUT", {"groups", "{group}", "connections", "{connection}"}, {}, &RestApi::addMember},
-    {"DELETE", {"groups", "{group}", "connections", "{connection}"}, {}, &RestApi::removeMember},
-    {"*", {"groups", "{group}", "connections", "{connection}"}, {}, &RestApi::methodNotAllowed},
-    {"PUT",
+    {Op::kSendToAll, "POST", {":send"}, {}, &RestApi::send},
+    {Op::kCloseAllConnections, "POST", {":closeConnections"}, {}, &RestApi::close},
+    {Op::kAddConnectionsToGroups, "POST", {":addToGroups"}, {}, &RestApi::addToGroups},
+    {Op::kRemoveConnectionsFromGroups,
+     "POST",
+     {":removeFromGroups"},
+     {},
+     &RestApi::removeFromGroups},
+    {Op::kGenerateClientToken, "POST", {":generateToken"}, {}, &RestApi::generateToken},
+    {Op::kSendToConnection, "POST", {"connections", "{connection}", ":send"}, {}, &RestApi::send},
+    {Op::kCloseConnection, "DELETE", {"connections", "{connection}"}, {}, &RestApi::close},
+    {Op::kConnectionExists, "HEAD", {"connections", "{connection}"}, {}, &RestApi::exists},
+    {Op::kConnectionExists, "GET", {"connections", "{connection}"}, {}, &RestApi::exists},
+    {Op::kRemoveConnectionFromAllGroups,
+     "DELETE",
+     {"connections", "{connection}", "groups"},
+     {},
+     &RestApi::leaveAllGroups},
+    {Op::kSendToUser, "POST", {"users", "{user}", ":send"}, {}, &RestApi::send},
+    {Op::kCloseUserConnections,
+     "POST",
+     {"users", "{user}", ":closeConnections"},
+     {},
+     &RestApi::close},
+    {Op::kUserExists, "HEAD", {"users", "{user}"}, {}, &RestApi::exists},
+    {Op::kUserExists, "GET", {"users", "{user}"}, {}, &RestApi::exists},
+    {Op::kRemoveUserFromAllGroups,
+     "DELETE",
+     {"users", "{user}", "groups"},
+     {},
+     &RestApi::leaveAllGroups},
+    {Op::kAddUserToGroup, "PUT", {"users", "{user}", "groups", "{group}"}, {}, &RestApi::addMember},
+    {Op::kRemoveUserFromGroup,
+     "DELETE",
+     {"users", "{user}", "groups", "{group}"},
+     {},
+     &RestApi::removeMember},
+    {Op::kOther, "*", {"users", "{user}", "groups", "{group}"}, {}, &RestApi::methodNotAllowed},
+    {Op::kSendToGroup, "POST", {"groups", "{group}", ":send"}, {}, &RestApi::send},
+    {Op::kCloseGroupConnections,
+     "POST",
+     {"groups", "{group}", ":closeConnections"},
+     {},
+     &RestApi::close},
+    {Op::kGroupExists, "HEAD", {"groups", "{group}"}, {}, &RestApi::exists},
+    {Op::kGroupExists, "GET", {"groups", "{group}"}, {}, &RestApi::exists},
+    {Op::kListConnectionsInGroup,
+     "GET",
+     {"groups", "{group}", "connections"},
+     {},
+     &RestApi::listConnections},
+    {Op::kAddConnectionToGroup,
+     "PUT",
+     {"groups", "{group}", "connections", "{connection}"},
+     {},
+     &RestApi::addMember},
+    {Op::kRemoveConnectionFromGroup,
+     "DELETE",
+     {"groups", "{group}", "connections", "{connection}"},
+     {},
+     &RestApi::removeMember},
+    {Op::kOther,
+     "*",
+     {"groups", "{group}", "connections", "{connection}"},
+     {},
+     &RestApi::methodNotAllowed},
+    {Op::kGrantPermission,
+     "PUT",
      {"permissions", "{permission}", "connections", "{connection}"},
      {kTargetName},
      &RestApi::permission},
-    {"DELETE",
+    {Op::kRevokePermission,
+     "DELETE",
      {"permissions", "{permission}", "connections", "{connection}"},
      {kTargetName},
      &RestApi::permission},
-    {"HEAD",
+    {Op::kCheckPermission,
+     "HEAD",
      {"permissions", "{permission}", "connections", "{connection}"},
      {kTargetName},
      &RestApi::permission},
-    {"GET",
+    {Op::kCheckPermission,
+     "GET",
      {"permissions", "{permission}", "connections", "{connection}"},
      {kTargetName},
      &RestApi::permission},
@@ -316,8 +367,12 @@ void RestApi::handle(const RestRequest& request, Respond respond) {
   auto call = std::make_shared<Call>();
   call->request = request;
   metrics::CounterBlock& counters = engine_.worker(request.worker % engine_.workerCount()).counters;
-  call->respond = [&counters, respond = std::move(respond)](HttpResponse r) {
+  call->respond = [&counters, operation = call->operation,
+                   started = std::chrono::steady_clock::now(),
+                   respond = std::move(respond)](HttpResponse r) {
     if (r.status >= 400) metrics::Metrics::inc(counters.restErrors);
+    metrics::Metrics::observe(counters.restLatency[static_cast<size_t>(*operation)],
+                              std::chrono::steady_clock::now() - started);
     respond(std::move(r));
   };
   call->loop = &engine_.worker(request.worker % engine_.workerCount()).loop;
@@ -426,6 +481,7 @@ void RestApi::dispatch(const CallPtr& call) {
       knownPath = true;
       continue;
     }
+    *call->operation = r.op;
     if (bind(*call, r)) (this->*r.handler)(call);
     return;
   }

@@ -90,9 +90,11 @@ Engine::Worker::Worker(size_t index, EventLoop& loop, upstream::UpstreamClient& 
                        ConnectionDirectory& directory, const ReconnectionTokens& tokens,
                        metrics::Metrics& metrics)
     : shard(index),
-      dispatcher(settings, loop, client, abuse),
+      client(client),
+      dispatcher(settings, loop, this->client, abuse),
       context{index, loop, settings, shard, dispatcher, outbox, broker, directory, tokens, metrics},
       handshake(context) {
+  this->client.recordInto(&context.counters);
   dispatcher.countOverflowsIn(&context.counters.upstreamOverflows);
 }
 

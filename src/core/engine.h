@@ -19,6 +19,7 @@
 #include "metrics/metrics.h"
 #include "upstream/abuse_protection.h"
 #include "upstream/event_dispatcher.h"
+#include "upstream/instrumented_client.h"
 
 namespace wps::core {
 
@@ -73,6 +74,7 @@ class Engine {
            delivery::EventOutbox& outbox, Broker& broker, ConnectionDirectory& directory,
            const ReconnectionTokens& tokens, metrics::Metrics& metrics);
     Shard shard;
+    upstream::InstrumentedUpstreamClient client;  // measures the dispatcher's requests
     upstream::EventDispatcher dispatcher;
     WorkerContext context;
     HandshakeService handshake;

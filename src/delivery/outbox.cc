@@ -16,6 +16,7 @@
 #include "delivery/retry_policy.h"
 #include "upstream/event_dispatcher.h"
 #include "upstream/handler_selector.h"
+#include "upstream/instrumented_client.h"
 
 namespace wps::delivery {
 namespace {
@@ -96,10 +97,13 @@ class Outbox::Impl {
       : owner_(owner),
         settings_(settings),
         loop_(loop),
-        dispatcher_(settings, loop, client, abuse, {}),
+        client_(client),
+        dispatcher_(settings, loop, client_, abuse, {}),
         store_(std::move(store)),
         policy_(settings.delivery.maxRetryDelay),
-        counters_(metrics) {}
+        counters_(metrics) {
+    client_.recordInto(&counters_);
+  }
 
   ~Impl() {
     *alive_ = false;
@@ -158,7 +162,8 @@ class Outbox::Impl {
   Outbox& owner_;
   const config::ServerSettings& settings_;
   EventLoop& loop_;
-  upstream::EventDispatcher dispatcher_;  // no retries of its own: one attempt per dispatch
+  upstream::InstrumentedUpstreamClient client_;  // measures the dispatcher's requests
+  upstream::EventDispatcher dispatcher_;         // no retries of its own: one attempt per dispatch
   std::unique_ptr<OutboxStore> store_;
   RetryPolicy policy_;
   metrics::CounterBlock counters_;

@@ -65,6 +65,53 @@ void renderDelivery(std::string& out, const Totals& t) {
            {"overflow", t.deliveryDroppedOverflow}});
 }
 
+// Renders a positive number of seconds (bounds, sums) without needless digits.
+std::string seconds(double v) {
+  std::string s = std::to_string(v);
+  s.erase(s.find_last_not_of('0') + 1);
+  if (!s.empty() && s.back() == '.') s.pop_back();
+  return s;
+}
+
+// One histogram's `_bucket` (cumulative), `_sum` and `_count` samples; `labels` are the
+// series' labels without braces ("a=\"x\",b=\"y\"").
+void histogram(std::string& out, const char* name, const std::string& labels,
+               const Histogram<uint64_t>& h) {
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i < h.buckets.size(); ++i) {
+    cumulative += h.buckets[i];
+    out += name;
+    out += "_bucket{" + labels + ",le=\"";
+    out += i < kLatencyBounds.size() ? seconds(kLatencyBounds[i]) : std::string("+Inf");
+    out += "\"} " + std::to_string(cumulative) + "\n";
+  }
+  out += name;
+  out += "_sum{" + labels + "} " + seconds(static_cast<double>(h.sumMicros) / 1e6) + "\n";
+  out += name;
+  out += "_count{" + labels + "} " + std::to_string(cumulative) + "\n";
+}
+
+void renderLatencies(std::string& out, const Totals& t) {
+  const char* up = "webpubsubd_upstream_request_duration_seconds";
+  header(out, up, "histogram",
+         "Upstream HTTP requests (each attempt), by event class and outcome, in seconds.");
+  for (size_t e = 0; e < kUpstreamEventClasses; ++e) {
+    for (size_t o = 0; o < kUpstreamOutcomes; ++o) {
+      std::string labels = "event=\"" + std::string(labelOf(static_cast<UpstreamEventClass>(e))) +
+                           "\",outcome=\"" + std::string(labelOf(static_cast<UpstreamOutcome>(o))) +
+                           "\"";
+      histogram(out, up, labels, t.upstreamLatency[e * kUpstreamOutcomes + o]);
+    }
+  }
+  const char* rest = "webpubsubd_rest_request_duration_seconds";
+  header(out, rest, "histogram", "REST API requests, by operation, in seconds.");
+  for (size_t op = 0; op < kRestOperations; ++op) {
+    std::string labels =
+        "operation=\"" + std::string(labelOf(static_cast<RestOperation>(op))) + "\"";
+    histogram(out, rest, labels, t.restLatency[op]);
+  }
+}
+
 // Adds the current values of `block` to `sum`.
 void accumulate(Totals& sum, const CounterBlock& block) {
   sum.zip(block, [](auto& total, const auto& metric) { total += metric.value(); });
@@ -138,6 +185,7 @@ std::string Metrics::render() const {
   line(out, "webpubsubd_accept_errors_total", "counter",
        "Failed accepts of new TCP connections (e.g. out of file descriptors).", c(t.acceptErrors));
   renderDelivery(out, t);
+  renderLatencies(out, t);
   return out;
 }
 

@@ -6,13 +6,16 @@
 // (any thread) adds up the blocks registered with the process's Metrics.
 #pragma once
 
+#include <array>
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "common/mutex.h"
+#include "metrics/histogram.h"
 
 namespace wps::metrics {
 
@@ -87,6 +90,10 @@ struct Counts {
   C deliveryDroppedGone{};      // answered 410
   C deliveryDroppedRejected{};  // answered another 4xx, or no handler takes them any more
   C deliveryDroppedOverflow{};  // max_pending_events / max_pending_bytes exceeded
+  // Latencies: each upstream HTTP request (attempt) by event class and outcome, index
+  // event * kUpstreamOutcomes + outcome; each REST request by operation.
+  std::array<Histogram<C>, kUpstreamEventClasses * kUpstreamOutcomes> upstreamLatency{};
+  std::array<Histogram<C>, kRestOperations> restLatency{};
 
   // Calls f(mine, theirs) for every field of this and `other` (another Counts), in order.
   template <class Other, class F>
@@ -117,6 +124,10 @@ struct Counts {
     f(deliveryDroppedGone, other.deliveryDroppedGone);
     f(deliveryDroppedRejected, other.deliveryDroppedRejected);
     f(deliveryDroppedOverflow, other.deliveryDroppedOverflow);
+    for (size_t i = 0; i < upstreamLatency.size(); ++i)
+      upstreamLatency[i].zip(other.upstreamLatency[i], f);
+    for (size_t i = 0; i < restLatency.size(); ++i)
+      restLatency[i].zip(other.restLatency[i], f);
   }
 };
 
@@ -153,6 +164,18 @@ class Metrics {
   static void add(Gauge& g, int64_t n) { g.add(n); }
   // Moves the owner's gauge `g` to `level` (a gauge only one block ever moves).
   static void set(Gauge& g, int64_t level) { g.add(level - g.value()); }
+  // Records one observation of `d` in the owner's histogram `h`.
+  static void observe(Histogram<Counter>& h, std::chrono::nanoseconds d) {
+    h.buckets[latencyBucket(d)].inc();
+    auto us = std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+    h.sumMicros.inc(us > 0 ? static_cast<uint64_t>(us) : 0);
+  }
+  // The upstream latency histogram of (`event`, `outcome`) in `block`.
+  template <class Block>
+  static auto& upstreamLatency(Block& block, UpstreamEventClass event, UpstreamOutcome outcome) {
+    return block.upstreamLatency[static_cast<size_t>(event) * kUpstreamOutcomes +
+                                 static_cast<size_t>(outcome)];
+  }
 
   Metrics() = default;
   Metrics(const Metrics&) = delete;

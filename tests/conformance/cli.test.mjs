@@ -261,6 +261,10 @@ test("--log-format json: every line is one JSON object; access lines for REST an
       assert.equal(typeof l.level, "string");
       assert.equal(typeof l.message, "string");
     }
+    // The REST latency histogram counted the call under its operation.
+    const metricsText = await (await fetch(`http://127.0.0.1:${s.port}/metrics`)).text();
+    assert.match(metricsText,
+      /^webpubsubd_rest_request_duration_seconds_count\{operation="SendToAll"\} 1$/m);
     const rest = lines.find((l) => l.message === "http request" && l.method === "POST");
     assert.ok(rest, "no access line for the REST call");
     assert.match(rest.path, /^\/api\/hubs\/cli\/:send/);

@@ -91,6 +91,16 @@ TEST_F(DeliveryRetryTest, RetryAfterOn429IsHonouredAndCapped) {
   EXPECT_EQ(a[0].body, a[1].body);
   ASSERT_TRUE(upstream_.waitForDelivered(1, 10s));
   EXPECT_GE(metric("webpubsubd_delivery_attempts_total{result=\"retry\"}"), 1);
+  // Every request is in the upstream latency histogram, by event class and outcome (the
+  // handler's validation request and the connected attempts of the outbox thread).
+  auto count = [&](const std::string& event, const std::string& outcome) {
+    return metric("webpubsubd_upstream_request_duration_seconds_count{event=\"" + event +
+                  "\",outcome=\"" + outcome + "\"}");
+  };
+  EXPECT_GE(count("validation", "2xx"), 1);
+  EXPECT_GE(count("connected", "4xx"), 2);  // the two 429 answers
+  EXPECT_GE(count("connected", "2xx"), 1);
+  EXPECT_EQ(count("disconnected", "5xx"), 0);
 }
 
 TEST_F(DeliveryRetryTest, GoneDropsTheEventAtOnce) {

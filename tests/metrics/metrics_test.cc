@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -181,7 +185,98 @@ TEST(Metrics, RenderFormatIsStable) {
       "webpubsubd_delivery_dropped_total{reason=\"gone\"} 1\n"
       "webpubsubd_delivery_dropped_total{reason=\"rejected\"} 0\n"
       "webpubsubd_delivery_dropped_total{reason=\"overflow\"} 0\n";
-  EXPECT_EQ(metrics.render(), expected);
+  // The latency histograms follow (LatencyHistograms* below).
+  std::string rendered = metrics.render();
+  EXPECT_EQ(rendered.substr(0, expected.size()), expected);
+  EXPECT_TRUE(rendered.substr(expected.size())
+                  .starts_with("# HELP webpubsubd_upstream_request_duration_seconds "));
+}
+
+// The lines of `text` that start with `prefix`.
+std::vector<std::string> linesStartingWith(const std::string& text, const std::string& prefix) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string l; std::getline(in, l);) {
+    if (l.starts_with(prefix)) out.push_back(l);
+  }
+  return out;
+}
+
+TEST(LatencyHistograms, BucketsAreCumulativeWithSumAndCount) {
+  Metrics metrics;
+  CounterBlock a(metrics);
+  CounterBlock b(metrics);
+  using namespace std::chrono;
+  auto& h = Metrics::upstreamLatency(a, UpstreamEventClass::kConnect, UpstreamOutcome::k2xx);
+  Metrics::observe(h, microseconds(500));
+  Metrics::observe(h, milliseconds(3));
+  Metrics::observe(Metrics::upstreamLatency(b, UpstreamEventClass::kConnect, UpstreamOutcome::k2xx),
+                   seconds(20));
+  const std::string series =
+      "webpubsubd_upstream_request_duration_seconds_bucket{event=\"connect\",outcome=\"2xx\",";
+  std::vector<std::string> buckets = linesStartingWith(metrics.render(), series);
+  ASSERT_EQ(buckets.size(), 14u);
+  EXPECT_EQ(buckets[0], series + "le=\"0.001\"} 1");
+  EXPECT_EQ(buckets[1], series + "le=\"0.0025\"} 1");
+  EXPECT_EQ(buckets[2], series + "le=\"0.005\"} 2");
+  EXPECT_EQ(buckets[12], series + "le=\"10\"} 2");
+  EXPECT_EQ(buckets[13], series + "le=\"+Inf\"} 3");
+  std::string rendered = metrics.render();
+  EXPECT_NE(rendered.find("webpubsubd_upstream_request_duration_seconds_sum{event=\"connect\","
+                          "outcome=\"2xx\"} 20.0035\n"),
+            std::string::npos);
+  EXPECT_NE(rendered.find("webpubsubd_upstream_request_duration_seconds_count{event=\"connect\","
+                          "outcome=\"2xx\"} 3\n"),
+            std::string::npos);
+}
+
+// Labels are closed sets: every (event, outcome) pair and every REST operation has one series,
+// whatever the traffic, and nothing else appears.
+TEST(LatencyHistograms, LabelsAreBounded) {
+  Metrics metrics;
+  CounterBlock block(metrics);
+  Metrics::observe(block.restLatency[static_cast<size_t>(RestOperation::kSendToAll)],
+                   std::chrono::milliseconds(2));
+  std::string rendered = metrics.render();
+  EXPECT_EQ(
+      linesStartingWith(rendered, "webpubsubd_upstream_request_duration_seconds_count{").size(),
+      kUpstreamEventClasses * kUpstreamOutcomes);
+  EXPECT_EQ(linesStartingWith(rendered, "webpubsubd_rest_request_duration_seconds_count{").size(),
+            kRestOperations);
+  EXPECT_NE(
+      rendered.find("webpubsubd_rest_request_duration_seconds_count{operation=\"SendToAll\"} 1"),
+      std::string::npos);
+}
+
+TEST(LatencyHistograms, EventClassesAndOutcomes) {
+  EXPECT_EQ(upstreamEventClassOf("azure.webpubsub.sys.connect"), UpstreamEventClass::kConnect);
+  EXPECT_EQ(upstreamEventClassOf("azure.webpubsub.sys.disconnected"),
+            UpstreamEventClass::kDisconnected);
+  EXPECT_EQ(upstreamEventClassOf("azure.webpubsub.user.message"), UpstreamEventClass::kUser);
+  EXPECT_EQ(upstreamEventClassOf("azure.webpubsub.gp.left"), UpstreamEventClass::kLeft);
+  EXPECT_EQ(upstreamEventClassOf(""), UpstreamEventClass::kValidation);
+  EXPECT_EQ(upstreamOutcomeOf(204), UpstreamOutcome::k2xx);
+  EXPECT_EQ(upstreamOutcomeOf(404), UpstreamOutcome::k4xx);
+  EXPECT_EQ(upstreamOutcomeOf(503), UpstreamOutcome::k5xx);
+  EXPECT_EQ(upstreamOutcomeOf(0), UpstreamOutcome::kError);
+  EXPECT_EQ(latencyBucket(std::chrono::milliseconds(1)), 0u);  // bounds are inclusive
+  EXPECT_EQ(latencyBucket(std::chrono::seconds(11)), kLatencyBounds.size());
+}
+
+// promtool (Debian's prometheus package, scripts/bootstrap) accepts the whole exposition.
+TEST(LatencyHistograms, PromtoolAcceptsTheExposition) {
+  ASSERT_EQ(std::system("command -v promtool >/dev/null 2>&1"), 0) << "promtool is missing";
+  Metrics metrics;
+  CounterBlock block(metrics);
+  Metrics::observe(
+      Metrics::upstreamLatency(block, UpstreamEventClass::kUser, UpstreamOutcome::kTimeout),
+      std::chrono::seconds(3));
+  std::string path = ::testing::TempDir() + "metrics_promtool.txt";
+  {
+    std::ofstream out(path);
+    out << metrics.render();
+  }
+  EXPECT_EQ(std::system(("promtool check metrics < " + path + " 2>&1").c_str()), 0);
 }
 
 // Each thread counts in its own block while another scrapes: every scrape sees counters that
