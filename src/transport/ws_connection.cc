@@ -277,15 +277,8 @@ void WsConnection::startWrite() {
 bool WsConnection::writeBatch() {
   // The batch moves out of the queue: the iovecs point into these frames (their inline head
   // and tail bytes), so they must not move while the write is in flight, whatever is queued.
-  inflight_.clear();
-  iov_.clear();
-  while (!queue_.empty() && inflight_.size() < kMaxFramesPerWrite) {
-    bool isClose = queue_.front().isClose;
-    inflight_.push_back(std::move(queue_.front()));
-    queue_.pop_front();
-    ++framesPopped_;
-    if (isClose) break;
-  }
+  takeBatch();
+  if (inflight_.empty()) return true;  // every frame taken had expired
   size_t total = 0;
   for (const protocol::OutFrame& f : inflight_) {
     if (f.headLen) iov_.emplace_back(f.inlineBytes, f.headLen);
@@ -308,6 +301,32 @@ bool WsConnection::writeBatch() {
                       self->onWritten(ec);
                     });
   return false;
+}
+
+void WsConnection::takeBatch() {
+  inflight_.clear();
+  iov_.clear();
+  std::optional<TimePoint> now;  // read once, and only when a frame has a TTL
+  size_t expired = 0;
+  while (!queue_.empty() && inflight_.size() < kMaxFramesPerWrite) {
+    protocol::OutFrame& front = queue_.front();
+    if (front.expiresAt != TimePoint::max()) {
+      if (!now) now = Clock::now();
+      if (front.expired(*now)) {  // its TTL passed before it reached the socket (spec 1.1 §5)
+        queuedBytes_ -= front.size();
+        queue_.pop_front();
+        ++framesPopped_;
+        ++expired;
+        continue;
+      }
+    }
+    bool isClose = front.isClose;
+    inflight_.push_back(std::move(front));
+    queue_.pop_front();
+    ++framesPopped_;
+    if (isClose) break;
+  }
+  if (expired && session_) session_->onFramesExpired(this, expired);
 }
 
 size_t WsConnection::writeNow() {

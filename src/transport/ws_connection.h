@@ -102,6 +102,9 @@ class WsConnection final : public core::ClientTransport,
   // Writes queued frames until the queue is empty or the socket is full (then async_write
   // finishes the batch in flight).
   void startWrite();
+  // Moves up to 64 frames (up to and including a close frame) from queue_ into inflight_,
+  // dropping the data frames whose TTL passed (told to the session: onFramesExpired).
+  void takeBatch();
   // One batch of up to 64 frames: true when it was written completely (and more may follow).
   bool writeBatch();
   // One non-blocking sendmsg of iov_: bytes written (0 when the socket is full) or kWriteFailed.
