@@ -1,19 +1,34 @@
 // Message TTL end to end (spec client-protocols-1.1 §5, docs/protocol-decisions.md): a reader
 // that does not read gets the TTL-0 messages queued behind its full socket but not the ones
-// whose TTL passed meanwhile; a reliable client that recovers after the TTL sees a gap in the
-// replayed sequence ids, and later messages arrive.
+// whose TTL (JSON ttlSeconds, protobuf ttl_seconds, REST messageTtlSeconds) passed meanwhile; a
+// reliable client that recovers after the TTL sees a gap in the replayed sequence ids, and later
+// messages arrive.
 #include <gtest/gtest.h>
 
 #include <thread>
 
 #include "auth/jwt.h"
 #include "fixture.h"
+#include "protocol/webpubsub.pb.h"
 #include "support/http_request.h"
 
 namespace wps::test {
 namespace {
 
 using namespace std::chrono_literals;
+namespace pb = azure::webpubsub;
+
+// A protobuf sendToGroup of text `data` with ttl_seconds `ttl` and ack id `ackId`.
+std::string protobufGroupMessage(const std::string& group, const std::string& data, uint32_t ttl,
+                                 uint64_t ackId) {
+  pb::UpstreamMessage m;
+  auto* s = m.mutable_send_to_group_message();
+  s->set_group(group);
+  s->mutable_data()->set_text_data(data);
+  s->set_ttl_seconds(ttl);
+  s->set_ack_id(ackId);
+  return m.SerializeAsString();
+}
 
 class TtlTest : public UpstreamTest {
  protected:
@@ -62,7 +77,9 @@ TEST_F(TtlTest, ASlowReaderGetsTheTtlZeroMessagesQueuedBehindItsFullSocketButNot
   auto reader = WsClient::connect(port(), server->clientTarget("chat", user("slow", {"slow"})),
                                   {"json.webpubsub.azure.v1"}, nullptr, {}, 4096);
   auto sender = jsonClient(user("sender"));
-  ASSERT_TRUE(reader && sender);
+  auto protobufSender = server->connect("chat", user("psender"), {"protobuf.webpubsub.azure.v1"});
+  ASSERT_TRUE(reader && sender && protobufSender);
+  ASSERT_TRUE(protobufSender->nextData().isBinary());  // connected
   const int kFiller = 10;
   const std::string big(900 * 1024, 'f');
   for (int i = 0; i < kFiller; ++i)
@@ -74,6 +91,13 @@ TEST_F(TtlTest, ASlowReaderGetsTheTtlZeroMessagesQueuedBehindItsFullSocketButNot
                                   i == 2 ? std::optional<int>(1) : std::nullopt));
   }
   ASSERT_EQ(json(sender->nextData().data).at("ackId"), 1);  // the REST sends come after these
+  protobufSender->sendBinary(protobufGroupMessage("slow", "pb-expires", 1, 1));
+  protobufSender->sendBinary(protobufGroupMessage("slow", "pb-stays", 0, 2));
+  for (uint64_t ack = 1; ack <= 2; ++ack) {
+    pb::DownstreamMessage d;
+    ASSERT_TRUE(d.ParseFromString(protobufSender->nextData().data));
+    ASSERT_EQ(d.ack_message().ack_id(), ack);
+  }
   EXPECT_EQ(restSendToGroup("slow", "rest-expires", 1), 202);
   EXPECT_EQ(restSendToGroup("slow", "rest-stays", 0), 202);
   sender->sendText(groupMessage("slow", "last", 0, 2));
@@ -90,11 +114,11 @@ TEST_F(TtlTest, ASlowReaderGetsTheTtlZeroMessagesQueuedBehindItsFullSocketButNot
   }
   std::vector<std::string> expected(kFiller, "filler");
   for (std::string s : {"stays-0", "no-ttl-0", "stays-1", "no-ttl-1", "stays-2", "no-ttl-2",
-                        "rest-stays", "last"}) {
+                        "pb-stays", "rest-stays", "last"}) {
     expected.push_back(s);
   }
   EXPECT_EQ(got, expected);
-  EXPECT_EQ(expiredTotal(), 4);
+  EXPECT_EQ(expiredTotal(), 5);
 }
 
 TEST_F(TtlTest, AReliableClientRecoveringAfterTheTtlSeesAGapAndLaterMessagesArrive) {
