@@ -24,13 +24,15 @@ TimePoint deadlineAfter(TimePoint now, std::optional<uint64_t> remaining) {
   return now + std::chrono::milliseconds(ms);
 }
 
-size_t purgeExpired(RingQueue<protocol::OutFrame>& queue, TimePoint now, size_t* bytes) {
+size_t purgeExpired(RingQueue<protocol::OutFrame>& queue, TimePoint now, size_t* bytes,
+                    size_t* tracked) {
   size_t n = queue.size();
   bool any = false;
   for (size_t i = 0; i < n && !any; ++i)
     any = queue[i].expired(now);
   if (!any) return 0;
   size_t removed = 0;
+  if (tracked && *tracked >= n) tracked = nullptr;
   // Rotate once through the queue: live frames go back to the end, in their order.
   for (size_t i = 0; i < n; ++i) {
     protocol::OutFrame f = std::move(queue[0]);
@@ -40,6 +42,7 @@ size_t purgeExpired(RingQueue<protocol::OutFrame>& queue, TimePoint now, size_t*
       ++removed;
       continue;
     }
+    if (tracked && *tracked == i) *tracked = i - removed;  // shifted by those removed before
     queue.push_back(std::move(f));
   }
   return removed;

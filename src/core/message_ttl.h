@@ -26,7 +26,9 @@ TimePoint deadlineAfter(TimePoint now, std::optional<uint64_t> remaining);
 
 // Removes every frame of `queue` that expired at `now` (wherever it sits: TTLs differ per
 // message), keeping the others in order, and subtracts their sizes from `*bytes`. Returns how
-// many were removed.
-size_t purgeExpired(RingQueue<protocol::OutFrame>& queue, TimePoint now, size_t* bytes);
+// many were removed. `tracked` (may be null) is the index of a frame that never expires (a
+// queued pong); it is updated to that frame's index afterwards.
+size_t purgeExpired(RingQueue<protocol::OutFrame>& queue, TimePoint now, size_t* bytes,
+                    size_t* tracked = nullptr);
 
 }  // namespace wps::core

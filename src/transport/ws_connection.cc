@@ -10,6 +10,7 @@
 
 #include "common/errors.h"
 #include "common/log.h"
+#include "core/message_ttl.h"
 #include "protocol/frames.h"
 #include "transport/worker_io.h"
 
@@ -216,10 +217,7 @@ void WsConnection::pauseReading(bool paused) {
 
 SendStatus WsConnection::send(protocol::OutFrame frame) {
   if (closeQueued_ || socketClosed_) return SendStatus::kClosed;
-  if (queuedBytes_ + frame.size() > limits_.maxQueuedBytes ||
-      queue_.size() >= limits_.maxQueuedFrames) {
-    return SendStatus::kOverflow;
-  }
+  if (!makeRoom(frame.size())) return SendStatus::kOverflow;
   queueRaw(std::move(frame));
   return SendStatus::kQueued;
 }
@@ -228,9 +226,24 @@ bool WsConnection::fits(size_t bytes) const {
   return queuedBytes_ + bytes <= limits_.maxQueuedBytes && queue_.size() < limits_.maxQueuedFrames;
 }
 
+bool WsConnection::makeRoom(size_t bytes) {
+  if (fits(bytes)) return true;
+  // Frames whose TTL passed while queued are not worth closing a slow client for.
+  std::optional<size_t> pong;
+  if (pendingPong()) pong = static_cast<size_t>(*pongSeq_ - framesPopped_);
+  size_t pongIndex = pong.value_or(0);
+  size_t expired =
+      core::purgeExpired(queue_, Clock::now(), &queuedBytes_, pong ? &pongIndex : nullptr);
+  if (expired == 0) return false;
+  framesPopped_ += expired;  // framesPushed_ - framesPopped_ stays the queue's size
+  if (pong) pongSeq_ = framesPopped_ + pongIndex;
+  if (session_) session_->onFramesExpired(this, expired);
+  return fits(bytes);
+}
+
 bool WsConnection::queueControl(protocol::OutFrame frame) {
   if (closeQueued_ || socketClosed_) return false;
-  if (fits(frame.size())) {
+  if (makeRoom(frame.size())) {
     queueRaw(std::move(frame));
     return true;
   }

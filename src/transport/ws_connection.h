@@ -91,6 +91,9 @@ class WsConnection final : public core::ClientTransport,
   void queueRaw(protocol::OutFrame frame);
   // True when `bytes` more fit the outbound limits (queuedBytes_ + maxQueuedFrames).
   bool fits(size_t bytes) const;
+  // fits(), after dropping the queued frames whose TTL passed when they do not (told to the
+  // session: onFramesExpired); a pending pong keeps its place.
+  bool makeRoom(size_t bytes);
   // Queues a control frame (pong, keep-alive ping) within the outbound limits; one that does
   // not fit closes the connection as a slow client (as a data frame overflow does). False then.
   bool queueControl(protocol::OutFrame frame);

@@ -75,6 +75,25 @@ TEST(MessageTtl, PurgeRemovesExpiredFramesAnywhereAndKeepsTheOrderOfTheOthers) {
   EXPECT_EQ(q.size(), 2u);
 }
 
+TEST(MessageTtl, PurgeKeepsTrackOfAFrameThatNeverExpires) {
+  RingQueue<protocol::OutFrame> q;
+  q.push_back(frame("a", kT0));
+  q.push_back(frame("b"));
+  q.push_back(frame("c", kT0));
+  q.push_back(frame("pong"));
+  q.push_back(frame("d", kT0));
+  size_t bytes = 1000;
+  size_t tracked = 3;
+  EXPECT_EQ(purgeExpired(q, kT0, &bytes, &tracked), 3u);
+  ASSERT_EQ(q.size(), 2u);
+  EXPECT_EQ(tracked, 1u);
+  EXPECT_EQ(q[tracked].flatten().substr(2), "pong");
+  tracked = 0;
+  q.push_back(frame("e", kT0 + 1s));
+  EXPECT_EQ(purgeExpired(q, kT0 + 1s, &bytes, &tracked), 1u);
+  EXPECT_EQ(tracked, 0u) << "nothing before it was removed";
+}
+
 config::ServerSettings ttlSettings() {
   config::ServerSettings s;
   s.accessKeys = {"unit-test-access-key-0123456789abcdefghij"};

@@ -124,6 +124,30 @@ TEST_F(WsConnectionTest, DataFramesWhoseTtlPassedBeforeTheWriteAreDroppedTheOthe
   EXPECT_EQ(received(), ws::encodeFrame(ws::Opcode::kText, "kept-3"));
 }
 
+TEST_F(WsConnectionTest, ExpiredQueuedFramesMakeRoomInsteadOfClosingASlowClient) {
+  WsLimits limits;
+  limits.maxQueuedFrames = 3;
+  open(limits, "");
+  auto text = [](std::string s, TimePoint expiresAt) {
+    protocol::OutFrame f = protocol::makeTextFrame(std::move(s));
+    f.expiresAt = expiresAt;
+    return f;
+  };
+  TimePoint past = Clock::now() - 1ms;
+  // Queued within one loop turn, before any write: the queue is full with two expired frames.
+  EXPECT_EQ(conn->send(text("gone-1", past)), core::SendStatus::kQueued);
+  EXPECT_EQ(conn->send(text("kept-1", TimePoint::max())), core::SendStatus::kQueued);
+  EXPECT_EQ(conn->send(text("gone-2", past)), core::SendStatus::kQueued);
+  EXPECT_EQ(conn->send(text("kept-2", TimePoint::max())), core::SendStatus::kQueued);
+  EXPECT_EQ(conn->send(text("kept-3", TimePoint::max())), core::SendStatus::kQueued);
+  EXPECT_EQ(conn->send(text("kept-4", TimePoint::max())), core::SendStatus::kOverflow)
+      << "nothing expired left to drop";
+  worker.io.run_for(100ms);
+  EXPECT_EQ(received(), ws::encodeFrame(ws::Opcode::kText, "kept-1") +
+                            ws::encodeFrame(ws::Opcode::kText, "kept-2") +
+                            ws::encodeFrame(ws::Opcode::kText, "kept-3"));
+}
+
 // --- Paused reading (inbound backpressure) ---------------------------------------------------
 
 class PausedWsConnectionTest : public WsConnectionTest {
