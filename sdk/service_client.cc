@@ -434,6 +434,9 @@ detail::Call ServiceClient::makeSend(std::string scope, const Message& message,
     addQuery(c.target, "excluded", id);
   if (!options.filter.empty()) addQuery(c.target, "filter", options.filter);
   if (options.messageTtlSeconds) {
+    if (*options.messageTtlSeconds < 0 || *options.messageTtlSeconds > 300) {
+      c.invalid = Error{0, "InvalidArgument", "SendOptions::messageTtlSeconds must be 0 to 300."};
+    }
     addQuery(c.target, "messageTtlSeconds", std::to_string(*options.messageTtlSeconds));
   }
   c.contentType = std::string(contentTypeOf(message.type));

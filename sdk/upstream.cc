@@ -13,6 +13,7 @@
 #include "common/strings.h"
 #include "http/message.h"
 #include "protocol/data_type.h"
+#include "upstream_presence.h"
 
 namespace webpubsub::upstream {
 namespace json = boost::json;
@@ -232,7 +233,9 @@ std::optional<Error> notAnEventRequest(const HttpRequest& request) {
     return makeError(405, "MethodNotAllowed",
                      "Method " + request.method + " is not allowed for Web PubSub events.");
   }
+  const bool presence = isGroupPresenceRequest(request);  // routed on ce-type alone
   for (std::string_view required : {"ce-type", "ce-connectionId", "ce-hub", "ce-eventName"}) {
+    if (presence && required == "ce-eventName") continue;
     if (!request.header(required)) {
       return makeError(400, "MissingHeader",
                        "Missing " + std::string(required) +
@@ -265,13 +268,15 @@ ConnectionContext readContext(const HttpRequest& request) {
   return ctx;
 }
 
-enum class EventKind { kConnect, kConnected, kDisconnected, kUser };
+enum class EventKind { kConnect, kConnected, kDisconnected, kUser, kGroupJoined, kGroupLeft };
 
 // The kind of event ce-type names; nullopt for an unsupported type.
 std::optional<EventKind> eventKindOf(const std::string& eventType) {
   if (eventType == "azure.webpubsub.sys.connect") return EventKind::kConnect;
   if (eventType == "azure.webpubsub.sys.connected") return EventKind::kConnected;
   if (eventType == "azure.webpubsub.sys.disconnected") return EventKind::kDisconnected;
+  if (eventType == detail::kGroupJoinedType) return EventKind::kGroupJoined;
+  if (eventType == detail::kGroupLeftType) return EventKind::kGroupLeft;
   if (wps::startsWith(eventType, kUserPrefix) && eventType.size() > kUserPrefix.size()) {
     return EventKind::kUser;
   }
@@ -283,7 +288,8 @@ Error unsupportedEventType(const std::string& eventType) {
                    "Unsupported ce-type '" + eventType + "'" +
                        (wps::startsWith(eventType, kSysPrefix)
                             ? ": not a connect, connected or disconnected event."
-                            : ": expected azure.webpubsub.sys.* or azure.webpubsub.user.*."));
+                            : ": expected azure.webpubsub.sys.*, azure.webpubsub.gp.joined, "
+                              "azure.webpubsub.gp.left or azure.webpubsub.user.*."));
 }
 
 // Why the event must not be handled here: another hub than options.hub (when set), or a
@@ -366,6 +372,10 @@ Result<Event> parseEvent(const HttpRequest& request, const ParseOptions& options
       return parseDisconnected(std::move(ctx), request.body);
     case EventKind::kUser:
       return parseUserEvent(std::move(ctx), request);
+    case EventKind::kGroupJoined:
+    case EventKind::kGroupLeft:
+      return detail::parseGroupPresence(std::move(ctx), request.body,
+                                        *kind == EventKind::kGroupJoined);
   }
   return makeError(500, "Internal", "unreachable");
 }
@@ -559,6 +569,7 @@ bool EventHandler::handle(HttpRequest request, Respond respond) const {
     respond(answerValidation(request, ValidationOptions{options_.allowedOrigins}));
     return true;
   }
+  if (isGroupPresenceRequest(request)) return handleGroupPresence(request, respond);
   auto event = parseEvent(request, ParseOptions{options_.accessKeys, {}});
   if (!event) {
     respond(errorResponse(event.error()));

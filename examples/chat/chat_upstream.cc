@@ -8,6 +8,10 @@
 //      connected      "<name> joined" is broadcast to the room
 //      disconnected   "<name> left" is broadcast to the room
 //      message        {"text": "..."} is broadcast to the room through the service client
+//      gp.joined/left group presence (webpubsubd: group_presence_events in the hub's event
+//                     handler, see scripts/run): the upstream keeps who is in each room and
+//                     broadcasts {"type": "presence", "room": ..., "members": [...]} to the room
+//                     on every change; the page shows the list
 //
 // Usage: chat-upstream [--host H] [--port P] [--hub chat] [--static DIR]
 //                      [--connection-string CS | --connection-string -]
@@ -16,6 +20,7 @@
 // the chosen port is printed), then webpubsubd, then hand over webpubsubd's connection string.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -24,7 +29,9 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <sstream>
 #include <string>
 
@@ -113,6 +120,57 @@ void logFailure(const char* what, const Result<void>& r) {
     std::cerr << "chat-upstream: " << what << " failed: " << r.error().status << " "
               << r.error().code << " " << r.error().message << "\n";
   }
+}
+
+// Who is in which room, from the group presence events (a group is a room). A user with several
+// connections counts once and stays until the last one left. Thread-safe (the SDK may run
+// callbacks concurrently when the io_context runs on several threads).
+class RoomPresence {
+ public:
+  // Applies one event and returns the room's members afterwards (sorted).
+  std::vector<std::string> change(const std::string& room, const std::string& user, bool joined) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto& members = rooms_[room];
+    if (joined) {
+      ++members[user];
+    } else if (auto it = members.find(user); it != members.end() && --it->second <= 0) {
+      members.erase(it);
+    }
+    std::vector<std::string> names;
+    for (const auto& [name, connections] : members)
+      names.push_back(name);
+    if (members.empty()) rooms_.erase(room);
+    return names;
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, std::map<std::string, int>> rooms_;  // room -> user -> connections
+};
+
+// onGroupJoined / onGroupLeft: update `presence` and send the room its member list.
+void handlePresence(upstream::Handlers& handlers, std::shared_ptr<service::ServiceClient> service) {
+  auto presence = std::make_shared<RoomPresence>();
+  auto update = [service, presence](const upstream::ConnectionContext& context,
+                                    const std::string& room, bool joined) {
+    std::string user = context.userId.value_or(context.connectionId);
+    json::array members;
+    for (auto& name : presence->change(room, user, joined))
+      members.emplace_back(name);
+    json::object m{{"type", "presence"}, {"room", room}, {"members", std::move(members)}};
+    service->sendToGroup(room, service::Message::json(json::serialize(m)), {},
+                         [](Result<void> r) { logFailure("presence", r); });
+  };
+  handlers.onGroupJoined = [update](upstream::GroupJoinedRequest request) {
+    update(request.context, request.group, true);
+  };
+  handlers.onGroupLeft = [update](upstream::GroupLeftRequest request) {
+    update(request.context, request.group, false);
+  };
+  handlers.onNotificationError = [](const Error& error, const upstream::HttpRequest&) {
+    std::cerr << "chat-upstream: presence event ignored: " << error.code << " " << error.message
+              << "\n";
+  };
 }
 
 upstream::HttpResponse staticResponse(const std::string& body, const char* type) {
@@ -209,6 +267,8 @@ int main(int argc, char** argv) {
                 }
               });
   };
+
+  handlePresence(handlers, service);
 
   upstream::EventHandlerOptions handlerOptions;
   handlerOptions.hub = args.hub;

@@ -62,7 +62,10 @@ struct SendOptions {
   std::vector<std::string> excluded;
   // OData filter, e.g. "userId ne 'bob'" (sendToAll, sendToGroup, sendToUser); "" = none.
   std::string filter;
-  // 0..300; absent = never expires.
+  // Time to live of the message in seconds (REST query parameter messageTtlSeconds): a receiver
+  // whose connection has not been handed the message within it never gets it (webpubsubd:
+  // docs/protocol-decisions.md "Message TTL"). 0..300, checked before sending (outside:
+  // Error{0, "InvalidArgument"}, nothing is sent); 0 or absent = never expires.
   std::optional<int> messageTtlSeconds;
 };
 

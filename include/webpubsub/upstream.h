@@ -8,7 +8,8 @@
 //    the response builders (approveConnect(), denyConnect(), replyUserEvent(), ...). Bring your
 //    own HTTP server, call them, write the HttpResponse back.
 //  - EventHandler: the same, wired to callbacks (onConnect, onConnected, onDisconnected,
-//    onUserEvent) with responder objects that may answer later, from any thread.
+//    onUserEvent, onGroupJoined, onGroupLeft) with responder objects that may answer later, from
+//    any thread.
 //  - upstream_server.h mounts EventHandlers in a ready Boost.Beast HTTP server.
 //
 // Protocol reference: the Azure Web PubSub "CloudEvents extension for HTTP" (signature,
@@ -79,8 +80,9 @@ using StringListMap = std::map<std::string, std::vector<std::string>>;
 struct ConnectionContext {
   std::string hub;           // ce-hub (the service sends it lower-cased)
   std::string connectionId;  // ce-connectionId
-  std::string eventName;  // ce-eventName: "connect", "connected", "disconnected", or the user event
-  std::string eventType;  // ce-type, e.g. "azure.webpubsub.user.message"
+  // ce-eventName: "connect", "connected", "disconnected", "joined", "left" or the user event
+  std::string eventName;
+  std::string eventType;                   // ce-type, e.g. "azure.webpubsub.user.message"
   std::optional<std::string> userId;       // ce-userId; absent (or empty) for anonymous connections
   std::optional<std::string> subprotocol;  // ce-subprotocol; absent when none was selected
   std::string origin;                      // WebHook-Request-Origin (the service host)
@@ -138,7 +140,23 @@ struct UserEventRequest {
   std::string data;
 };
 
-using Event = std::variant<ConnectRequest, ConnectedRequest, DisconnectedRequest, UserEventRequest>;
+// azure.webpubsub.gp.joined / azure.webpubsub.gp.left: group presence notifications (sent only
+// to handlers that opted in, per group filter). The body is {"group": "..."}; like
+// @azure/web-pubsub-express 1.1.0, every field of the body is passed on (`fields`, which holds
+// "group" too). The answer is ignored by the service.
+struct GroupJoinedRequest {
+  ConnectionContext context;   // context.eventName is "joined"
+  std::string group;           // the group the connection joined
+  boost::json::object fields;  // the whole body
+};
+struct GroupLeftRequest {
+  ConnectionContext context;   // context.eventName is "left"
+  std::string group;           // the group the connection left
+  boost::json::object fields;  // the whole body
+};
+
+using Event = std::variant<ConnectRequest, ConnectedRequest, DisconnectedRequest, UserEventRequest,
+                           GroupJoinedRequest, GroupLeftRequest>;
 
 // ---------------------------------------------------------------------------------------------
 // Adapter-free API
@@ -151,6 +169,12 @@ bool isWebPubSubRequest(const HttpRequest& request);
 // True for an abuse-protection probe: a Web PubSub request with method OPTIONS, or GET (the
 // service's fallback when OPTIONS answered 404). Pure; thread-safe.
 bool isValidationRequest(const HttpRequest& request);
+
+// True when ce-type is exactly azure.webpubsub.gp.joined or azure.webpubsub.gp.left (case-
+// sensitive, as @azure/web-pubsub-express 1.1.0 routes; ce-eventName and Content-Type do not
+// matter). Such a request should be answered 200 with an empty body before its body is parsed,
+// whatever the body holds, as Express does (EventHandler does so). Pure; thread-safe.
+bool isGroupPresenceRequest(const HttpRequest& request);
 
 struct ParseOptions {
   // Access keys (the AccessKey of the connection string; primary and secondary). When not
@@ -166,10 +190,13 @@ struct ParseOptions {
 // Success: one of the Event alternatives, every field filled from headers and body.
 // Errors (Error::status is what to answer the service; messages name the problem):
 //   405 MethodNotAllowed (not POST), 400 MissingHeader (ce-type, ce-connectionId, ce-hub or
-//   ce-eventName absent; the message names it), 400 UnsupportedEventType (ce-type neither
-//   azure.webpubsub.sys.{connect,connected,disconnected} nor azure.webpubsub.user.*),
+//   ce-eventName absent; ce-eventName is not needed for group presence events; the message
+//   names it), 400 UnsupportedEventType (ce-type none of
+//   azure.webpubsub.sys.{connect,connected,disconnected}, azure.webpubsub.gp.{joined,left},
+//   azure.webpubsub.user.*),
 //   400 HubMismatch, 401 SignatureInvalid, 400 InvalidBody (connect body not a JSON object or a
-//   field of the wrong type; disconnected body not JSON; user event declared JSON but invalid),
+//   field of the wrong type; disconnected body not JSON; user event declared JSON but invalid;
+//   group presence body not a JSON object with a string "group"),
 //   415 UnsupportedContentType (a user event that is not text/plain, application/json or
 //   application/octet-stream, e.g. application/x-protobuf).
 // Call isWebPubSubRequest() first; a request without ce-awpsversion is parsed all the same.
@@ -311,6 +338,17 @@ struct Handlers {
   std::function<void(DisconnectedRequest)> onDisconnected;
   // User events: answer through the responder, now or later. Absent: 204.
   std::function<void(UserEventRequest, UserEventResponder)> onUserEvent;
+  // Group presence (azure.webpubsub.gp.joined / .left): notifications. As in
+  // @azure/web-pubsub-express 1.1.0 the request is answered 200 (empty body) first, before its
+  // body is read, whether or not the callback is set; then the body is parsed and the callback
+  // called. A request that fails to parse after that answer (bad body, bad signature) is
+  // reported to onNotificationError, not to the service.
+  std::function<void(GroupJoinedRequest)> onGroupJoined;
+  std::function<void(GroupLeftRequest)> onGroupLeft;
+  // A group presence request that was answered 200 but could not be handled: the parse error
+  // (see parseEvent()), or Error{500, "HandlerFailed", ...} when the callback threw. Absent:
+  // ignored.
+  std::function<void(const Error&, const HttpRequest&)> onNotificationError;
 };
 
 class EventHandler {
@@ -330,6 +368,10 @@ class EventHandler {
   const EventHandlerOptions& options() const { return options_; }
 
  private:
+  // Group presence requests (see Handlers::onGroupJoined): false, without answering, when
+  // WebHook-Request-Origin or ce-hub is missing (Express 1.1.0 passes them on: "not ours").
+  bool handleGroupPresence(const HttpRequest& request, Respond& respond) const;
+
   EventHandlerOptions options_;
   Handlers handlers_;
 };

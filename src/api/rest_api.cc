@@ -12,6 +12,7 @@
 #include "common/strings.h"
 #include "common/utf8.h"
 #include "core/broker.h"
+#include "core/message_ttl.h"
 #include "core/request_token.h"
 #include "core/tokens.h"
 #include "filter/filter.h"
@@ -536,20 +537,26 @@ void RestApi::methodNotAllowed(const CallPtr& call) {
   call->reply(errorResponse(405, "Error.MethodNotAllowed", "This method is not allowed here.", ""));
 }
 
+bool RestApi::readMessageTtl(Call& call, std::optional<uint32_t>* ttlSeconds) {
+  bool duplicate = false;
+  auto ttl = querySingle(call.target, "messageTtlSeconds", &duplicate);
+  if (!ttl) return true;
+  auto v = parseUint64(*ttl);
+  if (duplicate || !v || *v > 300) {
+    call.reply(
+        badRequest("messageTtlSeconds must be an integer from 0 to 300.", "messageTtlSeconds"));
+    return false;
+  }
+  *ttlSeconds = static_cast<uint32_t>(*v);
+  return true;
+}
+
 void RestApi::send(const CallPtr& call) {
   const auto& t = call->target;
   Target target = targetOf(call->params);
   bool fromGroup = target.kind == Target::Kind::kGroup;
-  bool duplicate = false;
-  auto ttl = querySingle(t, "messageTtlSeconds", &duplicate);
-  if (ttl) {
-    auto v = parseUint64(*ttl);
-    if (duplicate || !v || *v > 300) {
-      call->reply(
-          badRequest("messageTtlSeconds must be an integer from 0 to 300.", "messageTtlSeconds"));
-      return;
-    }
-  }
+  std::optional<uint32_t> ttlSeconds;
+  if (!readMessageTtl(*call, &ttlSeconds)) return;
   if (target.kind != Target::Kind::kConnection) {
     auto f = parseFilter(querySingle(t, "filter"));
     if (!f) {
@@ -580,7 +587,10 @@ void RestApi::send(const CallPtr& call) {
   if (fromGroup) m.group = target.name;
   m.payload = std::move(payload.value());
   m.metadata = std::move(metadata.value());
-  engine_.broker().publish(call->hubKey, target, core::OutboundMessage::make(std::move(m)));
+  // The TTL runs from acceptance (this 202), spec 1.1 §5.
+  TimePoint deadline = core::ttlDeadline(call->loop->now(), ttlSeconds);
+  engine_.broker().publish(call->hubKey, target,
+                           core::OutboundMessage::make(std::move(m), deadline));
   call->reply(emptyResponse(202));
 }
 

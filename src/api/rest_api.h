@@ -51,6 +51,9 @@ class RestApi {
   // Route handlers. The operation's target is the bound connection, else user, else group, else
   // the whole hub.
   void send(const CallPtr& call);
+  // The optional messageTtlSeconds query parameter (0-300, at most once) into *ttlSeconds;
+  // replies 400 and returns false when it is invalid.
+  static bool readMessageTtl(Call& call, std::optional<uint32_t>* ttlSeconds);
   void close(const CallPtr& call);
   void exists(const CallPtr& call);
   void leaveAllGroups(const CallPtr& call);

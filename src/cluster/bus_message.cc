@@ -175,6 +175,7 @@ Status readBody(Reader& r, BusMessage& m) {
       m.hubKey = r.str();
       st = readTarget(r, &m.target);
       if (st) st = readMessage(r, &m.message);
+      if (st && r.ok() && !r.atEnd()) m.ttlRemainingMs = r.varint();
       break;
     case BusMessage::Type::kClose:
       m.hubKey = r.str();
@@ -217,6 +218,7 @@ std::string encodeBusMessage(const BusMessage& m) {
       w.str(m.hubKey);
       writeTarget(w, m.target);
       writeMessage(w, m.message);
+      if (m.ttlRemainingMs) w.varint(*m.ttlRemainingMs);  // optional trailing field
       break;
     case BusMessage::Type::kClose:
       w.str(m.hubKey);

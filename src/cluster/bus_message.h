@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,7 +36,11 @@ struct BusMessage {
   std::string replyTo;
   std::string hubKey;
   core::Target target;
-  protocol::DataMessage message;    // kPublish
+  protocol::DataMessage message;  // kPublish
+  // kPublish: the message's TTL as the milliseconds left when it was put on the bus (at least
+  // 1), none = never expires. Relative, so the nodes' clocks need not agree; the receiving node
+  // counts it from the moment it decodes the message (bus latency is not subtracted).
+  std::optional<uint64_t> ttlRemainingMs;
   std::string reason;               // kClose
   std::vector<std::string> groups;  // kAddToGroups / kRemoveFromGroups
   std::string group;                // kList / kPermission

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/log.h"
+#include "core/message_ttl.h"
 
 namespace wps::cluster {
 
@@ -42,6 +43,7 @@ void RedisBroker::publish(const std::string& hubKey, const Target& target,
   m.hubKey = hubKey;
   m.target = target;
   m.message = message->message();
+  m.ttlRemainingMs = core::remainingMs(message->deadline(), Clock::now());
   send(d_.busChannel, std::move(m));
 }
 
@@ -175,6 +177,14 @@ void RedisBroker::listGroup(const std::string& hubKey, const std::string& group,
 
 // --- Scatter-gather ------------------------------------------------------------------------------
 
+namespace {
+// The message of a kPublish from another node: its TTL counts from now (docs/cluster.md).
+core::OutboundMessagePtr receivedMessage(BusMessage& req) {
+  TimePoint deadline = core::deadlineAfter(Clock::now(), req.ttlRemainingMs);
+  return core::OutboundMessage::make(std::move(req.message), deadline);
+}
+}  // namespace
+
 void RedisBroker::executeLocally(BusMessage req, std::function<void(BusMessage)> done) {
   EventLoop& here = d_.clusterLoop;
   auto answer = [done](auto fill) {
@@ -189,7 +199,7 @@ void RedisBroker::executeLocally(BusMessage req, std::function<void(BusMessage)>
   };
   switch (req.type) {
     case BusMessage::Type::kPublish:
-      d_.local.publish(req.hubKey, req.target, core::OutboundMessage::make(std::move(req.message)));
+      d_.local.publish(req.hubKey, req.target, receivedMessage(req));
       break;
     case BusMessage::Type::kClose:
       d_.local.closeConnections(req.hubKey, req.target, std::move(req.reason), here,

@@ -25,6 +25,13 @@ const protocol::SharedBytes& OutboundMessage::protobuf() const {
 
 protocol::OutFrame OutboundMessage::frameFor(protocol::ClientKind kind,
                                              std::optional<uint64_t> sequenceId) const {
+  protocol::OutFrame frame = encodedFrameFor(kind, sequenceId);
+  frame.expiresAt = deadline_;
+  return frame;
+}
+
+protocol::OutFrame OutboundMessage::encodedFrameFor(protocol::ClientKind kind,
+                                                    std::optional<uint64_t> sequenceId) const {
   using protocol::ClientKind;
   switch (kind) {
     case ClientKind::kSimple:

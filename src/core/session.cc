@@ -7,6 +7,7 @@
 #include "common/strings.h"
 #include "core/broker.h"
 #include "core/connection_directory.h"
+#include "core/message_ttl.h"
 #include "core/reconnection_tokens.h"
 #include "core/shard.h"
 #include "delivery/event_outbox.h"
@@ -145,6 +146,8 @@ bool ClientSession::resume(ClientTransport* transport) {
   recoveryTimer_.reset();
   transport_ = transport;
   state_ = State::kOpen;
+  // Expired messages are skipped, even if written before the drop: the client sees a gap.
+  purgeExpiredReplay();
   for (size_t i = 0; i < replay_.size(); ++i) {
     if (transport_->send(replay_[i]) == SendStatus::kOverflow) {
       closeWithSpec(errors::kOutboundQueueFull, true);
@@ -581,7 +584,8 @@ void ClientSession::handleSendToGroup(protocol::SendToGroupRequest r) {
   m.metadata = std::move(r.metadata);
   Target target = Target::group(std::move(r.group));
   if (r.noEcho) target.excluded.push_back(id_.connectionId);
-  worker_.broker.publish(id_.hubKey, target, OutboundMessage::make(std::move(m)));
+  TimePoint deadline = ttlDeadline(worker_.loop.now(), r.ttlSeconds);
+  worker_.broker.publish(id_.hubKey, target, OutboundMessage::make(std::move(m), deadline));
   if (r.ackId) {
     rememberAck(*r.ackId);
     sendAck(*r.ackId, std::nullopt);
@@ -763,14 +767,27 @@ void ClientSession::sendData(const OutboundMessage& message) {
   }
   protocol::OutFrame frame = message.frameFor(id_.kind, ++lastSequenceId_);
   const auto& limits = worker_.settings.reliable;
-  if (replay_.size() + 1 > limits.bufferMessages ||
-      replayBytes_ + frame.size() > limits.bufferBytes) {
+  auto full = [&] {
+    return replay_.size() + 1 > limits.bufferMessages ||
+           replayBytes_ + frame.size() > limits.bufferBytes;
+  };
+  if (full() && (purgeExpiredReplay(), full())) {
     closeWithSpec(errors::kReliableBufferFull, true);
     return;
   }
   replayBytes_ += frame.size();
   replay_.push_back(frame);
   if (state_ == State::kOpen) sendFrame(std::move(frame));
+}
+
+void ClientSession::purgeExpiredReplay() {
+  size_t n = purgeExpired(replay_, worker_.loop.now(), &replayBytes_);
+  if (n) metrics::Metrics::inc(worker_.counters.messagesExpired, n);
+}
+
+void ClientSession::onFramesExpired(ClientTransport* from, size_t count) {
+  if (from != transport_) return;
+  metrics::Metrics::inc(worker_.counters.messagesExpired, count);
 }
 
 void ClientSession::sendControl(std::string jsonText, std::string protobufBytes) {

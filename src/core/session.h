@@ -80,6 +80,9 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   // client is closed as a slow client, as for a data frame that overflows (1008, counted in
   // slowClientsClosed). Ignored unless `from` is the current transport.
   void onTransportOverflow(ClientTransport* from);
+  // The transport dropped `count` data frames whose TTL passed before they were written (spec
+  // 1.1 §5): counted in messagesExpired. Ignored unless `from` is the current transport.
+  void onFramesExpired(ClientTransport* from, size_t count);
   // `from` is gone and must not be used again. Ignored unless `from` is the current transport
   // (a transport replaced by a recovery reports its end too).
   void onTransportClosed(ClientTransport* from, const TransportEnd& end);
@@ -168,6 +171,9 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   // Output.
   void sendData(const OutboundMessage& message);
   void sendControl(std::string jsonText, std::string protobufBytes);
+  // Reliable: drops the replay entries whose TTL passed (their ids are not reused: the client
+  // sees a gap), counting them in messagesExpired. Run at resume and when the buffer is full.
+  void purgeExpiredReplay();
   void sendAck(uint64_t ackId, std::optional<protocol::AckError> error);
   void sendFrame(protocol::OutFrame frame);
 

@@ -160,6 +160,9 @@ std::string Metrics::render() const {
        c(t.messagesDelivered));
   line(out, "webpubsubd_slow_clients_closed_total", "counter",
        "Clients closed because their outbound queue overflowed.", c(t.slowClientsClosed));
+  line(out, "webpubsubd_messages_expired_total", "counter",
+       "Data messages dropped for a receiver because their TTL passed before they were written.",
+       c(t.messagesExpired));
   line(out, "webpubsubd_rate_limited_clients_total", "counter",
        "Clients closed for sending messages faster than limits.max_messages_per_second.",
        c(t.rateLimitedClientsClosed));

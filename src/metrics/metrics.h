@@ -67,6 +67,7 @@ struct Counts {
   C messagesReceived{};   // client data messages
   C messagesDelivered{};  // data frames queued to clients
   C slowClientsClosed{};
+  C messagesExpired{};  // data frames dropped because their TTL passed before they were written
   // Clients closed for exceeding limits.max_messages_per_second (1008).
   C rateLimitedClientsClosed{};
   C upstreamRequests{};   // events dispatched to event handlers
@@ -104,6 +105,7 @@ struct Counts {
     f(messagesReceived, other.messagesReceived);
     f(messagesDelivered, other.messagesDelivered);
     f(slowClientsClosed, other.slowClientsClosed);
+    f(messagesExpired, other.messagesExpired);
     f(rateLimitedClientsClosed, other.rateLimitedClientsClosed);
     f(upstreamRequests, other.upstreamRequests);
     f(upstreamFailures, other.upstreamFailures);

@@ -10,6 +10,7 @@
 
 #include "common/errors.h"
 #include "common/log.h"
+#include "core/message_ttl.h"
 #include "protocol/frames.h"
 #include "transport/worker_io.h"
 
@@ -216,10 +217,7 @@ void WsConnection::pauseReading(bool paused) {
 
 SendStatus WsConnection::send(protocol::OutFrame frame) {
   if (closeQueued_ || socketClosed_) return SendStatus::kClosed;
-  if (queuedBytes_ + frame.size() > limits_.maxQueuedBytes ||
-      queue_.size() >= limits_.maxQueuedFrames) {
-    return SendStatus::kOverflow;
-  }
+  if (!makeRoom(frame.size())) return SendStatus::kOverflow;
   queueRaw(std::move(frame));
   return SendStatus::kQueued;
 }
@@ -228,9 +226,24 @@ bool WsConnection::fits(size_t bytes) const {
   return queuedBytes_ + bytes <= limits_.maxQueuedBytes && queue_.size() < limits_.maxQueuedFrames;
 }
 
+bool WsConnection::makeRoom(size_t bytes) {
+  if (fits(bytes)) return true;
+  // Frames whose TTL passed while queued are not worth closing a slow client for.
+  std::optional<size_t> pong;
+  if (pendingPong()) pong = static_cast<size_t>(*pongSeq_ - framesPopped_);
+  size_t pongIndex = pong.value_or(0);
+  size_t expired =
+      core::purgeExpired(queue_, Clock::now(), &queuedBytes_, pong ? &pongIndex : nullptr);
+  if (expired == 0) return false;
+  framesPopped_ += expired;  // framesPushed_ - framesPopped_ stays the queue's size
+  if (pong) pongSeq_ = framesPopped_ + pongIndex;
+  if (session_) session_->onFramesExpired(this, expired);
+  return fits(bytes);
+}
+
 bool WsConnection::queueControl(protocol::OutFrame frame) {
   if (closeQueued_ || socketClosed_) return false;
-  if (fits(frame.size())) {
+  if (makeRoom(frame.size())) {
     queueRaw(std::move(frame));
     return true;
   }
@@ -277,15 +290,8 @@ void WsConnection::startWrite() {
 bool WsConnection::writeBatch() {
   // The batch moves out of the queue: the iovecs point into these frames (their inline head
   // and tail bytes), so they must not move while the write is in flight, whatever is queued.
-  inflight_.clear();
-  iov_.clear();
-  while (!queue_.empty() && inflight_.size() < kMaxFramesPerWrite) {
-    bool isClose = queue_.front().isClose;
-    inflight_.push_back(std::move(queue_.front()));
-    queue_.pop_front();
-    ++framesPopped_;
-    if (isClose) break;
-  }
+  takeBatch();
+  if (inflight_.empty()) return true;  // every frame taken had expired
   size_t total = 0;
   for (const protocol::OutFrame& f : inflight_) {
     if (f.headLen) iov_.emplace_back(f.inlineBytes, f.headLen);
@@ -308,6 +314,32 @@ bool WsConnection::writeBatch() {
                       self->onWritten(ec);
                     });
   return false;
+}
+
+void WsConnection::takeBatch() {
+  inflight_.clear();
+  iov_.clear();
+  std::optional<TimePoint> now;  // read once, and only when a frame has a TTL
+  size_t expired = 0;
+  while (!queue_.empty() && inflight_.size() < kMaxFramesPerWrite) {
+    protocol::OutFrame& front = queue_.front();
+    if (front.expiresAt != TimePoint::max()) {
+      if (!now) now = Clock::now();
+      if (front.expired(*now)) {  // its TTL passed before it reached the socket (spec 1.1 §5)
+        queuedBytes_ -= front.size();
+        queue_.pop_front();
+        ++framesPopped_;
+        ++expired;
+        continue;
+      }
+    }
+    bool isClose = front.isClose;
+    inflight_.push_back(std::move(front));
+    queue_.pop_front();
+    ++framesPopped_;
+    if (isClose) break;
+  }
+  if (expired && session_) session_->onFramesExpired(this, expired);
 }
 
 size_t WsConnection::writeNow() {

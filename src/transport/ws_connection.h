@@ -91,6 +91,9 @@ class WsConnection final : public core::ClientTransport,
   void queueRaw(protocol::OutFrame frame);
   // True when `bytes` more fit the outbound limits (queuedBytes_ + maxQueuedFrames).
   bool fits(size_t bytes) const;
+  // fits(), after dropping the queued frames whose TTL passed when they do not (told to the
+  // session: onFramesExpired); a pending pong keeps its place.
+  bool makeRoom(size_t bytes);
   // Queues a control frame (pong, keep-alive ping) within the outbound limits; one that does
   // not fit closes the connection as a slow client (as a data frame overflow does). False then.
   bool queueControl(protocol::OutFrame frame);
@@ -102,6 +105,9 @@ class WsConnection final : public core::ClientTransport,
   // Writes queued frames until the queue is empty or the socket is full (then async_write
   // finishes the batch in flight).
   void startWrite();
+  // Moves up to 64 frames (up to and including a close frame) from queue_ into inflight_,
+  // dropping the data frames whose TTL passed (told to the session: onFramesExpired).
+  void takeBatch();
   // One batch of up to 64 frames: true when it was written completely (and more may follow).
   bool writeBatch();
   // One non-blocking sendmsg of iov_: bytes written (0 when the socket is full) or kWriteFailed.

@@ -96,6 +96,26 @@ TEST(BusMessage, AddToGroupsRepliesCarryTheConnectionsAtTheLimit) {
   EXPECT_FALSE(decodeBusMessage(with + "x")) << "still nothing may follow";
 }
 
+TEST(BusMessage, PublishCarriesTheRemainingTtlOnlyWhenTheMessageHasOne) {
+  BusMessage m;
+  m.type = BusMessage::Type::kPublish;
+  m.hubKey = "chat";
+  m.target = core::Target::all();
+  m.message.payload = {protocol::DataType::kText, "hi"};
+  std::string without = encodeBusMessage(m);
+  m.ttlRemainingMs = 1500;
+  std::string with = encodeBusMessage(m);
+  EXPECT_GT(with.size(), without.size());
+  auto d = decodeBusMessage(with);
+  ASSERT_TRUE(d) << d.status().toString();
+  EXPECT_EQ(d->ttlRemainingMs, 1500u);
+  EXPECT_EQ(d->message.payload.data, "hi");
+  auto none = decodeBusMessage(without);
+  ASSERT_TRUE(none) << none.status().toString();
+  EXPECT_FALSE(none->ttlRemainingMs) << "no TTL: never expires";
+  EXPECT_FALSE(decodeBusMessage(with + "x")) << "still nothing may follow";
+}
+
 TEST(BusMessage, MalformedInputIsRejected) {
   BusMessage m;
   m.type = BusMessage::Type::kAddToGroups;

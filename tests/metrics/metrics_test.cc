@@ -105,6 +105,7 @@ TEST(Metrics, RenderFormatIsStable) {
   Metrics::set(block.deliveryPendingEvents, 4);  // a level: set, not added
   Metrics::inc(block.deliveryAttemptsRetry, 5);
   Metrics::inc(block.deliveryDroppedGone);
+  Metrics::inc(block.messagesExpired, 3);
   const std::string expected =
       "# HELP webpubsubd_connections Open logical client connections.\n"
       "# TYPE webpubsubd_connections gauge\n"
@@ -125,6 +126,10 @@ TEST(Metrics, RenderFormatIsStable) {
       "overflowed.\n"
       "# TYPE webpubsubd_slow_clients_closed_total counter\n"
       "webpubsubd_slow_clients_closed_total 0\n"
+      "# HELP webpubsubd_messages_expired_total Data messages dropped for a receiver because their "
+      "TTL passed before they were written.\n"
+      "# TYPE webpubsubd_messages_expired_total counter\n"
+      "webpubsubd_messages_expired_total 3\n"
       "# HELP webpubsubd_rate_limited_clients_total Clients closed for sending messages faster "
       "than limits.max_messages_per_second.\n"
       "# TYPE webpubsubd_rate_limited_clients_total counter\n"

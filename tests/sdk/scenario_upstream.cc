@@ -6,6 +6,7 @@
 //   connect       ?deny=N -> deny(N); ?nick -> userId; ?room -> groups; state counter = 1
 //   connected     "connected:<user>:<counter>" to group "watch" (service client)
 //   disconnected  "disconnected:<user>:<reason>:<counter>" to group "watch"
+//   gp.joined     "joined:<user>:<group>:<counter>" to group "watch" (gp.left: "left:...")
 //   user events   counter += 1; binary -> echo; "json" -> {"hello":"world"}; "nothing" -> 204;
 //                 "fail" -> 400; "broadcast:X" -> X to group "watch", reply "sent";
 //                 else "echo:<data>:<counter>"
@@ -71,6 +72,17 @@ int main() {
   h.onDisconnected = [notify](upstream::DisconnectedRequest req) {
     notify("disconnected:" + req.context.userId.value_or("") + ":" + req.reason + ":" +
            std::to_string(counterOf(req.context)));
+  };
+  h.onGroupJoined = [notify](upstream::GroupJoinedRequest req) {
+    notify("joined:" + req.context.userId.value_or("") + ":" + req.group + ":" +
+           std::to_string(counterOf(req.context)));
+  };
+  h.onGroupLeft = [notify](upstream::GroupLeftRequest req) {
+    notify("left:" + req.context.userId.value_or("") + ":" + req.group + ":" +
+           std::to_string(counterOf(req.context)));
+  };
+  h.onNotificationError = [](const Error& e, const upstream::HttpRequest&) {
+    std::cerr << "presence event not handled: " << e.code << " " << e.message << "\n";
   };
   h.onUserEvent = [svc](upstream::UserEventRequest req, upstream::UserEventResponder res) {
     int64_t counter = counterOf(req.context);

@@ -14,6 +14,7 @@
 #include <set>
 #include <thread>
 
+#include "support/fake_upstream.h"
 #include "support/http_request.h"
 #include "support/test_server.h"
 #include "webpubsub/service_client.h"
@@ -387,10 +388,15 @@ TEST_F(SdkTest, SendOperationsWithContentTypesExclusionsAndFilters) {
   auto badJson = service_->sendToAll(svc::Message::json("{x"), {}, use_future).get();
   ASSERT_FALSE(badJson.ok());
   EXPECT_EQ(badJson.error().status, 400);
+  // A TTL outside 0..300 is refused before anything is sent.
   svc::SendOptions badTtl;
-  badTtl.messageTtlSeconds = 301;
-  EXPECT_EQ(service_->sendToAll(svc::Message::text("x"), badTtl, use_future).get().error().status,
-            400);
+  for (int bad : {301, -1}) {
+    badTtl.messageTtlSeconds = bad;
+    auto refused = service_->sendToAll(svc::Message::text("x"), badTtl, use_future).get();
+    ASSERT_FALSE(refused.ok()) << bad;
+    EXPECT_EQ(refused.error().status, 0) << bad;
+    EXPECT_EQ(refused.error().code, "InvalidArgument") << bad;
+  }
 }
 
 TEST_F(SdkTest, GroupManagementExistenceAndListing) {
@@ -599,6 +605,53 @@ TEST_F(SdkTest, ClientSideErrors) {
   auto invalid = service_->listConnectionsInGroup("g", bad, use_future).get();
   ASSERT_FALSE(invalid.ok());
   EXPECT_EQ(invalid.error().code, "InvalidArgument");
+}
+
+}  // namespace
+}  // namespace wps::test
+
+namespace wps::test {
+namespace {
+
+// The four send operations put SendOptions::messageTtlSeconds into the query, exactly once, and
+// nothing when it is absent (a recording HTTP server stands in for the service).
+TEST(SdkServiceTtl, EverySendCarriesMessageTtlSecondsAsAQueryParameter) {
+  FakeUpstream fake;
+  fake.setHandler([](const RecordedRequest&) { return Reply::status(202); });
+  boost::asio::io_context io;
+  auto work = boost::asio::make_work_guard(io);
+  std::thread thread([&io] { io.run(); });
+  {
+    auto created = svc::ServiceClient::create(
+        io, "Endpoint=" + fake.url("") + ";AccessKey=" + kTestKey + ";Version=1.0;", "chat");
+    ASSERT_TRUE(created.ok()) << created.error().message;
+    auto& client = *created.value();
+    svc::SendOptions ttl;
+    ttl.messageTtlSeconds = 7;
+    auto text = svc::Message::text("x");
+    EXPECT_TRUE(client.sendToAll(text, ttl, use_future).get().ok());
+    EXPECT_TRUE(client.sendToGroup("g", text, ttl, use_future).get().ok());
+    EXPECT_TRUE(client.sendToUser("u", text, ttl, use_future).get().ok());
+    EXPECT_TRUE(client.sendToConnection("c", text, ttl, use_future).get().ok());
+    ttl.messageTtlSeconds = 0;
+    EXPECT_TRUE(client.sendToAll(text, ttl, use_future).get().ok());
+    EXPECT_TRUE(client.sendToAll(text, {}, use_future).get().ok());
+  }
+  work.reset();
+  thread.join();
+  auto requests = fake.requests();
+  ASSERT_EQ(requests.size(), 6u);
+  const char* paths[] = {"/api/hubs/chat/:send", "/api/hubs/chat/groups/g/:send",
+                         "/api/hubs/chat/users/u/:send", "/api/hubs/chat/connections/c/:send"};
+  for (size_t i = 0; i < 4; ++i) {
+    const std::string& target = requests[i].target;
+    EXPECT_EQ(target.substr(0, target.find('?')), paths[i]);
+    size_t at = target.find("messageTtlSeconds=7");
+    EXPECT_NE(at, std::string::npos) << target;
+    EXPECT_EQ(target.find("messageTtlSeconds", at + 1), std::string::npos) << target;
+  }
+  EXPECT_NE(requests[4].target.find("messageTtlSeconds=0"), std::string::npos);
+  EXPECT_EQ(requests[5].target.find("messageTtlSeconds"), std::string::npos);
 }
 
 }  // namespace

@@ -464,6 +464,122 @@ TEST(UpstreamLifecycle, DisconnectedReason) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Group presence (client-protocols-1.1 §2.2; @azure/web-pubsub-express 1.1.0)
+
+HttpRequest presence(std::string kind, std::string body) {
+  auto r = event("azure.webpubsub.gp." + kind, kind, std::move(body));
+  r.headers.emplace_back("ce-connectionState", "eyJrIjoidiJ9");  // {"k":"v"}
+  return r;
+}
+
+TEST(UpstreamGroupPresence, JoinedAndLeftParseIntoTypedEventsWithTheContext) {
+  auto joined = parseEvent(presence("joined", R"({"group":"room-1"})"), {{kKey}, "chat"});
+  ASSERT_TRUE(joined.ok()) << joined.error().message;
+  const auto& j = std::get<GroupJoinedRequest>(*joined);
+  EXPECT_EQ(j.group, "room-1");
+  EXPECT_EQ(j.context.connectionId, kConnId);
+  EXPECT_EQ(j.context.userId, "ddd");
+  EXPECT_EQ(j.context.eventName, "joined");
+  EXPECT_EQ(j.context.eventType, "azure.webpubsub.gp.joined");
+  EXPECT_EQ(j.context.hub, "chat");
+  EXPECT_EQ(json::value(j.context.states), json::parse(R"({"k":"v"})"));
+  EXPECT_EQ(json::value(j.fields), json::parse(R"({"group":"room-1"})"));
+
+  auto leftRequest = presence("left", R"({"group":"lobby","extra":1})");
+  setHeader(leftRequest, "ce-eventName", std::nullopt);  // Express routes on ce-type alone
+  auto left = parseEvent(leftRequest);
+  ASSERT_TRUE(left.ok()) << left.error().message;
+  const auto& l = std::get<GroupLeftRequest>(*left);
+  EXPECT_EQ(l.group, "lobby");
+  EXPECT_EQ(json::value(l.fields), json::parse(R"({"group":"lobby","extra":1})"));
+  EXPECT_TRUE(isGroupPresenceRequest(leftRequest));
+  EXPECT_FALSE(isGroupPresenceRequest(connectRequest()));
+}
+
+TEST(UpstreamGroupPresence, BadBodiesAreInvalid) {
+  for (const char* body : {"", "room-1", "[]", "{}", R"({"group":3})", R"({"group":null})"}) {
+    auto parsed = parseEvent(presence("joined", body));
+    ASSERT_FALSE(parsed.ok()) << body;
+    EXPECT_EQ(parsed.error().status, 400) << body;
+    EXPECT_EQ(parsed.error().code, "InvalidBody") << body;
+  }
+}
+
+TEST(UpstreamGroupPresence, TheHandlerAnswersAnEmpty200BeforeTheCallbackRuns) {
+  auto out = std::make_shared<Outcome>();
+  std::vector<std::string> seen;
+  Handlers handlers;
+  handlers.onGroupJoined = [&](GroupJoinedRequest r) {
+    EXPECT_EQ(out->calls, 1) << "answered before the callback";
+    seen.push_back("joined:" + r.group + ":" + r.context.userId.value_or(""));
+  };
+  handlers.onGroupLeft = [&](GroupLeftRequest r) { seen.push_back("left:" + r.group); };
+  EventHandler h({"CHAT", {kKey}, {}}, std::move(handlers));
+  auto respond = [out](HttpResponse r) {
+    ++out->calls;
+    out->response = std::move(r);
+  };
+  EXPECT_TRUE(h.handle(presence("joined", R"({"group":"room-1"})"), respond));
+  ASSERT_EQ(out->calls, 1);
+  EXPECT_EQ(out->response->status, 200);
+  EXPECT_TRUE(out->response->body.empty());
+  EXPECT_TRUE(out->response->headers.empty()) << "no state, no content type";
+  EXPECT_TRUE(h.handle(presence("left", R"({"group":"room-1"})"), respond));
+  EXPECT_EQ(out->calls, 2);
+  EXPECT_EQ(seen, (std::vector<std::string>{"joined:room-1:ddd", "left:room-1"}));
+}
+
+TEST(UpstreamGroupPresence, FailuresAfterTheAnswerGoToTheAppNotToTheService) {
+  std::vector<std::string> errors;
+  int callbacks = 0;
+  Handlers handlers;
+  handlers.onGroupJoined = [&](GroupJoinedRequest r) {
+    ++callbacks;
+    if (r.group == "boom") throw std::runtime_error("app bug");
+  };
+  handlers.onNotificationError = [&](const Error& e, const HttpRequest& r) {
+    errors.push_back(e.code + ":" + std::string(r.header("ce-type").value_or("")));
+  };
+  EventHandler h({"chat", {kKey}, {}}, std::move(handlers));
+  auto bad = run(h, presence("joined", "not json"));
+  EXPECT_EQ(bad.response->status, 200);
+  auto forged = presence("joined", R"({"group":"g"})");
+  setHeader(forged, "ce-signature", "sha256=00");
+  EXPECT_EQ(run(h, forged).response->status, 200);
+  auto throws = run(h, presence("joined", R"({"group":"boom"})"));
+  EXPECT_EQ(throws.response->status, 200);
+  EXPECT_EQ(throws.calls, 1);
+  EXPECT_EQ(errors, (std::vector<std::string>{"InvalidBody:azure.webpubsub.gp.joined",
+                                              "SignatureInvalid:azure.webpubsub.gp.joined",
+                                              "HandlerFailed:azure.webpubsub.gp.joined"}));
+  EXPECT_EQ(callbacks, 1);
+  // Without a callback for the kind the body is never read: 200, nothing reported.
+  auto left = run(h, presence("left", "not json"));
+  EXPECT_EQ(left.response->status, 200);
+  EXPECT_EQ(errors.size(), 3u);
+}
+
+TEST(UpstreamGroupPresence, RequestsExpressWouldNotTakeAreNotHandled) {
+  int callbacks = 0;
+  EventHandler h({"chat", {}, {}},
+                 Handlers{.onGroupJoined = [&](GroupJoinedRequest) { ++callbacks; }});
+  for (const char* missing : {"WebHook-Request-Origin", "ce-hub", "ce-awpsversion"}) {
+    auto r = presence("joined", R"({"group":"g"})");
+    setHeader(r, missing, std::nullopt);
+    auto out = run(h, r);
+    EXPECT_FALSE(out.handled) << missing;
+    EXPECT_EQ(out.calls, 0) << missing;
+  }
+  auto other = presence("joined", R"({"group":"g"})");
+  setHeader(other, "ce-hub", "other");
+  EXPECT_FALSE(run(h, other).handled);
+  EXPECT_EQ(callbacks, 0);
+  auto ok = run(h, presence("joined", R"({"group":"g"})"));
+  EXPECT_TRUE(ok.handled);
+  EXPECT_EQ(callbacks, 1);
+}
+
+// ---------------------------------------------------------------------------------------------
 // User events (§9.4, §9.5)
 
 TEST(UpstreamUserEvent, DataTypesFromContentType) {
@@ -599,8 +715,9 @@ TEST(UpstreamMalformed, MissingHeadersAreNamed) {
 }
 
 TEST(UpstreamMalformed, UnknownTypesAndMethods) {
-  for (const char* type : {"azure.webpubsub.sys.unknown", "com.example.other",
-                           "azure.webpubsub.user.", "azure.webpubsub.gp.joined"}) {
+  for (const char* type :
+       {"azure.webpubsub.sys.unknown", "com.example.other", "azure.webpubsub.user.",
+        "azure.webpubsub.gp.other", "azure.webpubsub.gp.Joined"}) {
     auto parsed = parseEvent(event(type, "x", "{}"));
     ASSERT_FALSE(parsed.ok()) << type;
     EXPECT_EQ(parsed.error().status, 400);

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "common/errors.h"
+#include "protocol/frames.h"
 #include "protocol/websocket/frame.h"
 #include "transport/worker_io.h"
 
@@ -94,6 +95,57 @@ TEST_F(WsConnectionTest, AFrameLimitCountsControlFrames) {
   ASSERT_GE(out.size(), 4u);
   EXPECT_EQ(static_cast<uint8_t>(out[0]), 0x88);  // close, not pong
   EXPECT_EQ((static_cast<uint8_t>(out[2]) << 8) | static_cast<uint8_t>(out[3]), 1008);
+}
+
+// --- Message TTL (spec client-protocols-1.1 §5) -------------------------------------------------
+
+TEST_F(WsConnectionTest, DataFramesWhoseTtlPassedBeforeTheWriteAreDroppedTheOthersWritten) {
+  open(WsLimits{}, "");
+  auto text = [](std::string s, TimePoint expiresAt) {
+    protocol::OutFrame f = protocol::makeTextFrame(std::move(s));
+    f.expiresAt = expiresAt;
+    return f;
+  };
+  TimePoint now = Clock::now();
+  // Queued in one loop turn, written by the next flush: the expired ones never reach the socket.
+  EXPECT_EQ(conn->send(text("gone-1", now - 1ms)), core::SendStatus::kQueued);
+  EXPECT_EQ(conn->send(text("kept-1", TimePoint::max())), core::SendStatus::kQueued);
+  EXPECT_EQ(conn->send(text("kept-2", now + 60s)), core::SendStatus::kQueued);
+  EXPECT_EQ(conn->send(text("gone-2", now)), core::SendStatus::kQueued);
+  worker.io.run_for(100ms);
+  EXPECT_EQ(received(), ws::encodeFrame(ws::Opcode::kText, "kept-1") +
+                            ws::encodeFrame(ws::Opcode::kText, "kept-2"));
+  EXPECT_EQ(conn->queuedBytes(), 0u) << "the dropped frames' bytes are released";
+  // A batch of nothing but expired frames leaves the connection writable.
+  EXPECT_EQ(conn->send(text("gone-3", now)), core::SendStatus::kQueued);
+  worker.io.run_for(50ms);
+  EXPECT_EQ(conn->send(text("kept-3", TimePoint::max())), core::SendStatus::kQueued);
+  worker.io.run_for(100ms);
+  EXPECT_EQ(received(), ws::encodeFrame(ws::Opcode::kText, "kept-3"));
+}
+
+TEST_F(WsConnectionTest, ExpiredQueuedFramesMakeRoomInsteadOfClosingASlowClient) {
+  WsLimits limits;
+  limits.maxQueuedFrames = 3;
+  open(limits, "");
+  auto text = [](std::string s, TimePoint expiresAt) {
+    protocol::OutFrame f = protocol::makeTextFrame(std::move(s));
+    f.expiresAt = expiresAt;
+    return f;
+  };
+  TimePoint past = Clock::now() - 1ms;
+  // Queued within one loop turn, before any write: the queue is full with two expired frames.
+  EXPECT_EQ(conn->send(text("gone-1", past)), core::SendStatus::kQueued);
+  EXPECT_EQ(conn->send(text("kept-1", TimePoint::max())), core::SendStatus::kQueued);
+  EXPECT_EQ(conn->send(text("gone-2", past)), core::SendStatus::kQueued);
+  EXPECT_EQ(conn->send(text("kept-2", TimePoint::max())), core::SendStatus::kQueued);
+  EXPECT_EQ(conn->send(text("kept-3", TimePoint::max())), core::SendStatus::kQueued);
+  EXPECT_EQ(conn->send(text("kept-4", TimePoint::max())), core::SendStatus::kOverflow)
+      << "nothing expired left to drop";
+  worker.io.run_for(100ms);
+  EXPECT_EQ(received(), ws::encodeFrame(ws::Opcode::kText, "kept-1") +
+                            ws::encodeFrame(ws::Opcode::kText, "kept-2") +
+                            ws::encodeFrame(ws::Opcode::kText, "kept-3"));
 }
 
 // --- Paused reading (inbound backpressure) ---------------------------------------------------

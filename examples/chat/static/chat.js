@@ -1,7 +1,8 @@
 // The chat page: /negotiate gives a client access URL; the browser connects to webpubsubd with
 // the json.webpubsub.azure.v1 subprotocol (name and room in the query, read by the upstream's
 // connect handler) and sends {"text": ...} as the user event "message"; the upstream broadcasts
-// it to the room through the service REST API.
+// it to the room through the service REST API. The upstream also sends the room's member list
+// ({"type": "presence", "members": [...]}) whenever someone joins or leaves it.
 "use strict";
 const $ = (id) => document.getElementById(id);
 let socket = null;
@@ -19,6 +20,11 @@ function show(kind, from, text) {
   li.appendChild(document.createTextNode(text));
   $("messages").appendChild(li);
   $("messages").scrollTop = $("messages").scrollHeight;
+}
+
+// Who is in the room, from the upstream's presence messages (group presence events).
+function showMembers(members) {
+  $("members").textContent = members.length ? "In the room: " + members.join(", ") : "";
 }
 
 function setConnected(connected) {
@@ -47,6 +53,7 @@ async function join(event) {
     } else if (m.type === "message" && m.dataType === "json") {
       const d = m.data;
       if (d.type === "chat") show("chat", d.from, d.text);
+      else if (d.type === "presence") showMembers(d.members);
       else show("system", "", d.text);
     } else if (m.type === "ack" && !m.success) {
       show("error", "", "Not delivered: " + (m.error && m.error.message));

@@ -10,8 +10,10 @@ import { once } from "node:events";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { WebPubSubServiceClient } from "@azure/web-pubsub";
-import { WebPubSubEventHandler } from "@azure/web-pubsub-express";
-import { startUpstream, startServer, hubToml, openWebSocket } from "../harness.mjs";
+import crypto from "node:crypto";
+// 1.1.0: the generation with onGroupJoined/onGroupLeft (group presence events).
+import { WebPubSubEventHandler } from "web-pubsub-express-1.1";
+import { startUpstream, startServer, hubToml, openWebSocket, ACCESS_KEY } from "../harness.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const cppUpstream =
@@ -36,6 +38,8 @@ async function startExpressUpstream() {
     onConnected: (req) => notify(`connected:${req.context.userId ?? ""}:${req.context.states.counter ?? 0}`),
     onDisconnected: (req) =>
       notify(`disconnected:${req.context.userId ?? ""}:${req.reason ?? ""}:${req.context.states.counter ?? 0}`),
+    onGroupJoined: (req) => notify(`joined:${req.context.userId ?? ""}:${req.group}:${req.context.states.counter ?? 0}`),
+    onGroupLeft: (req) => notify(`left:${req.context.userId ?? ""}:${req.group}:${req.context.states.counter ?? 0}`),
     handleUserEvent: async (req, res) => {
       const counter = req.context.states.counter ?? 0;
       res.setState("counter", counter + 1);
@@ -80,6 +84,56 @@ async function startCppUpstream() {
       await once(child, "exit");
     },
   };
+}
+
+// Group presence requests crafted as client-protocols-1.1 §2.2 shows them, signed with the
+// server's key, posted straight to the upstream (independent of the server's presence events).
+function presenceRequest(kind, body, { user = "user1", counter = 7, drop = [], set = {} } = {}) {
+  const connectionId = "conn1";
+  const headers = {
+    "Content-Type": "application/json",
+    "WebHook-Request-Origin": "pubsub.example.com",
+    "ce-specversion": "1.0",
+    "ce-awpsversion": "1.0",
+    "ce-type": `azure.webpubsub.gp.${kind}`,
+    "ce-source": `/hubs/${HUB}/client/${connectionId}`,
+    "ce-id": "7",
+    "ce-time": "2026-01-01T00:00:00Z",
+    "ce-signature": "sha256=" + crypto.createHmac("sha256", ACCESS_KEY).update(connectionId).digest("hex"),
+    "ce-hub": HUB,
+    "ce-connectionId": connectionId,
+    "ce-eventName": kind,
+    "ce-connectionState": Buffer.from(JSON.stringify({ counter })).toString("base64"),
+  };
+  if (user) headers["ce-userId"] = user;
+  for (const name of drop) delete headers[name];
+  Object.assign(headers, set);
+  return { headers, body };
+}
+
+// Posts the presence requests; what the upstream answered, and what it reported (a notice to
+// group "watch", read by `watch`) for the accepted ones.
+async function presenceTranscript(port, watch) {
+  const cases = [
+    ["joined", presenceRequest("joined", '{"group":"room-1"}'), true],
+    ["left, anonymous", presenceRequest("left", '{"group":"room-1"}', { user: null, counter: 2 }), true],
+    ["no ce-eventName", presenceRequest("joined", '{"group":"no-name","x":1}', { drop: ["ce-eventName"] }), true],
+    ["hub in another case", presenceRequest("left", '{"group":"g2"}', { set: { "ce-hub": HUB.toUpperCase() } }), true],
+    ["no origin", presenceRequest("joined", '{"group":"x"}', { drop: ["WebHook-Request-Origin"] }), false],
+    ["no ce-hub", presenceRequest("joined", '{"group":"x"}', { drop: ["ce-hub"] }), false],
+    ["other hub", presenceRequest("joined", '{"group":"x"}', { set: { "ce-hub": "other" } }), false],
+    ["no ce-awpsversion", presenceRequest("joined", '{"group":"x"}', { drop: ["ce-awpsversion"] }), false],
+    ["bad body", presenceRequest("joined", "not json"), false],
+    ["after the bad body", presenceRequest("left", '{"group":"last"}'), true],
+  ];
+  const t = [];
+  for (const [name, req, notifies] of cases) {
+    const res = await fetch(`http://127.0.0.1:${port}/eventhandler/${req.headers["ce-eventName"] ?? "joined"}`,
+      { method: "POST", headers: req.headers, body: req.body });
+    const body = await res.text();
+    t.push(["presence", name, res.status, res.status === 200 ? body : "", notifies ? await watch() : "-"]);
+  }
+  return t;
 }
 
 const show = (m) => (m.isBinary ? `binary:${[...m.data].join(",")}` : m.data);
@@ -151,6 +205,8 @@ async function scenario(start) {
     t.push(["carol-closed", (await carol.closed).code]);
     t.push(["observer", await watch()]);
 
+    t.push(...(await presenceTranscript(upstream.port, watch)));
+
     bob.close(1000);
     await bob.closed;
     observer.close(1000);
@@ -194,5 +250,17 @@ test("the C++ SDK upstream and the Express upstream give clients the same result
   assert.equal(express[16][1], "group/watch/text:connected:carol:1");
   assert.deepEqual(express[17], ["carol-closed", 1011]);
   assert.match(express[18][1], /^group\/watch\/text:disconnected:carol:.+:1$/);
-  assert.equal(express.length, 19, lines.join("\n"));
+  assert.deepEqual(express.slice(19), [
+    ["presence", "joined", 200, "", "group/watch/text:joined:user1:room-1:7"],
+    ["presence", "left, anonymous", 200, "", "group/watch/text:left::room-1:2"],
+    ["presence", "no ce-eventName", 200, "", "group/watch/text:joined:user1:no-name:7"],
+    ["presence", "hub in another case", 200, "", "group/watch/text:left:user1:g2:7"],
+    ["presence", "no origin", 404, "", "-"],
+    ["presence", "no ce-hub", 404, "", "-"],
+    ["presence", "other hub", 404, "", "-"],
+    ["presence", "no ce-awpsversion", 404, "", "-"],
+    ["presence", "bad body", 200, "", "-"],
+    ["presence", "after the bad body", 200, "", "group/watch/text:left:user1:last:7"],
+  ]);
+  assert.equal(express.length, 29, lines.join("\n"));
 });
