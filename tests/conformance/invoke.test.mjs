@@ -10,7 +10,7 @@ import { WebPubSubEventHandler as Express10 } from "@azure/web-pubsub-express";
 import { WebPubSubEventHandler as Express11 } from "web-pubsub-express-1.1";
 import * as Client10 from "@azure/web-pubsub-client";
 import * as Client11 from "web-pubsub-client-1.1";
-import { startUpstream, startServer, hubToml, openWebSocket, eventually, spreadUrl } from "./harness.mjs";
+import { startUpstream, startServer, hubToml, openWebSocket, eventually, spreadUrl, startProxy } from "./harness.mjs";
 
 const MAX_PENDING = 4; // limits.max_pending_invocations of the server under test
 
@@ -245,6 +245,33 @@ for (const [clientName, sdk] of CLIENTS) {
     }
   });
 
+  test(`${clientName} (json.reliable): a dropped socket rejects the pending call, the session recovers`, async () => {
+    const proxy = await startProxy(server.port);
+    const c = new sdk.WebPubSubClient({
+      getClientAccessUrl: async () => (await clientUrl("inv11")).replace(`:${server.port}/`, `:${proxy.port}/`),
+    });
+    let disconnects = 0;
+    c.on("disconnected", () => disconnects++);
+    await c.start();
+    try {
+      const key = `${clientName}-recovery`;
+      const pending = c.invokeEvent("slow", key, "text");
+      await eventually(() => held.has(key), 5000, "the call upstream");
+      proxy.kill();
+      const e = await invocationError(pending); // the SDK rejects pending calls on a transport loss
+      assert.match(e.message, /disconnected/);
+      // The service let the call finish; its answer goes to the recovered transport (or nowhere),
+      // where the SDK ignores it as unknown. The recovered session keeps working.
+      release(key, "late");
+      await eventually(() => proxy.connections() > 0, 10000, "the recovered socket");
+      assert.equal((await c.invokeEvent("text", "x", "text")).data, "hello");
+      assert.equal(disconnects, 0, "recovered, not reconnected");
+    } finally {
+      c.stop();
+      await proxy.close();
+    }
+  });
+
   test(`${clientName}: never hangs or crashes on any upstream answer (${ROWS.length} rows)`, async () => {
     const c = makeClient(sdk, "raw", "json");
     await c.start();
@@ -303,6 +330,7 @@ test("raw: cancelInvocation sends nothing and the late answer never arrives", as
     assert.deepEqual(JSON.parse((await ws.nextMessage()).data), { type: "pong" }); // no invokeResponse
   } finally {
     ws.close();
+    await ws.closed;
   }
 });
 
@@ -323,6 +351,7 @@ test("raw: invalid invokes are refused as the spec's table says", async () => {
     assert.equal(closed.code, 1007);
   } finally {
     ws.close();
+    await ws.closed;
   }
 });
 
@@ -348,6 +377,7 @@ for (const protocol of ["json.webpubsub.azure.v1", "json.reliable.webpubsub.azur
       assert.deepEqual(JSON.parse((await ws.nextMessage()).data), { type: "pong" });
     } finally {
       ws.close();
+      await ws.closed;
     }
   });
 }
