@@ -220,7 +220,7 @@ for (const [clientName, sdk] of CLIENTS) {
       const again = c.invokeEvent("slow", second, "text", { invocationId: "same" });
       await eventually(() => held.has(second), 5000, "the second call upstream");
       release(first, "late"); // would resolve `again` if the service had not dropped it
-      await new Promise((r) => setTimeout(r, 200));
+      await new Promise((r) => setTimeout(r, 200)); // quiet period: nothing must arrive in it
       release(second, "fresh");
       assert.equal((await again).data, "fresh");
     } finally {
@@ -325,7 +325,7 @@ test("raw: cancelInvocation sends nothing and the late answer never arrives", as
     ws.send(JSON.stringify({ type: "ping" }));
     assert.deepEqual(JSON.parse((await ws.nextMessage()).data), { type: "pong" });
     release("raw-cancel", "late");
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, 200)); // quiet period: nothing must arrive in it
     ws.send(JSON.stringify({ type: "ping" }));
     assert.deepEqual(JSON.parse((await ws.nextMessage()).data), { type: "pong" }); // no invokeResponse
   } finally {
