@@ -29,6 +29,17 @@ std::string forbiddenGroupMessage(std::string_view verb, std::string_view group)
   return s;
 }
 
+std::string invalidInvocationMessage(std::string_view why) {
+  std::string s = "The invocation is invalid: ";
+  s += why;
+  s += ".";
+  return s;
+}
+
+std::string invokeRefusedMessage(int status) {
+  return "The event handler answered the invocation with status " + std::to_string(status) + ".";
+}
+
 std::string_view truncateCloseReason(std::string_view reason) {
   if (reason.size() <= 123) return reason;
   size_t n = 123;

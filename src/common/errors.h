@@ -83,6 +83,22 @@ inline constexpr std::string_view kAckDuplicate = "Duplicate";
 inline constexpr std::string_view kAckBadRequest = "BadRequest";
 inline constexpr std::string_view kAckNotSupported = "NotSupported";
 
+// --- invokeResponse errors (client-protocols-1.1.md §1.1, §1.4) ----------------------------
+// Names besides the ack names above (BadRequest, Forbidden, InternalServerError).
+inline constexpr std::string_view kInvokeTimeout = "Timeout";
+inline constexpr std::string_view kInvokeUnauthorized = "Unauthorized";
+inline constexpr std::string_view kInvokeNotFound = "NotFound";
+inline constexpr std::string_view kInvokeTooManyRequests = "TooManyRequests";
+inline constexpr std::string_view kInvokeTimeoutMessage = "The upstream did not answer in time.";
+inline constexpr std::string_view kInvokeFailedMessage =
+    "The event handler failed to process the invocation.";
+inline constexpr std::string_view kInvokeTooManyMessage =
+    "Too many pending invocations (limits.max_pending_invocations).";
+// "The invocation is invalid: <why>."
+std::string invalidInvocationMessage(std::string_view why);
+// "The event handler answered the invocation with status N."
+std::string invokeRefusedMessage(int status);
+
 // "Message with ack-id: N has been processed"
 std::string duplicateAckMessage(uint64_t ackId);
 // "The client does not have permission to join group 'g'." (verb: join / leave / send to)

@@ -197,6 +197,7 @@ const Section<UpstreamSettings> kUpstream = {{
     intKey("max_connection_state_bytes", &UpstreamSettings::maxConnectionStateBytes, 0, 1 << 20),
     boolKey("forward_access_token", &UpstreamSettings::forwardAccessToken),
     stringKey("request_origin", &UpstreamSettings::requestOrigin),
+    boolKey("invocation_id_header", &UpstreamSettings::invocationIdHeader),
 }};
 
 const Section<LimitSettings> kLimits = {{
@@ -212,6 +213,7 @@ const Section<LimitSettings> kLimits = {{
     intKey("inbound_queue_bytes", &LimitSettings::inboundQueueBytes, 1024, int64_t{1} << 32),
     intKey("max_messages_per_second", &LimitSettings::maxMessagesPerSecond, 0, 1000000),
     intKey("max_message_burst", &LimitSettings::maxMessageBurst, 0, 100000000),
+    intKey("max_pending_invocations", &LimitSettings::maxPendingInvocations, 1, 100000),
     durationKey("handshake_timeout_seconds", &LimitSettings::handshakeTimeout, 1, 3600),
     durationKey("http_idle_timeout_seconds", &LimitSettings::httpIdleTimeout, 1, 86400),
 }};

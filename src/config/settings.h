@@ -51,6 +51,8 @@ struct UpstreamSettings {
   size_t maxConnectionStateBytes = 8 * 1024;
   bool forwardAccessToken = true;  // include access_token in the connect body's query
   std::string requestOrigin;       // WebHook-Request-Origin override; empty = derived
+  // Adds ce-invocationId to the user events of invocations.
+  bool invocationIdHeader = false;
 };
 
 struct LimitSettings {
@@ -70,6 +72,7 @@ struct LimitSettings {
   // Per-connection token bucket on client data messages (0 = off); its size (0 = the rate).
   size_t maxMessagesPerSecond = 0;
   size_t maxMessageBurst = 0;
+  size_t maxPendingInvocations = 100;  // invocations awaiting their answer, per connection
 };
 
 struct ReliableSettings {

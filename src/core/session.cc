@@ -26,7 +26,6 @@ using upstream::DispatchOutcome;
 
 namespace {
 constexpr size_t kMaxRememberedAcks = 1000;
-constexpr std::string_view kInvokeNotSupported = "Invocations are not supported by this server.";
 constexpr std::string_view kStreamNotSupported = "Streaming is not supported by this server.";
 constexpr std::string_view kGroupStateNotSupported = "Group state is not supported by this server.";
 
@@ -276,6 +275,7 @@ void ClientSession::finish(std::string reason) {
   replay_.clear();
   replayBytes_ = 0;
   recoveryTimer_.reset();
+  invocations_.clear();  // pending invocations end with the session (§1.6)
   worker_.directory.erase(id_.connectionId);
   if (registered) {
     metrics::Metrics::add(worker_.counters.connections, -1);
@@ -361,6 +361,8 @@ void ClientSession::onConnectedSettled() {
   if (!connectedPending_) return;
   connectedPending_ = false;
   connectedWait_.reset();
+  for (auto& call : invocations_.takeHeld())  // none once the session ended
+    dispatchInvocation(std::move(call));
   if (!held_) return;
   HeldEvent held = std::move(*held_);
   held_.reset();
@@ -520,10 +522,8 @@ void ClientSession::handleRequest(protocol::ClientRequest request) {
                  [this](EventRequest& r) { handleEvent(std::move(r)); },
                  [this](PingRequest&) { sendControl(encodeJsonPong(), encodeProtobufPong()); },
                  [this](SequenceAckRequest& r) { handleSequenceAck(r.sequenceId); },
-                 [this](InvokeRequest& r) { handleInvoke(r); },
-                 [](CancelInvocationRequest&) {
-                   // Nothing is in flight for invocations: nothing to cancel.
-                 },
+                 [this](InvokeRequest& r) { handleInvoke(std::move(r)); },
+                 [this](CancelInvocationRequest& r) { invocations_.cancel(r.invocationId); },
                  [this](StreamRequest& r) { handleStream(r); },
                  [this](GroupStateRequest& r) { handleGroupState(r); },
              },
@@ -609,9 +609,68 @@ void ClientSession::handleEvent(protocol::EventRequest r) {
   startUserEvent(std::move(ev), r.ackId);
 }
 
-void ClientSession::handleInvoke(const protocol::InvokeRequest& r) {
-  protocol::AckError error{std::string(errors::kAckNotSupported), std::string(kInvokeNotSupported)};
-  sendFrame(protocol::makeTextFrame(protocol::encodeJsonInvokeResponse(r.invocationId, error)));
+void ClientSession::handleInvoke(protocol::InvokeRequest r) {
+  auto refuse = [&](std::string_view name, std::string message) {
+    protocol::AckError error{std::string(name), std::move(message)};
+    sendFrame(protocol::makeTextFrame(protocol::encodeJsonInvokeResponse(r.invocationId, error)));
+  };
+  if (r.problem) {
+    refuse(errors::kAckBadRequest, errors::invalidInvocationMessage(*r.problem));
+    return;
+  }
+  uint64_t token = 0;
+  switch (
+      invocations_.admit(r.invocationId, worker_.settings.limits.maxPendingInvocations, &token)) {
+    case Invocations::Admission::kDuplicate:  // the pending call's answer serves both
+      WPS_LOG_INFO("connection {}: ignored invoke: invocation id already pending",
+                   id_.connectionId);
+      return;
+    case Invocations::Admission::kTooMany:
+      refuse(errors::kInvokeTooManyRequests, std::string(errors::kInvokeTooManyMessage));
+      return;
+    case Invocations::Admission::kAccepted:
+      break;
+  }
+  metrics::Metrics::inc(worker_.counters.upstreamRequests);
+  std::string id = r.invocationId;
+  Invocations::Held call{
+      id, token, makeInvokeEvent(std::move(r), worker_.settings.upstream.invocationIdHeader),
+      nextCeId()};
+  if (connectedPending_) {  // sent once the connected event settled, as user events
+    invocations_.hold(id, token, std::move(call.event), std::move(call.ceId));
+    return;
+  }
+  dispatchInvocation(std::move(call));
+}
+
+void ClientSession::dispatchInvocation(Invocations::Held call) {
+  std::weak_ptr<ClientSession> weak = weak_from_this();
+  auto done = [weak, id = call.invocationId, token = call.token](DispatchOutcome outcome) {
+    if (auto self = weak.lock()) self->onInvocationDone(id, token, std::move(outcome));
+  };
+  auto request = worker_.dispatcher.dispatch(ctx_, std::move(call.event), std::move(call.ceId),
+                                             id_.cookies, std::move(done));
+  invocations_.setRequest(call.invocationId, call.token, std::move(request));
+}
+
+void ClientSession::onInvocationDone(const std::string& invocationId, uint64_t token,
+                                     DispatchOutcome outcome) {
+  std::unique_ptr<upstream::RequestHandle> finished;  // released when this function returns
+  if (!invocations_.complete(invocationId, token, &finished)) return;  // cancelled: dropped
+  InvocationAnswer answer = answerFor(outcome, worker_.settings.upstream.maxConnectionStateBytes);
+  if (answer.error) {
+    metrics::Metrics::inc(worker_.counters.upstreamFailures);
+    logUserEventFailure(outcome);
+    sendFrame(
+        protocol::makeTextFrame(protocol::encodeJsonInvokeResponse(invocationId, *answer.error)));
+    return;
+  }
+  if (answer.connectionState) {
+    id_.connectionState = std::move(*answer.connectionState);
+    ctx_.connectionState = id_.connectionState;
+    worker_.outbox.updateConnectionState(id_.connectionId, id_.connectionState);
+  }
+  sendFrame(protocol::makeTextFrame(protocol::encodeJsonInvokeResult(invocationId, answer.data)));
 }
 
 void ClientSession::handleStream(const protocol::StreamRequest& r) {

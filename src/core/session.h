@@ -16,6 +16,7 @@
 #include "auth/permissions.h"
 #include "common/errors.h"
 #include "core/client_transport.h"
+#include "core/invocations.h"
 #include "core/outbound_message.h"
 #include "core/worker_context.h"
 #include "delivery/event_outbox.h"
@@ -137,8 +138,13 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   void handleSendToGroup(protocol::SendToGroupRequest request);
   void handleEvent(protocol::EventRequest request);
   void handleSequenceAck(uint64_t sequenceId);
+  // Invocations (client-protocols-1.1.md §1, core/invocations.h): not blocking; the answer is
+  // sent only if a transport is attached when it arrives, never buffered or replayed.
+  void handleInvoke(protocol::InvokeRequest request);
+  void dispatchInvocation(Invocations::Held call);
+  void onInvocationDone(const std::string& invocationId, uint64_t token,
+                        upstream::DispatchOutcome outcome);
   // Preview requests, answered without doing anything.
-  void handleInvoke(const protocol::InvokeRequest& request);
   void handleStream(const protocol::StreamRequest& request);
   void handleGroupState(const protocol::GroupStateRequest& request);
   // When `ackId` belongs to an already successful request: answers the Duplicate ack and
@@ -228,6 +234,7 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   bool connectedPending_ = false;         // the connected event has not settled yet
   std::unique_ptr<Timer> connectedWait_;  // bounds the wait (kConnectedOrderWait)
   std::unique_ptr<HeldEvent> held_;       // the user event waiting for it
+  Invocations invocations_;               // pending invocations (not blocking)
   double messageTokens_ = 0;              // token bucket (limit on: filled at start)
   TimePoint messageTokensAt_{};
 

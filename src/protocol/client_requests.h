@@ -44,13 +44,21 @@ struct SequenceAckRequest {
   uint64_t sequenceId = 0;
 };
 
-// Preview requests we recognise but do not implement; answered softly (§6.1).
+// invoke (client-protocols-1.1.md §1.1). Decoded whenever its invocationId is valid; any other
+// problem (target, event name, payload, metadata) is kept in `problem`, so that the call is
+// answered with a BadRequest invokeResponse instead of closing the connection.
 struct InvokeRequest {
   std::string invocationId;
+  std::string event;
+  Payload payload;
+  bool hasData = false;  // false: no data (posted as text/plain with an empty body)
+  Metadata metadata;
+  std::optional<std::string> problem;  // set: the request is invalid, for this reason
 };
 struct CancelInvocationRequest {
   std::string invocationId;
 };
+// Preview requests we recognise but do not implement; answered softly (§6.1).
 struct StreamRequest {  // stream start (sendToGroup with `stream`), streamData, streamEnd
   std::string streamId;
 };

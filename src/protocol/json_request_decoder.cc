@@ -300,13 +300,54 @@ StatusOr<ClientRequest> decodeSequenceAck(const object& o) {
   return ClientRequest(SequenceAckRequest{*id});
 }
 
-// invoke, cancelInvocation, streamData, streamEnd: a request of type `Request` holding only the
+// cancelInvocation, streamData, streamEnd: a request of type `Request` holding only the
 // string member `idName`.
 template <typename Request>
 StatusOr<ClientRequest> decodeWithId(const object& o, std::string_view idName) {
   auto id = readString(o, idName);
   if (!id) return id.status();
   return ClientRequest(Request{std::move(*id)});
+}
+
+// An invocationId: a non-empty string of at most 256 characters (UTF-8 code points).
+StatusOr<std::string> readInvocationId(const object& o) {
+  auto id = readString(o, "invocationId");
+  if (!id) return id.status();
+  size_t characters = 0;
+  for (unsigned char c : *id)
+    characters += (c & 0xC0) != 0x80 ? 1 : 0;
+  if (id->empty() || characters > 256) return bad("invocationId must have 1 to 256 characters");
+  return id;
+}
+
+// The fields of an invoke besides its id: target, event, metadata, dataType/data (both absent:
+// no data).
+Status readInvokeFields(std::string_view text, const object& o, InvokeRequest* r) {
+  if (const value* target = field(o, "target"); target && !target->is_null()) {
+    if (!target->is_string() || target->get_string() != "event") {
+      return bad("target must be \"event\"");
+    }
+  }
+  auto event = readString(o, "event");
+  if (!event) return event.status();
+  if (!isValidEventName(*event)) return bad("event is not a valid event name");
+  r->event = std::move(*event);
+  bool metadataPresent = false;
+  auto metadata = readMetadata(text, o, &metadataPresent);
+  if (!metadata) return metadata.status();
+  r->metadata = std::move(*metadata);
+  return readPayload(text, o, /*metadataPresent=*/true, &r->payload, &r->hasData);
+}
+
+// invoke: an invalid invocationId makes the message invalid; other problems are kept.
+StatusOr<ClientRequest> decodeInvoke(std::string_view text, const object& o) {
+  auto id = readInvocationId(o);
+  if (!id) return id.status();
+  InvokeRequest r;
+  r.invocationId = std::move(*id);
+  Status st = readInvokeFields(text, o, &r);
+  if (!st) r.problem = st.message();
+  return ClientRequest(std::move(r));
 }
 
 StatusOr<ClientRequest> decodeGroupState(const object& o) {
@@ -324,7 +365,7 @@ StatusOr<ClientRequest> decodeOfType(std::string_view type, std::string_view tex
   if (iequals(type, "event")) return decodeEvent(text, o);
   if (iequals(type, "ping")) return ClientRequest(PingRequest{});
   if (iequals(type, "sequenceAck")) return decodeSequenceAck(o);
-  if (iequals(type, "invoke")) return decodeWithId<InvokeRequest>(o, "invocationId");
+  if (iequals(type, "invoke")) return decodeInvoke(text, o);
   if (iequals(type, "cancelInvocation")) {
     return decodeWithId<CancelInvocationRequest>(o, "invocationId");
   }

@@ -134,6 +134,16 @@ std::string encodeJsonInvokeResponse(std::string_view invocationId, const AckErr
   return out;
 }
 
+std::string encodeJsonInvokeResult(std::string_view invocationId,
+                                   const std::optional<Payload>& data) {
+  std::string out = "{\"type\":\"invokeResponse\",\"invocationId\":";
+  appendJsonString(out, invocationId);
+  out += ",\"success\":true";
+  if (data) appendJsonData(out, *data);
+  out.push_back('}');
+  return out;
+}
+
 std::string encodeJsonStreamClosed(std::string_view streamId, const AckError& error) {
   std::string out = "{\"type\":\"streamClosed\",\"streamId\":";
   appendJsonString(out, streamId);

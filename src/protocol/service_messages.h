@@ -40,6 +40,10 @@ std::string encodeJsonDisconnected(std::string_view message);
 std::string encodeJsonPong();
 // A failed invokeResponse: {"type":"invokeResponse","invocationId":..,"success":false,"error":{..}}
 std::string encodeJsonInvokeResponse(std::string_view invocationId, const AckError& error);
+// A successful invokeResponse: {"type":"invokeResponse","invocationId":..,"success":true} plus
+// "dataType" and "data" (encoded as in data messages) when `data` is set.
+std::string encodeJsonInvokeResult(std::string_view invocationId,
+                                   const std::optional<Payload>& data);
 // {"type":"streamClosed","streamId":..,"error":{..}} (JSON only: protobuf has no such message).
 std::string encodeJsonStreamClosed(std::string_view streamId, const AckError& error);
 

@@ -225,5 +225,18 @@ TEST(LoaderKeysTest, MessageRateLimit) {
             "limits.max_message_burst: must be an integer");
 }
 
+TEST(LoaderKeysTest, InvocationKeys) {
+  EXPECT_EQ(loadOk("").limits.maxPendingInvocations, 100u);
+  EXPECT_EQ(loadOk("[limits]\nmax_pending_invocations = 1").limits.maxPendingInvocations, 1u);
+  EXPECT_EQ(errorOf("[limits]\nmax_pending_invocations = 0"),
+            "limits.max_pending_invocations: must be between 1 and 100000");
+  EXPECT_EQ(errorOf("[limits]\nmax_pending_invocations = 100001"),
+            "limits.max_pending_invocations: must be between 1 and 100000");
+  EXPECT_FALSE(loadOk("").upstream.invocationIdHeader);
+  EXPECT_TRUE(loadOk("[upstream]\ninvocation_id_header = true").upstream.invocationIdHeader);
+  EXPECT_EQ(errorOf("[upstream]\ninvocation_id_header = 1"),
+            "upstream.invocation_id_header: must be true or false");
+}
+
 }  // namespace
 }  // namespace wps::config

@@ -819,23 +819,24 @@ TEST_F(SessionTest, PreviewRequestsAreAnsweredWithoutClosing) {
   FakeTransport t;
   auto s = open(t, ClientKind::kJson);
   t.frames.clear();
-  s->onMessage(false, R"({"type":"invoke","invocationId":"i\"1","event":"e","data":"x"})");
-  s->onMessage(false, R"({"type":"cancelInvocation","invocationId":"i\"1"})");  // no answer
   s->onMessage(false, R"({"type":"sendToGroup","group":"g","stream":{"streamId":"s1"}})");
   s->onMessage(false, R"({"type":"streamEnd","streamId":"s2"})");
   s->onMessage(false, R"({"type":"setGroupState","ackId":4})");
   s->onMessage(false, R"({"type":"subscribeGroupState"})");  // no ackId: no answer
-  ASSERT_EQ(t.frames.size(), 4u);
-  EXPECT_EQ(
-      t.payload(0),
-      R"({"type":"invokeResponse","invocationId":"i\"1","success":false,)"
-      R"("error":{"name":"NotSupported","message":"Invocations are not supported by this server."}})");
-  EXPECT_EQ(t.payload(1), R"({"type":"streamClosed","streamId":"s1","error":{"name":"BadRequest",)"
+  s->onMessage(false, R"({"type":"subscribeGroupState","group":"g","ackId":5})");
+  s->onMessage(false, R"({"type":"unsubscribeGroupState","group":"g","ackId":6})");
+  s->onMessage(false, R"({"type":"setGroupState","group":"g","ackId":7})");  // clear
+  ASSERT_EQ(t.frames.size(), 6u);
+  EXPECT_EQ(t.payload(0), R"({"type":"streamClosed","streamId":"s1","error":{"name":"BadRequest",)"
                           R"("message":"Streaming is not supported by this server."}})");
-  EXPECT_EQ(t.payload(2), R"({"type":"streamClosed","streamId":"s2","error":{"name":"BadRequest",)"
+  EXPECT_EQ(t.payload(1), R"({"type":"streamClosed","streamId":"s2","error":{"name":"BadRequest",)"
                           R"("message":"Streaming is not supported by this server."}})");
-  EXPECT_EQ(t.payload(3), R"({"type":"ack","ackId":4,"success":false,"error":{"name":"BadRequest",)"
-                          R"("message":"Group state is not supported by this server."}})");
+  // Group state (client-protocols-1.1.md §4): every request is acked BadRequest.
+  for (size_t i = 2; i < 6; ++i) {
+    EXPECT_EQ(t.payload(i), R"({"type":"ack","ackId":)" + std::to_string(i + 2) +
+                                R"(,"success":false,"error":{"name":"BadRequest",)"
+                                R"("message":"Group state is not supported by this server."}})");
+  }
   for (const auto& f : t.frames)
     EXPECT_EQ(static_cast<uint8_t>(f.flatten()[0]), 0x81);  // text frames
   EXPECT_FALSE(t.closed);
@@ -846,6 +847,192 @@ TEST_F(SessionTest, ProtobufStreamStartCloses1007) {
   auto s = open(t, ClientKind::kProtobuf);
   // UpstreamMessage{send_to_group_message{group: "g", stream: {}}}
   s->onMessage(true, std::string("\x0A\x05\x0A\x01g\x3A\x00", 7));
+  ASSERT_TRUE(t.closed);
+  EXPECT_EQ(t.closed->code, 1007);
+}
+
+// --- Invocations (client-protocols-1.1.md §1) -------------------------------------------------
+
+TEST_F(SessionTest, AnInvokeIsPostedLikeACustomEventAndDoesNotBlockTheConnection) {
+  FakeTransport t;
+  auto s = open(t, ClientKind::kJson);
+  t.frames.clear();
+  s->onMessage(false, R"({"type":"invoke","invocationId":"1","target":"event","event":"calc",)"
+                      R"("dataType":"json","data":{"orderId":1}})");
+  auto first = lastRequest("calc");
+  ASSERT_TRUE(first);
+  s->onMessage(false, R"({"type":"invoke","invocationId":"2","event":"calc"})");
+  s->onMessage(false, R"({"type":"ping"})");
+  ASSERT_EQ(t.frames.size(), 1u);  // the pong: both calls are still pending
+  EXPECT_EQ(json(t.payload(0)).at("type"), "pong");
+  auto second = lastRequest("calc");
+  ASSERT_NE(*first, *second);
+  const auto& req = client.request(*first);
+  EXPECT_EQ(req.body, R"({"orderId":1})");
+  EXPECT_EQ(*http::findHeader(req.headers, "Content-Type"), "application/json");
+  EXPECT_EQ(*http::findHeader(req.headers, "ce-type"), "azure.webpubsub.user.calc");
+  EXPECT_EQ(*http::findHeader(req.headers, "ce-eventName"), "calc");
+  EXPECT_FALSE(http::findHeader(req.headers, "ce-invocationId"));  // off by default
+  EXPECT_EQ(*http::findHeader(client.request(*second).headers, "Content-Type"), "text/plain");
+  EXPECT_EQ(client.request(*second).body, "");
+  // Answered in any order.
+  client.respond(*second, 204);
+  loop.runPending();
+  client.respond(*first, 200,
+                 {{"Content-Type", "application/json"}, {"ce-connectionState", "c3Q="}},
+                 R"({"ok":true})");
+  loop.runPending();
+  ASSERT_EQ(t.frames.size(), 3u);
+  EXPECT_EQ(t.payload(1), R"({"type":"invokeResponse","invocationId":"2","success":true})");
+  EXPECT_EQ(t.payload(2), R"({"type":"invokeResponse","invocationId":"1","success":true,)"
+                          R"("dataType":"json","data":{"ok":true}})");
+  EXPECT_EQ(static_cast<uint8_t>(t.frames[2].flatten()[0]), 0x81);  // a text frame
+  ASSERT_EQ(outbox.stateUpdates().size(), 1u);
+  EXPECT_EQ(outbox.stateUpdates()[0].state, "c3Q=");
+}
+
+TEST_F(SessionTest, InvocationFailuresAreWellFormedAndKeepTheConnection) {
+  FakeTransport t;
+  auto s = open(t, ClientKind::kJson);
+  t.frames.clear();
+  s->onMessage(false, R"({"type":"invoke","invocationId":"nf","event":"calc"})");
+  client.respond(*lastRequest("calc"), 404, {{"Content-Type", "text/plain"}}, "secret");
+  s->onMessage(false, R"({"type":"invoke","invocationId":"to","event":"calc"})");
+  client.fail(*lastRequest("calc"), StatusCode::kDeadlineExceeded);
+  s->onMessage(false, R"({"type":"invoke","invocationId":"ct","event":"calc"})");
+  client.respond(*lastRequest("calc"), 200, {{"Content-Type", "text/html"}}, "<p>");
+  loop.runPending();
+  ASSERT_EQ(t.frames.size(), 3u);
+  EXPECT_EQ(t.payload(0), R"({"type":"invokeResponse","invocationId":"nf","success":false,)"
+                          R"("error":{"name":"NotFound","message":)"
+                          R"("The event handler answered the invocation with status 404."}})");
+  EXPECT_EQ(t.payload(1), R"({"type":"invokeResponse","invocationId":"to","success":false,)"
+                          R"("error":{"name":"Timeout","message":)"
+                          R"("The upstream did not answer in time."}})");
+  EXPECT_EQ(json(t.payload(2)).at("error").at("name"), "InternalServerError");
+  EXPECT_FALSE(t.closed);
+}
+
+TEST_F(SessionTest, InvokeValidationFollowsTheSpecTable) {
+  settings.limits.maxPendingInvocations = 2;
+  FakeTransport t;
+  auto s = open(t, ClientKind::kJson);
+  t.frames.clear();
+  auto posted = [&] {
+    size_t n = 0;
+    for (size_t i = 0; i < client.count(); ++i)
+      n += client.request(i).url.ends_with("/e") ? 1 : 0;
+    return n;
+  };
+  s->onMessage(false, R"({"type":"invoke","invocationId":"b","target":"group","event":"e"})");
+  s->onMessage(false, R"({"type":"invoke","invocationId":"c","event":"1e"})");
+  s->onMessage(false,
+               R"({"type":"invoke","invocationId":"d","event":"e","dataType":"text","data":1})");
+  passValidation();
+  EXPECT_EQ(posted(), 0u);  // nothing posted
+  ASSERT_EQ(t.frames.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    auto r = json(t.payload(i));
+    EXPECT_EQ(r.at("success"), false);
+    EXPECT_EQ(r.at("error").at("name"), "BadRequest");
+    EXPECT_TRUE(std::string_view(r.at("error").at("message").as_string().c_str())
+                    .starts_with("The invocation is invalid"));
+  }
+  s->onMessage(false, R"({"type":"invoke","invocationId":"1","event":"e"})");
+  s->onMessage(false, R"({"type":"invoke","invocationId":"1","event":"e"})");  // ignored
+  s->onMessage(false, R"({"type":"invoke","invocationId":"2","event":"e"})");
+  s->onMessage(false, R"({"type":"invoke","invocationId":"3","event":"e"})");  // over the limit
+  passValidation();
+  EXPECT_EQ(posted(), 2u);
+  ASSERT_EQ(t.frames.size(), 4u);
+  EXPECT_EQ(t.payload(3), R"({"type":"invokeResponse","invocationId":"3","success":false,)"
+                          R"("error":{"name":"TooManyRequests","message":)"
+                          R"("Too many pending invocations (limits.max_pending_invocations)."}})");
+  EXPECT_FALSE(t.closed);
+  s->onMessage(false, R"({"type":"invoke","invocationId":"","event":"e"})");
+  ASSERT_TRUE(t.closed);
+  EXPECT_EQ(t.closed->code, 1007);
+}
+
+TEST_F(SessionTest, CancelInvocationDropsTheLateAnswerAndSendsNothing) {
+  FakeTransport t;
+  auto s = open(t, ClientKind::kJson);
+  t.frames.clear();
+  s->onMessage(false, R"({"type":"invoke","invocationId":"1","event":"calc","data":"x"})");
+  auto first = lastRequest("calc");
+  ASSERT_TRUE(first);
+  s->onMessage(false, R"({"type":"cancelInvocation","invocationId":"1"})");
+  s->onMessage(false, R"({"type":"cancelInvocation","invocationId":"unknown"})");
+  EXPECT_TRUE(client.cancelled(*first));
+  client.respond(*first, 200, {{"Content-Type", "text/plain"}}, "late");
+  loop.runPending();
+  EXPECT_TRUE(t.frames.empty());
+  // The id is free again: a new call.
+  s->onMessage(false, R"({"type":"invoke","invocationId":"1","event":"calc","data":"y"})");
+  auto second = lastRequest("calc");
+  ASSERT_NE(*first, *second);
+  client.respond(*second, 200, {{"Content-Type", "text/plain"}}, "fresh");
+  loop.runPending();
+  ASSERT_EQ(t.frames.size(), 1u);
+  EXPECT_EQ(t.payload(0), R"({"type":"invokeResponse","invocationId":"1","success":true,)"
+                          R"("dataType":"text","data":"fresh"})");
+}
+
+TEST_F(SessionTest, InvokeAnswersGoOnlyToAnAttachedTransportAndAreNeverReplayed) {
+  FakeTransport t1;
+  auto s = open(t1, ClientKind::kJsonReliable);
+  s->onMessage(false, R"({"type":"invoke","invocationId":"lost","event":"calc"})");
+  auto lost = lastRequest("calc");
+  s->onMessage(false, R"({"type":"invoke","invocationId":"kept","event":"calc"})");
+  auto kept = lastRequest("calc");
+  s->onTransportClosed(&t1, {TransportEnd::Cause::kLost, std::nullopt, ""});
+  ASSERT_EQ(s->state(), ClientSession::State::kDetached);
+  EXPECT_FALSE(client.cancelled(*lost));  // pending calls finish while detached
+  client.respond(*lost, 200, {{"Content-Type", "text/plain"}}, "while away");
+  loop.runPending();
+  FakeTransport t2;
+  ASSERT_TRUE(s->resume(&t2));
+  EXPECT_TRUE(t2.frames.empty());  // nothing replayed
+  EXPECT_EQ(s->bufferedMessages(), 0u);
+  client.respond(*kept, 204);
+  loop.runPending();
+  ASSERT_EQ(t2.frames.size(), 1u);
+  EXPECT_EQ(t2.payload(0), R"({"type":"invokeResponse","invocationId":"kept","success":true})");
+}
+
+TEST_F(SessionTest, PendingInvocationsAreCancelledWhenTheSessionEnds) {
+  FakeTransport t;
+  auto s = open(t, ClientKind::kJson);
+  s->onMessage(false, R"({"type":"invoke","invocationId":"1","event":"calc"})");
+  auto idx = lastRequest("calc");
+  ASSERT_TRUE(idx);
+  s->onTransportClosed(&t, {TransportEnd::Cause::kClientClose, 1000, ""});
+  EXPECT_EQ(s->state(), ClientSession::State::kEnded);
+  EXPECT_TRUE(client.cancelled(*idx));
+  EXPECT_TRUE(lastEvent(cloudevents::EventKind::kDisconnected));  // not behind the invocation
+}
+
+TEST_F(SessionTest, AnInvocationWaitsForTheConnectedEventAndCanCarryItsId) {
+  settings.upstream.invocationIdHeader = true;
+  outbox.keepHooks = true;
+  FakeTransport t;
+  auto s = open(t, ClientKind::kJson);
+  s->onMessage(false, R"({"type":"invoke","invocationId":"a\nb","event":"calc"})");
+  s->onMessage(false, R"({"type":"ping"})");
+  EXPECT_FALSE(lastRequest("calc"));  // connected is still pending in the outbox
+  EXPECT_EQ(json(t.payload(t.frames.size() - 1)).at("type"), "pong");  // not blocked
+  outbox.release(0);
+  auto idx = lastRequest("calc");
+  ASSERT_TRUE(idx);
+  EXPECT_EQ(*http::findHeader(client.request(*idx).headers, "ce-id"), "2");
+  EXPECT_EQ(*http::findHeader(client.request(*idx).headers, "ce-invocationId"), "a%0Ab");
+}
+
+TEST_F(SessionTest, ProtobufInvokeStaysAnInvalidMessage) {
+  FakeTransport t;
+  auto s = open(t, ClientKind::kProtobuf);
+  // UpstreamMessage{invoke_event_message (10) = {}}: no released schema defines it (§1.2).
+  s->onMessage(true, std::string("\x52\x00", 2));
   ASSERT_TRUE(t.closed);
   EXPECT_EQ(t.closed->code, 1007);
 }

@@ -408,16 +408,63 @@ TEST(JsonRequestDecoder, SequenceAck) {
 // --- preview requests -----------------------------------------------------------------------
 
 TEST(JsonRequestDecoder, InvokeAndCancel) {
-  EXPECT_EQ(as<InvokeRequest>(
-                R"({"type":"invoke","invocationId":"inv-1","target":"event","event":"e","data":1})")
-                .invocationId,
-            "inv-1");
+  auto r = as<InvokeRequest>(
+      R"({"type":"invoke","invocationId":"inv-1","target":"event","event":"e","data":1})");
+  EXPECT_EQ(r.invocationId, "inv-1");
+  EXPECT_EQ(r.event, "e");
+  EXPECT_TRUE(r.hasData);
+  EXPECT_EQ(r.payload.type, DataType::kJson);
+  EXPECT_EQ(r.payload.data, "1");
+  EXPECT_FALSE(r.problem);
   EXPECT_TRUE(invalid(R"({"type":"invoke","target":"event"})"));
   EXPECT_TRUE(invalid(R"({"type":"invoke","invocationId":1})"));
   EXPECT_EQ(as<CancelInvocationRequest>(R"({"type":"cancelInvocation","invocationId":"inv-2"})")
                 .invocationId,
             "inv-2");
   EXPECT_TRUE(invalid(R"({"type":"cancelInvocation"})"));
+}
+
+// client-protocols-1.1.md §1.1: an invalid invocationId makes the message invalid (close 1007);
+// every other problem is decoded and kept, to be answered BadRequest.
+TEST(JsonRequestDecoder, InvokeValidation) {
+  EXPECT_TRUE(invalid(R"({"type":"invoke","invocationId":"","event":"e"})"));
+  EXPECT_TRUE(invalid(R"({"type":"invoke","invocationId":null,"event":"e"})"));
+  std::string longest(256, 'i');
+  EXPECT_EQ(as<InvokeRequest>(R"({"type":"invoke","event":"e","invocationId":")" + longest + "\"}")
+                .invocationId,
+            longest);
+  EXPECT_TRUE(invalid(R"({"type":"invoke","event":"e","invocationId":")" + longest + "i\"}"));
+  // 256 characters of two bytes each are still 256 characters.
+  std::string wide;
+  for (int i = 0; i < 256; ++i)
+    wide += "\u00e9";
+  EXPECT_EQ(as<InvokeRequest>(R"({"type":"invoke","event":"e","invocationId":")" + wide + "\"}")
+                .invocationId.size(),
+            512u);
+  // No data (the SDK omits dataType and data for null/undefined): allowed.
+  auto none = as<InvokeRequest>(R"({"type":"invoke","invocationId":"1","event":"e"})");
+  EXPECT_FALSE(none.problem);
+  EXPECT_FALSE(none.hasData);
+  auto text =
+      as<InvokeRequest>(R"({"type":"invoke","invocationId":"1","event":"e","dataType":"text",)"
+                        R"("data":"","metadata":{"k":"v"}})");
+  EXPECT_TRUE(text.hasData);
+  EXPECT_EQ(text.payload.type, DataType::kText);
+  ASSERT_EQ(text.metadata.size(), 1u);
+  for (const char* bad : {
+           R"({"type":"invoke","invocationId":"1","target":"group","event":"e"})",
+           R"({"type":"invoke","invocationId":"1","target":5,"event":"e"})",
+           R"({"type":"invoke","invocationId":"1"})",
+           R"({"type":"invoke","invocationId":"1","event":"9bad"})",
+           R"({"type":"invoke","invocationId":"1","event":"e","dataType":"text","data":5})",
+           R"({"type":"invoke","invocationId":"1","event":"e","dataType":"binary","data":"@@"})",
+           R"({"type":"invoke","invocationId":"1","event":"e","dataType":"xml","data":"x"})",
+           R"({"type":"invoke","invocationId":"1","event":"e","data":"x","metadata":5})",
+       }) {
+    auto r = as<InvokeRequest>(bad);
+    EXPECT_TRUE(r.problem) << bad;
+    EXPECT_EQ(r.invocationId, "1") << bad;
+  }
 }
 
 TEST(JsonRequestDecoder, StreamRequests) {

@@ -385,13 +385,12 @@ TEST(JsonEncoders, AckErrorExactBytes) {
   EXPECT_EQ(encodeJsonAck(0, std::nullopt), R"({"type":"ack","ackId":0,"success":true})");
 }
 
-// The answer to every invoke (the session's wording), byte for byte as clients receive it.
+// A failed invocation, byte for byte as clients receive it.
 TEST(JsonEncoders, InvokeResponseExactBytes) {
-  EXPECT_EQ(
-      encodeJsonInvokeResponse(
-          "inv-1", AckError{"NotSupported", "Invocations are not supported by this server."}),
-      R"({"type":"invokeResponse","invocationId":"inv-1","success":false,)"
-      R"("error":{"name":"NotSupported","message":"Invocations are not supported by this server."}})");
+  EXPECT_EQ(encodeJsonInvokeResponse("inv-1",
+                                     AckError{"Timeout", "The upstream did not answer in time."}),
+            R"({"type":"invokeResponse","invocationId":"inv-1","success":false,)"
+            R"("error":{"name":"Timeout","message":"The upstream did not answer in time."}})");
   // Ids and texts are JSON-escaped.
   std::string escaped = encodeJsonInvokeResponse("a\"b\\c\n", AckError{"N", "m\x01"});
   EXPECT_EQ(escaped, R"({"type":"invokeResponse","invocationId":"a\"b\\c\n","success":false,)"
@@ -399,6 +398,24 @@ TEST(JsonEncoders, InvokeResponseExactBytes) {
   auto o = parseJson(escaped);
   EXPECT_EQ(str(o, "invocationId"), "a\"b\\c\n");
   EXPECT_EQ(str(o.at("error").get_object(), "message"), "m\x01");
+}
+
+// A successful invokeResponse: no dataType/data without data, else encoded as in messages.
+TEST(JsonEncoders, InvokeResultExactBytes) {
+  EXPECT_EQ(encodeJsonInvokeResult("1", std::nullopt),
+            R"({"type":"invokeResponse","invocationId":"1","success":true})");
+  EXPECT_EQ(encodeJsonInvokeResult("1", Payload{DataType::kJson, R"({"ok":true})"}),
+            R"({"type":"invokeResponse","invocationId":"1","success":true,)"
+            R"("dataType":"json","data":{"ok":true}})");
+  EXPECT_EQ(encodeJsonInvokeResult("1", Payload{DataType::kText, "a\"b"}),
+            R"({"type":"invokeResponse","invocationId":"1","success":true,)"
+            R"("dataType":"text","data":"a\"b"})");
+  EXPECT_EQ(encodeJsonInvokeResult("1", Payload{DataType::kBinary, "\x01\xff"}),
+            R"({"type":"invokeResponse","invocationId":"1","success":true,)"
+            R"("dataType":"binary","data":"Af8="})");
+  EXPECT_EQ(encodeJsonInvokeResult("1", Payload{DataType::kProtobuf, "pb"}),
+            R"({"type":"invokeResponse","invocationId":"1","success":true,)"
+            R"("dataType":"protobuf","data":"cGI="})");
 }
 
 // The answer to every stream start/data/end (the session's wording), byte for byte.
