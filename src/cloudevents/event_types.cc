@@ -10,6 +10,10 @@ std::string ceType(EventKind kind, std::string_view eventName) {
       return std::string(kTypeConnected);
     case EventKind::kDisconnected:
       return std::string(kTypeDisconnected);
+    case EventKind::kGroupJoined:
+      return std::string(kTypeGroupJoined);
+    case EventKind::kGroupLeft:
+      return std::string(kTypeGroupLeft);
     case EventKind::kUser:
       break;
   }
@@ -26,6 +30,10 @@ std::string_view ceEventName(EventKind kind, std::string_view userEventName) {
       return kEventConnected;
     case EventKind::kDisconnected:
       return kEventDisconnected;
+    case EventKind::kGroupJoined:
+      return kEventJoined;
+    case EventKind::kGroupLeft:
+      return kEventLeft;
     case EventKind::kUser:
       break;
   }

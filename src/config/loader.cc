@@ -7,6 +7,7 @@
 
 #include "auth/access_key.h"
 #include "common/strings.h"
+#include "config/group_presence_keys.h"
 #include "config/toml_reader.h"
 #include "protocol/names.h"
 
@@ -99,6 +100,7 @@ const Section<EventHandlerSettings> kEventHandler = {{
     {"system_events", readSystemEvents},
     {"auth", readAuth},
     {"timeout_seconds", readHandlerTimeout},
+    {"group_presence_events", readGroupPresence},
 }};
 
 // --- [hubs.<name>] -------------------------------------------------------------------------

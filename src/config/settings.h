@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "auth/group_pattern.h"
 #include "cloudevents/url_template.h"
 
 namespace wps::config {
@@ -24,6 +25,14 @@ struct HandlerAuth {
   std::string token;  // kBearer: sent as "Authorization: Bearer <token>"; never logged
 };
 
+// group_presence_events of a handler (client-protocols-1.1.md §2.1): the presence events it
+// takes, and for which groups. Both false = none (the default).
+struct GroupPresenceSettings {
+  bool joined = false;
+  bool left = false;
+  std::vector<auth::GroupPattern> groupFilters;  // empty = every group, else any one matches
+};
+
 struct EventHandlerSettings {
   cloudevents::UrlTemplate urlTemplate;
   // "*", "a,b,c" or one name; empty matches no user event. Items trimmed, case-insensitive.
@@ -31,6 +40,7 @@ struct EventHandlerSettings {
   std::vector<std::string> systemEvents;  // lower-cased subset of connect/connected/disconnected
   HandlerAuth auth;
   std::optional<seconds> timeout;  // overrides upstream.timeout_seconds for this handler
+  GroupPresenceSettings groupPresence{};
 };
 
 struct HubSettings {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "cloudevents/group_presence.h"
 #include "cloudevents/signature.h"
 #include "common/log.h"
 #include "common/strings.h"
@@ -115,8 +116,6 @@ void ClientSession::start(ClientTransport* transport) {
   worker_.shard.add(shared_from_this());
   metrics::Metrics::add(worker_.counters.connections, 1);
   metrics::Metrics::inc(worker_.counters.connectionsOpened);
-  for (const auto& g : id_.initialGroups)
-    worker_.shard.join(*this, g);
   if (protocol::isPubSub(id_.kind)) {
     std::optional<std::string> token;
     if (isReliable()) token = worker_.tokens.issue(id_.connectionId, worker_.loop.wallNow());
@@ -124,6 +123,9 @@ void ClientSession::start(ClientTransport* transport) {
                 protocol::encodeProtobufConnected(id_.connectionId, id_.userId, token));
   }
   acceptUnblockingEvent(cloudevents::EventKind::kConnected, "{}");
+  // After `connected`, so that their `joined` events follow it (nothing runs in between).
+  for (const auto& g : id_.initialGroups)
+    worker_.shard.join(*this, g);
 }
 
 void ClientSession::abandon() {
@@ -297,10 +299,19 @@ void ClientSession::sendDisconnectedEvent(std::string reason) {
   acceptUnblockingEvent(cloudevents::EventKind::kDisconnected, std::move(body));
 }
 
-void ClientSession::acceptUnblockingEvent(cloudevents::EventKind kind, std::string body) {
+void ClientSession::onGroupMembershipChanged(const std::string& group, bool joined) {
+  using cloudevents::EventKind;
+  EventKind kind = joined ? EventKind::kGroupJoined : EventKind::kGroupLeft;
+  const config::HubSettings& hub = config::hubSettings(worker_.settings, id_.hubKey);
+  if (!upstream::selectHandler(hub, kind, group)) return;  // opt-in: no ce-id taken
+  acceptUnblockingEvent(kind, cloudevents::groupPresenceBody(group), group);
+}
+
+void ClientSession::acceptUnblockingEvent(cloudevents::EventKind kind, std::string body,
+                                          std::string_view group) {
   std::string ceId = nextCeId();  // taken with or without a handler, as for every event
   const config::HubSettings& hub = config::hubSettings(worker_.settings, id_.hubKey);
-  const config::EventHandlerSettings* handler = upstream::selectHandler(hub, kind, {});
+  const config::EventHandlerSettings* handler = upstream::selectHandler(hub, kind, group);
   if (!handler) {
     // Without a `connected` event, the connection is still recorded when a `disconnected`
     // event will be made for it, so that a crash does not lose that event.

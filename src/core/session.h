@@ -117,6 +117,11 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   // Group list maintenance, called only by Shard::join/leave.
   bool addGroupLocal(const std::string& group);
   bool removeGroupLocal(const std::string& group);
+  // Called by the Shard after each real membership change (never for a repeated join or the
+  // leave of a group not joined): hands a group presence event (joined / left) to the outbox
+  // when a handler of the hub takes it for `group` (client-protocols-1.1.md §2.3); no ce-id is
+  // taken otherwise.
+  void onGroupMembershipChanged(const std::string& group, bool joined);
 
   bool inGroup(std::string_view group) const;
   // False when joining `group` would exceed limits.max_groups_per_connection (a group the
@@ -190,10 +195,12 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   void detach();
   void finish(std::string reason);
   void sendDisconnectedEvent(std::string reason);
-  // Hands a connected/disconnected event to the outbox when a handler takes it; its ce-id is
-  // taken either way. A `connected` event no handler takes still records the connection
+  // Hands a connected/disconnected/presence event to the outbox when a handler takes it; its ce-id
+  // is taken either way. A `connected` event no handler takes still records the connection
   // (EventOutbox::recordConnection) when a handler takes `disconnected`.
-  void acceptUnblockingEvent(cloudevents::EventKind kind, std::string body);
+  // `group`: the group of a presence event (matched against the handlers' group filters).
+  void acceptUnblockingEvent(cloudevents::EventKind kind, std::string body,
+                             std::string_view group = {});
   // Stores the Set-Cookie values of the event's 2xx answer into this connection's jar (on this
   // worker's loop). `settled` (may be null) goes with the hook.
   struct SettledSignal;

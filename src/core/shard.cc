@@ -67,18 +67,21 @@ Shard::JoinResult Shard::tryJoin(ClientSession& session, const std::string& grou
   if (!session.canJoin(group)) return JoinResult::kAtLimit;
   if (!session.addGroupLocal(group)) return JoinResult::kAlreadyMember;
   hubs_[session.hubKey()].groups[group].insert(&session);
+  session.onGroupMembershipChanged(group, true);
   return JoinResult::kJoined;
 }
 
 bool Shard::leave(ClientSession& session, const std::string& group) {
   if (!session.removeGroupLocal(group)) return false;
   auto hubIt = hubs_.find(session.hubKey());
-  if (hubIt == hubs_.end()) return true;
-  auto g = hubIt->second.groups.find(group);
-  if (g != hubIt->second.groups.end()) {
-    g->second.erase(&session);
-    if (g->second.empty()) hubIt->second.groups.erase(g);
+  if (hubIt != hubs_.end()) {
+    auto g = hubIt->second.groups.find(group);
+    if (g != hubIt->second.groups.end()) {
+      g->second.erase(&session);
+      if (g->second.empty()) hubIt->second.groups.erase(g);
+    }
   }
+  session.onGroupMembershipChanged(group, false);
   return true;
 }
 

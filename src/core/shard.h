@@ -29,8 +29,9 @@ class Shard {
   void remove(ClientSession& session);
   std::shared_ptr<ClientSession> find(std::string_view connectionId) const;
 
-  // Group membership; all keep the session's own group list in sync. join() and leave() return
-  // true when membership changed; join() skips (false) a session at
+  // Group membership; all keep the session's own group list in sync and tell the session of
+  // each real change (ClientSession::onGroupMembershipChanged: presence events). join() and
+  // leave() return true when membership changed; join() skips (false) a session at
   // limits.max_groups_per_connection, and tryJoin() says which of the three happened.
   enum class JoinResult { kJoined, kAlreadyMember, kAtLimit };
   JoinResult tryJoin(ClientSession& session, const std::string& group);

@@ -1,7 +1,7 @@
-// The producers' side of the outbox: workers (connected, disconnected, state changes) and the
-// cluster (disconnected events of a dead node's connections) hand events over here. The outbox
-// delivers each accepted event at least once, in acceptance order per connection
-// (docs/delivery.md). Implementations: delivery/outbox.h and tests' fakes.
+// The producers' side of the outbox: workers (connected, disconnected, joined, left, state
+// changes) and the cluster (disconnected events of a dead node's connections) hand events over
+// here. The outbox delivers each accepted event at least once, in acceptance order per
+// connection (docs/delivery.md). Implementations: delivery/outbox.h and tests' fakes.
 // Thread-safe: every method may be called from any thread and returns at once.
 #pragma once
 

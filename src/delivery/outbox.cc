@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "cloudevents/group_presence.h"
 #include "cloudevents/signature.h"
 #include "cloudevents/url_template.h"
 #include "common/log.h"
@@ -37,6 +38,19 @@ int64_t toMs(WallTime t) {
 
 std::string_view eventName(cloudevents::EventKind kind) {
   return cloudevents::ceEventName(kind, "");
+}
+
+// The handler that takes `event` under the current settings (nullptr: none any more). A group
+// presence event is matched with its group (from its body) against the group filters.
+const config::EventHandlerSettings* handlerOf(const config::ServerSettings& settings,
+                                              const PendingEvent& event) {
+  std::string group;
+  if (cloudevents::isGroupPresence(event.kind)) {
+    auto parsed = cloudevents::groupOfPresenceBody(event.body);
+    if (!parsed) return nullptr;
+    group = std::move(*parsed);
+  }
+  return upstream::selectHandler(config::hubSettings(settings, event.hub), event.kind, group);
 }
 
 // The handler as logs name it: scheme, host and port only (never a path, query or userinfo,
@@ -343,7 +357,7 @@ upstream::EventContext Outbox::Impl::contextOf(const PendingEvent& event) const 
 }
 
 void Outbox::Impl::startAttempt(PendingEvent event) {
-  if (!upstream::selectHandler(config::hubSettings(settings_, event.hub), event.kind, "")) {
+  if (!handlerOf(settings_, event)) {
     WPS_LOG_WARN(
         "outbox: {} event of connection {} dropped: hub '{}' has no handler for it any "
         "more",
@@ -356,6 +370,9 @@ void Outbox::Impl::startAttempt(PendingEvent event) {
   upstream::EventContext ctx = contextOf(event);
   upstream::UpstreamEvent request;
   request.kind = event.kind;
+  if (cloudevents::isGroupPresence(event.kind)) {  // the dispatcher matches the group filters
+    request.userEventName = cloudevents::groupOfPresenceBody(event.body).value_or("");
+  }
   request.contentType = event.contentType;
   request.body = event.body;
   request.extraHeaders = event.extraHeaders;
@@ -409,8 +426,7 @@ void Outbox::Impl::delivered(const PendingEvent& event, const http::HttpResponse
   std::vector<std::string> cookies;
   for (auto sc : http::findAllHeaders(response.headers, "Set-Cookie"))
     cookies.emplace_back(sc);
-  const auto* handler =
-      upstream::selectHandler(config::hubSettings(settings_, event.hub), event.kind, "");
+  const auto* handler = handlerOf(settings_, event);
   if (cookies.empty() || !handler) return;
   onSetCookie(std::move(cookies), handler->urlTemplate.resolve(event.hub, eventName(event.kind)));
 }
@@ -420,8 +436,7 @@ void Outbox::Impl::retry(const PendingEvent& event, const upstream::DispatchOutc
   uint32_t attempts = event.attempts + 1;
   milliseconds delay = policy_.retryDelay(attempts, outcome.response, loop_.wallNow());
   batch_.rescheduled.push_back({event.seq, attempts, nowMs() + delay.count()});
-  if (const auto* handler =
-          upstream::selectHandler(config::hubSettings(settings_, event.hub), event.kind, "")) {
+  if (const auto* handler = handlerOf(settings_, event)) {
     failing_[event.hub] = handlerName(*handler, event.hub, event.kind) + ": " + describe(outcome);
   }
   WPS_LOG_DEBUG("outbox: {} event of connection {} failed ({}), attempt {}, next in {} ms",

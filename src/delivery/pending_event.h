@@ -1,5 +1,6 @@
-// The values the outbox keeps: one accepted unblocking event (connected, disconnected) with its
-// scheduling state, and the record of a connection that is open on this node (crash recovery).
+// The values the outbox keeps: one accepted unblocking event (connected, disconnected, group
+// presence joined/left, whose group is in the body) with its scheduling state, and the record
+// of a connection that is open on this node (crash recovery).
 // Plain values; whoever holds one owns it.
 #pragma once
 

@@ -106,6 +106,10 @@ const char* kindName(cloudevents::EventKind kind) {
       return "connected";
     case cloudevents::EventKind::kDisconnected:
       return "disconnected";
+    case cloudevents::EventKind::kGroupJoined:
+      return "joined";
+    case cloudevents::EventKind::kGroupLeft:
+      return "left";
     default:
       return nullptr;
   }
@@ -127,6 +131,8 @@ void bindConnection(sqlite3_stmt* s, const Connection& c, int64_t recordedMs) {
 std::optional<cloudevents::EventKind> parseKind(std::string_view name) {
   if (name == "connected") return cloudevents::EventKind::kConnected;
   if (name == "disconnected") return cloudevents::EventKind::kDisconnected;
+  if (name == "joined") return cloudevents::EventKind::kGroupJoined;
+  if (name == "left") return cloudevents::EventKind::kGroupLeft;
   return std::nullopt;
 }
 
@@ -545,7 +551,7 @@ Status SqliteStore::applyAll(Batch& batch, Delta& delta) {
 Status SqliteStore::appendEvent(PendingEvent& ev, Delta& delta) {
   const char* kind = kindName(ev.kind);
   if (kind == nullptr)
-    return invalidArgument("the outbox keeps connected and disconnected events only");
+    return invalidArgument("the outbox keeps connected, disconnected, joined and left events only");
   bindText(st_->hasEvents, 1, ev.connectionId);
   const int rc = sqlite3_step(st_->hasEvents);
   sqlite3_reset(st_->hasEvents);
@@ -576,7 +582,7 @@ Status SqliteStore::appendEvent(PendingEvent& ev, Delta& delta) {
   if (ev.kind == cloudevents::EventKind::kConnected) {
     bindConnection(st_->upsertConnection, ev, ev.timeMs);
     st = step(st_->upsertConnection);
-  } else {
+  } else if (ev.kind == cloudevents::EventKind::kDisconnected) {
     bindText(st_->deleteConnection, 1, ev.connectionId);
     st = step(st_->deleteConnection);
   }

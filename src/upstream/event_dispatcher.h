@@ -41,7 +41,7 @@ struct EventContext {
 // One event to send: its kind, content and metadata headers. Plain value, moved into dispatch().
 struct UpstreamEvent {
   cloudevents::EventKind kind = cloudevents::EventKind::kUser;
-  std::string userEventName;  // user events
+  std::string userEventName;  // user events; the group of a group presence event
   std::string contentType;
   std::string body;
   http::HttpHeaders extraHeaders;  // X-WebPubSub-Metadata-*

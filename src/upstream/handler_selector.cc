@@ -3,6 +3,19 @@
 #include "common/strings.h"
 
 namespace wps::upstream {
+namespace {
+
+bool presenceMatches(const config::GroupPresenceSettings& presence, bool joined,
+                     std::string_view group) {
+  if (!(joined ? presence.joined : presence.left)) return false;
+  if (presence.groupFilters.empty()) return true;
+  for (const auto& pattern : presence.groupFilters) {
+    if (pattern.matches(group)) return true;
+  }
+  return false;
+}
+
+}  // namespace
 
 bool handlerMatches(const config::EventHandlerSettings& handler, cloudevents::EventKind kind,
                     std::string_view userEventName) {
@@ -12,6 +25,9 @@ bool handlerMatches(const config::EventHandlerSettings& handler, cloudevents::Ev
       if (item == "*" || iequals(item, userEventName)) return true;
     }
     return false;
+  }
+  if (cloudevents::isGroupPresence(kind)) {
+    return presenceMatches(handler.groupPresence, kind == EventKind::kGroupJoined, userEventName);
   }
   std::string_view name = cloudevents::ceEventName(kind, {});
   for (const auto& e : handler.systemEvents) {

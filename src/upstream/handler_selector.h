@@ -9,7 +9,9 @@
 
 namespace wps::upstream {
 
-// True if `handler` takes the event. `userEventName` is used for user events only.
+// True if `handler` takes the event. `userEventName` is the user event's name for user events,
+// the group for group presence events (group_presence_events: the event name is enabled and
+// the group matches one of group_filters, or there are none), unused otherwise.
 bool handlerMatches(const config::EventHandlerSettings& handler, cloudevents::EventKind kind,
                     std::string_view userEventName);
 

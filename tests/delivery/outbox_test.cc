@@ -578,6 +578,47 @@ TEST_P(OutboxRecordsTest, ARecordedConnectionGetsRestartDisconnectedAfterACrash)
   std::filesystem::remove_all(dir);
 }
 
+// Group presence events (client-protocols-1.1.md §2.4): delivered in the connection's order to
+// the handler whose group filters take their group (matched again at each attempt, from the
+// body); one no handler takes any more is dropped without a request.
+TEST_P(OutboxTest, PresenceEventsFollowTheConnectionOrderToTheirFilteredHandler) {
+  auto t = cloudevents::UrlTemplate::parse("http://presence.example.com/{hub}/{event}");
+  ASSERT_TRUE(t.isOk());
+  config::EventHandlerSettings presence{*t, {}, {}, {}, {}};
+  presence.groupPresence.joined = true;
+  presence.groupPresence.left = true;
+  presence.groupPresence.groupFilters.push_back(auth::GroupPattern::compile("room-*").value());
+  settings.hubs["chat"].eventHandlers.push_back(std::move(presence));
+  start();
+  auto gp = [](EventKind kind, std::string group, std::string ceId) {
+    PendingEvent e = event("c1", kind, std::move(ceId));
+    e.body = R"({"group":")" + group + R"("})";
+    return e;
+  };
+  outbox->accept(event("c1", EventKind::kConnected, "1"));
+  outbox->accept(gp(EventKind::kGroupJoined, "room-1", "2"));
+  outbox->accept(gp(EventKind::kGroupJoined, "lobby", "3"));  // no handler takes it
+  outbox->accept(gp(EventKind::kGroupLeft, "room-1", "4"));
+  outbox->accept(event("c1", EventKind::kDisconnected, "5"));
+  pump();
+  std::vector<std::string> seen;
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_EQ(open().size(), 1u) << i;  // one at a time
+    size_t r = open()[0];
+    seen.push_back(typeOf(r) + " " + client.request(r).url + " " + client.request(r).body);
+    answer(r, 200);
+  }
+  EXPECT_TRUE(open().empty());
+  const std::vector<std::string> expected = {
+      "azure.webpubsub.sys.connected http://up.example.com/api/chat/connected?code=x {}",
+      R"(azure.webpubsub.gp.joined http://presence.example.com/chat/joined {"group":"room-1"})",
+      R"(azure.webpubsub.gp.left http://presence.example.com/chat/left {"group":"room-1"})",
+      R"(azure.webpubsub.sys.disconnected http://up.example.com/api/chat/disconnected?code=x {"reason":"bye"})"};
+  EXPECT_EQ(seen, expected);
+  EXPECT_EQ(outbox->pendingEvents(), 0u);
+  EXPECT_EQ(totals().deliveryAttemptsOk, 4u);
+}
+
 TEST_P(OutboxTest, StopLeavesPendingEventsInTheStore) {
   start();
   outbox->accept(event("c1", EventKind::kConnected));

@@ -60,6 +60,15 @@ inline PendingEvent disconnected(std::string id, std::string hub, int64_t timeMs
                    "{\"reason\":\"bye\"}");
 }
 
+// A group presence event (joined / left) of `group`.
+inline PendingEvent presence(std::string id, std::string hub, bool joined, std::string group,
+                             int64_t timeMs) {
+  return makeEvent(
+      std::move(id), std::move(hub),
+      joined ? cloudevents::EventKind::kGroupJoined : cloudevents::EventKind::kGroupLeft, timeMs,
+      "{\"group\":\"" + group + "\"}");
+}
+
 // Appends `events` in one batch at `nowMs`; returns their seqs.
 inline std::vector<uint64_t> appendAll(OutboxStore& store, std::vector<PendingEvent> events,
                                        int64_t nowMs = 0) {

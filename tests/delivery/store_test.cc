@@ -344,3 +344,60 @@ TYPED_TEST(StoreContractTest, StateUpdatesOfUnknownConnectionsAreIgnored) {
 
 }  // namespace
 }  // namespace wps::delivery
+
+// Group presence events (client-protocols-1.1.md §2.4) share their connection's order with
+// connected/disconnected, keep their kind and body (across a reopen for a durable store), and
+// neither record nor remove the connection: only connected/disconnected do.
+namespace wps::delivery {
+namespace {
+
+template <class Factory>
+class PresenceStoreTest : public StoreContractTest<Factory> {};
+TYPED_TEST_SUITE(PresenceStoreTest, StoreTypes);
+
+TYPED_TEST(PresenceStoreTest, PresenceEventsKeepTheConnectionOrder) {
+  using cloudevents::EventKind;
+  Seqs s = appendAll(this->store(),
+                     {connected("a", "h", 1), test::presence("a", "h", true, "room-1", 2),
+                      test::presence("b", "h", true, "x", 2),
+                      test::presence("a", "h", false, "room-1", 3), disconnected("a", "h", 4)});
+  ASSERT_EQ(s.size(), 5u);
+  const bool durable = this->store().durable();
+  if (durable) this->reopen();  // the kinds and bodies survive a restart
+  std::vector<std::pair<EventKind, std::string>> seen;
+  for (int round = 0; round < 6; ++round) {
+    auto heads = take(this->store(), 1000);
+    std::vector<uint64_t> done;
+    for (const auto& ev : heads) {
+      if (ev.connectionId == "a") seen.emplace_back(ev.kind, ev.body);
+      done.push_back(ev.seq);
+    }
+    removeSeqs(this->store(), done, 100 + round);
+  }
+  const std::vector<std::pair<EventKind, std::string>> expected = {
+      {EventKind::kConnected, "{}"},
+      {EventKind::kGroupJoined, R"({"group":"room-1"})"},
+      {EventKind::kGroupLeft, R"({"group":"room-1"})"},
+      {EventKind::kDisconnected, R"({"reason":"bye"})"}};
+  EXPECT_EQ(seen, expected);
+  EXPECT_EQ(this->store().stats().events, 0u);
+}
+
+TYPED_TEST(PresenceStoreTest, PresenceEventsNeitherRecordNorRemoveConnections) {
+  appendAll(this->store(), {connected("a", "h", 1), test::presence("a", "h", false, "g", 2),
+                            test::presence("b", "h", true, "g", 3)});
+  const bool durable = this->store().durable();
+  this->reopen();
+  auto orphans = this->store().orphanedConnections();
+  ASSERT_TRUE(orphans.isOk()) << orphans.status().toString();
+  if (!durable) {
+    EXPECT_TRUE(orphans->empty());
+    return;
+  }
+  ASSERT_EQ(orphans->size(), 1u);  // a is still recorded after its `left`; b never was
+  EXPECT_EQ((*orphans)[0].connectionId, "a");
+  EXPECT_EQ(this->store().stats().events, 3u);
+}
+
+}  // namespace
+}  // namespace wps::delivery

@@ -158,3 +158,59 @@ system_events = ["connect"]
 
 }  // namespace
 }  // namespace wps::upstream
+
+// --- Group presence events (client-protocols-1.1.md §2.1) ----------------------------------
+
+namespace wps::upstream {
+namespace {
+
+config::ServerSettings loadPresence(std::string_view handlersToml) {
+  auto s = config::loadSettings(handlersToml);
+  EXPECT_TRUE(s.isOk()) << s.status().toString();
+  return s ? std::move(s.value()) : config::ServerSettings{};
+}
+
+TEST(GroupPresenceSelectionTest, OnlyOptedInHandlersAndEnabledNames) {
+  auto s = loadPresence(R"(
+[[hubs.chat.event_handlers]]
+url_template = "http://all/{event}"
+user_event_pattern = "*"
+system_events = ["connect", "connected", "disconnected"]
+[[hubs.chat.event_handlers]]
+url_template = "http://presence/{event}"
+group_presence_events = { event_names = ["joined"] }
+)");
+  const auto& hub = config::hubSettings(s, "chat");
+  // systemEvents and "*" do not take presence events: only group_presence_events does.
+  EXPECT_FALSE(handlerMatches(hub.eventHandlers[0], EventKind::kGroupJoined, "g"));
+  const auto* joined = selectHandler(hub, EventKind::kGroupJoined, "any.group");
+  ASSERT_NE(joined, nullptr);
+  EXPECT_EQ(joined->urlTemplate.resolve("chat", "joined"), "http://presence/joined");
+  EXPECT_EQ(selectHandler(hub, EventKind::kGroupLeft, "any.group"), nullptr);
+}
+
+TEST(GroupPresenceSelectionTest, FiltersUseTheRoleGrammarAndFirstMatchWins) {
+  auto s = loadPresence(R"(
+[[hubs.chat.event_handlers]]
+url_template = "http://rooms/{event}"
+group_presence_events = { event_names = ["joined", "left"], group_filters = ["room-*", "lobby"] }
+[[hubs.chat.event_handlers]]
+url_template = "http://rest/{event}"
+group_presence_events = { event_names = ["left"], group_filters = ["**"] }
+)");
+  const auto& hub = config::hubSettings(s, "chat");
+  auto urlOf = [&](EventKind kind, std::string_view group) -> std::string {
+    const auto* h = selectHandler(hub, kind, group);
+    return h ? h->urlTemplate.resolve("chat", cloudevents::ceEventName(kind, group)) : "none";
+  };
+  EXPECT_EQ(urlOf(EventKind::kGroupJoined, "room-1"), "http://rooms/joined");
+  EXPECT_EQ(urlOf(EventKind::kGroupJoined, "lobby"), "http://rooms/joined");
+  EXPECT_EQ(urlOf(EventKind::kGroupJoined, "Lobby"), "none");   // case-sensitive, as roles
+  EXPECT_EQ(urlOf(EventKind::kGroupJoined, "room.1"), "none");  // '*' stays in a segment
+  EXPECT_EQ(urlOf(EventKind::kGroupLeft, "room-1"), "http://rooms/left");
+  EXPECT_EQ(urlOf(EventKind::kGroupLeft, "room.1"), "http://rest/left");
+  EXPECT_EQ(urlOf(EventKind::kGroupLeft, "other"), "http://rest/left");
+}
+
+}  // namespace
+}  // namespace wps::upstream
