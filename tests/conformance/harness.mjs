@@ -3,6 +3,7 @@
 // both by PID at the end.
 import { execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
+import { afterEach } from "node:test";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
@@ -10,6 +11,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import express from "express";
 import WebSocket from "ws";
+import { loadContract, contractMiddleware, violations, tracker, assertNoViolations } from "./contract.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const serverBinary =
@@ -17,16 +19,25 @@ export const serverBinary =
 
 export const ACCESS_KEY = "conformance-access-key-0123456789abcdefghij";
 
-// Starts an Express app serving `handlers` (an array of middleware) on 127.0.0.1:0.
+// A test fails if an upstream request it caused breaks docs/asyncapi.yaml (contract.mjs).
+afterEach(assertNoViolations);
+
+// Starts an Express app serving `handlers` (an array of middleware) on 127.0.0.1:0. Every request
+// is checked against docs/asyncapi.yaml; close() throws if one broke it.
 export async function startUpstream(...middleware) {
   const app = express();
+  app.use(contractMiddleware(await loadContract(), (v) => violations.push(v), tracker));
   for (const m of middleware) app.use(m);
   const server = app.listen(0, "127.0.0.1");
   await once(server, "listening");
   return {
     port: server.address().port,
     url: (p) => `http://127.0.0.1:${server.address().port}${p}`,
-    close: () => new Promise((r) => { server.closeAllConnections?.(); server.close(r); }),
+    close: async () => {
+      await tracker.idle(2000);
+      await new Promise((r) => { server.closeAllConnections?.(); server.close(r); });
+      assertNoViolations();
+    },
   };
 }
 
