@@ -64,52 +64,31 @@ class FakeUpstream::Impl {
     for (;;) {
       auto [ec, socket] = co_await acceptor_.async_accept(kTuple);
       if (ec) co_return;
+      if (down_) {
+        reset(socket);
+        continue;
+      }
       auto shared = std::make_shared<tcp::socket>(std::move(socket));
       sockets_.insert(shared);
       asio::co_spawn(io_, serve(shared), asio::detached);
     }
   }
 
-  // Loop thread: stops listening and resets every open connection (kDown), or listens again
-  // on the same port.
+  // Loop thread: while down, every open connection is reset and every new one is reset as soon
+  // as it is accepted; the listener itself stays open, so no other process (tests run in
+  // parallel) can take the port and answer in our place.
   void applyDown(bool down) {
-    if (down) {
-      boost::system::error_code ec;
-      acceptor_.close(ec);
-      holdPort();
-      for (auto& s : sockets_) {
-        s->set_option(asio::socket_base::linger(true, 0), ec);
-        s->close(ec);
-      }
-      sockets_.clear();
-      return;
-    }
-    if (acceptor_.is_open()) return;
-    boost::system::error_code ignored;
-    placeholder_.close(ignored);
-    tcp::endpoint at(asio::ip::make_address("127.0.0.1"), port_);
-    acceptor_.open(at.protocol());
-    acceptor_.set_option(asio::socket_base::reuse_address(true));
-    acceptor_.bind(at);
-    acceptor_.listen();
-    asio::co_spawn(io_, acceptLoop(), asio::detached);
+    down_ = down;
+    if (!down) return;
+    for (auto& s : sockets_)
+      reset(*s);
+    sockets_.clear();
   }
 
-  // Loop thread: keeps the port bound, but not listening, while the upstream is down. A
-  // connection attempt is refused all the same, and no other process's ephemeral bind (tests
-  // run in parallel) can take the port and answer in our place.
-  // Without SO_REUSEADDR no other socket can bind the port at all; when a TIME_WAIT of an
-  // earlier connection forbids that, with it (bind(0) still avoids a port in use).
-  void holdPort() {
-    tcp::endpoint at(asio::ip::make_address("127.0.0.1"), port_);
-    for (bool reuse : {false, true}) {
-      boost::system::error_code ec;
-      placeholder_.open(at.protocol(), ec);
-      if (!ec) placeholder_.set_option(asio::socket_base::reuse_address(reuse), ec);
-      if (!ec) placeholder_.bind(at, ec);
-      if (!ec) return;
-      placeholder_.close(ec);
-    }
+  static void reset(tcp::socket& socket) {
+    boost::system::error_code ec;
+    socket.set_option(asio::socket_base::linger(true, 0), ec);
+    socket.close(ec);
   }
 
   // The answer to `r` under the current mode and handler.
@@ -221,7 +200,7 @@ class FakeUpstream::Impl {
   // Keeps io_.run() going while the upstream is down (no acceptor, no socket).
   asio::executor_work_guard<asio::io_context::executor_type> work_ = asio::make_work_guard(io_);
   tcp::acceptor acceptor_;
-  tcp::socket placeholder_{io_};  // bound, never listening, while the upstream is down
+  bool down_ = false;  // loop thread only: kDown resets every connection
   uint16_t port_;
   std::thread thread_;
   mutable std::mutex mu_;

@@ -2,7 +2,7 @@
 // thread that records every request and answers with a replaceable handler. The default handler
 // passes abuse-protection probes (WebHook-Allowed-Origin: *) and answers 200 with no body.
 // A switchable mode (setMode) overrides the handler for durable-delivery tests: down
-// (connection refused), a status for the unblocking events (503, 429 with Retry-After, 410,
+// (connections reset), a status for the unblocking events (503, 429 with Retry-After, 410,
 // 400) or slow answers. Thread-safe.
 #pragma once
 
@@ -66,7 +66,7 @@ struct DeliveryAttempt {
 struct UpstreamMode {
   enum class Kind {
     kNormal,  // the handler answers
-    kDown,    // the listener is closed and open connections are reset: connection refused
+    kDown,    // every connection, open or new, is reset at once (the port stays ours)
     kStatus,  // POSTs of connected/disconnected get `status` (+ Retry-After); others: handler
     kSlow,    // every answer of the handler is delayed by `delay`
   };
@@ -111,8 +111,8 @@ class FakeUpstream {
                     std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) const;
   void clear();
 
-  // Switches the mode; returns once it applies (kDown: the listener is closed and every open
-  // connection reset; leaving kDown listens again on the same port).
+  // Switches the mode; returns once it applies (kDown: every open connection is reset, and so
+  // is every new one until the mode changes).
   void setMode(UpstreamMode mode);
   // Every attempt of a connected/disconnected event so far, in arrival order.
   std::vector<DeliveryAttempt> deliveryAttempts() const;

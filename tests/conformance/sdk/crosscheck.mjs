@@ -14,6 +14,7 @@ import crypto from "node:crypto";
 // 1.1.0: the generation with onGroupJoined/onGroupLeft (group presence events).
 import { WebPubSubEventHandler } from "web-pubsub-express-1.1";
 import { startUpstream, startServer, hubToml, openWebSocket, ACCESS_KEY } from "../harness.mjs";
+import { SYNTHETIC_HEADER } from "../contract.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const cppUpstream =
@@ -129,7 +130,7 @@ async function presenceTranscript(port, watch) {
   const t = [];
   for (const [name, req, notifies] of cases) {
     const res = await fetch(`http://127.0.0.1:${port}/eventhandler/${req.headers["ce-eventName"] ?? "joined"}`,
-      { method: "POST", headers: req.headers, body: req.body });
+      { method: "POST", headers: { ...req.headers, [SYNTHETIC_HEADER]: "1" }, body: req.body });
     const body = await res.text();
     t.push(["presence", name, res.status, res.status === 200 ? body : "", notifies ? await watch() : "-"]);
   }
