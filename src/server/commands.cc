@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 
 #include "auth/access_key.h"
 #include "common/log.h"
@@ -117,20 +118,32 @@ StatusOr<config::ServerSettings> loadEffectiveSettings(const ServeOptions& o) {
   return s;
 }
 
-int runServe(const ServeOptions& options) {
-  initLogging("info");
+namespace {
+
+// The effective settings with the log level and format applied, or nullopt after printing the
+// configuration error (what a start and check-config both say of a bad file).
+std::optional<config::ServerSettings> loadOrReport(const ServeOptions& options) {
   auto settings = loadEffectiveSettings(options);
   if (!settings) {
     printConfigurationError(settings.status());
-    return 1;
+    return std::nullopt;
   }
   if (!setLogLevel(settings->logLevel)) {
     std::fprintf(stderr, "webpubsubd: configuration error: log_level: unknown level\n");
-    return 1;
+    return std::nullopt;
   }
   configureLogFormat(settings->logFormat);  // validated with the settings
+  return std::move(settings.value());
+}
+
+}  // namespace
+
+int runServe(const ServeOptions& options) {
+  initLogging("info");
+  auto settings = loadOrReport(options);
+  if (!settings) return 1;
   blockTerminationSignals();
-  auto server = Server::create(std::move(settings.value()));
+  auto server = Server::create(std::move(*settings));
   if (!server && server.status().code() == StatusCode::kInvalidArgument) {
     printConfigurationError(server.status());
     return 1;
@@ -156,15 +169,8 @@ int runServe(const ServeOptions& options) {
 
 int runCheckConfig(const ServeOptions& options) {
   initLogging("warn");
-  auto settings = loadEffectiveSettings(options);
-  if (!settings) {
-    printConfigurationError(settings.status());
-    return 1;
-  }
-  if (!setLogLevel(settings->logLevel)) {
-    std::fprintf(stderr, "webpubsubd: configuration error: log_level: unknown level\n");
-    return 1;
-  }
+  auto settings = loadOrReport(options);
+  if (!settings) return 1;
   size_t handlers = 0;
   for (const auto& [name, hub] : settings->hubs)
     handlers += hub.eventHandlers.size();

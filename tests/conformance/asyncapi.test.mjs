@@ -13,7 +13,7 @@ import {
   contractPath, parseContract, compileContract, loadContract, matchRequest, checkRequest,
   violations, tracker,
 } from "./contract.mjs";
-import { startUpstream, startServer, hubToml, openWebSocket, eventually } from "./harness.mjs";
+import { startUpstream, startServer, hubToml, openWebSocket, eventually, releaseProcess } from "./harness.mjs";
 
 const yaml = fs.readFileSync(contractPath, "utf8");
 
@@ -152,6 +152,7 @@ let upstream, server, service;
 after(async () => {
   if (server) assert.equal(await server.stop(), 0);
   if (upstream) await upstream.close();
+  releaseProcess();
 });
 
 async function startLive() {

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { WebPubSubServiceClient } from "@azure/web-pubsub";
 import { WebPubSubEventHandler } from "@azure/web-pubsub-express";
 import { WebPubSubClient, WebPubSubJsonProtocol } from "@azure/web-pubsub-client";
-import { startUpstream, startServer, hubToml, startProxy, eventually, spreadUrl } from "./harness.mjs";
+import { startUpstream, startServer, hubToml, startProxy, eventually, spreadUrl, releaseProcess } from "./harness.mjs";
 
 const events = [];
 let upstream, server, service;
@@ -31,6 +31,7 @@ before(async () => {
 after(async () => {
   assert.equal(await server.stop(), 0);
   await upstream.close();
+  releaseProcess();
 });
 
 const roles = ["webpubsub.joinLeaveGroup", "webpubsub.sendToGroup"];

@@ -22,6 +22,14 @@ export const ACCESS_KEY = "conformance-access-key-0123456789abcdefghij";
 // A test fails if an upstream request it caused breaks docs/asyncapi.yaml (contract.mjs).
 afterEach(assertNoViolations);
 
+// Lets the process exit once a file's tests and cleanup are done, even when the official SDKs
+// leave timers behind (a client's reconnect or retry delay outlives stop(); under load a
+// reconnect loop kept a test file alive for minutes). Call it last in the file's final
+// `after` hook, once every server and upstream it started is stopped.
+export function releaseProcess() {
+  setTimeout(() => process.exit(), 1000).unref();
+}
+
 // Starts an Express app serving `handlers` (an array of middleware) on 127.0.0.1:0. Every request
 // is checked against docs/asyncapi.yaml; close() throws if one broke it.
 export async function startUpstream(...middleware) {

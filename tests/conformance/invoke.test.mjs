@@ -10,7 +10,7 @@ import { WebPubSubEventHandler as Express10 } from "@azure/web-pubsub-express";
 import { WebPubSubEventHandler as Express11 } from "web-pubsub-express-1.1";
 import * as Client10 from "@azure/web-pubsub-client";
 import * as Client11 from "web-pubsub-client-1.1";
-import { startUpstream, startServer, hubToml, openWebSocket, eventually, spreadUrl, startProxy } from "./harness.mjs";
+import { startUpstream, startServer, hubToml, openWebSocket, eventually, spreadUrl, startProxy, releaseProcess } from "./harness.mjs";
 
 const MAX_PENDING = 4; // limits.max_pending_invocations of the server under test
 
@@ -116,6 +116,7 @@ before(async () => {
 after(async () => {
   assert.equal(await server.stop(), 0);
   await upstream.close();
+  releaseProcess();
 });
 
 async function clientUrl(hub) {

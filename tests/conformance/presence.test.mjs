@@ -10,7 +10,7 @@ import { WebPubSubEventHandler as ExpressHandler106 } from "@azure/web-pubsub-ex
 import { WebPubSubEventHandler } from "web-pubsub-express-1.1";
 import { WebPubSubClient as Client104 } from "@azure/web-pubsub-client";
 import { WebPubSubClient as Client110 } from "web-pubsub-client-1.1";
-import { startUpstream, startServer, hubToml, eventually, spreadUrl, startProxy } from "./harness.mjs";
+import { startUpstream, startServer, hubToml, eventually, spreadUrl, startProxy, releaseProcess } from "./harness.mjs";
 
 const presence = `group_presence_events = { event_names = ["joined", "left"], group_filters = ["room-*", "lobby"] }\n`;
 // Per connection id: "connected", "joined:<group>", "left:<group>", "disconnected" in order.
@@ -69,6 +69,7 @@ before(async () => {
 after(async () => {
   assert.equal(await server.stop(), 0);
   await upstream.close();
+  releaseProcess();
 });
 
 const roles = ["webpubsub.joinLeaveGroup", "webpubsub.sendToGroup"];

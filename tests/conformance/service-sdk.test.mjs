@@ -4,7 +4,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { WebPubSubServiceClient, odata } from "@azure/web-pubsub";
-import { startServer, openWebSocket, eventually } from "./harness.mjs";
+import { startServer, openWebSocket, eventually, releaseProcess } from "./harness.mjs";
 
 let server, service;
 
@@ -15,6 +15,7 @@ before(async () => {
 
 after(async () => {
   assert.equal(await server.stop(), 0);
+  releaseProcess();
 });
 
 // Opens a client of `kind` ("simple" | "json" | "reliable") and resolves when it is connected.

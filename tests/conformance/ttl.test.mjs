@@ -9,7 +9,7 @@ import { once } from "node:events";
 import { WebPubSubServiceClient } from "@azure/web-pubsub";
 import { WebPubSubClient as Client104 } from "@azure/web-pubsub-client";
 import { WebPubSubClient as Client110 } from "web-pubsub-client-1.1";
-import { startServer, eventually } from "./harness.mjs";
+import { startServer, eventually, releaseProcess } from "./harness.mjs";
 
 let server, service;
 
@@ -20,6 +20,7 @@ before(async () => {
 
 after(async () => {
   assert.equal(await server.stop(), 0);
+  releaseProcess();
 });
 
 // A TCP proxy to the server that can be cut (every connection reset) and blocked (new

@@ -4,7 +4,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { WebPubSubServiceClient } from "@azure/web-pubsub";
 import { WebPubSubEventHandler } from "@azure/web-pubsub-express";
-import { startUpstream, startServer, hubToml, openWebSocket, eventually } from "./harness.mjs";
+import { startUpstream, startServer, hubToml, openWebSocket, eventually, releaseProcess } from "./harness.mjs";
 
 const events = [];
 let upstream, server, service;
@@ -41,6 +41,7 @@ after(async () => {
   const code = await server.stop();
   await upstream.close();
   assert.equal(code, 0, "webpubsubd exits 0 on SIGTERM");
+  releaseProcess();
 });
 
 const connectionEvents = (id, kind) =>
