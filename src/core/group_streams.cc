@@ -57,7 +57,7 @@ void GroupStreams::start(TimePoint now, const protocol::StreamRequest& r, bool p
   sink_.sendStreamAck(r.streamId, 1);
 }
 
-void GroupStreams::data(TimePoint now, protocol::StreamRequest r, bool permitted) {
+void GroupStreams::data(TimePoint now, protocol::StreamRequest r) {
   auto it = active_.find(r.streamId);
   if (it == active_.end()) {
     answerUnknown(r.streamId);
@@ -86,7 +86,7 @@ void GroupStreams::data(TimePoint now, protocol::StreamRequest r, bool permitted
         ackError(errors::kStreamInvalidSequenceId, errors::streamExpectedMessage(s.expected)));
     return;
   }
-  if (!permitted) {
+  if (!sink_.maySendTo(s.group)) {
     std::string message = errors::forbiddenGroupMessage("send to", s.group);
     finish(it, subscriberError(errors::kAckForbidden, message), true,
            ackError(errors::kAckForbidden, message));

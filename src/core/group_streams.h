@@ -33,6 +33,8 @@ class StreamSink {
   // `error` empty: the stream ended normally.
   virtual void sendStreamClosed(const std::string& streamId,
                                 const std::optional<protocol::AckError>& error) = 0;
+  // Whether the publisher may (still) send to `group`; asked for every in-order fragment.
+  virtual bool maySendTo(const std::string& group) const = 0;
 };
 
 class GroupStreams {
@@ -46,6 +48,7 @@ class GroupStreams {
   static constexpr Duration kAckDelay = std::chrono::milliseconds(100);  // ... or 100 ms
   static constexpr Duration kGapLimit = std::chrono::seconds(10);  // unfilled gap ends a stream
   static constexpr size_t kRememberedClosed = 100;
+  static constexpr uint64_t kDefaultIdleMs = 300000;  // a start without idleTimeoutMs
 
   GroupStreams(StreamSink& sink, Limits limits) : sink_(sink), limits_(limits) {}
 
@@ -53,9 +56,9 @@ class GroupStreams {
   // Answers streamAck 1 (accepted, or a repeated start with no fragment yet) or streamClosed
   // (Forbidden, BadRequest for an invalid start, a full table or a conflicting start).
   void start(TimePoint now, const protocol::StreamRequest& request, bool permitted);
-  // A streamData (fragment or keep-alive); `permitted` as for start (checked per fragment: a
-  // revoked permission ends the stream with Forbidden).
-  void data(TimePoint now, protocol::StreamRequest request, bool permitted);
+  // A streamData (fragment or keep-alive). The sink's maySendTo is asked per in-order fragment:
+  // a revoked permission ends the stream with Forbidden.
+  void data(TimePoint now, protocol::StreamRequest request);
   // A streamEnd: the terminal message (UserError when the client sent an error), then
   // streamClosed without error.
   void end(TimePoint now, const protocol::StreamRequest& request);

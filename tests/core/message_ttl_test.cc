@@ -185,16 +185,17 @@ TEST_F(SessionTtlTest, ReplaySkipsExpiredEntriesWithoutRenumberingTheOthers) {
   loop.advance(2s);
   test::FakeTransport t2;
   ASSERT_TRUE(s->resume(&t2));
-  ASSERT_EQ(t2.frames.size(), 2u);
-  EXPECT_EQ(json(t2.payload(0)).at("sequenceId"), 2);
-  EXPECT_EQ(json(t2.payload(0)).at("data"), "written, stays");
-  EXPECT_EQ(json(t2.payload(1)).at("sequenceId"), 4);
-  EXPECT_EQ(json(t2.payload(1)).at("data"), "detached, stays");
+  ASSERT_EQ(t2.frames.size(), 3u);  // `connected` (spec 1.1 §3.7), then the replay
+  EXPECT_EQ(json(t2.payload(0)).at("event"), "connected");
+  EXPECT_EQ(json(t2.payload(1)).at("sequenceId"), 2);
+  EXPECT_EQ(json(t2.payload(1)).at("data"), "written, stays");
+  EXPECT_EQ(json(t2.payload(2)).at("sequenceId"), 4);
+  EXPECT_EQ(json(t2.payload(2)).at("data"), "detached, stays");
   EXPECT_EQ(s->bufferedMessages(), 2u);
   EXPECT_EQ(expired(), 2u);
   deliver(*s, "later", TimePoint::max());
-  ASSERT_EQ(t2.frames.size(), 3u);
-  EXPECT_EQ(json(t2.payload(2)).at("sequenceId"), 5) << "ids are never reused";
+  ASSERT_EQ(t2.frames.size(), 4u);
+  EXPECT_EQ(json(t2.payload(3)).at("sequenceId"), 5) << "ids are never reused";
 }
 
 TEST_F(SessionTtlTest, AFullBufferWhileDetachedMakesRoomByPurgingExpiredEntries) {
