@@ -142,6 +142,7 @@ void ClientSession::abandon() {
 
 bool ClientSession::resume(ClientTransport* transport) {
   if (state_ != State::kDetached && state_ != State::kOpen) return false;
+  if (detachedEndPending_) return false;  // messages were lost: the session is ending
   if (transport_) {
     // An old transport is still attached: detach it quietly and close it.
     ClientTransport* old = transport_;
@@ -221,6 +222,17 @@ void ClientSession::detach() {
       if (self->state_ == State::kDetached) {
         self->finish(std::string(errors::kRecoveryTimeout));
       }
+    }
+  });
+}
+
+void ClientSession::endDetachedSoon(std::string reason) {
+  if (detachedEndPending_) return;
+  detachedEndPending_ = true;
+  std::weak_ptr<ClientSession> weak = weak_from_this();
+  worker_.loop.post([weak, reason = std::move(reason)] {
+    if (auto self = weak.lock()) {
+      if (self->state_ == State::kDetached) self->finish(reason);
     }
   });
 }
@@ -923,6 +935,12 @@ void ClientSession::sendData(const OutboundMessage& message) {
            replayBytes_ + frame.size() > limits.bufferBytes;
   };
   if (full() && (purgeExpiredReplay(), full())) {
+    if (state_ == State::kDetached) {
+      // Not now: this may run inside a group publish's visit of the members, which finish()
+      // would modify (Shard::remove).
+      endDetachedSoon(std::string(errors::kReliableBufferFull.reason));
+      return;
+    }
     closeWithSpec(errors::kReliableBufferFull, true);
     return;
   }

@@ -209,6 +209,10 @@ class ClientSession : public std::enable_shared_from_this<ClientSession>, privat
                  bool discardQueued, bool systemMessage);
   void closeWithSpec(const errors::CloseSpec& spec, bool discardQueued);
   void detach();
+  // A detached session that must end (its replay buffer overflowed): ends it from a fresh loop
+  // task, never inside the caller (a publish visiting the shard's members); refuses recovery
+  // from now on.
+  void endDetachedSoon(std::string reason);
   void finish(std::string reason);
   void sendDisconnectedEvent(std::string reason);
   // Hands a connected/disconnected/presence event to the outbox when a handler takes it; its ce-id
@@ -274,6 +278,7 @@ class ClientSession : public std::enable_shared_from_this<ClientSession>, privat
   RingQueue<protocol::OutFrame> replay_;
   size_t replayBytes_ = 0;
   std::unique_ptr<Timer> recoveryTimer_;
+  bool detachedEndPending_ = false;               // endDetachedSoon ran
   std::optional<std::string> reconnectionToken_;  // re-sent in `connected` after a recovery
 
   // Group streams this connection publishes.
