@@ -920,6 +920,25 @@ TEST_F(SessionTest, GroupStreamRefusalsTimeoutsAndSessionEnd) {
   EXPECT_FALSE(a.closed);
 }
 
+TEST_F(SessionTest, AStreamClosedSentWhileDetachedIsResentBeforeConnected) {
+  FakeTransport t1, t2;
+  auto s = open(t1, ClientKind::kJsonReliable, {"webpubsub.sendToGroup"});
+  s->onMessage(
+      false,
+      R"({"type":"sendToGroup","group":"g","stream":{"streamId":"s","idleTimeoutMs":1000}})");
+  s->onTransportClosed(&t1, {TransportEnd::Cause::kLost, std::nullopt, ""});
+  loop.advance(1s);  // the idle timeout keeps running while detached; its streamClosed is lost
+  ASSERT_TRUE(s->resume(&t2));
+  ASSERT_GE(t2.frames.size(), 2u);
+  auto closed = json(t2.payload(0));
+  EXPECT_EQ(closed.at("type"), "streamClosed");
+  EXPECT_EQ(closed.at("error").at("name"), "IdleTimeout");
+  EXPECT_EQ(json(t2.payload(1)).at("event"), "connected");
+  // A later frame for the id gets the same answer, not StreamNotFound.
+  s->onMessage(false, R"({"type":"streamEnd","streamId":"s"})");
+  EXPECT_EQ(json(t2.payload(t2.frames.size() - 1)).at("error").at("name"), "IdleTimeout");
+}
+
 TEST_F(SessionTest, ProtobufStreamStartCloses1007) {
   FakeTransport t;
   auto s = open(t, ClientKind::kProtobuf);
