@@ -98,6 +98,35 @@ void writeMessage(Writer& w, const protocol::DataMessage& m) {
   }
 }
 
+// A group stream's fragment or terminal message info (spec 1.1 §3.6); flags: bit 0
+// endOfStream, bit 1 error, bit 2 error message, bit 3 userErrorCode.
+void writeStreamInfo(Writer& w, const protocol::StreamInfo& s) {
+  w.str(s.streamId);
+  w.varint(s.sequenceId);
+  const auto& e = s.error;
+  w.u8(static_cast<uint8_t>((s.endOfStream ? 1 : 0) | (e ? 2 : 0) | (e && e->message ? 4 : 0) |
+                            (e && e->userErrorCode ? 8 : 0)));
+  if (!e) return;
+  w.str(e->name);
+  if (e->message) w.str(*e->message);
+  if (e->userErrorCode) w.str(*e->userErrorCode);
+}
+
+protocol::StreamInfo readStreamInfo(Reader& r) {
+  protocol::StreamInfo s;
+  s.streamId = r.str();
+  s.sequenceId = r.varint();
+  uint8_t flags = r.u8();
+  s.endOfStream = flags & 1;
+  if (!(flags & 2)) return s;
+  protocol::StreamErrorInfo e;
+  e.name = r.str();
+  if (flags & 4) e.message = r.str();
+  if (flags & 8) e.userErrorCode = r.str();
+  s.error = std::move(e);
+  return s;
+}
+
 Status readMessage(Reader& r, protocol::DataMessage* m) {
   uint8_t from = r.u8();
   if (from > 1) return invalidArgument("unknown message source");
@@ -175,7 +204,11 @@ Status readBody(Reader& r, BusMessage& m) {
       m.hubKey = r.str();
       st = readTarget(r, &m.target);
       if (st) st = readMessage(r, &m.message);
-      if (st && r.ok() && !r.atEnd()) m.ttlRemainingMs = r.varint();
+      // Optional trailing fields: the TTL (0 = none), then a stream's info.
+      if (st && r.ok() && !r.atEnd()) {
+        if (uint64_t ttl = r.varint()) m.ttlRemainingMs = ttl;
+      }
+      if (st && r.ok() && !r.atEnd()) m.message.stream = readStreamInfo(r);
       break;
     case BusMessage::Type::kClose:
       m.hubKey = r.str();
@@ -218,7 +251,9 @@ std::string encodeBusMessage(const BusMessage& m) {
       w.str(m.hubKey);
       writeTarget(w, m.target);
       writeMessage(w, m.message);
-      if (m.ttlRemainingMs) w.varint(*m.ttlRemainingMs);  // optional trailing field
+      // Optional trailing fields: the TTL (0 = none), then a stream's info.
+      if (m.ttlRemainingMs || m.message.stream) w.varint(m.ttlRemainingMs.value_or(0));
+      if (m.message.stream) writeStreamInfo(w, *m.message.stream);
       break;
     case BusMessage::Type::kClose:
       w.str(m.hubKey);

@@ -29,6 +29,21 @@ std::string forbiddenGroupMessage(std::string_view verb, std::string_view group)
   return s;
 }
 
+std::string streamIdleMessage(uint64_t ms) {
+  return "No stream activity for " + std::to_string(ms) + " ms.";
+}
+
+std::string streamExpectedMessage(uint64_t expected) {
+  return "Expected " + std::to_string(expected) + ".";
+}
+
+std::string invalidStreamMessage(std::string_view why) {
+  std::string s = "The stream is invalid: ";
+  s += why;
+  s += ".";
+  return s;
+}
+
 std::string invalidInvocationMessage(std::string_view why) {
   std::string s = "The invocation is invalid: ";
   s += why;

@@ -99,6 +99,28 @@ std::string invalidInvocationMessage(std::string_view why);
 // "The event handler answered the invocation with status N."
 std::string invokeRefusedMessage(int status);
 
+// --- Group streaming (client-protocols-1.1.md §3.3–§3.5) ------------------------------------
+// streamClosed / streamNack / subscribers' stream.error names besides the ack names above.
+inline constexpr std::string_view kStreamNotFound = "StreamNotFound";
+inline constexpr std::string_view kStreamIdleTimeout = "IdleTimeout";
+inline constexpr std::string_view kStreamCancelled = "Cancelled";
+inline constexpr std::string_view kStreamUserError = "UserError";
+inline constexpr std::string_view kStreamInvalidSequenceId = "InvalidSequenceId";
+inline constexpr std::string_view kStreamNotFoundMessage = "The stream is not active.";
+inline constexpr std::string_view kStreamTooManyMessage =
+    "Too many active streams (limits.max_streams_per_connection).";
+inline constexpr std::string_view kStreamConflictMessage =
+    "A stream with this id is already active.";
+inline constexpr std::string_view kStreamGapMessage =
+    "A missing fragment was not sent within 10 s.";
+inline constexpr std::string_view kStreamCancelledMessage = "The stream was cancelled.";
+// "No stream activity for N ms."
+std::string streamIdleMessage(uint64_t ms);
+// "Expected N."
+std::string streamExpectedMessage(uint64_t expected);
+// "The stream is invalid: <why>."
+std::string invalidStreamMessage(std::string_view why);
+
 // "Message with ack-id: N has been processed"
 std::string duplicateAckMessage(uint64_t ackId);
 // "The client does not have permission to join group 'g'." (verb: join / leave / send to)

@@ -216,6 +216,8 @@ const Section<LimitSettings> kLimits = {{
     intKey("max_messages_per_second", &LimitSettings::maxMessagesPerSecond, 0, 1000000),
     intKey("max_message_burst", &LimitSettings::maxMessageBurst, 0, 100000000),
     intKey("max_pending_invocations", &LimitSettings::maxPendingInvocations, 1, 100000),
+    intKey("max_streams_per_connection", &LimitSettings::maxStreamsPerConnection, 1, 100000),
+    intKey("stream_idle_timeout_max_ms", &LimitSettings::streamIdleTimeoutMaxMs, 1000, 86400000),
     durationKey("handshake_timeout_seconds", &LimitSettings::handshakeTimeout, 1, 3600),
     durationKey("http_idle_timeout_seconds", &LimitSettings::httpIdleTimeout, 1, 86400),
 }};

@@ -82,7 +82,9 @@ struct LimitSettings {
   // Per-connection token bucket on client data messages (0 = off); its size (0 = the rate).
   size_t maxMessagesPerSecond = 0;
   size_t maxMessageBurst = 0;
-  size_t maxPendingInvocations = 100;  // invocations awaiting their answer, per connection
+  size_t maxPendingInvocations = 100;       // invocations awaiting their answer, per connection
+  size_t maxStreamsPerConnection = 100;     // active group streams a connection publishes
+  size_t streamIdleTimeoutMaxMs = 3600000;  // a stream's idleTimeoutMs is clamped to it
 };
 
 struct ReliableSettings {

@@ -27,7 +27,6 @@ using upstream::DispatchOutcome;
 
 namespace {
 constexpr size_t kMaxRememberedAcks = 1000;
-constexpr std::string_view kStreamNotSupported = "Streaming is not supported by this server.";
 constexpr std::string_view kGroupStateNotSupported = "Group state is not supported by this server.";
 
 // Size of the message token bucket: max_message_burst, or one second's worth when it is 0.
@@ -55,7 +54,11 @@ std::vector<std::string> logSkipped(const std::vector<std::string>& roles,
 }  // namespace
 
 ClientSession::ClientSession(WorkerContext& worker, SessionIdentity identity)
-    : worker_(worker), id_(std::move(identity)) {
+    : worker_(worker),
+      id_(std::move(identity)),
+      streams_(*this, GroupStreams::Limits{worker.settings.limits.maxStreamsPerConnection,
+                                           GroupStreams::kDefaultIdleMs,
+                                           worker.settings.limits.streamIdleTimeoutMaxMs}) {
   logSkipped(id_.roles, id_.connectionId, &permissions_);
   ctx_.hub = id_.hubKey;
   ctx_.connectionId = id_.connectionId;
@@ -119,6 +122,7 @@ void ClientSession::start(ClientTransport* transport) {
   if (protocol::isPubSub(id_.kind)) {
     std::optional<std::string> token;
     if (isReliable()) token = worker_.tokens.issue(id_.connectionId, worker_.loop.wallNow());
+    reconnectionToken_ = token;
     sendControl(protocol::encodeJsonConnected(id_.connectionId, id_.userId, token),
                 protocol::encodeProtobufConnected(id_.connectionId, id_.userId, token));
   }
@@ -138,6 +142,7 @@ void ClientSession::abandon() {
 
 bool ClientSession::resume(ClientTransport* transport) {
   if (state_ != State::kDetached && state_ != State::kOpen) return false;
+  if (detachedEndPending_) return false;  // messages were lost: the session is ending
   if (transport_) {
     // An old transport is still attached: detach it quietly and close it.
     ClientTransport* old = transport_;
@@ -149,6 +154,12 @@ bool ClientSession::resume(ClientTransport* transport) {
   state_ = State::kOpen;
   // Expired messages are skipped, even if written before the drop: the client sees a gap.
   purgeExpiredReplay();
+  // Spec 1.1 §3.7: the streamClosed frames the client may have missed, then `connected` (with
+  // the current reconnection token), which 1.1.0 clients need to resume their streams.
+  if (protocol::isJsonFamily(id_.kind)) streams_.resendClosedSinceLastResume();
+  sendControl(protocol::encodeJsonConnected(id_.connectionId, id_.userId, reconnectionToken_),
+              protocol::encodeProtobufConnected(id_.connectionId, id_.userId, reconnectionToken_));
+  if (state_ != State::kOpen) return true;  // the frames above overflowed the transport
   for (size_t i = 0; i < replay_.size(); ++i) {
     if (transport_->send(replay_[i]) == SendStatus::kOverflow) {
       closeWithSpec(errors::kOutboundQueueFull, true);
@@ -211,6 +222,17 @@ void ClientSession::detach() {
       if (self->state_ == State::kDetached) {
         self->finish(std::string(errors::kRecoveryTimeout));
       }
+    }
+  });
+}
+
+void ClientSession::endDetachedSoon(std::string reason) {
+  if (detachedEndPending_) return;
+  detachedEndPending_ = true;
+  std::weak_ptr<ClientSession> weak = weak_from_this();
+  worker_.loop.post([weak, reason = std::move(reason)] {
+    if (auto self = weak.lock()) {
+      if (self->state_ == State::kDetached) self->finish(reason);
     }
   });
 }
@@ -278,6 +300,8 @@ void ClientSession::finish(std::string reason) {
   replayBytes_ = 0;
   recoveryTimer_.reset();
   invocations_.clear();  // pending invocations end with the session (§1.6)
+  streams_.cancelAll();  // subscribers get Cancelled (§3.5)
+  streamTimer_.reset();
   worker_.directory.erase(id_.connectionId);
   if (registered) {
     metrics::Metrics::add(worker_.counters.connections, -1);
@@ -535,7 +559,7 @@ void ClientSession::handleRequest(protocol::ClientRequest request) {
                  [this](SequenceAckRequest& r) { handleSequenceAck(r.sequenceId); },
                  [this](InvokeRequest& r) { handleInvoke(std::move(r)); },
                  [this](CancelInvocationRequest& r) { invocations_.cancel(r.invocationId); },
-                 [this](StreamRequest& r) { handleStream(r); },
+                 [this](StreamRequest& r) { handleStream(std::move(r)); },
                  [this](GroupStateRequest& r) { handleGroupState(r); },
              },
              request);
@@ -684,14 +708,80 @@ void ClientSession::onInvocationDone(const std::string& invocationId, uint64_t t
   sendFrame(protocol::makeTextFrame(protocol::encodeJsonInvokeResult(invocationId, answer.data)));
 }
 
-void ClientSession::handleStream(const protocol::StreamRequest& r) {
+void ClientSession::handleStream(protocol::StreamRequest r) {
   if (!protocol::isJsonFamily(id_.kind)) {
-    // Protobuf has no streamClosed message: a stream start is an invalid message (§8.2).
+    // Protobuf streams are not implemented (docs/protocol-decisions.md): a stream start is an
+    // invalid message (§8.2).
     closeWithSpec(errors::kInvalidProtobufMessage, false);
     return;
   }
-  protocol::AckError error{std::string(errors::kAckBadRequest), std::string(kStreamNotSupported)};
-  sendFrame(protocol::makeTextFrame(protocol::encodeJsonStreamClosed(r.streamId, error)));
+  TimePoint now = worker_.loop.now();
+  switch (r.kind) {
+    case protocol::StreamRequest::Kind::kStart:
+      streams_.start(now, r, r.problem || maySendTo(r.group));
+      break;
+    case protocol::StreamRequest::Kind::kData:
+      streams_.data(now, std::move(r));
+      break;
+    case protocol::StreamRequest::Kind::kEnd:
+      streams_.end(now, r);
+      break;
+  }
+  armStreamTimer();
+}
+
+void ClientSession::armStreamTimer() {
+  std::optional<TimePoint> next = streams_.nextDeadline();
+  if (!next || state_ == State::kEnded) {
+    streamTimer_.reset();
+    return;
+  }
+  if (streamTimer_ && streamTimerAt_ <= *next) return;
+  TimePoint now = worker_.loop.now();
+  streamTimerAt_ = *next;
+  std::weak_ptr<ClientSession> weak = weak_from_this();
+  streamTimer_ = worker_.loop.schedule(*next > now ? *next - now : Duration::zero(), [weak] {
+    if (auto self = weak.lock()) self->onStreamTimer();
+  });
+}
+
+void ClientSession::onStreamTimer() {
+  std::unique_ptr<Timer> fired = std::move(streamTimer_);  // released when this returns
+  if (state_ == State::kEnded) return;
+  streams_.tick(worker_.loop.now());
+  armStreamTimer();
+}
+
+void ClientSession::publishStream(const std::string& group, bool noEcho, protocol::StreamInfo info,
+                                  protocol::Payload payload) {
+  protocol::DataMessage m;
+  m.from = protocol::MessageSource::kGroup;
+  m.group = group;
+  m.fromUserId = id_.userId;
+  m.payload = std::move(payload);
+  m.stream = std::move(info);
+  Target target = Target::group(group);
+  if (noEcho) target.excluded.push_back(id_.connectionId);
+  worker_.broker.publish(id_.hubKey, target, OutboundMessage::make(std::move(m)));
+}
+
+void ClientSession::sendStreamAck(const std::string& streamId, uint64_t expected) {
+  sendFrame(protocol::makeTextFrame(protocol::encodeJsonStreamAck(streamId, expected)));
+}
+
+void ClientSession::sendStreamNack(const std::string& streamId, uint64_t expected,
+                                   const protocol::AckError& error) {
+  sendFrame(protocol::makeTextFrame(protocol::encodeJsonStreamNack(streamId, expected, error)));
+}
+
+void ClientSession::sendStreamClosed(const std::string& streamId,
+                                     const std::optional<protocol::AckError>& error) {
+  sendFrame(protocol::makeTextFrame(error ? protocol::encodeJsonStreamClosed(streamId, *error)
+                                          : protocol::encodeJsonStreamClosed(streamId)));
+}
+
+bool ClientSession::maySendTo(const std::string& group) const {
+  return permissions_.allows(auth::Permission::kSendToGroup, group);
 }
 
 void ClientSession::handleGroupState(const protocol::GroupStateRequest& r) {
@@ -826,6 +916,9 @@ void ClientSession::sendUserEventReply(protocol::Payload reply, bool simple) {
 
 void ClientSession::deliver(const OutboundMessage& message) {
   if (state_ != State::kOpen && state_ != State::kDetached) return;
+  // Simple clients get a raw frame per stream fragment and no terminal frame (spec 1.1 §3.6).
+  const auto& stream = message.message().stream;
+  if (stream && stream->endOfStream && id_.kind == protocol::ClientKind::kSimple) return;
   sendData(message);
 }
 
@@ -842,6 +935,12 @@ void ClientSession::sendData(const OutboundMessage& message) {
            replayBytes_ + frame.size() > limits.bufferBytes;
   };
   if (full() && (purgeExpiredReplay(), full())) {
+    if (state_ == State::kDetached) {
+      // Not now: this may run inside a group publish's visit of the members, which finish()
+      // would modify (Shard::remove).
+      endDetachedSoon(std::string(errors::kReliableBufferFull.reason));
+      return;
+    }
     closeWithSpec(errors::kReliableBufferFull, true);
     return;
   }

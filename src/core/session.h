@@ -16,6 +16,7 @@
 #include "auth/permissions.h"
 #include "common/errors.h"
 #include "core/client_transport.h"
+#include "core/group_streams.h"
 #include "core/invocations.h"
 #include "core/outbound_message.h"
 #include "core/worker_context.h"
@@ -45,7 +46,7 @@ struct SessionIdentity {
   std::shared_ptr<upstream::CookieJar> cookies;
 };
 
-class ClientSession : public std::enable_shared_from_this<ClientSession> {
+class ClientSession : public std::enable_shared_from_this<ClientSession>, private StreamSink {
  public:
   // The longest a user event waits for the connection's `connected` event to be delivered
   // (after that it is sent anyway: a failing `connected` handler must not stall user events).
@@ -149,8 +150,23 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   void dispatchInvocation(Invocations::Held call);
   void onInvocationDone(const std::string& invocationId, uint64_t token,
                         upstream::DispatchOutcome outcome);
+  // Group streams (client-protocols-1.1.md §3, core/group_streams.h): json and json.reliable
+  // only (a protobuf stream start is an invalid message). Stream state survives a reliable
+  // session's detach; its timer keeps running.
+  void handleStream(protocol::StreamRequest request);
+  // Schedules onStreamTimer at streams_.nextDeadline() unless a timer runs at or before it.
+  void armStreamTimer();
+  void onStreamTimer();
+  // StreamSink.
+  void publishStream(const std::string& group, bool noEcho, protocol::StreamInfo info,
+                     protocol::Payload payload) override;
+  void sendStreamAck(const std::string& streamId, uint64_t expected) override;
+  void sendStreamNack(const std::string& streamId, uint64_t expected,
+                      const protocol::AckError& error) override;
+  void sendStreamClosed(const std::string& streamId,
+                        const std::optional<protocol::AckError>& error) override;
+  bool maySendTo(const std::string& group) const override;
   // Preview requests, answered without doing anything.
-  void handleStream(const protocol::StreamRequest& request);
   void handleGroupState(const protocol::GroupStateRequest& request);
   // When `ackId` belongs to an already successful request: answers the Duplicate ack and
   // returns true (the request is then dropped).
@@ -193,6 +209,10 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
                  bool discardQueued, bool systemMessage);
   void closeWithSpec(const errors::CloseSpec& spec, bool discardQueued);
   void detach();
+  // A detached session that must end (its replay buffer overflowed): ends it from a fresh loop
+  // task, never inside the caller (a publish visiting the shard's members); refuses recovery
+  // from now on.
+  void endDetachedSoon(std::string reason);
   void finish(std::string reason);
   void sendDisconnectedEvent(std::string reason);
   // Hands a connected/disconnected/presence event to the outbox when a handler takes it; its ce-id
@@ -258,6 +278,13 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   RingQueue<protocol::OutFrame> replay_;
   size_t replayBytes_ = 0;
   std::unique_ptr<Timer> recoveryTimer_;
+  bool detachedEndPending_ = false;               // endDetachedSoon ran
+  std::optional<std::string> reconnectionToken_;  // re-sent in `connected` after a recovery
+
+  // Group streams this connection publishes.
+  GroupStreams streams_;
+  std::unique_ptr<Timer> streamTimer_;
+  TimePoint streamTimerAt_{};
 
   std::string endReason_;  // set when a service-initiated close starts
 };

@@ -58,10 +58,30 @@ struct InvokeRequest {
 struct CancelInvocationRequest {
   std::string invocationId;
 };
-// Preview requests we recognise but do not implement; answered softly (§6.1).
-struct StreamRequest {  // stream start (sendToGroup with `stream`), streamData, streamEnd
-  std::string streamId;
+// Group streaming (client-protocols-1.1.md §3.1): a stream start (sendToGroup with `stream`),
+// a streamData (fragment or keep-alive) or a streamEnd. Decoded whenever the frame is valid
+// JSON of that type; any other problem is kept in `problem` (answered with streamClosed
+// BadRequest instead of closing the connection).
+struct StreamEndError {  // the client's `error` of a streamEnd (an abort)
+  std::optional<std::string> message;
+  std::optional<std::string> userErrorCode;
 };
+struct StreamRequest {
+  enum class Kind { kStart, kData, kEnd };
+  Kind kind = Kind::kStart;
+  std::string streamId;
+  // kStart
+  std::string group;
+  bool noEcho = false;
+  std::optional<uint64_t> idleTimeoutMs;
+  // kData: all three set = a fragment; none = a keep-alive (some = `problem`).
+  std::optional<uint64_t> sequenceId;
+  std::optional<Payload> payload;
+  // kEnd
+  std::optional<StreamEndError> error;
+  std::optional<std::string> problem;  // set: the request is invalid, for this reason
+};
+// Preview requests we recognise but do not implement; answered softly (§6.1).
 struct GroupStateRequest {  // setGroupState / subscribeGroupState / unsubscribeGroupState
   std::optional<uint64_t> ackId;
 };

@@ -235,14 +235,93 @@ StatusOr<ClientRequest> decodeJoinOrLeave(const object& o, bool join) {
   return ClientRequest(LeaveGroupRequest{std::move(*group), *ack});
 }
 
-// A stream start: sendToGroup with a non-null `stream`, whose streamId (if any) is kept.
-ClientRequest decodeStreamStart(const value& stream) {
+// --- Group streaming (client-protocols-1.1.md §3.1) ---------------------------------------
+
+bool present(const object& o, std::string_view name) {
+  const value* v = field(o, name);
+  return v && !v->is_null();
+}
+
+// The members of a stream start besides its id; a problem is returned as a bad Status.
+Status readStreamStart(const object& o, const value& stream, StreamRequest* r) {
+  auto group = readGroup(o);
+  if (!group) return group.status();
+  r->group = std::move(*group);
+  if (const value* noEcho = field(o, "noEcho"); noEcho && !noEcho->is_null()) {
+    if (!noEcho->is_bool()) return bad("noEcho must be true or false");
+    r->noEcho = noEcho->get_bool();
+  }
+  if (present(o, "data") || present(o, "dataType") || present(o, "ackId")) {
+    return bad("a stream start takes no data, dataType or ackId");
+  }
+  if (!stream.is_object()) return bad("stream must be an object");
+  if (r->streamId.empty()) return bad("streamId must be a non-empty string");
+  if (const value* idle = field(stream.get_object(), "idleTimeoutMs"); idle && !idle->is_null()) {
+    auto ms = asUint64(*idle);
+    if (!ms || *ms == 0) return bad("idleTimeoutMs must be a positive integer");
+    r->idleTimeoutMs = *ms;
+  }
+  return Status::ok();
+}
+
+// A stream start: sendToGroup with a non-null `stream`. Never an invalid message: problems go
+// to `problem` (answered with streamClosed BadRequest).
+ClientRequest decodeStreamStart(const object& o, const value& stream) {
   StreamRequest r;
+  r.kind = StreamRequest::Kind::kStart;
   if (stream.is_object()) {
     if (const value* id = field(stream.get_object(), "streamId"); id && id->is_string()) {
       r.streamId.assign(id->get_string().data(), id->get_string().size());
     }
   }
+  Status st = readStreamStart(o, stream, &r);
+  if (!st) r.problem = st.message();
+  return ClientRequest(std::move(r));
+}
+
+// streamData: a fragment (streamSequenceId, dataType and data) or a keep-alive (none of them).
+Status readStreamData(std::string_view text, const object& o, StreamRequest* r) {
+  int n =
+      int(present(o, "streamSequenceId")) + int(present(o, "dataType")) + int(present(o, "data"));
+  if (n == 0) return Status::ok();
+  if (n != 3) return bad("streamSequenceId, dataType and data go together");
+  auto seq = asUint64(*field(o, "streamSequenceId"));
+  if (!seq) return bad("streamSequenceId must be a non-negative integer");
+  r->sequenceId = *seq;
+  Payload payload;
+  bool hasData = true;
+  Status st = readPayload(text, o, false, &payload, &hasData);
+  if (!st) return st;
+  r->payload = std::move(payload);
+  return Status::ok();
+}
+
+// streamEnd: an optional `error` {message?, userErrorCode?} (an abort).
+Status readStreamEnd(const object& o, StreamRequest* r) {
+  const value* error = field(o, "error");
+  if (!error || error->is_null()) return Status::ok();
+  if (!error->is_object()) return bad("error must be an object");
+  StreamEndError e;
+  for (std::string_view name : {"message", "userErrorCode"}) {
+    const value* v = field(error->get_object(), name);
+    if (!v || v->is_null()) continue;
+    if (!v->is_string()) return bad("error." + std::string(name) + " must be a string");
+    std::string text(v->get_string().data(), v->get_string().size());
+    (name == "message" ? e.message : e.userErrorCode) = std::move(text);
+  }
+  r->error = std::move(e);
+  return Status::ok();
+}
+
+// streamData / streamEnd: invalid without a string streamId; other problems go to `problem`.
+StatusOr<ClientRequest> decodeStreamFrame(std::string_view text, const object& o, bool data) {
+  auto id = readString(o, "streamId");
+  if (!id) return id.status();
+  StreamRequest r;
+  r.kind = data ? StreamRequest::Kind::kData : StreamRequest::Kind::kEnd;
+  r.streamId = std::move(*id);
+  Status st = data ? readStreamData(text, o, &r) : readStreamEnd(o, &r);
+  if (!st) r.problem = st.message();
   return ClientRequest(std::move(r));
 }
 
@@ -261,11 +340,11 @@ Status readSendOptions(const object& o, SendToGroupRequest* r) {
 }
 
 StatusOr<ClientRequest> decodeSendToGroup(std::string_view text, const object& o) {
+  if (const value* stream = field(o, "stream"); stream && !stream->is_null()) {
+    return decodeStreamStart(o, *stream);
+  }
   auto group = readGroup(o);
   if (!group) return group.status();
-  if (const value* stream = field(o, "stream"); stream && !stream->is_null()) {
-    return decodeStreamStart(*stream);
-  }
   SendToGroupRequest r;
   r.group = std::move(*group);
   auto ack = readAckId(o);
@@ -300,7 +379,7 @@ StatusOr<ClientRequest> decodeSequenceAck(const object& o) {
   return ClientRequest(SequenceAckRequest{*id});
 }
 
-// cancelInvocation, streamData, streamEnd: a request of type `Request` holding only the
+// cancelInvocation: a request of type `Request` holding only the
 // string member `idName`.
 template <typename Request>
 StatusOr<ClientRequest> decodeWithId(const object& o, std::string_view idName) {
@@ -369,9 +448,8 @@ StatusOr<ClientRequest> decodeOfType(std::string_view type, std::string_view tex
   if (iequals(type, "cancelInvocation")) {
     return decodeWithId<CancelInvocationRequest>(o, "invocationId");
   }
-  if (iequals(type, "streamData") || iequals(type, "streamEnd")) {
-    return decodeWithId<StreamRequest>(o, "streamId");
-  }
+  if (iequals(type, "streamData")) return decodeStreamFrame(text, o, true);
+  if (iequals(type, "streamEnd")) return decodeStreamFrame(text, o, false);
   if (iequals(type, "setGroupState") || iequals(type, "subscribeGroupState") ||
       iequals(type, "unsubscribeGroupState")) {
     return decodeGroupState(o);

@@ -95,9 +95,16 @@ std::optional<uint64_t> ackIdOf(const M& m) {
   return m.has_ack_id() ? std::optional<uint64_t>(m.ack_id()) : std::nullopt;
 }
 
+// A stream start (recognised only: the session refuses protobuf streams, spec 1.1 §3.2).
+ClientRequest streamStart(const std::string& streamId) {
+  StreamRequest r;
+  r.streamId = streamId;
+  return ClientRequest(std::move(r));
+}
+
 StatusOr<ClientRequest> decodeSendToGroup(const pb::UpstreamMessage::SendToGroupMessage& m) {
   if (!isValidGroupName(m.group())) return bad("group is not a valid group name");
-  if (m.has_stream()) return ClientRequest(StreamRequest{m.stream().stream_id()});
+  if (m.has_stream()) return streamStart(m.stream().stream_id());
   SendToGroupRequest r;
   r.group = m.group();
   r.ackId = ackIdOf(m);
@@ -117,7 +124,7 @@ StatusOr<ClientRequest> decodeSendToGroup(const pb::UpstreamMessage::SendToGroup
 
 StatusOr<ClientRequest> decodeEvent(const pb::UpstreamMessage::EventMessage& m) {
   if (!isValidEventName(m.event())) return bad("event is not a valid event name");
-  if (m.has_stream()) return ClientRequest(StreamRequest{m.stream().stream_id()});
+  if (m.has_stream()) return streamStart(m.stream().stream_id());
   EventRequest r;
   r.event = m.event();
   r.ackId = ackIdOf(m);

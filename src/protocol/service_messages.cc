@@ -36,6 +36,31 @@ void appendJsonError(std::string& out, const AckError& error) {
   out.push_back('}');
 }
 
+// ,"stream":{"streamId":..,"streamSequenceId":N[,"endOfStream":true[,"error":{..}]]}
+void appendJsonStreamInfo(std::string& out, const StreamInfo& s) {
+  out += ",\"stream\":{\"streamId\":";
+  appendJsonString(out, s.streamId);
+  out += ",\"streamSequenceId\":";
+  out += std::to_string(s.sequenceId);
+  if (s.endOfStream) {
+    out += ",\"endOfStream\":true";
+    if (s.error) {
+      out += ",\"error\":{\"name\":";
+      appendJsonString(out, s.error->name);
+      if (s.error->message) {
+        out += ",\"message\":";
+        appendJsonString(out, *s.error->message);
+      }
+      if (s.error->userErrorCode) {
+        out += ",\"userErrorCode\":";
+        appendJsonString(out, *s.error->userErrorCode);
+      }
+      out.push_back('}');
+    }
+  }
+  out.push_back('}');
+}
+
 // Protobuf wire helpers.
 void appendTag(std::string& out, uint32_t field, uint32_t wireType) {
   appendVarint(out, (uint64_t{field} << 3) | wireType);
@@ -79,6 +104,7 @@ std::string encodeJsonDataBody(const DataMessage& m) {
     }
     out.push_back('}');
   }
+  if (m.stream) appendJsonStreamInfo(out, *m.stream);
   return out;
 }
 
@@ -153,6 +179,56 @@ std::string encodeJsonStreamClosed(std::string_view streamId, const AckError& er
   return out;
 }
 
+std::string encodeJsonStreamClosed(std::string_view streamId) {
+  std::string out = "{\"type\":\"streamClosed\",\"streamId\":";
+  appendJsonString(out, streamId);
+  out.push_back('}');
+  return out;
+}
+
+std::string encodeJsonStreamAck(std::string_view streamId, uint64_t expectedSequenceId) {
+  std::string out = "{\"type\":\"streamAck\",\"streamId\":";
+  appendJsonString(out, streamId);
+  out += ",\"expectedSequenceId\":";
+  out += std::to_string(expectedSequenceId);
+  out.push_back('}');
+  return out;
+}
+
+std::string encodeJsonStreamNack(std::string_view streamId, uint64_t expectedSequenceId,
+                                 const AckError& error) {
+  std::string out = "{\"type\":\"streamNack\",\"streamId\":";
+  appendJsonString(out, streamId);
+  out += ",\"expectedSequenceId\":";
+  out += std::to_string(expectedSequenceId);
+  out += ",\"name\":";
+  appendJsonString(out, error.name);
+  out += ",\"message\":";
+  appendJsonString(out, error.message);
+  out.push_back('}');
+  return out;
+}
+
+// StreamInfo {stream_id = 1; stream_sequence_id = 2; end_of_stream = 3; StreamError error = 4}
+// with StreamError {name = 1; message = 2; user_error_code = 3} (spec 1.1 §3.2).
+namespace {
+std::string encodeProtobufStreamInfo(const StreamInfo& s) {
+  std::string out;
+  appendBytesField(out, 1, s.streamId);
+  appendVarintField(out, 2, s.sequenceId);
+  if (!s.endOfStream) return out;
+  appendVarintField(out, 3, 1);
+  if (s.error) {
+    std::string err;
+    appendBytesField(err, 1, s.error->name);
+    if (s.error->message) appendBytesField(err, 2, *s.error->message);
+    if (s.error->userErrorCode) appendBytesField(err, 3, *s.error->userErrorCode);
+    appendBytesField(out, 4, err);
+  }
+  return out;
+}
+}  // namespace
+
 std::string encodeProtobufDataBody(const DataMessage& m, bool jsonAsText) {
   std::string out;
   out.reserve(m.payload.data.size() + 32 + m.group.size());
@@ -181,6 +257,7 @@ std::string encodeProtobufDataBody(const DataMessage& m, bool jsonAsText) {
     appendBytesField(entry, 2, v);
     appendBytesField(out, 5, entry);
   }
+  if (m.stream) appendBytesField(out, 6, encodeProtobufStreamInfo(*m.stream));
   return out;
 }
 

@@ -14,12 +14,27 @@ namespace wps::protocol {
 
 enum class MessageSource : uint8_t { kGroup, kServer };
 
+// The `stream` member of a group message that belongs to a group stream
+// (client-protocols-1.1.md §3.1, §3.6). `error` only with endOfStream.
+struct StreamErrorInfo {
+  std::string name;
+  std::optional<std::string> message;
+  std::optional<std::string> userErrorCode;
+};
+struct StreamInfo {
+  std::string streamId;
+  uint64_t sequenceId = 0;
+  bool endOfStream = false;
+  std::optional<StreamErrorInfo> error;
+};
+
 struct DataMessage {
   MessageSource from = MessageSource::kServer;
   std::string group;                      // kGroup only
   std::optional<std::string> fromUserId;  // kGroup: the publisher's user id (null when none)
   Payload payload;
   Metadata metadata;
+  std::optional<StreamInfo> stream;  // kGroup: a fragment or terminal message of a stream
 };
 
 // The {name, message} error object of ack, invokeResponse and streamClosed messages.
@@ -46,6 +61,13 @@ std::string encodeJsonInvokeResult(std::string_view invocationId,
                                    const std::optional<Payload>& data);
 // {"type":"streamClosed","streamId":..,"error":{..}} (JSON only: protobuf has no such message).
 std::string encodeJsonStreamClosed(std::string_view streamId, const AckError& error);
+// {"type":"streamClosed","streamId":..} (a stream the client ended).
+std::string encodeJsonStreamClosed(std::string_view streamId);
+// {"type":"streamAck","streamId":..,"expectedSequenceId":N}
+std::string encodeJsonStreamAck(std::string_view streamId, uint64_t expectedSequenceId);
+// {"type":"streamNack","streamId":..,"expectedSequenceId":N,"name":..,"message":..}
+std::string encodeJsonStreamNack(std::string_view streamId, uint64_t expectedSequenceId,
+                                 const AckError& error);
 
 // --- Protobuf (DownstreamMessage) -------------------------------------------------------------
 // DataMessage fields 1 (from), 2 (group), 3 (data), 5 (metadata); without sequence_id and

@@ -116,6 +116,34 @@ TEST(BusMessage, PublishCarriesTheRemainingTtlOnlyWhenTheMessageHasOne) {
   EXPECT_FALSE(decodeBusMessage(with + "x")) << "still nothing may follow";
 }
 
+TEST(BusMessage, PublishCarriesAStreamsInfo) {
+  BusMessage m;
+  m.type = BusMessage::Type::kPublish;
+  m.hubKey = "chat";
+  m.target = core::Target::group("g");
+  m.message.from = protocol::MessageSource::kGroup;
+  m.message.payload = {protocol::DataType::kText, "frag"};
+  m.message.stream = protocol::StreamInfo{"s1", 7, false, std::nullopt};
+  auto d = decodeBusMessage(encodeBusMessage(m));
+  ASSERT_TRUE(d) << d.status().toString();
+  ASSERT_TRUE(d->message.stream);
+  EXPECT_EQ(d->message.stream->streamId, "s1");
+  EXPECT_EQ(d->message.stream->sequenceId, 7u);
+  EXPECT_FALSE(d->message.stream->endOfStream);
+  EXPECT_FALSE(d->ttlRemainingMs);
+  m.message.stream = protocol::StreamInfo{
+      "s1", 8, true, protocol::StreamErrorInfo{"UserError", std::nullopt, "E"}};
+  m.ttlRemainingMs = 9;
+  d = decodeBusMessage(encodeBusMessage(m));
+  ASSERT_TRUE(d) << d.status().toString();
+  EXPECT_EQ(d->ttlRemainingMs, 9u);
+  ASSERT_TRUE(d->message.stream && d->message.stream->error);
+  EXPECT_TRUE(d->message.stream->endOfStream);
+  EXPECT_EQ(d->message.stream->error->name, "UserError");
+  EXPECT_FALSE(d->message.stream->error->message);
+  EXPECT_EQ(d->message.stream->error->userErrorCode, "E");
+}
+
 TEST(BusMessage, MalformedInputIsRejected) {
   BusMessage m;
   m.type = BusMessage::Type::kAddToGroups;

@@ -232,6 +232,15 @@ TEST(LoaderKeysTest, InvocationKeys) {
             "limits.max_pending_invocations: must be between 1 and 100000");
   EXPECT_EQ(errorOf("[limits]\nmax_pending_invocations = 100001"),
             "limits.max_pending_invocations: must be between 1 and 100000");
+  EXPECT_EQ(loadOk("").limits.maxStreamsPerConnection, 100u);
+  EXPECT_EQ(loadOk("").limits.streamIdleTimeoutMaxMs, 3600000u);
+  EXPECT_EQ(loadOk("[limits]\nmax_streams_per_connection = 2").limits.maxStreamsPerConnection, 2u);
+  EXPECT_EQ(loadOk("[limits]\nstream_idle_timeout_max_ms = 5000").limits.streamIdleTimeoutMaxMs,
+            5000u);
+  EXPECT_EQ(errorOf("[limits]\nmax_streams_per_connection = 0"),
+            "limits.max_streams_per_connection: must be between 1 and 100000");
+  EXPECT_EQ(errorOf("[limits]\nstream_idle_timeout_max_ms = 999"),
+            "limits.stream_idle_timeout_max_ms: must be between 1000 and 86400000");
   EXPECT_FALSE(loadOk("").upstream.invocationIdHeader);
   EXPECT_TRUE(loadOk("[upstream]\ninvocation_id_header = true").upstream.invocationIdHeader);
   EXPECT_EQ(errorOf("[upstream]\ninvocation_id_header = 1"),

@@ -185,16 +185,17 @@ TEST_F(SessionTtlTest, ReplaySkipsExpiredEntriesWithoutRenumberingTheOthers) {
   loop.advance(2s);
   test::FakeTransport t2;
   ASSERT_TRUE(s->resume(&t2));
-  ASSERT_EQ(t2.frames.size(), 2u);
-  EXPECT_EQ(json(t2.payload(0)).at("sequenceId"), 2);
-  EXPECT_EQ(json(t2.payload(0)).at("data"), "written, stays");
-  EXPECT_EQ(json(t2.payload(1)).at("sequenceId"), 4);
-  EXPECT_EQ(json(t2.payload(1)).at("data"), "detached, stays");
+  ASSERT_EQ(t2.frames.size(), 3u);  // `connected` (spec 1.1 §3.7), then the replay
+  EXPECT_EQ(json(t2.payload(0)).at("event"), "connected");
+  EXPECT_EQ(json(t2.payload(1)).at("sequenceId"), 2);
+  EXPECT_EQ(json(t2.payload(1)).at("data"), "written, stays");
+  EXPECT_EQ(json(t2.payload(2)).at("sequenceId"), 4);
+  EXPECT_EQ(json(t2.payload(2)).at("data"), "detached, stays");
   EXPECT_EQ(s->bufferedMessages(), 2u);
   EXPECT_EQ(expired(), 2u);
   deliver(*s, "later", TimePoint::max());
-  ASSERT_EQ(t2.frames.size(), 3u);
-  EXPECT_EQ(json(t2.payload(2)).at("sequenceId"), 5) << "ids are never reused";
+  ASSERT_EQ(t2.frames.size(), 4u);
+  EXPECT_EQ(json(t2.payload(3)).at("sequenceId"), 5) << "ids are never reused";
 }
 
 TEST_F(SessionTtlTest, AFullBufferWhileDetachedMakesRoomByPurgingExpiredEntries) {
@@ -211,7 +212,30 @@ TEST_F(SessionTtlTest, AFullBufferWhileDetachedMakesRoomByPurgingExpiredEntries)
   // Without expired entries a full buffer still ends the session.
   for (int i = 0; i < 4; ++i)
     deliver(*s, "long", TimePoint::max());
+  loop.runPending();  // it ends from a loop task of its own (see the next test)
   EXPECT_EQ(s->state(), ClientSession::State::kEnded);
+}
+
+// A detached session whose buffer overflows during a group publish must not leave the shard
+// while the publish visits the group's members (that was a use-after-free).
+TEST_F(SessionTtlTest, ADetachedOverflowDuringAGroupPublishEndsTheSessionAfterTheVisit) {
+  test::FakeTransport t1, t2, t3;
+  auto a = open(t1, ClientKind::kJsonReliable);
+  auto b = open(t2, ClientKind::kJson);
+  for (auto* s : {a.get(), b.get()})
+    engine.shard(0).join(*s, "g");
+  a->onTransportClosed(&t1, {TransportEnd::Cause::kLost, std::nullopt, ""});
+  for (int i = 0; i < 6; ++i) {  // the buffer holds 4
+    protocol::DataMessage m;
+    m.from = protocol::MessageSource::kGroup;
+    m.group = "g";
+    m.payload = {protocol::DataType::kText, "m" + std::to_string(i)};
+    engine.worker(0).broker.publish("chat", Target::group("g"), OutboundMessage::make(m));
+  }
+  loop.runPending();
+  EXPECT_EQ(a->state(), ClientSession::State::kEnded);
+  EXPECT_FALSE(a->resume(&t3)) << "messages were lost: no recovery";
+  EXPECT_GE(t2.frames.size(), 6u) << "the other member got every message";
 }
 
 TEST_F(SessionTtlTest, TheTransportReportsDroppedFramesOnlyForTheCurrentTransport) {

@@ -748,10 +748,18 @@ TEST_F(SessionTest, DroppedTransportIsRecoveredWithReplayAndNoNewEvents) {
   loop.advance(10s);
   FakeTransport t2;
   ASSERT_TRUE(s->resume(&t2));
-  ASSERT_EQ(t2.frames.size(), 2u);  // replayed with their original ids, no connected message
-  EXPECT_EQ(json(t2.payload(0)).at("sequenceId"), 1);
-  EXPECT_EQ(json(t2.payload(0)).at("data"), "before");
-  EXPECT_EQ(json(t2.payload(1)).at("sequenceId"), 2);
+  // A `connected` message with the same id and token (spec 1.1 §3.7), then the replay with
+  // the original ids.
+  ASSERT_EQ(t2.frames.size(), 3u);
+  auto connected = json(t2.payload(0));
+  auto first = json(t1.payload(0));
+  EXPECT_EQ(connected.at("event"), "connected");
+  EXPECT_EQ(std::string(connected.at("connectionId").as_string()), s->connectionId());
+  EXPECT_EQ(connected.at("reconnectionToken"), first.at("reconnectionToken"));
+  EXPECT_FALSE(connected.as_object().contains("sequenceId"));
+  EXPECT_EQ(json(t2.payload(1)).at("sequenceId"), 1);
+  EXPECT_EQ(json(t2.payload(1)).at("data"), "before");
+  EXPECT_EQ(json(t2.payload(2)).at("sequenceId"), 2);
   loop.runPending();
   EXPECT_EQ(client.count(), requestsBefore);  // no connect/connected/disconnected
   EXPECT_EQ(outbox.count(), eventsBefore);
@@ -819,27 +827,116 @@ TEST_F(SessionTest, PreviewRequestsAreAnsweredWithoutClosing) {
   FakeTransport t;
   auto s = open(t, ClientKind::kJson);
   t.frames.clear();
-  s->onMessage(false, R"({"type":"sendToGroup","group":"g","stream":{"streamId":"s1"}})");
-  s->onMessage(false, R"({"type":"streamEnd","streamId":"s2"})");
   s->onMessage(false, R"({"type":"setGroupState","ackId":4})");
   s->onMessage(false, R"({"type":"subscribeGroupState"})");  // no ackId: no answer
   s->onMessage(false, R"({"type":"subscribeGroupState","group":"g","ackId":5})");
   s->onMessage(false, R"({"type":"unsubscribeGroupState","group":"g","ackId":6})");
   s->onMessage(false, R"({"type":"setGroupState","group":"g","ackId":7})");  // clear
-  ASSERT_EQ(t.frames.size(), 6u);
-  EXPECT_EQ(t.payload(0), R"({"type":"streamClosed","streamId":"s1","error":{"name":"BadRequest",)"
-                          R"("message":"Streaming is not supported by this server."}})");
-  EXPECT_EQ(t.payload(1), R"({"type":"streamClosed","streamId":"s2","error":{"name":"BadRequest",)"
-                          R"("message":"Streaming is not supported by this server."}})");
+  ASSERT_EQ(t.frames.size(), 4u);
   // Group state (client-protocols-1.1.md §4): every request is acked BadRequest.
-  for (size_t i = 2; i < 6; ++i) {
-    EXPECT_EQ(t.payload(i), R"({"type":"ack","ackId":)" + std::to_string(i + 2) +
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(t.payload(i), R"({"type":"ack","ackId":)" + std::to_string(i + 4) +
                                 R"(,"success":false,"error":{"name":"BadRequest",)"
                                 R"("message":"Group state is not supported by this server."}})");
   }
   for (const auto& f : t.frames)
     EXPECT_EQ(static_cast<uint8_t>(f.flatten()[0]), 0x81);  // text frames
   EXPECT_FALSE(t.closed);
+}
+
+// --- Group streams (client-protocols-1.1.md §3) ----------------------------------------------
+
+TEST_F(SessionTest, GroupStreamFragmentsReachEveryKindOfMember) {
+  FakeTransport a, b, c, d;
+  auto sa = open(a, ClientKind::kJson, {"webpubsub.sendToGroup"});
+  auto sb = open(b, ClientKind::kSimple);
+  auto sc = open(c, ClientKind::kJsonReliable);
+  auto sd = open(d, ClientKind::kProtobuf);
+  for (auto* s : {sa.get(), sb.get(), sc.get(), sd.get()})
+    engine.shard(0).join(*s, "g");
+  for (auto* t : {&a, &b, &c, &d})
+    t->frames.clear();
+  sa->onMessage(false,
+                R"({"type":"sendToGroup","group":"g","noEcho":true,"stream":{"streamId":"s"}})");
+  sa->onMessage(
+      false,
+      R"({"type":"streamData","streamId":"s","streamSequenceId":1,"dataType":"text","data":"hel"})");
+  sa->onMessage(
+      false,
+      R"({"type":"streamData","streamId":"s","streamSequenceId":2,"dataType":"text","data":"lo"})");
+  sa->onMessage(false, R"({"type":"streamEnd","streamId":"s","error":{"userErrorCode":"E1"}})");
+  ASSERT_EQ(a.frames.size(), 3u);  // noEcho: only the start ack, the flushed ack, streamClosed
+  EXPECT_EQ(a.payload(0), R"({"type":"streamAck","streamId":"s","expectedSequenceId":1})");
+  EXPECT_EQ(a.payload(1), R"({"type":"streamAck","streamId":"s","expectedSequenceId":3})");
+  EXPECT_EQ(a.payload(2), R"({"type":"streamClosed","streamId":"s"})");
+  ASSERT_EQ(b.frames.size(), 2u);  // simple: raw fragments, no terminal frame
+  EXPECT_EQ(b.payload(0), "hel");
+  EXPECT_EQ(b.payload(1), "lo");
+  ASSERT_EQ(c.frames.size(), 3u);
+  auto f1 = json(c.payload(0));
+  EXPECT_EQ(f1.at("sequenceId"), 1);
+  EXPECT_EQ(f1.at("data"), "hel");
+  EXPECT_EQ(f1.at("fromUserId"), "alice");
+  EXPECT_EQ(f1.at("stream").at("streamId"), "s");
+  EXPECT_EQ(f1.at("stream").at("streamSequenceId"), 1);
+  auto end = json(c.payload(2));
+  EXPECT_EQ(end.at("dataType"), "text");
+  EXPECT_EQ(end.at("data"), "");
+  EXPECT_EQ(end.at("stream").at("streamSequenceId"), 3);
+  EXPECT_EQ(end.at("stream").at("endOfStream"), true);
+  EXPECT_EQ(end.at("stream").at("error").at("name"), "UserError");
+  EXPECT_EQ(end.at("stream").at("error").at("userErrorCode"), "E1");
+  EXPECT_EQ(d.frames.size(), 3u);  // protobuf members get DataMessage.stream
+  EXPECT_FALSE(a.closed);
+}
+
+TEST_F(SessionTest, GroupStreamRefusalsTimeoutsAndSessionEnd) {
+  FakeTransport a, b;
+  auto sa = open(a, ClientKind::kJson, {"webpubsub.sendToGroup.g"});
+  auto sb = open(b, ClientKind::kJson);
+  engine.shard(0).join(*sb, "g");
+  a.frames.clear();
+  b.frames.clear();
+  sa->onMessage(false, R"({"type":"sendToGroup","group":"other","stream":{"streamId":"x"}})");
+  EXPECT_EQ(json(a.payload(0)).at("error").at("name"), "Forbidden");
+  sa->onMessage(false, R"({"type":"streamData","streamId":"nope"})");
+  EXPECT_EQ(json(a.payload(1)).at("error").at("name"), "StreamNotFound");
+  sa->onMessage(
+      false,
+      R"({"type":"sendToGroup","group":"g","stream":{"streamId":"s","idleTimeoutMs":2000}})");
+  sa->onMessage(
+      false,
+      R"({"type":"streamData","streamId":"s","streamSequenceId":1,"dataType":"text","data":"a"})");
+  loop.advance(100ms);  // the batched ack
+  EXPECT_EQ(a.payload(3), R"({"type":"streamAck","streamId":"s","expectedSequenceId":2})");
+  loop.advance(2s);
+  EXPECT_EQ(json(a.payload(4)).at("error").at("name"), "IdleTimeout");
+  EXPECT_EQ(json(b.payload(1)).at("stream").at("error").at("name"), "IdleTimeout");
+  sa->onMessage(false, R"({"type":"sendToGroup","group":"g","stream":{"streamId":"t"}})");
+  sa->onTransportClosed(&a, {TransportEnd::Cause::kClientClose, 1000, ""});
+  auto last = json(b.payload(b.frames.size() - 1));
+  EXPECT_EQ(last.at("stream").at("streamId"), "t");
+  EXPECT_EQ(last.at("stream").at("error").at("name"), "Cancelled");
+  EXPECT_FALSE(a.closed);
+}
+
+TEST_F(SessionTest, AStreamClosedSentWhileDetachedIsResentBeforeConnected) {
+  FakeTransport t1, t2;
+  auto s = open(t1, ClientKind::kJsonReliable, {"webpubsub.sendToGroup"});
+  s->onMessage(
+      false,
+      R"({"type":"sendToGroup","group":"g","stream":{"streamId":"s","idleTimeoutMs":1000}})");
+  s->onTransportClosed(&t1, {TransportEnd::Cause::kLost, std::nullopt, ""});
+  loop.advance(1s);  // the idle timeout keeps running while detached; its streamClosed is lost
+  ASSERT_TRUE(s->resume(&t2));
+  ASSERT_GE(t2.frames.size(), 2u);
+  auto closed = json(t2.payload(0));
+  EXPECT_EQ(closed.at("type"), "streamClosed");
+  EXPECT_EQ(closed.at("error").at("name"), "IdleTimeout");
+  EXPECT_EQ(json(t2.payload(1)).at("event"), "connected");
+  // A later frame for the id gets the same answer, not StreamNotFound.
+  s->onMessage(false, R"({"type":"streamEnd","streamId":"s"})");
+  EXPECT_EQ(json(t2.payload(t2.frames.size() - 1)).at("error").at("name"), "IdleTimeout");
 }
 
 TEST_F(SessionTest, ProtobufStreamStartCloses1007) {
@@ -992,12 +1089,13 @@ TEST_F(SessionTest, InvokeAnswersGoOnlyToAnAttachedTransportAndAreNeverReplayed)
   loop.runPending();
   FakeTransport t2;
   ASSERT_TRUE(s->resume(&t2));
-  EXPECT_TRUE(t2.frames.empty());  // nothing replayed
+  ASSERT_EQ(t2.frames.size(), 1u);  // only `connected` (spec 1.1 §3.7): nothing replayed
+  EXPECT_EQ(json(t2.payload(0)).at("event"), "connected");
   EXPECT_EQ(s->bufferedMessages(), 0u);
   client.respond(*kept, 204);
   loop.runPending();
-  ASSERT_EQ(t2.frames.size(), 1u);
-  EXPECT_EQ(t2.payload(0), R"({"type":"invokeResponse","invocationId":"kept","success":true})");
+  ASSERT_EQ(t2.frames.size(), 2u);
+  EXPECT_EQ(t2.payload(1), R"({"type":"invokeResponse","invocationId":"kept","success":true})");
 }
 
 TEST_F(SessionTest, PendingInvocationsAreCancelledWhenTheSessionEnds) {

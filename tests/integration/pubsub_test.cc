@@ -237,7 +237,12 @@ TEST_F(RecoveryTest, DroppedConnectionResumesWithReplayInOrderExactlyOnce) {
                                    {"json.reliable.webpubsub.azure.v1"}, &out);
   ASSERT_TRUE(resumed) << out.status;
   EXPECT_EQ(out.subprotocol, "json.reliable.webpubsub.azure.v1");
-  // No new connected message: the first frame is the replay of m3 with its original id.
+  // A `connected` message with the same id and a valid token (spec 1.1 §3.7), then the replay
+  // of m3 with its original id.
+  auto again = json(resumed->nextData().data);
+  EXPECT_EQ(again.at("event"), "connected");
+  EXPECT_EQ(std::string(again.at("connectionId").as_string()), id);
+  EXPECT_FALSE(again.at("reconnectionToken").as_string().empty());
   std::vector<std::pair<uint64_t, std::string>> replay;
   for (int i = 0; i < 4; ++i) {
     auto m = json(resumed->nextData().data);

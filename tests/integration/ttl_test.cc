@@ -146,6 +146,7 @@ TEST_F(TtlTest, AReliableClientRecoveringAfterTheTtlSeesAGapAndLaterMessagesArri
       port(), "/client/hubs/chat?awps_connection_id=" + id + "&awps_reconnection_token=" + token,
       {"json.reliable.webpubsub.azure.v1"}, &out);
   ASSERT_TRUE(resumed) << out.status;
+  EXPECT_EQ(json(resumed->nextData().data).at("event"), "connected");  // spec 1.1 §3.7
   std::vector<std::pair<int64_t, std::string>> replay;
   for (int i = 0; i < 2; ++i) {
     auto m = json(resumed->nextData().data);

@@ -468,23 +468,44 @@ TEST(JsonRequestDecoder, InvokeValidation) {
 }
 
 TEST(JsonRequestDecoder, StreamRequests) {
-  EXPECT_EQ(
-      as<StreamRequest>(
-          R"({"type":"sendToGroup","group":"g","noEcho":false,"stream":{"streamId":"s1","idleTimeoutMs":1000}})")
-          .streamId,
-      "s1");
-  EXPECT_EQ(
-      as<StreamRequest>(
-          R"({"type":"streamData","streamId":"s2","streamSequenceId":1,"dataType":"text","data":"x"})")
-          .streamId,
-      "s2");
-  EXPECT_EQ(
-      as<StreamRequest>(R"({"type":"streamEnd","streamId":"s3","error":{"message":"m"}})").streamId,
-      "s3");
+  auto start = as<StreamRequest>(
+      R"({"type":"sendToGroup","group":"g","noEcho":true,"stream":{"streamId":"s1","idleTimeoutMs":1000}})");
+  EXPECT_EQ(start.kind, StreamRequest::Kind::kStart);
+  EXPECT_EQ(start.streamId, "s1");
+  EXPECT_EQ(start.group, "g");
+  EXPECT_TRUE(start.noEcho);
+  EXPECT_EQ(start.idleTimeoutMs, 1000u);
+  EXPECT_FALSE(start.problem);
+  auto data = as<StreamRequest>(
+      R"({"type":"streamData","streamId":"s2","streamSequenceId":1,"dataType":"text","data":"x"})");
+  EXPECT_EQ(data.kind, StreamRequest::Kind::kData);
+  EXPECT_EQ(data.sequenceId, 1u);
+  ASSERT_TRUE(data.payload);
+  EXPECT_EQ(data.payload->data, "x");
+  auto keepAlive = as<StreamRequest>(R"({"type":"streamData","streamId":"s2"})");
+  EXPECT_FALSE(keepAlive.sequenceId);
+  EXPECT_FALSE(keepAlive.problem);
+  EXPECT_TRUE(
+      as<StreamRequest>(R"({"type":"streamData","streamId":"s","streamSequenceId":2})").problem);
+  auto end = as<StreamRequest>(
+      R"({"type":"streamEnd","streamId":"s3","error":{"message":"m","userErrorCode":"E"}})");
+  EXPECT_EQ(end.kind, StreamRequest::Kind::kEnd);
+  ASSERT_TRUE(end.error);
+  EXPECT_EQ(end.error->message, "m");
+  EXPECT_EQ(end.error->userErrorCode, "E");
+  EXPECT_FALSE(as<StreamRequest>(R"({"type":"streamEnd","streamId":"s3"})").error);
   EXPECT_TRUE(invalid(R"({"type":"streamData"})"));
   EXPECT_TRUE(invalid(R"({"type":"streamEnd","streamId":5})"));
-  // A stream start still needs a valid group.
-  EXPECT_TRUE(invalid(R"({"type":"sendToGroup","group":"","stream":{"streamId":"s"}})"));
+  // Start problems are answered (streamClosed BadRequest), not an invalid message.
+  for (const char* bad :
+       {R"({"type":"sendToGroup","group":"","stream":{"streamId":"s"}})",
+        R"({"type":"sendToGroup","group":"g","stream":{"streamId":""}})",
+        R"({"type":"sendToGroup","group":"g","stream":{"streamId":"s","idleTimeoutMs":0}})",
+        R"({"type":"sendToGroup","group":"g","stream":{"streamId":"s","idleTimeoutMs":-5}})",
+        R"({"type":"sendToGroup","group":"g","ackId":1,"stream":{"streamId":"s"}})",
+        R"({"type":"sendToGroup","group":"g","data":"x","stream":{"streamId":"s"}})"}) {
+    EXPECT_TRUE(as<StreamRequest>(bad).problem) << bad;
+  }
 }
 
 TEST(JsonRequestDecoder, GroupStateRequests) {

@@ -434,6 +434,30 @@ TEST(JsonEncoders, StreamClosedExactBytes) {
   EXPECT_EQ(str(o.at("error").get_object(), "message"), "x\"y");
 }
 
+TEST(JsonEncoders, StreamAckNackClosedAndStreamInfo) {
+  EXPECT_EQ(encodeJsonStreamAck("s", 17),
+            R"({"type":"streamAck","streamId":"s","expectedSequenceId":17})");
+  EXPECT_EQ(encodeJsonStreamNack("s", 2, AckError{"InvalidSequenceId", "Expected 2."}),
+            R"({"type":"streamNack","streamId":"s","expectedSequenceId":2,)"
+            R"("name":"InvalidSequenceId","message":"Expected 2."})");
+  EXPECT_EQ(encodeJsonStreamClosed("s"), R"({"type":"streamClosed","streamId":"s"})");
+  DataMessage m;
+  m.from = MessageSource::kGroup;
+  m.group = "g";
+  m.fromUserId = "u1";
+  m.payload = Payload{DataType::kText, ""};
+  m.stream = StreamInfo{"s1", 3, true, StreamErrorInfo{"UserError", "db failed", "E42"}};
+  EXPECT_EQ(encodeJsonDataBody(m) + "}",
+            R"({"type":"message","from":"group","group":"g","fromUserId":"u1","dataType":"text",)"
+            R"("data":"","stream":{"streamId":"s1","streamSequenceId":3,"endOfStream":true,)"
+            R"("error":{"name":"UserError","message":"db failed","userErrorCode":"E42"}}})");
+  m.stream = StreamInfo{"s1", 1, false, std::nullopt};
+  m.payload.data = "hel";
+  auto o = parseJson(encodeJsonDataBody(m) + "}");
+  EXPECT_EQ(o.at("stream").get_object().size(), 2u);
+  EXPECT_EQ(o.at("stream").at("streamSequenceId").as_int64(), 1);
+}
+
 // --- JSON: data messages --------------------------------------------------------------------
 
 void expectJsonData(const boost::json::object& o, DataType type, const std::string& data) {
