@@ -4,12 +4,10 @@
 // a gap in the sequence ids, and keeps receiving what follows.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import net from "node:net";
-import { once } from "node:events";
 import { WebPubSubServiceClient } from "@azure/web-pubsub";
 import { WebPubSubClient as Client104 } from "@azure/web-pubsub-client";
 import { WebPubSubClient as Client110 } from "web-pubsub-client-1.1";
-import { startServer, eventually, releaseProcess } from "./harness.mjs";
+import { startServer, eventually, releaseProcess, startProxy } from "./harness.mjs";
 
 let server, service;
 
@@ -23,35 +21,6 @@ after(async () => {
   releaseProcess();
 });
 
-// A TCP proxy to the server that can be cut (every connection reset) and blocked (new
-// connections are reset at once), so a reliable client stays detached as long as we want.
-async function startGate(targetPort) {
-  const pairs = new Set();
-  let blocked = false;
-  const proxy = net.createServer((client) => {
-    if (blocked) return client.resetAndDestroy();
-    const upstream = net.connect(targetPort, "127.0.0.1");
-    const pair = { client, upstream };
-    pairs.add(pair);
-    client.pipe(upstream);
-    upstream.pipe(client);
-    const drop = () => { client.destroy(); upstream.destroy(); pairs.delete(pair); };
-    for (const s of [client, upstream]) { s.on("error", drop); s.on("close", drop); }
-  });
-  proxy.listen(0, "127.0.0.1");
-  await once(proxy, "listening");
-  return {
-    port: proxy.address().port,
-    cut() {
-      blocked = true;
-      for (const p of [...pairs]) { p.client.resetAndDestroy(); p.upstream.destroy(); pairs.delete(p); }
-    },
-    open() { blocked = false; },
-    connections: () => pairs.size,
-    close: () => new Promise((r) => { for (const p of pairs) { p.client.destroy(); p.upstream.destroy(); } proxy.close(r); }),
-  };
-}
-
 async function expiredTotal(port = server.port) {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   const line = text.split("\n").find((l) => l.startsWith("webpubsubd_messages_expired_total "));
@@ -59,9 +28,9 @@ async function expiredTotal(port = server.port) {
 }
 
 // The scenario: `service` (REST on the first node) sends; the client is attached to the node on
-// `clientPort` through a gate.
+// `clientPort` through a proxy that can be cut (startProxy).
 async function recoversAfterTheTtl(WebPubSubClient, version, { service, serverPort, clientPort }) {
-  const gate = await startGate(clientPort);
+  const gate = await startProxy(clientPort);
   const group = `ttl-${version}`;
   const client = new WebPubSubClient({
     getClientAccessUrl: async () => {
