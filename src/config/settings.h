@@ -89,7 +89,7 @@ struct LimitSettings {
 
 struct ReliableSettings {
   seconds recoveryWindow{60};
-  size_t bufferMessages = 1000;
+  size_t bufferMessages = 10000;  // the JS SDK acks once a second: see protocol-decisions.md
   size_t bufferBytes = 16 * 1024 * 1024;
   bool closeWithoutStatusEndsSession = false;  // treat a 1005 close like 1000
 };
