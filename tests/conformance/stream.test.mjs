@@ -1,6 +1,7 @@
 // Group streaming (client-protocols-1.1.md §3) with the official SDK 1.1.0
 // (openGroupStream / onGroupStream), raw json frames for what the SDK cannot send (a repeated
-// start, an unknown stream id), and a 1.0.4 subscriber that must not be broken. With
+// start, an unknown stream id), a raw protobuf publisher (§3.2: no SDK streams over protobuf)
+// and a 1.0.4 subscriber that must not be broken. With
 // WPS_CLUSTER=3 the clients are spread over the nodes (fragments cross the cluster bus).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -240,5 +241,108 @@ test("a 1.0.4 subscriber sees the fragments as group messages and stays connecte
   } finally {
     pub.stop();
     old.stop();
+  }
+});
+
+// --- Protobuf publishers (§3.2), hand-encoded: no released SDK streams over protobuf ---------
+
+function varint(n) {
+  const out = [];
+  let v = BigInt(n);
+  do {
+    let b = Number(v & 0x7fn);
+    v >>= 7n;
+    if (v) b |= 0x80;
+    out.push(b);
+  } while (v);
+  return Buffer.from(out);
+}
+const pbVarint = (field, n) => Buffer.concat([varint(field * 8), varint(n)]);
+const pbBytes = (field, bytes) => {
+  const b = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes);
+  return Buffer.concat([varint(field * 8 + 2), varint(b.length), b]);
+};
+// Fields of one protobuf message: {number: [value, ...]}, varints as Numbers, the rest Buffers.
+function pbFields(buf) {
+  const fields = {};
+  let i = 0;
+  const readVarint = () => {
+    let v = 0n, shift = 0n;
+    for (;;) {
+      const b = buf[i++];
+      v |= BigInt(b & 0x7f) << shift;
+      shift += 7n;
+      if (!(b & 0x80)) return v;
+    }
+  };
+  while (i < buf.length) {
+    const tag = Number(readVarint());
+    let value;
+    if ((tag & 7) === 0) value = Number(readVarint());
+    else if ((tag & 7) === 2) {
+      const n = Number(readVarint());
+      value = buf.subarray(i, i + n);
+      i += n;
+    } else throw new Error(`unexpected wire type in ${buf.toString("hex")}`);
+    (fields[tag >> 3] ??= []).push(value);
+  }
+  return fields;
+}
+// UpstreamMessage frames: send_to_group_message = 1 {group = 1, stream = 7 {stream_id = 1}},
+// stream_data_message = 13 {stream_id = 1, stream_sequence_id = 2, data = 3 {text_data = 1}},
+// stream_end_message = 14 {stream_id = 1}.
+const pbStart = (group, id) => pbBytes(1, Buffer.concat([pbBytes(1, group), pbBytes(7, pbBytes(1, id))]));
+const pbData = (id, seq, text) =>
+  pbBytes(13, Buffer.concat([pbBytes(1, id), pbVarint(2, seq), pbBytes(3, pbBytes(1, text))]));
+const pbEnd = (id) => pbBytes(14, pbBytes(1, id));
+
+// DownstreamMessage → {kind, streamId, expected, error}: stream_ack_message = 6,
+// stream_nack_message = 7, stream_closed_message = 8; others by field number.
+function pbDownstream(buf) {
+  const top = pbFields(buf);
+  const field = Number(Object.keys(top)[0]);
+  const kind = { 6: "streamAck", 7: "streamNack", 8: "streamClosed" }[field] ?? `field${field}`;
+  if (!["streamAck", "streamNack", "streamClosed"].includes(kind)) return { kind };
+  const m = pbFields(top[field][0]);
+  const out = { kind, streamId: m[1]?.[0].toString() ?? "" };
+  if (kind === "streamAck") out.expected = m[2]?.[0] ?? 0;
+  if (kind === "streamNack") Object.assign(out, { name: m[2][0].toString(), expected: m[4]?.[0] ?? 0 });
+  if (kind === "streamClosed" && m[2]) out.error = pbFields(m[2][0])[1][0].toString();
+  return out;
+}
+
+test("a raw protobuf publisher streams to 1.1.0 SDK subscribers (json and json.reliable)", async () => {
+  const { url } = await service.getClientAccessToken({ userId: "pb-pub", roles: ALL_ROLES });
+  const ws = await openWebSocket(url, ["protobuf.webpubsub.azure.v1"]);
+  const next = async () => pbDownstream((await ws.nextMessage()).data);
+  const subs = [client11("pb-json", { json: true }), client11("pb-reliable")];
+  const got = subs.map(collect);
+  try {
+    assert.equal((await next()).kind, "field3"); // the connected system message
+    for (const c of subs) await c.start();
+    for (const c of subs) await c.joinGroup("pb");
+    ws.send(pbStart("pb", "p1"));
+    assert.deepEqual(await next(), { kind: "streamAck", streamId: "p1", expected: 1 });
+    for (let i = 1; i <= 50; i++) ws.send(pbData("p1", i, `f${i}`));
+    ws.send(pbEnd("p1"));
+    const answers = [];
+    for (;;) { // batched acks, then streamClosed without error
+      const a = await next();
+      answers.push(a);
+      if (a.kind === "streamClosed") break;
+    }
+    assert.deepEqual(answers.at(-1), { kind: "streamClosed", streamId: "p1" });
+    const acks = answers.slice(0, -1).map((a) => a.expected);
+    assert.ok(answers.slice(0, -1).every((a) => a.kind === "streamAck"), JSON.stringify(answers));
+    assert.deepEqual(acks, [...acks].sort((x, y) => x - y)); // never decreasing
+    assert.ok(acks.every((n) => n >= 2 && n <= 51), JSON.stringify(acks));
+    await eventually(() => got.every((g) => g.p1?.done), 10000, "every subscriber saw the end");
+    for (const g of got) {
+      assert.equal(g.p1.error, undefined);
+      assert.deepEqual(g.p1.data, fragments(50));
+    }
+  } finally {
+    ws.close();
+    for (const c of subs) c.stop();
   }
 });
