@@ -56,9 +56,11 @@ std::vector<std::string> logSkipped(const std::vector<std::string>& roles,
 ClientSession::ClientSession(WorkerContext& worker, SessionIdentity identity)
     : worker_(worker),
       id_(std::move(identity)),
-      streams_(*this, GroupStreams::Limits{worker.settings.limits.maxStreamsPerConnection,
-                                           GroupStreams::kDefaultIdleMs,
-                                           worker.settings.limits.streamIdleTimeoutMaxMs}) {
+      streams_(*this,
+               GroupStreams::Limits{worker.settings.limits.maxStreamsPerConnection,
+                                    GroupStreams::kDefaultIdleMs,
+                                    worker.settings.limits.streamIdleTimeoutMaxMs},
+               &worker.counters) {
   logSkipped(id_.roles, id_.connectionId, &permissions_);
   ctx_.hub = id_.hubKey;
   ctx_.connectionId = id_.connectionId;
