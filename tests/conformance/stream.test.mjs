@@ -1,6 +1,7 @@
 // Group streaming (client-protocols-1.1.md §3) with the official SDK 1.1.0
 // (openGroupStream / onGroupStream), raw json frames for what the SDK cannot send (a repeated
-// start, an unknown stream id), a raw protobuf publisher (§3.2: no SDK streams over protobuf)
+// start, an unknown stream id, a gap), the cap on streams and a revoked send permission as the
+// SDK publisher sees them, a raw protobuf publisher (§3.2: no SDK streams over protobuf)
 // and a 1.0.4 subscriber that must not be broken. With
 // WPS_CLUSTER=3 the clients are spread over the nodes (fragments cross the cluster bus).
 import { test, before, after } from "node:test";
@@ -344,5 +345,146 @@ test("a raw protobuf publisher streams to 1.1.0 SDK subscribers (json and json.r
   } finally {
     ws.close();
     for (const c of subs) c.stop();
+  }
+});
+
+// --- Limits, revocation and gaps as the SDK (1.1.0 publisher) sees them ----------------------
+
+test("a start beyond limits.max_streams_per_connection (100) is refused: openGroupStream rejects with BadRequest", async () => {
+  const pub = client11("many");
+  try {
+    await pub.start();
+    const open = [];
+    for (let i = 0; i < 100; i++) open.push(await pub.openGroupStream("cap", { streamId: `c${i}` }));
+    await assert.rejects(pub.openGroupStream("cap", { streamId: "c100" }), (e) => {
+      assert.equal(e.name, "BadRequest");
+      assert.match(e.message, /max_streams_per_connection/);
+      return true;
+    });
+    // Ending one frees its slot once its streamClosed has arrived.
+    await open[0].end();
+    await eventually(async () => {
+      try {
+        await pub.openGroupStream("cap", { streamId: "c100" });
+        return true;
+      } catch (e) {
+        assert.equal(e.name, "BadRequest");
+        return false;
+      }
+    }, 3000, "a free slot");
+  } finally {
+    pub.stop();
+  }
+});
+
+test("send permission revoked mid-stream (REST revokePermission): Forbidden for the publisher and the subscribers", async () => {
+  const pub = client11("revoked", { roles: ["webpubsub.joinLeaveGroup"] });
+  const sub = client11("revoke-watcher");
+  const got = collect(sub);
+  let connectionId;
+  pub.on("connected", (e) => { connectionId = e.connectionId; });
+  const errors = [];
+  try {
+    await pub.start();
+    await sub.start();
+    await sub.joinGroup("rv");
+    await service.grantPermission(connectionId, "sendToGroup", { targetName: "rv" });
+    const stream = await pub.openGroupStream("rv", { streamId: "rv-1" });
+    stream.onError((e) => errors.push(e));
+    await stream.write("before", "text");
+    await eventually(() => got["rv-1"]?.data.length === 1, 5000, "the first fragment");
+    await service.revokePermission(connectionId, "sendToGroup", { targetName: "rv" });
+    // The next fragment is refused (in a cluster the revocation may need a moment to reach the
+    // publisher's node, hence the loop; every fragment that still went out reaches subscribers).
+    for (let i = 1; errors.length === 0 && i <= 50; i++) {
+      await stream.write(`after-${i}`, "text").catch(() => {});
+      await eventually(() => errors.length > 0 || got["rv-1"].data.length > i, 2000, "an answer");
+    }
+    assert.equal(errors.length, 1);
+    assert.equal(errors[0].name, "Forbidden");
+    assert.match(errors[0].message, /rv/);
+    await assert.rejects(stream.write("too late", "text"), /completed/);
+    await eventually(() => got["rv-1"].done, 5000, "the terminal message");
+    assert.equal(got["rv-1"].data[0], "before");
+    assert.equal(got["rv-1"].error?.name, "Forbidden");
+  } finally {
+    pub.stop();
+    sub.stop();
+  }
+});
+
+test("raw frames: a gap is nacked InvalidSequenceId with the expected id; filling it resumes the stream", async () => {
+  const ws = await rawJson("gap");
+  const sub = client11("gap-watcher");
+  const got = collect(sub);
+  // Reads answers until one of `type` arrives; returns it with the acks read before it.
+  const until = async (type) => {
+    const acks = [];
+    for (;;) {
+      const m = JSON.parse((await ws.nextMessage()).data);
+      if (m.type === type) return { m, acks };
+      assert.equal(m.type, "streamAck", JSON.stringify(m));
+      acks.push(m.expectedSequenceId);
+    }
+  };
+  const frag = (n) => JSON.stringify({ type: "streamData", streamId: "g1", streamSequenceId: n, dataType: "text", data: `f${n}` });
+  try {
+    await sub.start();
+    await sub.joinGroup("gap");
+    const start = { type: "sendToGroup", group: "gap", noEcho: true, stream: { streamId: "g1" } };
+    assert.deepEqual(await ws.request(start), { type: "streamAck", streamId: "g1", expectedSequenceId: 1 });
+    ws.send(frag(1));
+    ws.send(frag(3)); // f2 is missing
+    const { m: nack } = await until("streamNack");
+    assert.deepEqual(nack, { type: "streamNack", streamId: "g1", expectedSequenceId: 2, name: "InvalidSequenceId", message: nack.message });
+    ws.send(frag(2));
+    ws.send(frag(3));
+    ws.send(JSON.stringify({ type: "streamEnd", streamId: "g1" }));
+    const { m: closed, acks } = await until("streamClosed");
+    assert.deepEqual(closed, { type: "streamClosed", streamId: "g1" });
+    assert.equal(acks.at(-1), 4); // every fragment accepted
+    await eventually(() => got.g1?.done, 5000, "the end of the stream");
+    assert.equal(got.g1.error, undefined);
+    assert.deepEqual(got.g1.data, ["f1", "f2", "f3"]);
+  } finally {
+    ws.close();
+    sub.stop();
+  }
+});
+
+test("/metrics of the publisher's node counts its streams by end reason and their fragments", async () => {
+  const scrape = async () => (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text();
+  const value = (text, series) => {
+    const line = text.split("\n").find((l) => l.startsWith(`${series} `));
+    assert.ok(line, `${series} is exported`);
+    return Number(line.slice(series.length + 1));
+  };
+  const series = ["webpubsubd_streams_started_total", "webpubsubd_stream_fragments_total",
+    'webpubsubd_streams_ended_total{reason="completed"}', 'webpubsubd_streams_ended_total{reason="aborted"}'];
+  const before = await scrape();
+  const { url } = await service.getClientAccessToken({ userId: "metered", roles: ALL_ROLES });
+  const ws = await openWebSocket(url, ["json.webpubsub.azure.v1"], { spread: false }); // node 1
+  const until = async (type) => {
+    for (;;) {
+      const m = JSON.parse((await ws.nextMessage()).data);
+      if (m.type === type) return m;
+    }
+  };
+  try {
+    assert.equal(JSON.parse((await ws.nextMessage()).data).event, "connected");
+    for (const [id, error] of [["m1", undefined], ["m2", { message: "stop" }]]) {
+      ws.send(JSON.stringify({ type: "sendToGroup", group: "metered", stream: { streamId: id } }));
+      await until("streamAck");
+      for (let n = 1; n <= 3; n++) {
+        ws.send(JSON.stringify({ type: "streamData", streamId: id, streamSequenceId: n, dataType: "text", data: "x" }));
+      }
+      ws.send(JSON.stringify({ type: "streamEnd", streamId: id, error }));
+      await until("streamClosed");
+    }
+    const after = await scrape();
+    const delta = series.map((s) => value(after, s) - value(before, s));
+    assert.deepEqual(delta, [2, 6, 1, 1]);
+  } finally {
+    ws.close();
   }
 });
