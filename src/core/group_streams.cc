@@ -7,6 +7,8 @@
 namespace wps::core {
 namespace {
 
+using metrics::StreamEndReason;
+
 protocol::AckError ackError(std::string_view name, std::string message) {
   return protocol::AckError{std::string(name), std::move(message)};
 }
@@ -37,8 +39,11 @@ void GroupStreams::start(TimePoint now, const protocol::StreamRequest& r, bool p
   }
   if (refusal) {
     if (it != active_.end()) {
+      StreamEndReason reason = r.problem    ? StreamEndReason::kInvalid
+                               : !permitted ? StreamEndReason::kForbidden
+                                            : StreamEndReason::kConflict;
       finish(
-          it,
+          it, reason,
           subscriberError(errors::kStreamCancelled, std::string(errors::kStreamCancelledMessage)),
           true, std::move(refusal));
     } else {
@@ -54,6 +59,10 @@ void GroupStreams::start(TimePoint now, const protocol::StreamRequest& r, bool p
   s.lastActivity = now;
   active_.emplace(r.streamId, std::move(s));
   std::erase_if(closed_, [&](const Closed& c) { return c.streamId == r.streamId; });
+  if (counters_) {
+    metrics::Metrics::inc(counters_->streamsStarted);
+    metrics::Metrics::add(counters_->streamsActive, 1);
+  }
   sink_.sendStreamAck(r.streamId, 1);
 }
 
@@ -65,7 +74,7 @@ void GroupStreams::data(TimePoint now, protocol::StreamRequest r) {
   }
   Stream& s = it->second;
   if (r.problem) {
-    finish(it,
+    finish(it, StreamEndReason::kInvalid,
            subscriberError(errors::kStreamCancelled, std::string(errors::kStreamCancelledMessage)),
            true, ackError(errors::kAckBadRequest, errors::invalidStreamMessage(*r.problem)));
     return;
@@ -88,7 +97,7 @@ void GroupStreams::data(TimePoint now, protocol::StreamRequest r) {
   }
   if (!sink_.maySendTo(s.group)) {
     std::string message = errors::forbiddenGroupMessage("send to", s.group);
-    finish(it, subscriberError(errors::kAckForbidden, message), true,
+    finish(it, StreamEndReason::kForbidden, subscriberError(errors::kAckForbidden, message), true,
            ackError(errors::kAckForbidden, message));
     return;
   }
@@ -101,6 +110,7 @@ void GroupStreams::acceptFragment(TimePoint now, const std::string& id, Stream& 
   info.streamId = id;
   info.sequenceId = s.expected;
   sink_.publishStream(s.group, s.noEcho, std::move(info), std::move(payload));
+  if (counters_) metrics::Metrics::inc(counters_->streamFragments);
   ++s.expected;
   s.lastActivity = now;
   s.gapSince.reset();
@@ -125,7 +135,7 @@ void GroupStreams::end(TimePoint, const protocol::StreamRequest& r) {
     return;
   }
   if (r.problem) {
-    finish(it,
+    finish(it, StreamEndReason::kInvalid,
            subscriberError(errors::kStreamCancelled, std::string(errors::kStreamCancelledMessage)),
            true, ackError(errors::kAckBadRequest, errors::invalidStreamMessage(*r.problem)));
     return;
@@ -136,7 +146,8 @@ void GroupStreams::end(TimePoint, const protocol::StreamRequest& r) {
     error = protocol::StreamErrorInfo{std::string(errors::kStreamUserError), r.error->message,
                                       r.error->userErrorCode};
   }
-  finish(it, std::move(error), true, std::nullopt);
+  StreamEndReason reason = r.error ? StreamEndReason::kAborted : StreamEndReason::kCompleted;
+  finish(it, reason, std::move(error), true, std::nullopt);
 }
 
 void GroupStreams::tick(TimePoint now) {
@@ -146,11 +157,12 @@ void GroupStreams::tick(TimePoint now) {
     if (s.lastActivity + s.idle <= now) {
       auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(s.idle).count();
       std::string message = errors::streamIdleMessage(static_cast<uint64_t>(ms));
-      finish(cur, subscriberError(errors::kStreamIdleTimeout, message), true,
+      finish(cur, StreamEndReason::kIdleTimeout,
+             subscriberError(errors::kStreamIdleTimeout, message), true,
              ackError(errors::kStreamIdleTimeout, message));
     } else if (s.gapSince && *s.gapSince + kGapLimit <= now) {
       finish(
-          cur,
+          cur, StreamEndReason::kSequenceGap,
           subscriberError(errors::kStreamCancelled, std::string(errors::kStreamCancelledMessage)),
           true, ackError(errors::kAckBadRequest, std::string(errors::kStreamGapMessage)));
     } else if (s.ackDue && *s.ackDue <= now) {
@@ -174,15 +186,19 @@ std::optional<TimePoint> GroupStreams::nextDeadline() const {
 
 void GroupStreams::cancelAll() {
   while (!active_.empty()) {
-    finish(active_.begin(),
+    finish(active_.begin(), StreamEndReason::kSessionEnd,
            subscriberError(errors::kStreamCancelled, std::string(errors::kStreamCancelledMessage)),
            false, std::nullopt);
   }
 }
 
-void GroupStreams::finish(std::map<std::string, Stream>::iterator it,
+void GroupStreams::finish(std::map<std::string, Stream>::iterator it, StreamEndReason reason,
                           std::optional<protocol::StreamErrorInfo> subscriberError, bool sendClosed,
                           std::optional<protocol::AckError> closedError) {
+  if (counters_) {
+    metrics::Metrics::inc(counters_->streamsEnded[static_cast<size_t>(reason)]);
+    metrics::Metrics::add(counters_->streamsActive, -1);
+  }
   std::string id = it->first;
   Stream s = std::move(it->second);
   active_.erase(it);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/event_loop.h"
+#include "metrics/metrics.h"
 #include "protocol/client_requests.h"
 #include "protocol/service_messages.h"
 
@@ -50,7 +51,10 @@ class GroupStreams {
   static constexpr size_t kRememberedClosed = 100;
   static constexpr uint64_t kDefaultIdleMs = 300000;  // a start without idleTimeoutMs
 
-  GroupStreams(StreamSink& sink, Limits limits) : sink_(sink), limits_(limits) {}
+  // `counters` (may be null): the owner thread's block, where starts, ends by reason, published
+  // fragments and the active-streams gauge are counted.
+  GroupStreams(StreamSink& sink, Limits limits, metrics::CounterBlock* counters = nullptr)
+      : sink_(sink), limits_(limits), counters_(counters) {}
 
   // A stream start the caller decoded; `permitted`: the connection may send to its group.
   // Answers streamAck 1 (accepted, or a repeated start with no fragment yet) or streamClosed
@@ -93,9 +97,10 @@ class GroupStreams {
 
   void acceptFragment(TimePoint now, const std::string& id, Stream& s, protocol::Payload payload);
   void flushAck(const std::string& id, Stream& s);
-  // Ends an active stream: the terminal message to subscribers (`subscriberError` as its
-  // stream.error), then, when `sendClosed`, streamClosed (`closedError`) to the publisher.
-  void finish(std::map<std::string, Stream>::iterator it,
+  // Ends an active stream (counted as `reason`): the terminal message to subscribers
+  // (`subscriberError` as its stream.error), then, when `sendClosed`, streamClosed
+  // (`closedError`) to the publisher.
+  void finish(std::map<std::string, Stream>::iterator it, metrics::StreamEndReason reason,
               std::optional<protocol::StreamErrorInfo> subscriberError, bool sendClosed,
               std::optional<protocol::AckError> closedError);
   // streamClosed for an id that is not (or no longer) active; remembered.
@@ -105,6 +110,7 @@ class GroupStreams {
 
   StreamSink& sink_;
   Limits limits_;
+  metrics::CounterBlock* counters_;
   std::map<std::string, Stream> active_;
   std::deque<Closed> closed_;  // the last kRememberedClosed, oldest first
   uint64_t epoch_ = 0;

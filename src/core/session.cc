@@ -56,9 +56,11 @@ std::vector<std::string> logSkipped(const std::vector<std::string>& roles,
 ClientSession::ClientSession(WorkerContext& worker, SessionIdentity identity)
     : worker_(worker),
       id_(std::move(identity)),
-      streams_(*this, GroupStreams::Limits{worker.settings.limits.maxStreamsPerConnection,
-                                           GroupStreams::kDefaultIdleMs,
-                                           worker.settings.limits.streamIdleTimeoutMaxMs}) {
+      streams_(*this,
+               GroupStreams::Limits{worker.settings.limits.maxStreamsPerConnection,
+                                    GroupStreams::kDefaultIdleMs,
+                                    worker.settings.limits.streamIdleTimeoutMaxMs},
+               &worker.counters) {
   logSkipped(id_.roles, id_.connectionId, &permissions_);
   ctx_.hub = id_.hubKey;
   ctx_.connectionId = id_.connectionId;
@@ -156,7 +158,7 @@ bool ClientSession::resume(ClientTransport* transport) {
   purgeExpiredReplay();
   // Spec 1.1 §3.7: the streamClosed frames the client may have missed, then `connected` (with
   // the current reconnection token), which 1.1.0 clients need to resume their streams.
-  if (protocol::isJsonFamily(id_.kind)) streams_.resendClosedSinceLastResume();
+  streams_.resendClosedSinceLastResume();
   sendControl(protocol::encodeJsonConnected(id_.connectionId, id_.userId, reconnectionToken_),
               protocol::encodeProtobufConnected(id_.connectionId, id_.userId, reconnectionToken_));
   if (state_ != State::kOpen) return true;  // the frames above overflowed the transport
@@ -709,12 +711,6 @@ void ClientSession::onInvocationDone(const std::string& invocationId, uint64_t t
 }
 
 void ClientSession::handleStream(protocol::StreamRequest r) {
-  if (!protocol::isJsonFamily(id_.kind)) {
-    // Protobuf streams are not implemented (docs/protocol-decisions.md): a stream start is an
-    // invalid message (§8.2).
-    closeWithSpec(errors::kInvalidProtobufMessage, false);
-    return;
-  }
   TimePoint now = worker_.loop.now();
   switch (r.kind) {
     case protocol::StreamRequest::Kind::kStart:
@@ -766,18 +762,21 @@ void ClientSession::publishStream(const std::string& group, bool noEcho, protoco
 }
 
 void ClientSession::sendStreamAck(const std::string& streamId, uint64_t expected) {
-  sendFrame(protocol::makeTextFrame(protocol::encodeJsonStreamAck(streamId, expected)));
+  sendControl(protocol::encodeJsonStreamAck(streamId, expected),
+              protocol::encodeProtobufStreamAck(streamId, expected));
 }
 
 void ClientSession::sendStreamNack(const std::string& streamId, uint64_t expected,
                                    const protocol::AckError& error) {
-  sendFrame(protocol::makeTextFrame(protocol::encodeJsonStreamNack(streamId, expected, error)));
+  sendControl(protocol::encodeJsonStreamNack(streamId, expected, error),
+              protocol::encodeProtobufStreamNack(streamId, expected, error));
 }
 
 void ClientSession::sendStreamClosed(const std::string& streamId,
                                      const std::optional<protocol::AckError>& error) {
-  sendFrame(protocol::makeTextFrame(error ? protocol::encodeJsonStreamClosed(streamId, *error)
-                                          : protocol::encodeJsonStreamClosed(streamId)));
+  sendControl(error ? protocol::encodeJsonStreamClosed(streamId, *error)
+                    : protocol::encodeJsonStreamClosed(streamId),
+              protocol::encodeProtobufStreamClosed(streamId, error));
 }
 
 bool ClientSession::maySendTo(const std::string& group) const {

@@ -150,9 +150,9 @@ class ClientSession : public std::enable_shared_from_this<ClientSession>, privat
   void dispatchInvocation(Invocations::Held call);
   void onInvocationDone(const std::string& invocationId, uint64_t token,
                         upstream::DispatchOutcome outcome);
-  // Group streams (client-protocols-1.1.md §3, core/group_streams.h): json and json.reliable
-  // only (a protobuf stream start is an invalid message). Stream state survives a reliable
-  // session's detach; its timer keeps running.
+  // Group streams (client-protocols-1.1.md §3, core/group_streams.h): every PubSub subprotocol
+  // (ack, nack and streamClosed in the client's encoding, §3.2). Stream state survives a
+  // reliable session's detach; its timer keeps running.
   void handleStream(protocol::StreamRequest request);
   // Schedules onStreamTimer at streams_.nextDeadline() unless a timer runs at or before it.
   void armStreamTimer();

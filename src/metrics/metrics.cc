@@ -65,6 +65,25 @@ void renderDelivery(std::string& out, const Totals& t) {
            {"overflow", t.deliveryDroppedOverflow}});
 }
 
+// Group streams (client-protocols-1.1.md §3).
+void renderStreams(std::string& out, const Totals& t) {
+  line(out, "webpubsubd_streams_active", "gauge", "Group streams started and not ended yet.",
+       t.streamsActive);
+  line(out, "webpubsubd_streams_started_total", "counter", "Group streams started (acked 1).",
+       static_cast<int64_t>(t.streamsStarted));
+  const char* ended = "webpubsubd_streams_ended_total";
+  header(out, ended, "counter", "Group streams ended, by reason.");
+  for (size_t r = 0; r < kStreamEndReasons; ++r) {
+    out += ended;
+    out += "{reason=\"";
+    out += labelOf(static_cast<StreamEndReason>(r));
+    out += "\"} " + std::to_string(t.streamsEnded[r]) + "\n";
+  }
+  line(out, "webpubsubd_stream_fragments_total", "counter",
+       "Group stream fragments published (in order, each once).",
+       static_cast<int64_t>(t.streamFragments));
+}
+
 // Renders a positive number of seconds (bounds, sums) without needless digits.
 std::string seconds(double v) {
   std::string s = std::to_string(v);
@@ -189,6 +208,7 @@ std::string Metrics::render() const {
        "Failed accepts of new TCP connections (e.g. out of file descriptors).", c(t.acceptErrors));
   renderDelivery(out, t);
   renderLatencies(out, t);
+  renderStreams(out, t);
   return out;
 }
 

@@ -16,6 +16,7 @@
 
 #include "common/mutex.h"
 #include "metrics/histogram.h"
+#include "metrics/stream_end_reason.h"
 
 namespace wps::metrics {
 
@@ -91,6 +92,12 @@ struct Counts {
   C deliveryDroppedGone{};      // answered 410
   C deliveryDroppedRejected{};  // answered another 4xx, or no handler takes them any more
   C deliveryDroppedOverflow{};  // max_pending_events / max_pending_bytes exceeded
+  // Group streams (client-protocols-1.1.md §3), counted by the publisher's worker, which starts
+  // and ends its streams: each worker's share of the gauge is exact.
+  G streamsActive{};
+  C streamsStarted{};
+  C streamFragments{};                              // in-order fragments published
+  std::array<C, kStreamEndReasons> streamsEnded{};  // by StreamEndReason
   // Latencies: each upstream HTTP request (attempt) by event class and outcome, index
   // event * kUpstreamOutcomes + outcome; each REST request by operation.
   std::array<Histogram<C>, kUpstreamEventClasses * kUpstreamOutcomes> upstreamLatency{};
@@ -126,6 +133,11 @@ struct Counts {
     f(deliveryDroppedGone, other.deliveryDroppedGone);
     f(deliveryDroppedRejected, other.deliveryDroppedRejected);
     f(deliveryDroppedOverflow, other.deliveryDroppedOverflow);
+    f(streamsActive, other.streamsActive);
+    f(streamsStarted, other.streamsStarted);
+    f(streamFragments, other.streamFragments);
+    for (size_t i = 0; i < streamsEnded.size(); ++i)
+      f(streamsEnded[i], other.streamsEnded[i]);
     for (size_t i = 0; i < upstreamLatency.size(); ++i)
       upstreamLatency[i].zip(other.upstreamLatency[i], f);
     for (size_t i = 0; i < restLatency.size(); ++i)

@@ -58,10 +58,10 @@ struct InvokeRequest {
 struct CancelInvocationRequest {
   std::string invocationId;
 };
-// Group streaming (client-protocols-1.1.md §3.1): a stream start (sendToGroup with `stream`),
-// a streamData (fragment or keep-alive) or a streamEnd. Decoded whenever the frame is valid
-// JSON of that type; any other problem is kept in `problem` (answered with streamClosed
-// BadRequest instead of closing the connection).
+// Group streaming (client-protocols-1.1.md §3.1, §3.2): a stream start (sendToGroup with
+// `stream`), a streamData (fragment or keep-alive) or a streamEnd. Decoded whenever the frame is
+// valid JSON or protobuf of that type; any other problem is kept in `problem` (answered with
+// streamClosed BadRequest instead of closing the connection).
 struct StreamEndError {  // the client's `error` of a streamEnd (an abort)
   std::optional<std::string> message;
   std::optional<std::string> userErrorCode;

@@ -95,16 +95,67 @@ std::optional<uint64_t> ackIdOf(const M& m) {
   return m.has_ack_id() ? std::optional<uint64_t>(m.ack_id()) : std::nullopt;
 }
 
-// A stream start (recognised only: the session refuses protobuf streams, spec 1.1 §3.2).
-ClientRequest streamStart(const std::string& streamId) {
+// A group stream start (client-protocols-1.1.md §3.2, rules of §3.3 as for JSON): never an
+// invalid message; problems go to `problem` (answered with streamClosed BadRequest).
+ClientRequest decodeStreamStart(const pb::UpstreamMessage::SendToGroupMessage& m) {
   StreamRequest r;
-  r.streamId = streamId;
+  r.kind = StreamRequest::Kind::kStart;
+  r.streamId = m.stream().stream_id();
+  r.group = m.group();
+  r.noEcho = m.has_no_echo() && m.no_echo();
+  if (m.stream().has_idle_timeout_ms()) r.idleTimeoutMs = m.stream().idle_timeout_ms();
+  if (!isValidGroupName(m.group())) {
+    r.problem = "group is not a valid group name";
+  } else if (m.has_data() || m.has_ack_id()) {
+    r.problem = "a stream start takes no data or ack_id";
+  } else if (r.streamId.empty()) {
+    r.problem = "stream_id must be a non-empty string";
+  } else if (r.idleTimeoutMs && *r.idleTimeoutMs == 0) {
+    r.problem = "idle_timeout_ms must be a positive integer";
+  }
+  return ClientRequest(std::move(r));
+}
+
+// stream_data_message: a fragment (stream_sequence_id and data) or a keep-alive (neither); one
+// without the other, or data that is not valid, is a `problem`.
+ClientRequest decodeStreamData(const pb::UpstreamMessage::StreamDataMessage& m) {
+  StreamRequest r;
+  r.kind = StreamRequest::Kind::kData;
+  r.streamId = m.stream_id();
+  if (!m.has_stream_sequence_id() && !m.has_data()) return ClientRequest(std::move(r));
+  if (!m.has_stream_sequence_id() || !m.has_data()) {
+    r.problem = "stream_sequence_id and data go together";
+    return ClientRequest(std::move(r));
+  }
+  Payload payload;
+  bool hasData = true;
+  Status st = readPayload(true, m.data(), Metadata{}, &payload, &hasData);
+  if (!st) {
+    r.problem = st.message();
+    return ClientRequest(std::move(r));
+  }
+  r.sequenceId = m.stream_sequence_id();
+  r.payload = std::move(payload);
+  return ClientRequest(std::move(r));
+}
+
+// stream_end_message: with `error` an abort (its message and user_error_code, each optional).
+ClientRequest decodeStreamEnd(const pb::UpstreamMessage::StreamEndMessage& m) {
+  StreamRequest r;
+  r.kind = StreamRequest::Kind::kEnd;
+  r.streamId = m.stream_id();
+  if (m.has_error()) {
+    StreamEndError e;
+    if (m.error().has_message()) e.message = m.error().message();
+    if (m.error().has_user_error_code()) e.userErrorCode = m.error().user_error_code();
+    r.error = std::move(e);
+  }
   return ClientRequest(std::move(r));
 }
 
 StatusOr<ClientRequest> decodeSendToGroup(const pb::UpstreamMessage::SendToGroupMessage& m) {
+  if (m.has_stream()) return decodeStreamStart(m);
   if (!isValidGroupName(m.group())) return bad("group is not a valid group name");
-  if (m.has_stream()) return streamStart(m.stream().stream_id());
   SendToGroupRequest r;
   r.group = m.group();
   r.ackId = ackIdOf(m);
@@ -124,7 +175,8 @@ StatusOr<ClientRequest> decodeSendToGroup(const pb::UpstreamMessage::SendToGroup
 
 StatusOr<ClientRequest> decodeEvent(const pb::UpstreamMessage::EventMessage& m) {
   if (!isValidEventName(m.event())) return bad("event is not a valid event name");
-  if (m.has_stream()) return streamStart(m.stream().stream_id());
+  // Event streaming (an upstream stream, spec 1.1 §7 question 4) has no defined semantics.
+  if (m.has_stream()) return bad("event streams are not supported");
   EventRequest r;
   r.event = m.event();
   r.ackId = ackIdOf(m);
@@ -172,6 +224,10 @@ StatusOr<ClientRequest> decodeProtobufRequest(std::string_view bytes) {
       return ClientRequest(SequenceAckRequest{msg.sequence_ack_message().sequence_id()});
     case pb::UpstreamMessage::kPingMessage:
       return ClientRequest(PingRequest{});
+    case pb::UpstreamMessage::kStreamDataMessage:
+      return decodeStreamData(msg.stream_data_message());
+    case pb::UpstreamMessage::kStreamEndMessage:
+      return decodeStreamEnd(msg.stream_end_message());
     case pb::UpstreamMessage::MESSAGE_NOT_SET:
       break;
   }

@@ -306,4 +306,40 @@ std::string encodeProtobufPong() {
   return out;
 }
 
+std::string encodeProtobufStreamAck(std::string_view streamId, uint64_t expectedSequenceId) {
+  std::string ack;
+  appendBytesField(ack, 1, streamId);
+  appendVarintField(ack, 2, expectedSequenceId);
+  std::string out;
+  appendBytesField(out, 6, ack);
+  return out;
+}
+
+std::string encodeProtobufStreamNack(std::string_view streamId, uint64_t expectedSequenceId,
+                                     const AckError& error) {
+  std::string nack;
+  appendBytesField(nack, 1, streamId);
+  appendBytesField(nack, 2, error.name);
+  appendBytesField(nack, 3, error.message);
+  appendVarintField(nack, 4, expectedSequenceId);
+  std::string out;
+  appendBytesField(out, 7, nack);
+  return out;
+}
+
+std::string encodeProtobufStreamClosed(std::string_view streamId,
+                                       const std::optional<AckError>& error) {
+  std::string closed;
+  appendBytesField(closed, 1, streamId);
+  if (error) {
+    std::string err;
+    appendBytesField(err, 1, error->name);
+    appendBytesField(err, 2, error->message);
+    appendBytesField(closed, 2, err);
+  }
+  std::string out;
+  appendBytesField(out, 8, closed);
+  return out;
+}
+
 }  // namespace wps::protocol

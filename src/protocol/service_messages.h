@@ -59,7 +59,7 @@ std::string encodeJsonInvokeResponse(std::string_view invocationId, const AckErr
 // "dataType" and "data" (encoded as in data messages) when `data` is set.
 std::string encodeJsonInvokeResult(std::string_view invocationId,
                                    const std::optional<Payload>& data);
-// {"type":"streamClosed","streamId":..,"error":{..}} (JSON only: protobuf has no such message).
+// {"type":"streamClosed","streamId":..,"error":{..}}
 std::string encodeJsonStreamClosed(std::string_view streamId, const AckError& error);
 // {"type":"streamClosed","streamId":..} (a stream the client ended).
 std::string encodeJsonStreamClosed(std::string_view streamId);
@@ -80,5 +80,14 @@ std::string encodeProtobufConnected(std::string_view connectionId,
                                     const std::optional<std::string>& reconnectionToken);
 std::string encodeProtobufDisconnected(std::string_view reason);
 std::string encodeProtobufPong();
+// Group streaming (client-protocols-1.1.md §3.2): stream_ack_message = 6 {stream_id = 1;
+// expected_sequence_id = 2}, stream_nack_message = 7 {stream_id = 1; name = 2; message = 3;
+// expected_sequence_id = 4}, stream_closed_message = 8 {stream_id = 1; error = 2 {name = 1;
+// message = 2}}, without `error` when the stream ended normally.
+std::string encodeProtobufStreamAck(std::string_view streamId, uint64_t expectedSequenceId);
+std::string encodeProtobufStreamNack(std::string_view streamId, uint64_t expectedSequenceId,
+                                     const AckError& error);
+std::string encodeProtobufStreamClosed(std::string_view streamId,
+                                       const std::optional<AckError>& error);
 
 }  // namespace wps::protocol

@@ -258,5 +258,56 @@ TEST_F(GroupStreamsTest, RemembersTheLast100ClosedIds) {
   EXPECT_EQ(sink.take(), (std::vector<std::string>{"closed 0 StreamNotFound", "closed 1"}));
 }
 
+// The stream metrics (docs/metrics.md): starts, ends by reason, published fragments and the
+// active gauge, counted in the owner's block.
+TEST(GroupStreamsMetrics, CountsStartsEndsByReasonAndFragments) {
+  using metrics::StreamEndReason;
+  metrics::Metrics registry;
+  metrics::CounterBlock block(registry);
+  RecordingSink sink;
+  GroupStreams streams(sink, GroupStreams::Limits{10, 300000, 3600000}, &block);
+  TimePoint t0{};
+  auto ended = [&](StreamEndReason r) {
+    return registry.totals().streamsEnded[static_cast<size_t>(r)];
+  };
+  for (auto id : {"done", "abort", "idle", "gap", "forbid", "conflict", "bad", "cancel"}) {
+    auto start = startOf(id);
+    if (std::string_view(id) == "idle") start.idleTimeoutMs = 1000;
+    streams.start(t0, start, true);
+  }
+  streams.start(t0, startOf("refused"), false);  // refused: neither started nor ended
+  EXPECT_EQ(registry.totals().streamsStarted, 8u);
+  EXPECT_EQ(registry.totals().streamsActive, 8);
+  streams.data(t0, dataOf("done", 1));
+  streams.data(t0, dataOf("done", 1));  // a duplicate: not published again
+  streams.data(t0, dataOf("done", 3));  // after a gap: not published
+  streams.data(t0, dataOf("done", 2));
+  streams.data(t0, dataOf("done", std::nullopt));  // keep-alive
+  EXPECT_EQ(registry.totals().streamFragments, 2u);
+  streams.end(t0, endOf("done"));
+  auto abort = endOf("abort");
+  abort.error = protocol::StreamEndError{};
+  streams.end(t0, abort);
+  streams.data(t0, dataOf("gap", 2));
+  streams.data(t0, dataOf("conflict", 1));
+  streams.start(t0, startOf("conflict"), true);
+  auto bad = dataOf("bad", std::nullopt);
+  bad.problem = "streamSequenceId, dataType and data go together";
+  streams.data(t0, bad);
+  sink.forbidden = true;
+  streams.data(t0, dataOf("forbid", 1));
+  streams.tick(t0 + seconds(10));  // "idle" (1 s) and "gap" (10 s)
+  EXPECT_EQ(registry.totals().streamsActive, 1);
+  streams.cancelAll();
+  for (StreamEndReason r :
+       {StreamEndReason::kCompleted, StreamEndReason::kAborted, StreamEndReason::kIdleTimeout,
+        StreamEndReason::kSequenceGap, StreamEndReason::kForbidden, StreamEndReason::kConflict,
+        StreamEndReason::kInvalid, StreamEndReason::kSessionEnd}) {
+    EXPECT_EQ(ended(r), 1u) << metrics::labelOf(r);
+  }
+  EXPECT_EQ(registry.totals().streamsActive, 0);
+  EXPECT_EQ(registry.totals().streamFragments, 3u);  // "conflict" published one
+}
+
 }  // namespace
 }  // namespace wps::core

@@ -12,6 +12,7 @@
 #include "fakes/fake_upstream_client.h"
 #include "fakes/manual_event_loop.h"
 #include "protocol/client_kind.h"
+#include "protocol/webpubsub.pb.h"
 
 namespace wps::core {
 namespace {
@@ -939,11 +940,121 @@ TEST_F(SessionTest, AStreamClosedSentWhileDetachedIsResentBeforeConnected) {
   EXPECT_EQ(json(t2.payload(t2.frames.size() - 1)).at("error").at("name"), "IdleTimeout");
 }
 
-TEST_F(SessionTest, ProtobufStreamStartCloses1007) {
+// --- Protobuf stream publishers (client-protocols-1.1.md §3.2): the rules of the JSON ones ---
+
+namespace pb = ::azure::webpubsub;
+
+std::string pbStart(const std::string& group, const std::string& id,
+                    std::optional<uint32_t> idleMs = std::nullopt) {
+  pb::UpstreamMessage m;
+  m.mutable_send_to_group_message()->set_group(group);
+  m.mutable_send_to_group_message()->mutable_stream()->set_stream_id(id);
+  if (idleMs) m.mutable_send_to_group_message()->mutable_stream()->set_idle_timeout_ms(*idleMs);
+  return m.SerializeAsString();
+}
+std::string pbData(const std::string& id, uint64_t seq, const std::string& text) {
+  pb::UpstreamMessage m;
+  m.mutable_stream_data_message()->set_stream_id(id);
+  m.mutable_stream_data_message()->set_stream_sequence_id(seq);
+  m.mutable_stream_data_message()->mutable_data()->set_text_data(text);
+  return m.SerializeAsString();
+}
+std::string pbEnd(const std::string& id) {
+  pb::UpstreamMessage m;
+  m.mutable_stream_end_message()->set_stream_id(id);
+  return m.SerializeAsString();
+}
+pb::DownstreamMessage pbFrame(const FakeTransport& t, size_t i) {
+  EXPECT_EQ(static_cast<uint8_t>(t.frames.at(i).flatten()[0]), 0x82);  // binary
+  pb::DownstreamMessage m;
+  EXPECT_TRUE(m.ParseFromString(t.payload(i)));
+  return m;
+}
+
+TEST_F(SessionTest, ProtobufPublisherStartsSendsAndEndsAStream) {
+  FakeTransport a, b;
+  auto sa = open(a, ClientKind::kProtobuf, {"webpubsub.sendToGroup"});
+  auto sb = open(b, ClientKind::kJson);
+  engine.shard(0).join(*sb, "g");
+  a.frames.clear();
+  b.frames.clear();
+  sa->onMessage(true, pbStart("g", "s"));
+  ASSERT_EQ(a.frames.size(), 1u);
+  auto ack = pbFrame(a, 0);
+  ASSERT_EQ(ack.message_case(), pb::DownstreamMessage::kStreamAckMessage);
+  EXPECT_EQ(ack.stream_ack_message().stream_id(), "s");
+  EXPECT_EQ(ack.stream_ack_message().expected_sequence_id(), 1u);
+  sa->onMessage(true, pbData("s", 1, "hel"));
+  sa->onMessage(true, pbData("s", 2, "lo"));
+  loop.advance(100ms);  // the batched ack
+  ASSERT_EQ(a.frames.size(), 2u);
+  EXPECT_EQ(pbFrame(a, 1).stream_ack_message().expected_sequence_id(), 3u);
+  sa->onMessage(true, pbEnd("s"));
+  ASSERT_EQ(a.frames.size(), 3u);
+  auto closed = pbFrame(a, 2);
+  ASSERT_EQ(closed.message_case(), pb::DownstreamMessage::kStreamClosedMessage);
+  EXPECT_EQ(closed.stream_closed_message().stream_id(), "s");
+  EXPECT_FALSE(closed.stream_closed_message().has_error());
+  // The JSON subscriber sees the same fragments and terminal message as from a JSON publisher.
+  ASSERT_EQ(b.frames.size(), 3u);
+  EXPECT_EQ(json(b.payload(0)).at("data"), "hel");
+  EXPECT_EQ(json(b.payload(0)).at("stream").at("streamSequenceId"), 1);
+  EXPECT_EQ(json(b.payload(1)).at("data"), "lo");
+  EXPECT_EQ(json(b.payload(2)).at("stream").at("endOfStream"), true);
+  EXPECT_EQ(json(b.payload(2)).at("stream").at("streamSequenceId"), 3);
+  EXPECT_FALSE(a.closed);
+}
+
+TEST_F(SessionTest, ProtobufPublisherIsNackedOnAGapAndGetsStreamClosedOnErrors) {
+  FakeTransport a;
+  auto sa = open(a, ClientKind::kProtobuf, {"webpubsub.sendToGroup.g"});
+  a.frames.clear();
+  sa->onMessage(true, pbStart("g", "s"));
+  sa->onMessage(true, pbData("s", 3, "x"));
+  auto nack = pbFrame(a, 1);
+  ASSERT_EQ(nack.message_case(), pb::DownstreamMessage::kStreamNackMessage);
+  EXPECT_EQ(nack.stream_nack_message().stream_id(), "s");
+  EXPECT_EQ(nack.stream_nack_message().name(), "InvalidSequenceId");
+  EXPECT_EQ(nack.stream_nack_message().expected_sequence_id(), 1u);
+  sa->onMessage(true, pbStart("other", "t"));  // no permission for this group
+  EXPECT_EQ(pbFrame(a, 2).stream_closed_message().error().name(), "Forbidden");
+  sa->onMessage(true, pbEnd("nope"));
+  EXPECT_EQ(pbFrame(a, 3).stream_closed_message().error().name(), "StreamNotFound");
+  sa->onMessage(true, pbStart("g", ""));  // an empty id: BadRequest, the connection stays
+  EXPECT_EQ(pbFrame(a, 4).stream_closed_message().error().name(), "BadRequest");
+  sa->onMessage(true, pbStart("g", "idle", 1000));
+  loop.advance(1s);
+  auto idle = pbFrame(a, a.frames.size() - 1);
+  EXPECT_EQ(idle.stream_closed_message().stream_id(), "idle");
+  EXPECT_EQ(idle.stream_closed_message().error().name(), "IdleTimeout");
+  EXPECT_FALSE(a.closed);
+}
+
+TEST_F(SessionTest, ProtobufReliablePublisherGetsItsStreamClosedAgainAfterARecovery) {
+  FakeTransport t1, t2;
+  auto s = open(t1, ClientKind::kProtobufReliable, {"webpubsub.sendToGroup"});
+  s->onMessage(true, pbStart("g", "s", 1000));
+  s->onTransportClosed(&t1, {TransportEnd::Cause::kLost, std::nullopt, ""});
+  loop.advance(1s);  // the idle timeout keeps running while detached; its streamClosed is lost
+  ASSERT_TRUE(s->resume(&t2));
+  ASSERT_GE(t2.frames.size(), 2u);
+  auto closed = pbFrame(t2, 0);
+  ASSERT_EQ(closed.message_case(), pb::DownstreamMessage::kStreamClosedMessage);
+  EXPECT_EQ(closed.stream_closed_message().error().name(), "IdleTimeout");
+  EXPECT_TRUE(pbFrame(t2, 1).system_message().has_connected_message());
+  s->onMessage(true, pbEnd("s"));  // a later frame for the id gets the same answer
+  EXPECT_EQ(pbFrame(t2, t2.frames.size() - 1).stream_closed_message().error().name(),
+            "IdleTimeout");
+}
+
+// EventMessage.stream = 5 (an upstream event stream) is not defined by any spec (§7 q. 4).
+TEST_F(SessionTest, ProtobufEventStreamStartCloses1007) {
   FakeTransport t;
-  auto s = open(t, ClientKind::kProtobuf);
-  // UpstreamMessage{send_to_group_message{group: "g", stream: {}}}
-  s->onMessage(true, std::string("\x0A\x05\x0A\x01g\x3A\x00", 7));
+  auto s = open(t, ClientKind::kProtobuf, {"webpubsub.sendToGroup"});
+  pb::UpstreamMessage m;
+  m.mutable_event_message()->set_event("e");
+  m.mutable_event_message()->mutable_stream()->set_stream_id("s");
+  s->onMessage(true, m.SerializeAsString());
   ASSERT_TRUE(t.closed);
   EXPECT_EQ(t.closed->code, 1007);
 }

@@ -59,6 +59,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (auto* s = std::get_if<SendToGroupRequest>(&*r))
       checkProtobufDelivery(s->payload, s->metadata);
     if (auto* e = std::get_if<EventRequest>(&*r)) checkProtobufDelivery(e->payload, e->metadata);
+    auto* st = std::get_if<StreamRequest>(&*r);
+    if (st && st->payload && !st->problem) checkProtobufDelivery(*st->payload, Metadata{});
   }
   return 0;
 }

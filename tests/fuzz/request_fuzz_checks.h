@@ -38,6 +38,25 @@ inline void checkPayload(const Payload& p, const Metadata& metadata) {
   (void)encodeProtobufDataBody(m);
 }
 
+// A group stream request without a problem obeys client-protocols-1.1.md §3.3: a start has a
+// valid group, a non-empty id and a positive idle timeout; a fragment has both its sequence id
+// and its payload, a keep-alive neither.
+inline void checkStream(const StreamRequest& s) {
+  if (s.problem) return;
+  switch (s.kind) {
+    case StreamRequest::Kind::kStart:
+      check(isValidGroupName(s.group) && !s.streamId.empty());
+      check(!s.idleTimeoutMs || *s.idleTimeoutMs > 0);
+      break;
+    case StreamRequest::Kind::kData:
+      check(s.sequenceId.has_value() == s.payload.has_value());
+      if (s.payload) checkPayload(*s.payload, Metadata{});
+      break;
+    case StreamRequest::Kind::kEnd:
+      break;
+  }
+}
+
 inline void checkRequest(const StatusOr<ClientRequest>& r) {
   if (!r) {
     check(r.status().code() == StatusCode::kInvalidArgument);
@@ -55,6 +74,7 @@ inline void checkRequest(const StatusOr<ClientRequest>& r) {
     check(e->hasData || (e->payload.type == DataType::kText && e->payload.data.empty()));
     checkPayload(e->payload, e->metadata);
   }
+  if (auto* st = std::get_if<StreamRequest>(&*r)) checkStream(*st);
 }
 
 }  // namespace wps::protocol::fuzz

@@ -316,5 +316,39 @@ TEST(Metrics, ConcurrentCountingAndScraping) {
   EXPECT_EQ(metrics.totals().connections, 0);
 }
 
+// Group streams (docs/metrics.md): every reason of the closed set is exported from the start.
+TEST(StreamMetrics, ActiveStartedEndedByReasonAndFragments) {
+  Metrics metrics;
+  CounterBlock block(metrics);
+  Metrics::inc(block.streamsStarted, 3);
+  Metrics::add(block.streamsActive, 3);
+  Metrics::add(block.streamsActive, -1);
+  Metrics::inc(block.streamsEnded[static_cast<size_t>(StreamEndReason::kIdleTimeout)]);
+  Metrics::inc(block.streamFragments, 42);
+  std::string rendered = metrics.render();
+  const std::string expected =
+      "# HELP webpubsubd_streams_active Group streams started and not ended yet.\n"
+      "# TYPE webpubsubd_streams_active gauge\n"
+      "webpubsubd_streams_active 2\n"
+      "# HELP webpubsubd_streams_started_total Group streams started (acked 1).\n"
+      "# TYPE webpubsubd_streams_started_total counter\n"
+      "webpubsubd_streams_started_total 3\n"
+      "# HELP webpubsubd_streams_ended_total Group streams ended, by reason.\n"
+      "# TYPE webpubsubd_streams_ended_total counter\n"
+      "webpubsubd_streams_ended_total{reason=\"completed\"} 0\n"
+      "webpubsubd_streams_ended_total{reason=\"aborted\"} 0\n"
+      "webpubsubd_streams_ended_total{reason=\"idle_timeout\"} 1\n"
+      "webpubsubd_streams_ended_total{reason=\"forbidden\"} 0\n"
+      "webpubsubd_streams_ended_total{reason=\"sequence_gap\"} 0\n"
+      "webpubsubd_streams_ended_total{reason=\"conflict\"} 0\n"
+      "webpubsubd_streams_ended_total{reason=\"invalid\"} 0\n"
+      "webpubsubd_streams_ended_total{reason=\"session_end\"} 0\n"
+      "# HELP webpubsubd_stream_fragments_total Group stream fragments published (in order, each "
+      "once).\n"
+      "# TYPE webpubsubd_stream_fragments_total counter\n"
+      "webpubsubd_stream_fragments_total 42\n";
+  EXPECT_NE(rendered.find(expected), std::string::npos) << rendered;
+}
+
 }  // namespace
 }  // namespace wps::metrics

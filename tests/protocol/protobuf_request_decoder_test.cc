@@ -320,20 +320,116 @@ TEST(ProtobufRequestDecoder, EventNameRegex) {
 
 // --- stream starts, sequenceAck, ping -------------------------------------------------------
 
-TEST(ProtobufRequestDecoder, StreamStartIsRecognised) {
+TEST(ProtobufRequestDecoder, StreamStart) {
   Upstream s = sendToGroup("g");
+  s.mutable_send_to_group_message()->set_no_echo(true);
   s.mutable_send_to_group_message()->mutable_stream()->set_stream_id("st-1");
   s.mutable_send_to_group_message()->mutable_stream()->set_idle_timeout_ms(1000);
-  EXPECT_EQ(as<StreamRequest>(s).streamId, "st-1");
+  auto start = as<StreamRequest>(s);
+  EXPECT_EQ(start.kind, StreamRequest::Kind::kStart);
+  EXPECT_EQ(start.streamId, "st-1");
+  EXPECT_EQ(start.group, "g");
+  EXPECT_TRUE(start.noEcho);
+  EXPECT_EQ(*start.idleTimeoutMs, 1000u);
+  EXPECT_FALSE(start.problem);
 
+  Upstream plain = sendToGroup("g");
+  plain.mutable_send_to_group_message()->mutable_stream()->set_stream_id("st-2");
+  auto p = as<StreamRequest>(plain);
+  EXPECT_FALSE(p.idleTimeoutMs);
+  EXPECT_FALSE(p.noEcho);
+  EXPECT_FALSE(p.problem);
+}
+
+// As for JSON (spec 1.1 §3.3 rule 1): a bad start is answered streamClosed BadRequest, so it is
+// decoded with a problem instead of being an invalid message.
+TEST(ProtobufRequestDecoder, StreamStartProblems) {
+  auto withStream = [](Upstream m, const std::string& id) {
+    m.mutable_send_to_group_message()->mutable_stream()->set_stream_id(id);
+    return m;
+  };
+  Upstream badGroup = withStream(sendToGroup(""), "s");
+  Upstream emptyId = withStream(sendToGroup("g"), "");
+  Upstream withData = withStream(textSend("g", "x"), "s");
+  Upstream withAck = withStream(sendToGroup("g"), "s");
+  withAck.mutable_send_to_group_message()->set_ack_id(1);
+  Upstream zeroIdle = withStream(sendToGroup("g"), "s");
+  zeroIdle.mutable_send_to_group_message()->mutable_stream()->set_idle_timeout_ms(0);
+  for (const Upstream* m : {&badGroup, &emptyId, &withData, &withAck, &zeroIdle}) {
+    auto r = as<StreamRequest>(*m);
+    EXPECT_EQ(r.kind, StreamRequest::Kind::kStart);
+    EXPECT_TRUE(r.problem) << m->ShortDebugString();
+  }
+  EXPECT_EQ(as<StreamRequest>(zeroIdle).streamId, "s");
+}
+
+TEST(ProtobufRequestDecoder, StreamDataFragmentsAndKeepAlives) {
+  Upstream m;
+  auto* d = m.mutable_stream_data_message();
+  d->set_stream_id("s");
+  d->set_stream_sequence_id(7);
+  d->mutable_data()->set_json_data(" {\"a\": 1} ");
+  auto fragment = as<StreamRequest>(m);
+  EXPECT_EQ(fragment.kind, StreamRequest::Kind::kData);
+  EXPECT_EQ(fragment.streamId, "s");
+  EXPECT_EQ(*fragment.sequenceId, 7u);
+  ASSERT_TRUE(fragment.payload);
+  EXPECT_EQ(fragment.payload->type, DataType::kJson);
+  EXPECT_EQ(fragment.payload->data, R"({"a":1})");
+  EXPECT_FALSE(fragment.problem);
+
+  Upstream keepAlive;
+  keepAlive.mutable_stream_data_message()->set_stream_id("s");
+  auto k = as<StreamRequest>(keepAlive);
+  EXPECT_FALSE(k.sequenceId);
+  EXPECT_FALSE(k.payload);
+  EXPECT_FALSE(k.problem);
+
+  Upstream idOnly = keepAlive;
+  idOnly.mutable_stream_data_message()->set_stream_sequence_id(1);
+  Upstream dataOnly = keepAlive;
+  dataOnly.mutable_stream_data_message()->mutable_data()->set_text_data("x");
+  Upstream emptyData = idOnly;
+  emptyData.mutable_stream_data_message()->mutable_data();  // MessageData without data
+  Upstream badJson = idOnly;
+  badJson.mutable_stream_data_message()->mutable_data()->set_json_data("{");
+  for (const Upstream* bad : {&idOnly, &dataOnly, &emptyData, &badJson}) {
+    auto r = as<StreamRequest>(*bad);
+    EXPECT_EQ(r.kind, StreamRequest::Kind::kData);
+    EXPECT_EQ(r.streamId, "s");
+    EXPECT_TRUE(r.problem) << bad->ShortDebugString();
+  }
+}
+
+TEST(ProtobufRequestDecoder, StreamEnd) {
+  Upstream m;
+  m.mutable_stream_end_message()->set_stream_id("s");
+  auto end = as<StreamRequest>(m);
+  EXPECT_EQ(end.kind, StreamRequest::Kind::kEnd);
+  EXPECT_EQ(end.streamId, "s");
+  EXPECT_FALSE(end.error);
+
+  m.mutable_stream_end_message()->mutable_error();  // abort({})
+  auto empty = as<StreamRequest>(m);
+  ASSERT_TRUE(empty.error);
+  EXPECT_FALSE(empty.error->message);
+  EXPECT_FALSE(empty.error->userErrorCode);
+
+  m.mutable_stream_end_message()->mutable_error()->set_message("db failed");
+  m.mutable_stream_end_message()->mutable_error()->set_user_error_code("E42");
+  auto abort = as<StreamRequest>(m);
+  ASSERT_TRUE(abort.error);
+  EXPECT_EQ(*abort.error->message, "db failed");
+  EXPECT_EQ(*abort.error->userErrorCode, "E42");
+  EXPECT_FALSE(abort.problem);
+}
+
+// EventMessage.stream = 5 (an upstream event stream) has no defined semantics (spec 1.1 §7
+// question 4): it stays an invalid message (close 1007).
+TEST(ProtobufRequestDecoder, EventStreamIsInvalid) {
   Upstream e = eventMsg("ev");
   e.mutable_event_message()->mutable_stream()->set_stream_id("st-2");
-  EXPECT_EQ(as<StreamRequest>(e).streamId, "st-2");
-
-  // The group is still validated.
-  Upstream badGroup = sendToGroup("");
-  badGroup.mutable_send_to_group_message()->mutable_stream()->set_stream_id("st-3");
-  EXPECT_TRUE(invalid(badGroup));
+  EXPECT_TRUE(invalid(bytesOf(e)));
 }
 
 TEST(ProtobufRequestDecoder, SequenceAck) {
@@ -384,11 +480,27 @@ TEST(ProtobufRequestDecoder, FieldNumbersMatchTheSpec) {
   EXPECT_EQ(ev.metadata, (Metadata{{"k", "v"}}));
   // send_to_group_message {group "g", stream = 7 {stream_id = 1 "s"}}
   EXPECT_EQ(as<StreamRequest>("\x0a\x08\x0a\x01g\x3a\x03\x0a\x01s"s).streamId, "s");
-  // event_message {event "e", stream = 5 {stream_id "s"}}
-  EXPECT_EQ(as<StreamRequest>("\x2a\x08\x0a\x01"
-                              "e\x2a\x03\x0a\x01s"s)
-                .streamId,
-            "s");
+  // event_message {event "e", stream = 5 {stream_id "s"}}: refused
+  EXPECT_TRUE(
+      invalid("\x2a\x08\x0a\x01"
+              "e\x2a\x03\x0a\x01s"s));
+  // stream_data_message = 13 {stream_id = 1 "s", stream_sequence_id = 2 1,
+  //                           data = 3 {text_data "hi"}}
+  auto data = as<StreamRequest>("\x6a\x0b\x0a\x01s\x10\x01\x1a\x04\x0a\x02hi"s);
+  EXPECT_EQ(data.kind, StreamRequest::Kind::kData);
+  EXPECT_EQ(*data.sequenceId, 1u);
+  EXPECT_EQ(data.payload->data, "hi");
+  // stream_end_message = 14 {stream_id = 1 "s", error = 2 {message = 1 "db",
+  //                                                        user_error_code = 2 "E42"}}
+  auto end = as<StreamRequest>(
+      "\x72\x0e\x0a\x01s\x12\x09\x0a\x02"
+      "db\x12\x03"
+      "E42"s);
+  EXPECT_EQ(end.kind, StreamRequest::Kind::kEnd);
+  EXPECT_EQ(*end.error->userErrorCode, "E42");
+  // send_to_group_message {group "g", stream = 7 {stream_id "s", idle_timeout_ms = 2 1000}}
+  EXPECT_EQ(*as<StreamRequest>("\x0a\x0b\x0a\x01g\x3a\x06\x0a\x01s\x10\xe8\x07"s).idleTimeoutMs,
+            1000u);
   // sequence_ack_message = 8 {sequence_id = 1 300}
   EXPECT_EQ(as<SequenceAckRequest>("\x42\x03\x08\xac\x02"s).sequenceId, 300u);
   // ping_message = 9 {}

@@ -137,6 +137,60 @@ TEST(ProtobufEncoders, AckSuccess) {
   EXPECT_TRUE(zero.ack_message().success());
 }
 
+// Group streaming (client-protocols-1.1.md §3.2), parsed with the generated classes.
+TEST(ProtobufEncoders, StreamAckNackClosed) {
+  Downstream ack = parseDownstream(encodeProtobufStreamAck("s-1", 17));
+  ASSERT_EQ(ack.message_case(), Downstream::kStreamAckMessage);
+  EXPECT_EQ(ack.stream_ack_message().stream_id(), "s-1");
+  EXPECT_EQ(ack.stream_ack_message().expected_sequence_id(), 17u);
+
+  Downstream nack = parseDownstream(
+      encodeProtobufStreamNack("s-2", 2, AckError{"InvalidSequenceId", "Expected 2."}));
+  ASSERT_EQ(nack.message_case(), Downstream::kStreamNackMessage);
+  EXPECT_EQ(nack.stream_nack_message().stream_id(), "s-2");
+  EXPECT_EQ(nack.stream_nack_message().expected_sequence_id(), 2u);
+  EXPECT_EQ(nack.stream_nack_message().name(), "InvalidSequenceId");
+  EXPECT_EQ(nack.stream_nack_message().message(), "Expected 2.");
+
+  Downstream done = parseDownstream(encodeProtobufStreamClosed("s-3", std::nullopt));
+  ASSERT_EQ(done.message_case(), Downstream::kStreamClosedMessage);
+  EXPECT_EQ(done.stream_closed_message().stream_id(), "s-3");
+  EXPECT_FALSE(done.stream_closed_message().has_error());
+
+  Downstream failed = parseDownstream(
+      encodeProtobufStreamClosed("s-4", AckError{"IdleTimeout", "No stream activity."}));
+  ASSERT_EQ(failed.message_case(), Downstream::kStreamClosedMessage);
+  ASSERT_TRUE(failed.stream_closed_message().has_error());
+  EXPECT_EQ(failed.stream_closed_message().error().name(), "IdleTimeout");
+  EXPECT_EQ(failed.stream_closed_message().error().message(), "No stream activity.");
+}
+
+TEST(ProtobufEncoders, DataMessageStreamInfo) {
+  DataMessage msg;
+  msg.from = MessageSource::kGroup;
+  msg.group = "g";
+  msg.payload = Payload{DataType::kText, "hel"};
+  msg.stream = StreamInfo{"s1", 1, false, std::nullopt};
+  Downstream m = parseDataFrame(makeProtobufDataFrame(shared(encodeProtobufDataBody(msg)), 5));
+  ASSERT_TRUE(m.data_message().has_stream());
+  EXPECT_EQ(m.data_message().stream().stream_id(), "s1");
+  EXPECT_EQ(m.data_message().stream().stream_sequence_id(), 1u);
+  EXPECT_FALSE(m.data_message().stream().end_of_stream());
+  EXPECT_FALSE(m.data_message().stream().has_error());
+  EXPECT_EQ(m.data_message().sequence_id(), 5u);
+
+  msg.payload = Payload{DataType::kText, ""};
+  msg.stream = StreamInfo{"s1", 3, true, StreamErrorInfo{"UserError", "db failed", "E42"}};
+  Downstream end = parseDataFrame(makeProtobufDataFrame(shared(encodeProtobufDataBody(msg)), 6));
+  const auto& info = end.data_message().stream();
+  EXPECT_EQ(info.stream_sequence_id(), 3u);
+  EXPECT_TRUE(info.has_end_of_stream() && info.end_of_stream());
+  EXPECT_EQ(info.error().name(), "UserError");
+  EXPECT_EQ(info.error().message(), "db failed");
+  EXPECT_EQ(info.error().user_error_code(), "E42");
+  EXPECT_TRUE(end.data_message().data().has_text_data());  // text_data = "" (§3.6)
+}
+
 TEST(ProtobufEncoders, AckError) {
   Downstream m = parseDownstream(
       encodeProtobufAck(300, AckError{"Duplicate", "Message with ack-id: 300 has been processed"}));
