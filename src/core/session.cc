@@ -457,7 +457,7 @@ bool ClientSession::takeMessageToken() {
 
 void ClientSession::queueInbound(bool binary, std::string_view payload) {
   inboundBytes_ += payload.size();
-  inbound_.push_back({binary, std::string(payload)});
+  inbound_.push_back({binary, std::string(payload), worker_.loop.now()});
   const config::LimitSettings& limits = worker_.settings.limits;
   bool full =
       inbound_.size() >= limits.inboundQueueMessages || inboundBytes_ >= limits.inboundQueueBytes;
@@ -485,7 +485,9 @@ void ClientSession::drain() {
     Inbound next = std::move(inbound_.front());
     inbound_.pop_front();
     inboundBytes_ -= next.payload.size();
+    drainedArrival_ = next.arrived;
     process(next.binary, next.payload);
+    drainedArrival_.reset();
   }
   inbound_.shrink();
   draining_ = false;
@@ -670,9 +672,9 @@ void ClientSession::handleInvoke(protocol::InvokeRequest r) {
   std::string id = r.invocationId;
   Invocations::Held call{
       id, token, makeInvokeEvent(std::move(r), worker_.settings.upstream.invocationIdHeader),
-      nextCeId()};
+      nextCeId(), arrivalOfCurrent()};
   if (connectedPending_) {  // sent once the connected event settled, as user events
-    invocations_.hold(id, token, std::move(call.event), std::move(call.ceId));
+    invocations_.hold(id, token, std::move(call.event), std::move(call.ceId), call.arrived);
     return;
   }
   dispatchInvocation(std::move(call));
@@ -680,8 +682,9 @@ void ClientSession::handleInvoke(protocol::InvokeRequest r) {
 
 void ClientSession::dispatchInvocation(Invocations::Held call) {
   std::weak_ptr<ClientSession> weak = weak_from_this();
-  auto done = [weak, id = call.invocationId, token = call.token](DispatchOutcome outcome) {
-    if (auto self = weak.lock()) self->onInvocationDone(id, token, std::move(outcome));
+  auto done = [weak, id = call.invocationId, token = call.token,
+               arrived = call.arrived](DispatchOutcome outcome) {
+    if (auto self = weak.lock()) self->onInvocationDone(id, token, arrived, std::move(outcome));
   };
   auto request = worker_.dispatcher.dispatch(ctx_, std::move(call.event), std::move(call.ceId),
                                              id_.cookies, std::move(done));
@@ -689,9 +692,11 @@ void ClientSession::dispatchInvocation(Invocations::Held call) {
 }
 
 void ClientSession::onInvocationDone(const std::string& invocationId, uint64_t token,
-                                     DispatchOutcome outcome) {
+                                     TimePoint arrived, DispatchOutcome outcome) {
   std::unique_ptr<upstream::RequestHandle> finished;  // released when this function returns
   if (!invocations_.complete(invocationId, token, &finished)) return;  // cancelled: dropped
+  // The invokeResponse below is queued at once (on this loop turn).
+  observeBlocking(metrics::BlockingKind::kInvoke, arrived);
   InvocationAnswer answer = answerFor(outcome, worker_.settings.upstream.maxConnectionStateBytes);
   if (answer.error) {
     metrics::Metrics::inc(worker_.counters.upstreamFailures);
@@ -706,6 +711,15 @@ void ClientSession::onInvocationDone(const std::string& invocationId, uint64_t t
     worker_.outbox.updateConnectionState(id_.connectionId, id_.connectionState);
   }
   sendFrame(protocol::makeTextFrame(protocol::encodeJsonInvokeResult(invocationId, answer.data)));
+}
+
+TimePoint ClientSession::arrivalOfCurrent() const {
+  return drainedArrival_ ? *drainedArrival_ : worker_.loop.now();
+}
+
+void ClientSession::observeBlocking(metrics::BlockingKind kind, TimePoint arrived) {
+  metrics::Metrics::observe(worker_.counters.blockingLatency[static_cast<size_t>(kind)],
+                            worker_.loop.now() - arrived);
 }
 
 void ClientSession::handleStream(protocol::StreamRequest r) {
@@ -804,6 +818,7 @@ void ClientSession::handleSequenceAck(uint64_t sequenceId) {
 void ClientSession::startUserEvent(upstream::UpstreamEvent event, std::optional<uint64_t> ackId) {
   metrics::Metrics::inc(worker_.counters.upstreamRequests);
   blockingActive_ = true;
+  blockingArrived_ = arrivalOfCurrent();
   std::string ceId = nextCeId();
   if (connectedPending_) {  // sent once the connected event settled (see session.h)
     held_ = std::make_unique<HeldEvent>(HeldEvent{std::move(event), std::move(ceId), ackId});
@@ -837,6 +852,8 @@ void ClientSession::onUserEventDone(DispatchOutcome outcome, std::optional<uint6
     worker_.shard.releaseDraining(this);  // the caller holds a reference for this call
     return;
   }
+  // The reply, ack or close below is queued at once (on this loop turn).
+  observeBlocking(metrics::BlockingKind::kEvent, blockingArrived_);
   bool simple = !protocol::isPubSub(id_.kind);
   std::optional<protocol::Payload> reply;
   bool ok = false;

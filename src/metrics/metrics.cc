@@ -110,6 +110,13 @@ void renderLatencies(std::string& out, const Totals& t) {
         "operation=\"" + std::string(labelOf(static_cast<RestOperation>(op))) + "\"";
     histogram(out, rest, labels, t.restLatency[op]);
   }
+  const char* blocking = "webpubsubd_blocking_event_duration_seconds";
+  header(out, blocking, "histogram",
+         "Latency added by client requests that wait for an event handler, by kind, in seconds.");
+  for (size_t k = 0; k < kBlockingKinds; ++k) {
+    std::string labels = "kind=\"" + std::string(labelOf(static_cast<BlockingKind>(k))) + "\"";
+    histogram(out, blocking, labels, t.blockingLatency[k]);
+  }
 }
 
 // Adds the current values of `block` to `sum`.

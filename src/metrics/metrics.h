@@ -95,6 +95,9 @@ struct Counts {
   // event * kUpstreamOutcomes + outcome; each REST request by operation.
   std::array<Histogram<C>, kUpstreamEventClasses * kUpstreamOutcomes> upstreamLatency{};
   std::array<Histogram<C>, kRestOperations> restLatency{};
+  // The latency a waiting-for-upstream client request adds, by BlockingKind: from its frame's
+  // arrival (queued time included) to its reply/ack/invokeResponse queued to the client.
+  std::array<Histogram<C>, kBlockingKinds> blockingLatency{};
 
   // Calls f(mine, theirs) for every field of this and `other` (another Counts), in order.
   template <class Other, class F>
@@ -130,6 +133,8 @@ struct Counts {
       upstreamLatency[i].zip(other.upstreamLatency[i], f);
     for (size_t i = 0; i < restLatency.size(); ++i)
       restLatency[i].zip(other.restLatency[i], f);
+    for (size_t i = 0; i < blockingLatency.size(); ++i)
+      blockingLatency[i].zip(other.blockingLatency[i], f);
   }
 };
 

@@ -1155,5 +1155,43 @@ TEST_F(SessionTest, DuplicateAckIdsAreAnsweredBeforeAnyOtherCheckForEveryAckedRe
     EXPECT_EQ(t.payload(i), duplicate) << i;
 }
 
+// webpubsubd_blocking_event_duration_seconds: from the frame's arrival (time queued behind an
+// earlier blocking event included) to the answer queued to the client.
+TEST_F(SessionTest, BlockingLatencyRunsFromTheFramesArrivalToTheQueuedAnswer) {
+  FakeTransport t;
+  auto s = open(t, ClientKind::kJson);
+  auto& events = engine.worker(0).counters.blockingLatency[0];
+  s->onMessage(false, R"({"type":"event","event":"a","data":"x","ackId":1})");
+  s->onMessage(false, R"({"type":"event","event":"b","data":"x","ackId":2})");  // queued
+  auto a = lastRequest("/a");
+  ASSERT_TRUE(a);
+  loop.advance(10ms);
+  client.respond(*a, 204);
+  loop.runPending();
+  auto b = lastRequest("/b");
+  ASSERT_TRUE(b);
+  loop.advance(20ms);
+  client.respond(*b, 204);
+  loop.runPending();
+  // a: 10 ms (bucket le=0.01), b: 30 ms, 10 of them queued behind a (bucket le=0.05).
+  EXPECT_EQ(events.buckets[3].value(), 1u);
+  EXPECT_EQ(events.buckets[5].value(), 1u);
+  EXPECT_EQ(events.sumMicros.value(), 40000u);
+  auto& invokes = engine.worker(0).counters.blockingLatency[1];
+  s->onMessage(false, R"({"type":"invoke","invocationId":"1","event":"calc"})");
+  auto call = lastRequest("calc");
+  ASSERT_TRUE(call);
+  loop.advance(300ms);
+  client.respond(*call, 200, {{"Content-Type", "text/plain"}}, "ok");
+  loop.runPending();
+  EXPECT_EQ(invokes.buckets[8].value(), 1u);  // le=0.5
+  EXPECT_EQ(invokes.sumMicros.value(), 300000u);
+  std::string text = engine.metrics().render();
+  EXPECT_NE(text.find("webpubsubd_blocking_event_duration_seconds_count{kind=\"event\"} 2\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("webpubsubd_blocking_event_duration_seconds_sum{kind=\"invoke\"} 0.3\n"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace wps::core
