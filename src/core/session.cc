@@ -22,6 +22,12 @@
 
 namespace wps::core {
 
+// webpubsubd_hub_connections takes the protocol label from the client kind.
+static_assert(static_cast<size_t>(protocol::ClientKind::kSimple) ==
+              static_cast<size_t>(metrics::ClientProtocol::kSimple));
+static_assert(static_cast<size_t>(protocol::ClientKind::kProtobufReliable) ==
+              static_cast<size_t>(metrics::ClientProtocol::kProtobufReliable));
+
 using protocol::ClientKind;
 using upstream::DispatchOutcome;
 
@@ -119,6 +125,10 @@ void ClientSession::start(ClientTransport* transport) {
   worker_.shard.add(shared_from_this());
   metrics::Metrics::add(worker_.counters.connections, 1);
   metrics::Metrics::inc(worker_.counters.connectionsOpened);
+  hubConnections_ = &metrics::Metrics::hubConnections(
+      worker_.counters, worker_.metrics.hubLabels.slotOf(id_.hubKey),
+      static_cast<metrics::ClientProtocol>(id_.kind));
+  metrics::Metrics::add(*hubConnections_, 1);
   if (protocol::isPubSub(id_.kind)) {
     std::optional<std::string> token;
     if (isReliable()) token = worker_.tokens.issue(id_.connectionId, worker_.loop.wallNow());
@@ -151,6 +161,7 @@ bool ClientSession::resume(ClientTransport* transport) {
   }
   recoveryTimer_.reset();
   transport_ = transport;
+  if (state_ == State::kDetached) metrics::Metrics::add(worker_.counters.detachedSessions, -1);
   state_ = State::kOpen;
   // Expired messages are skipped, even if written before the drop: the client sees a gap.
   purgeExpiredReplay();
@@ -215,6 +226,7 @@ void ClientSession::onTransportClosed(ClientTransport* from, const TransportEnd&
 
 void ClientSession::detach() {
   state_ = State::kDetached;
+  metrics::Metrics::add(worker_.counters.detachedSessions, 1);
   clearInbound();
   std::weak_ptr<ClientSession> weak = weak_from_this();
   recoveryTimer_ = worker_.loop.schedule(worker_.settings.reliable.recoveryWindow, [weak] {
@@ -294,6 +306,7 @@ void ClientSession::finish(std::string reason) {
   if (state_ == State::kEnded) return;
   auto self = shared_from_this();
   bool registered = state_ != State::kCreated;
+  if (state_ == State::kDetached) metrics::Metrics::add(worker_.counters.detachedSessions, -1);
   state_ = State::kEnded;
   clearInbound();
   replay_.clear();
@@ -305,6 +318,7 @@ void ClientSession::finish(std::string reason) {
   worker_.directory.erase(id_.connectionId);
   if (registered) {
     metrics::Metrics::add(worker_.counters.connections, -1);
+    metrics::Metrics::add(*hubConnections_, -1);
     worker_.shard.remove(*this);
   }
   if (blockingActive_) {

@@ -296,6 +296,8 @@ class ClientSession : public std::enable_shared_from_this<ClientSession>, privat
   TimePoint streamTimerAt_{};
 
   std::string endReason_;  // set when a service-initiated close starts
+  // This connection's webpubsubd_hub_connections gauge (hub slot, protocol), set by start().
+  metrics::Gauge* hubConnections_ = nullptr;
 };
 
 using SessionPtr = std::shared_ptr<ClientSession>;

@@ -44,6 +44,47 @@ void labeled(std::string& out, const char* name, const char* help, const char* l
   }
 }
 
+// Appends `v` as a label value (backslash, double quote and newline escaped).
+void appendLabelValue(std::string& out, std::string_view v) {
+  for (char ch : v) {
+    if (ch == '\n') {
+      out += "\\n";
+      continue;
+    }
+    if (ch == '\\' || ch == '"') out += '\\';
+    out += ch;
+  }
+}
+
+// The connection-level gauges: per hub label (`hubs`: the named slots) and protocol, detached
+// reliable sessions, groups and outbound queued bytes.
+void renderLevels(std::string& out, const Totals& t, const std::vector<std::string>& hubs) {
+  const char* name = "webpubsubd_hub_connections";
+  header(out, name, "gauge", "Open logical client connections, by hub and protocol.");
+  auto series = [&](std::string_view hub, size_t slot) {
+    for (size_t p = 0; p < kClientProtocols; ++p) {
+      out += name;
+      out += "{hub=\"";
+      appendLabelValue(out, hub);
+      out += "\",protocol=\"";
+      out += labelOf(static_cast<ClientProtocol>(p));
+      out += "\"} ";
+      out += std::to_string(t.hubConnections[slot * kClientProtocols + p]);
+      out += '\n';
+    }
+  };
+  for (size_t slot = 0; slot < hubs.size(); ++slot)
+    series(hubs[slot], slot);
+  series(kOtherHubLabel, kOtherHubSlot);
+  line(out, "webpubsubd_detached_sessions", "gauge",
+       "Reliable sessions without a WebSocket, waiting for the client to recover them.",
+       t.detachedSessions);
+  line(out, "webpubsubd_groups", "gauge",
+       "Non-empty groups, counted once per worker that holds members of them.", t.groups);
+  line(out, "webpubsubd_outbound_queued_bytes", "gauge",
+       "Bytes queued to clients and not yet written to their sockets.", t.outboundQueuedBytes);
+}
+
 // The outbox's metrics (delivery/outbox.h).
 void renderDelivery(std::string& out, const Totals& t) {
   line(out, "webpubsubd_delivery_pending_events", "gauge",
@@ -125,6 +166,13 @@ void accumulate(Totals& sum, const CounterBlock& block) {
 }
 }  // namespace
 
+std::string_view labelOf(ClientProtocol p) {
+  static constexpr std::string_view kNames[] = {"simple", "json", "json.reliable", "protobuf",
+                                                "protobuf.reliable"};
+  static_assert(std::size(kNames) == kClientProtocols);
+  return kNames[static_cast<size_t>(p)];
+}
+
 CounterBlock::CounterBlock(Metrics& metrics) : metrics_(metrics) {
   metrics_.attach(*this);
 }
@@ -196,6 +244,7 @@ std::string Metrics::render() const {
        "Failed accepts of new TCP connections (e.g. out of file descriptors).", c(t.acceptErrors));
   renderDelivery(out, t);
   renderLatencies(out, t);
+  renderLevels(out, t, hubLabels.names());
   return out;
 }
 

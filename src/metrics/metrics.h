@@ -16,6 +16,7 @@
 
 #include "common/mutex.h"
 #include "metrics/histogram.h"
+#include "metrics/hub_labels.h"
 
 namespace wps::metrics {
 
@@ -54,6 +55,18 @@ class Gauge {
   std::atomic<int64_t> value_{0};
 };
 
+// The protocol of a client connection (label `protocol`), in the order of protocol::ClientKind.
+enum class ClientProtocol : size_t {
+  kSimple,
+  kJson,
+  kJsonReliable,
+  kProtobuf,
+  kProtobufReliable,
+  kCount
+};
+inline constexpr size_t kClientProtocols = static_cast<size_t>(ClientProtocol::kCount);
+std::string_view labelOf(ClientProtocol p);
+
 // Every per-thread metric, generic over its storage: Counter/Gauge in the blocks threads write,
 // plain integers in the totals a scrape adds up (a value type, owned by whoever made it).
 // Adding a metric: a field here, a line in zip() and in Metrics::render().
@@ -62,6 +75,11 @@ struct Counts {
   // A gauge kept per worker: a session opens and closes on its worker, so each worker's share
   // is exact and always >= 0, and connection storms do not bounce a shared line either.
   G connections{};  // logical connections (detached reliable sessions included)
+  // The same by hub slot (HubLabels) and protocol: index slot * kClientProtocols + protocol.
+  std::array<G, kHubSlots * kClientProtocols> hubConnections{};
+  G detachedSessions{};     // reliable sessions without a transport, waiting for recovery
+  G groups{};               // non-empty groups of this worker's shard (per hub)
+  G outboundQueuedBytes{};  // bytes in the outbound queues of this worker's connections
   C connectionsOpened{};
   C handshakesRejected{};
   C messagesReceived{};   // client data messages
@@ -103,6 +121,11 @@ struct Counts {
   template <class Other, class F>
   void zip(Other& other, F&& f) {
     f(connections, other.connections);
+    for (size_t i = 0; i < hubConnections.size(); ++i)
+      f(hubConnections[i], other.hubConnections[i]);
+    f(detachedSessions, other.detachedSessions);
+    f(groups, other.groups);
+    f(outboundQueuedBytes, other.outboundQueuedBytes);
     f(connectionsOpened, other.connectionsOpened);
     f(handshakesRejected, other.handshakesRejected);
     f(messagesReceived, other.messagesReceived);
@@ -177,6 +200,11 @@ class Metrics {
     auto us = std::chrono::duration_cast<std::chrono::microseconds>(d).count();
     h.sumMicros.inc(us > 0 ? static_cast<uint64_t>(us) : 0);
   }
+  // The connections gauge of (hub `slot`, `protocol`) in `block`.
+  template <class Block>
+  static auto& hubConnections(Block& block, size_t slot, ClientProtocol protocol) {
+    return block.hubConnections[slot * kClientProtocols + static_cast<size_t>(protocol)];
+  }
   // The upstream latency histogram of (`event`, `outcome`) in `block`.
   template <class Block>
   static auto& upstreamLatency(Block& block, UpstreamEventClass event, UpstreamOutcome outcome) {
@@ -193,6 +221,8 @@ class Metrics {
   // Process-wide, not per thread: written by the cluster thread on the rare bus up/down
   // transitions, read by /api/health and scrapes; a state, not a sum.
   std::atomic<ClusterState> clusterState{ClusterState::kSingleNode};
+  // The `hub` label slots of per-hub metrics (thread-safe).
+  HubLabels hubLabels;
 
   // Sums of the live blocks and of the ones already destroyed. Any thread; each block's value
   // is read once (relaxed), so a total may trail its owner by a few increments.

@@ -1193,5 +1193,44 @@ TEST_F(SessionTest, BlockingLatencyRunsFromTheFramesArrivalToTheQueuedAnswer) {
             std::string::npos);
 }
 
+// webpubsubd_hub_connections, webpubsubd_detached_sessions and webpubsubd_groups follow the
+// sessions' lifecycle.
+TEST_F(SessionTest, ConnectionLevelGaugesFollowTheSessions) {
+  auto& counters = engine.worker(0).counters;
+  size_t chat = engine.metrics().hubLabels.slotOf("chat");
+  using metrics::ClientProtocol;
+  auto level = [&](ClientProtocol p) {
+    return metrics::Metrics::hubConnections(counters, chat, p).value();
+  };
+  FakeTransport t1, t2, t3;
+  auto simple = open(t1, ClientKind::kSimple);
+  auto reliable = open(t2, ClientKind::kJsonReliable);
+  EXPECT_EQ(level(ClientProtocol::kSimple), 1);
+  EXPECT_EQ(level(ClientProtocol::kJsonReliable), 1);
+  EXPECT_EQ(level(ClientProtocol::kJson), 0);
+  engine.shard(0).join(*simple, "g1");
+  engine.shard(0).join(*reliable, "g1");
+  engine.shard(0).join(*reliable, "g2");
+  EXPECT_EQ(counters.groups.value(), 2);
+  engine.shard(0).leave(*reliable, "g1");
+  EXPECT_EQ(counters.groups.value(), 2);  // g1 still has a member
+  reliable->onTransportClosed(&t2, {TransportEnd::Cause::kLost, std::nullopt, ""});
+  EXPECT_EQ(counters.detachedSessions.value(), 1);
+  EXPECT_EQ(level(ClientProtocol::kJsonReliable), 1);  // a detached session is a connection
+  ASSERT_TRUE(reliable->resume(&t3));
+  EXPECT_EQ(counters.detachedSessions.value(), 0);
+  reliable->onTransportClosed(&t3, {TransportEnd::Cause::kLost, std::nullopt, ""});
+  EXPECT_EQ(counters.detachedSessions.value(), 1);
+  loop.advance(31s);  // the recovery window passes: the session ends
+  EXPECT_EQ(reliable->state(), ClientSession::State::kEnded);
+  EXPECT_EQ(counters.detachedSessions.value(), 0);
+  EXPECT_EQ(level(ClientProtocol::kJsonReliable), 0);
+  EXPECT_EQ(counters.groups.value(), 1);  // g2 went with its only member
+  simple->onTransportClosed(&t1, {TransportEnd::Cause::kClientClose, 1000, ""});
+  EXPECT_EQ(level(ClientProtocol::kSimple), 0);
+  EXPECT_EQ(counters.groups.value(), 0);
+  EXPECT_EQ(counters.connections.value(), 0);
+}
+
 }  // namespace
 }  // namespace wps::core
