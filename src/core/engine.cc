@@ -97,6 +97,7 @@ Engine::Worker::Worker(size_t index, EventLoop& loop, upstream::UpstreamClient& 
   this->client.recordInto(&context.counters);
   dispatcher.countOverflowsIn(&context.counters.upstreamOverflows);
   shard.countGroupsIn(&context.counters.groups);
+  shard.countGroupLimitHitsIn(&context.counters.groupLimitHits);
 }
 
 namespace {

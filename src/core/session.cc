@@ -7,6 +7,7 @@
 #include "common/log.h"
 #include "common/strings.h"
 #include "core/broker.h"
+#include "core/close_reasons.h"
 #include "core/connection_directory.h"
 #include "core/message_ttl.h"
 #include "core/reconnection_tokens.h"
@@ -157,6 +158,8 @@ bool ClientSession::resume(ClientTransport* transport) {
     // An old transport is still attached: detach it quietly and close it.
     ClientTransport* old = transport_;
     transport_ = nullptr;
+    metrics::Metrics::closed(worker_.counters, metrics::CloseReason::kReplaced,
+                             errors::kCloseGoingAway);
     old->close(errors::kCloseGoingAway, "Replaced by a recovered connection.", std::nullopt, true);
   }
   recoveryTimer_.reset();
@@ -241,6 +244,8 @@ void ClientSession::detach() {
 void ClientSession::endDetachedSoon(std::string reason) {
   if (detachedEndPending_) return;
   detachedEndPending_ = true;
+  metrics::Metrics::closed(worker_.counters, metrics::CloseReason::kReliableBufferFull,
+                           errors::kReliableBufferFull.code);
   std::weak_ptr<ClientSession> weak = weak_from_this();
   worker_.loop.post([weak, reason = std::move(reason)] {
     if (auto self = weak.lock()) {
@@ -252,6 +257,7 @@ void ClientSession::endDetachedSoon(std::string reason) {
 void ClientSession::closeWith(uint16_t code, std::string_view closeReason,
                               std::string upstreamReason, bool discardQueued, bool systemMessage) {
   if (state_ == State::kClosing || state_ == State::kEnded || state_ == State::kCreated) return;
+  metrics::Metrics::closed(worker_.counters, closeReasonOf(code, closeReason), code);
   clearInbound();
   if (state_ == State::kDetached || !transport_) {
     finish(std::move(upstreamReason));
@@ -476,6 +482,7 @@ void ClientSession::queueInbound(bool binary, std::string_view payload) {
   bool full =
       inbound_.size() >= limits.inboundQueueMessages || inboundBytes_ >= limits.inboundQueueBytes;
   if (full && transport_ && !readingPaused_) {
+    metrics::Metrics::inc(worker_.counters.inboundQueueFull);
     readingPaused_ = true;
     transport_->pauseReading(true);
   }
@@ -600,6 +607,7 @@ void ClientSession::handleJoinLeave(const std::string& group, std::optional<uint
     return;
   }
   if (join && !canJoin(group)) {
+    metrics::Metrics::inc(worker_.counters.groupLimitHits);
     if (ackId) {
       sendAck(*ackId, protocol::AckError{std::string(errors::kAckBadRequest),
                                          errors::groupLimitMessage(
@@ -677,6 +685,7 @@ void ClientSession::handleInvoke(protocol::InvokeRequest r) {
                    id_.connectionId);
       return;
     case Invocations::Admission::kTooMany:
+      metrics::Metrics::inc(worker_.counters.invocationLimitHits);
       refuse(errors::kInvokeTooManyRequests, std::string(errors::kInvokeTooManyMessage));
       return;
     case Invocations::Admission::kAccepted:

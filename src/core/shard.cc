@@ -64,7 +64,10 @@ std::shared_ptr<ClientSession> Shard::find(std::string_view connectionId) const 
 }
 
 Shard::JoinResult Shard::tryJoin(ClientSession& session, const std::string& group) {
-  if (!session.canJoin(group)) return JoinResult::kAtLimit;
+  if (!session.canJoin(group)) {
+    if (groupLimitHits_) metrics::Metrics::inc(*groupLimitHits_);
+    return JoinResult::kAtLimit;
+  }
   if (!session.addGroupLocal(group)) return JoinResult::kAlreadyMember;
   Members& members = hubs_[session.hubKey()].groups[group];
   if (members.empty() && groupsGauge_) metrics::Metrics::add(*groupsGauge_, 1);

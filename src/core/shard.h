@@ -24,6 +24,8 @@ class Shard {
   size_t index() const { return index_; }
   // Keeps `gauge` (the worker's webpubsubd_groups share) at the number of non-empty groups.
   void countGroupsIn(metrics::Gauge* gauge) { groupsGauge_ = gauge; }
+  // Counts in `counter` every join refused at limits.max_groups_per_connection.
+  void countGroupLimitHitsIn(metrics::Counter* counter) { groupLimitHits_ = counter; }
 
   // Registers a session (indexed by id, hub and user). The shard shares ownership until
   // remove().
@@ -83,6 +85,7 @@ class Shard {
   std::unordered_map<std::string, HubIndex> hubs_;
   std::unordered_set<std::shared_ptr<ClientSession>> draining_;
   metrics::Gauge* groupsGauge_ = nullptr;
+  metrics::Counter* groupLimitHits_ = nullptr;
 };
 
 }  // namespace wps::core

@@ -17,6 +17,7 @@
 #include "common/mutex.h"
 #include "metrics/histogram.h"
 #include "metrics/hub_labels.h"
+#include "metrics/reasons.h"
 
 namespace wps::metrics {
 
@@ -81,9 +82,16 @@ struct Counts {
   G groups{};               // non-empty groups of this worker's shard (per hub)
   G outboundQueuedBytes{};  // bytes in the outbound queues of this worker's connections
   C connectionsOpened{};
-  C handshakesRejected{};
-  C messagesReceived{};   // client data messages
-  C messagesDelivered{};  // data frames queued to clients
+  std::array<C, kRefusals> handshakesRejected{};  // by Refusal
+  // Server-initiated closes by CloseReason; those of kOther by otherCloseCodeIndex(code).
+  std::array<C, kCloseReasons> closes{};
+  std::array<C, kOtherCloseCodes> otherCloses{};
+  // Limit hits without a counter of their own (docs/metrics.md: webpubsubd_limit_hits_total).
+  C inboundQueueFull{};     // reading paused at limits.inbound_queue_messages / _bytes
+  C groupLimitHits{};       // joins refused at limits.max_groups_per_connection
+  C invocationLimitHits{};  // invokes refused at limits.max_pending_invocations
+  C messagesReceived{};     // client data messages
+  C messagesDelivered{};    // data frames queued to clients
   C slowClientsClosed{};
   C messagesExpired{};  // data frames dropped because their TTL passed before they were written
   // Clients closed for exceeding limits.max_messages_per_second (1008).
@@ -127,7 +135,15 @@ struct Counts {
     f(groups, other.groups);
     f(outboundQueuedBytes, other.outboundQueuedBytes);
     f(connectionsOpened, other.connectionsOpened);
-    f(handshakesRejected, other.handshakesRejected);
+    for (size_t i = 0; i < handshakesRejected.size(); ++i)
+      f(handshakesRejected[i], other.handshakesRejected[i]);
+    for (size_t i = 0; i < closes.size(); ++i)
+      f(closes[i], other.closes[i]);
+    for (size_t i = 0; i < otherCloses.size(); ++i)
+      f(otherCloses[i], other.otherCloses[i]);
+    f(inboundQueueFull, other.inboundQueueFull);
+    f(groupLimitHits, other.groupLimitHits);
+    f(invocationLimitHits, other.invocationLimitHits);
     f(messagesReceived, other.messagesReceived);
     f(messagesDelivered, other.messagesDelivered);
     f(slowClientsClosed, other.slowClientsClosed);
@@ -199,6 +215,16 @@ class Metrics {
     h.buckets[latencyBucket(d)].inc();
     auto us = std::chrono::duration_cast<std::chrono::microseconds>(d).count();
     h.sumMicros.inc(us > 0 ? static_cast<uint64_t>(us) : 0);
+  }
+  // Counts a refusal / a server-initiated close in `block`.
+  template <class Block>
+  static void refused(Block& block, Refusal reason) {
+    block.handshakesRejected[static_cast<size_t>(reason)].inc();
+  }
+  template <class Block>
+  static void closed(Block& block, CloseReason reason, uint16_t code) {
+    block.closes[static_cast<size_t>(reason)].inc();
+    if (reason == CloseReason::kOther) block.otherCloses[otherCloseCodeIndex(code)].inc();
   }
   // The connections gauge of (hub `slot`, `protocol`) in `block`.
   template <class Block>

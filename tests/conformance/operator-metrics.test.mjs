@@ -106,3 +106,19 @@ test("outbound queued bytes: what a client that does not read leaves queued", as
   await eventually(async () => (await sample("webpubsubd_outbound_queued_bytes")) === 0,
     10000, "queue drained");
 });
+
+test("refusals and server-initiated closes are counted by reason", async () => {
+  const refused = 'webpubsubd_handshakes_rejected_total{reason="unauthorized"}';
+  const before = await sample(refused);
+  const { url } = await chat.getClientAccessToken({ userId: "u" });
+  await assert.rejects(openWebSocket(url.replace(/access_token=[^&]+/, "access_token=forged"),
+    "json.webpubsub.azure.v1"), { statusCode: 401 });
+  assert.equal(await sample(refused), before + 1);
+  const closed = 'webpubsubd_connections_closed_total{reason="invalid_message",code="1007"}';
+  assert.equal(await sample(closed), 0);
+  const ws = await client(chat, "json.webpubsub.azure.v1");
+  ws.send("not a protocol message");
+  assert.equal((await ws.closed).code, 1007);
+  assert.equal(await sample(closed), 1);
+  assert.equal(await sample('webpubsubd_limit_hits_total{limit="max_connections"}'), 0);
+});

@@ -1232,5 +1232,67 @@ TEST_F(SessionTest, ConnectionLevelGaugesFollowTheSessions) {
   EXPECT_EQ(counters.connections.value(), 0);
 }
 
+// webpubsubd_connections_closed_total: every close the server starts, by stable reason.
+TEST_F(SessionTest, ServerInitiatedClosesAreCountedByReason) {
+  auto& counters = engine.worker(0).counters;
+  auto closes = [&](metrics::CloseReason r) {
+    return counters.closes[static_cast<size_t>(r)].value();
+  };
+  FakeTransport t1, t2, t3, t4, t5;
+  auto a = open(t1, ClientKind::kJson);
+  a->onMessage(false, "not json");
+  a->onMessage(false, "not json");  // already closing: counted once
+  EXPECT_EQ(closes(metrics::CloseReason::kInvalidMessage), 1u);
+  auto b = open(t2, ClientKind::kJson);
+  b->closeByAppServer("bye");
+  EXPECT_EQ(closes(metrics::CloseReason::kAppServer), 1u);
+  auto c = open(t3, ClientKind::kSimple);
+  c->onTransportError(&t3, 1002, "Reserved bits are set.");  // the parser's own text
+  EXPECT_EQ(closes(metrics::CloseReason::kInvalidFrame), 1u);
+  auto d = open(t4, ClientKind::kJsonReliable);
+  FakeTransport t4b;
+  ASSERT_TRUE(d->resume(&t4b));  // t4 still attached: replaced
+  EXPECT_EQ(closes(metrics::CloseReason::kReplaced), 1u);
+  auto e = open(t5, ClientKind::kJson);
+  e->onTransportError(&t5, 1011, "Something new.");
+  EXPECT_EQ(closes(metrics::CloseReason::kOther), 1u);
+  EXPECT_EQ(counters.otherCloses[metrics::otherCloseCodeIndex(1011)].value(), 1u);
+  std::string text = engine.metrics().render();
+  for (const char* line :
+       {"webpubsubd_connections_closed_total{reason=\"invalid_message\",code=\"1007\"} 1\n",
+        "webpubsubd_connections_closed_total{reason=\"app_server\",code=\"1000\"} 1\n",
+        "webpubsubd_connections_closed_total{reason=\"other\",code=\"1011\"} 1\n",
+        "webpubsubd_connections_closed_total{reason=\"shutdown\",code=\"1001\"} 0\n"}) {
+    EXPECT_NE(text.find(line), std::string::npos) << line;
+  }
+}
+
+// webpubsubd_limit_hits_total: the limits without a close or refusal of their own.
+TEST_F(SessionTest, LimitHitsAreCounted) {
+  settings.limits.maxGroupsPerConnection = 1;
+  settings.limits.maxPendingInvocations = 1;
+  settings.limits.inboundQueueMessages = 2;
+  auto& counters = engine.worker(0).counters;
+  FakeTransport t;
+  auto s = open(t, ClientKind::kJson, {"webpubsub.joinLeaveGroup"});
+  s->onMessage(false, R"({"type":"joinGroup","group":"g1"})");
+  s->onMessage(false, R"({"type":"joinGroup","group":"g2","ackId":1})");
+  EXPECT_EQ(counters.groupLimitHits.value(), 1u);
+  EXPECT_FALSE(engine.shard(0).join(*s, "g3"));  // REST joins count too
+  EXPECT_EQ(counters.groupLimitHits.value(), 2u);
+  s->onMessage(false, R"({"type":"invoke","invocationId":"1","event":"calc"})");
+  s->onMessage(false, R"({"type":"invoke","invocationId":"2","event":"calc"})");
+  EXPECT_EQ(counters.invocationLimitHits.value(), 1u);
+  s->onMessage(false, R"({"type":"event","event":"slow","data":"x"})");
+  s->onMessage(false, R"({"type":"ping"})");
+  s->onMessage(false, R"({"type":"ping"})");  // the queue is full: reading pauses
+  EXPECT_EQ(counters.inboundQueueFull.value(), 1u);
+  std::string text = engine.metrics().render();
+  EXPECT_NE(text.find("webpubsubd_limit_hits_total{limit=\"max_groups_per_connection\"} 2\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("webpubsubd_limit_hits_total{limit=\"inbound_queue\"} 1\n"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace wps::core
