@@ -96,6 +96,8 @@ Engine::Worker::Worker(size_t index, EventLoop& loop, upstream::UpstreamClient& 
       handshake(context) {
   this->client.recordInto(&context.counters);
   dispatcher.countOverflowsIn(&context.counters.upstreamOverflows);
+  shard.countGroupsIn(&context.counters.groups);
+  shard.countGroupLimitHitsIn(&context.counters.groupLimitHits);
 }
 
 namespace {
@@ -125,6 +127,10 @@ Engine::Engine(const config::ServerSettings& settings, std::vector<WorkerIo> io)
                        settings.upstream.maxPendingRequestsPerOrigin) {
   routing_ = std::make_unique<RoutingBroker>(nullptr);
   outbox_ = std::make_unique<RoutingOutbox>();
+  std::vector<std::string> hubKeys;
+  for (const auto& [key, hub] : settings.hubs)
+    hubKeys.push_back(key);
+  metrics_.hubLabels.configure(hubKeys);
   std::vector<LocalBroker::Worker> brokerWorkers;
   for (size_t i = 0; i < io.size(); ++i) {
     workers_.push_back(std::make_unique<Worker>(i, *io[i].loop, *io[i].upstreamClient, settings,

@@ -55,6 +55,16 @@ std::string firstWebPubSubOffer(const std::vector<std::string>& offers) {
 // The outcome of one handshake step: the kReject result to answer, or nullopt to go on.
 using Rejection = std::optional<HandshakeResult>;
 
+// Counts a refusal the server decided itself (webpubsubd_handshakes_rejected_total): 401 is a
+// missing or bad token; a 500 of accept() is the connect handler's invalid subprotocol choice.
+void countRefusal(WorkerContext& worker, const HandshakeResult& r) {
+  using metrics::Refusal;
+  Refusal reason = r.status == 401   ? Refusal::kUnauthorized
+                   : r.status == 500 ? Refusal::kUpstreamFailed
+                                     : Refusal::kInvalidRequest;
+  metrics::Metrics::refused(worker.counters, reason);
+}
+
 // --- Recovery --------------------------------------------------------------------------------
 
 // Recovery of the reliable session `connectionId` (awps_connection_id): no token, no connect
@@ -194,7 +204,7 @@ Rejection readConnectOutcome(WorkerContext& worker, const upstream::DispatchOutc
       WPS_LOG_WARN("connect event for {}: invalid answer: {}", connectionId,
                    parsed.status().message());
       metrics::Metrics::inc(worker.counters.upstreamFailures);
-      metrics::Metrics::inc(worker.counters.handshakesRejected);
+      metrics::Metrics::refused(worker.counters, metrics::Refusal::kUpstreamFailed);
       return reject(500, "The event handler's connect answer is invalid.");
     }
     *decision = std::move(parsed.value());
@@ -202,9 +212,12 @@ Rejection readConnectOutcome(WorkerContext& worker, const upstream::DispatchOutc
   }
   if (o.kind == Kind::kNoHandler) return std::nullopt;
   metrics::Metrics::inc(worker.counters.upstreamFailures);
-  metrics::Metrics::inc(worker.counters.handshakesRejected);
-  if (o.kind == Kind::kCompleted && o.response && o.response->status >= 400 &&
-      o.response->status <= 599) {
+  bool answered = o.kind == Kind::kCompleted && o.response && o.response->status >= 400 &&
+                  o.response->status <= 599;
+  metrics::Metrics::refused(worker.counters, answered && o.response->status < 500
+                                                 ? metrics::Refusal::kUpstreamDenied
+                                                 : metrics::Refusal::kUpstreamFailed);
+  if (answered) {
     return reject(o.response->status, "The connection was rejected by the event handler.");
   }
   WPS_LOG_WARN("connect event for {} failed: {}", connectionId,
@@ -286,9 +299,7 @@ std::unique_ptr<upstream::RequestHandle> dispatchConnectEvent(
           return;
         }
         auto r = accept(worker, std::move(id), offers, std::move(decision));
-        if (r.kind == HandshakeResult::Kind::kReject) {
-          metrics::Metrics::inc(worker.counters.handshakesRejected);
-        }
+        if (r.kind == HandshakeResult::Kind::kReject) countRefusal(worker, r);
         done(std::move(r));
       });
 }
@@ -302,7 +313,7 @@ std::string newConnectionId() {
 std::unique_ptr<upstream::RequestHandle> HandshakeService::handle(
     HandshakeRequest req, std::function<void(HandshakeResult)> done) {
   auto fail = [&](HandshakeResult rejection) {
-    metrics::Metrics::inc(worker_.counters.handshakesRejected);
+    countRefusal(worker_, rejection);
     done(std::move(rejection));
     return nullptr;
   };
@@ -322,9 +333,7 @@ std::unique_ptr<upstream::RequestHandle> HandshakeService::handle(
   identify(worker_.settings, req, hubKey, claims, &id);
   if (!worker_.dispatcher.hasHandler(hubKey, cloudevents::EventKind::kConnect, {})) {
     auto r = accept(worker_, std::move(id), req.subprotocols, std::nullopt);
-    if (r.kind == HandshakeResult::Kind::kReject) {
-      metrics::Metrics::inc(worker_.counters.handshakesRejected);
-    }
+    if (r.kind == HandshakeResult::Kind::kReject) countRefusal(worker_, r);
     done(std::move(r));
     return nullptr;
   }

@@ -117,11 +117,11 @@ Invocations::Admission Invocations::admit(const std::string& invocationId, size_
 }
 
 void Invocations::hold(const std::string& invocationId, uint64_t token,
-                       upstream::UpstreamEvent event, std::string ceId) {
+                       upstream::UpstreamEvent event, std::string ceId, TimePoint arrived) {
   auto it = calls_.find(invocationId);
   if (it == calls_.end() || it->second.token != token) return;
   it->second.held =
-      std::make_unique<Held>(Held{invocationId, token, std::move(event), std::move(ceId)});
+      std::make_unique<Held>(Held{invocationId, token, std::move(event), std::move(ceId), arrived});
   heldOrder_.push_back(invocationId);
 }
 

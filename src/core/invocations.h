@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/time.h"
 #include "protocol/client_requests.h"
 #include "protocol/service_messages.h"
 #include "upstream/event_dispatcher.h"
@@ -54,6 +55,7 @@ class Invocations {
     uint64_t token;
     upstream::UpstreamEvent event;
     std::string ceId;
+    TimePoint arrived{};  // when the invoke frame arrived (blocking-latency histogram)
   };
 
   // Registers a new call of `invocationId`: kDuplicate when that id is pending (nothing is
@@ -61,7 +63,7 @@ class Invocations {
   Admission admit(const std::string& invocationId, size_t limit, uint64_t* token);
   // Keeps the call's event until takeHeld(); the call stays pending (and counted).
   void hold(const std::string& invocationId, uint64_t token, upstream::UpstreamEvent event,
-            std::string ceId);
+            std::string ceId, TimePoint arrived = {});
   // Every held event, in the order they were held; they stay pending without a request.
   std::vector<Held> takeHeld();
   // The call was dispatched: keeps its request (destroying it cancels the request). Ignored

@@ -7,6 +7,7 @@
 #include "common/log.h"
 #include "common/strings.h"
 #include "core/broker.h"
+#include "core/close_reasons.h"
 #include "core/connection_directory.h"
 #include "core/message_ttl.h"
 #include "core/reconnection_tokens.h"
@@ -21,6 +22,12 @@
 #include "upstream/user_event.h"
 
 namespace wps::core {
+
+// webpubsubd_hub_connections takes the protocol label from the client kind.
+static_assert(static_cast<size_t>(protocol::ClientKind::kSimple) ==
+              static_cast<size_t>(metrics::ClientProtocol::kSimple));
+static_assert(static_cast<size_t>(protocol::ClientKind::kProtobufReliable) ==
+              static_cast<size_t>(metrics::ClientProtocol::kProtobufReliable));
 
 using protocol::ClientKind;
 using upstream::DispatchOutcome;
@@ -121,6 +128,10 @@ void ClientSession::start(ClientTransport* transport) {
   worker_.shard.add(shared_from_this());
   metrics::Metrics::add(worker_.counters.connections, 1);
   metrics::Metrics::inc(worker_.counters.connectionsOpened);
+  hubConnections_ = &metrics::Metrics::hubConnections(
+      worker_.counters, worker_.metrics.hubLabels.slotOf(id_.hubKey),
+      static_cast<metrics::ClientProtocol>(id_.kind));
+  metrics::Metrics::add(*hubConnections_, 1);
   if (protocol::isPubSub(id_.kind)) {
     std::optional<std::string> token;
     if (isReliable()) token = worker_.tokens.issue(id_.connectionId, worker_.loop.wallNow());
@@ -149,10 +160,13 @@ bool ClientSession::resume(ClientTransport* transport) {
     // An old transport is still attached: detach it quietly and close it.
     ClientTransport* old = transport_;
     transport_ = nullptr;
+    metrics::Metrics::closed(worker_.counters, metrics::CloseReason::kReplaced,
+                             errors::kCloseGoingAway);
     old->close(errors::kCloseGoingAway, "Replaced by a recovered connection.", std::nullopt, true);
   }
   recoveryTimer_.reset();
   transport_ = transport;
+  if (state_ == State::kDetached) metrics::Metrics::add(worker_.counters.detachedSessions, -1);
   state_ = State::kOpen;
   // Expired messages are skipped, even if written before the drop: the client sees a gap.
   purgeExpiredReplay();
@@ -217,6 +231,7 @@ void ClientSession::onTransportClosed(ClientTransport* from, const TransportEnd&
 
 void ClientSession::detach() {
   state_ = State::kDetached;
+  metrics::Metrics::add(worker_.counters.detachedSessions, 1);
   clearInbound();
   std::weak_ptr<ClientSession> weak = weak_from_this();
   recoveryTimer_ = worker_.loop.schedule(worker_.settings.reliable.recoveryWindow, [weak] {
@@ -231,6 +246,8 @@ void ClientSession::detach() {
 void ClientSession::endDetachedSoon(std::string reason) {
   if (detachedEndPending_) return;
   detachedEndPending_ = true;
+  metrics::Metrics::closed(worker_.counters, metrics::CloseReason::kReliableBufferFull,
+                           errors::kReliableBufferFull.code);
   std::weak_ptr<ClientSession> weak = weak_from_this();
   worker_.loop.post([weak, reason = std::move(reason)] {
     if (auto self = weak.lock()) {
@@ -242,6 +259,7 @@ void ClientSession::endDetachedSoon(std::string reason) {
 void ClientSession::closeWith(uint16_t code, std::string_view closeReason,
                               std::string upstreamReason, bool discardQueued, bool systemMessage) {
   if (state_ == State::kClosing || state_ == State::kEnded || state_ == State::kCreated) return;
+  metrics::Metrics::closed(worker_.counters, closeReasonOf(code, closeReason), code);
   clearInbound();
   if (state_ == State::kDetached || !transport_) {
     finish(std::move(upstreamReason));
@@ -296,6 +314,7 @@ void ClientSession::finish(std::string reason) {
   if (state_ == State::kEnded) return;
   auto self = shared_from_this();
   bool registered = state_ != State::kCreated;
+  if (state_ == State::kDetached) metrics::Metrics::add(worker_.counters.detachedSessions, -1);
   state_ = State::kEnded;
   clearInbound();
   replay_.clear();
@@ -307,6 +326,7 @@ void ClientSession::finish(std::string reason) {
   worker_.directory.erase(id_.connectionId);
   if (registered) {
     metrics::Metrics::add(worker_.counters.connections, -1);
+    metrics::Metrics::add(*hubConnections_, -1);
     worker_.shard.remove(*this);
   }
   if (blockingActive_) {
@@ -459,11 +479,12 @@ bool ClientSession::takeMessageToken() {
 
 void ClientSession::queueInbound(bool binary, std::string_view payload) {
   inboundBytes_ += payload.size();
-  inbound_.push_back({binary, std::string(payload)});
+  inbound_.push_back({binary, std::string(payload), worker_.loop.now()});
   const config::LimitSettings& limits = worker_.settings.limits;
   bool full =
       inbound_.size() >= limits.inboundQueueMessages || inboundBytes_ >= limits.inboundQueueBytes;
   if (full && transport_ && !readingPaused_) {
+    metrics::Metrics::inc(worker_.counters.inboundQueueFull);
     readingPaused_ = true;
     transport_->pauseReading(true);
   }
@@ -487,7 +508,9 @@ void ClientSession::drain() {
     Inbound next = std::move(inbound_.front());
     inbound_.pop_front();
     inboundBytes_ -= next.payload.size();
+    drainedArrival_ = next.arrived;
     process(next.binary, next.payload);
+    drainedArrival_.reset();
   }
   inbound_.shrink();
   draining_ = false;
@@ -586,6 +609,7 @@ void ClientSession::handleJoinLeave(const std::string& group, std::optional<uint
     return;
   }
   if (join && !canJoin(group)) {
+    metrics::Metrics::inc(worker_.counters.groupLimitHits);
     if (ackId) {
       sendAck(*ackId, protocol::AckError{std::string(errors::kAckBadRequest),
                                          errors::groupLimitMessage(
@@ -663,6 +687,7 @@ void ClientSession::handleInvoke(protocol::InvokeRequest r) {
                    id_.connectionId);
       return;
     case Invocations::Admission::kTooMany:
+      metrics::Metrics::inc(worker_.counters.invocationLimitHits);
       refuse(errors::kInvokeTooManyRequests, std::string(errors::kInvokeTooManyMessage));
       return;
     case Invocations::Admission::kAccepted:
@@ -672,9 +697,9 @@ void ClientSession::handleInvoke(protocol::InvokeRequest r) {
   std::string id = r.invocationId;
   Invocations::Held call{
       id, token, makeInvokeEvent(std::move(r), worker_.settings.upstream.invocationIdHeader),
-      nextCeId()};
+      nextCeId(), arrivalOfCurrent()};
   if (connectedPending_) {  // sent once the connected event settled, as user events
-    invocations_.hold(id, token, std::move(call.event), std::move(call.ceId));
+    invocations_.hold(id, token, std::move(call.event), std::move(call.ceId), call.arrived);
     return;
   }
   dispatchInvocation(std::move(call));
@@ -682,8 +707,9 @@ void ClientSession::handleInvoke(protocol::InvokeRequest r) {
 
 void ClientSession::dispatchInvocation(Invocations::Held call) {
   std::weak_ptr<ClientSession> weak = weak_from_this();
-  auto done = [weak, id = call.invocationId, token = call.token](DispatchOutcome outcome) {
-    if (auto self = weak.lock()) self->onInvocationDone(id, token, std::move(outcome));
+  auto done = [weak, id = call.invocationId, token = call.token,
+               arrived = call.arrived](DispatchOutcome outcome) {
+    if (auto self = weak.lock()) self->onInvocationDone(id, token, arrived, std::move(outcome));
   };
   auto request = worker_.dispatcher.dispatch(ctx_, std::move(call.event), std::move(call.ceId),
                                              id_.cookies, std::move(done));
@@ -691,9 +717,11 @@ void ClientSession::dispatchInvocation(Invocations::Held call) {
 }
 
 void ClientSession::onInvocationDone(const std::string& invocationId, uint64_t token,
-                                     DispatchOutcome outcome) {
+                                     TimePoint arrived, DispatchOutcome outcome) {
   std::unique_ptr<upstream::RequestHandle> finished;  // released when this function returns
   if (!invocations_.complete(invocationId, token, &finished)) return;  // cancelled: dropped
+  // The invokeResponse below is queued at once (on this loop turn).
+  observeBlocking(metrics::BlockingKind::kInvoke, arrived);
   InvocationAnswer answer = answerFor(outcome, worker_.settings.upstream.maxConnectionStateBytes);
   if (answer.error) {
     metrics::Metrics::inc(worker_.counters.upstreamFailures);
@@ -708,6 +736,15 @@ void ClientSession::onInvocationDone(const std::string& invocationId, uint64_t t
     worker_.outbox.updateConnectionState(id_.connectionId, id_.connectionState);
   }
   sendFrame(protocol::makeTextFrame(protocol::encodeJsonInvokeResult(invocationId, answer.data)));
+}
+
+TimePoint ClientSession::arrivalOfCurrent() const {
+  return drainedArrival_ ? *drainedArrival_ : worker_.loop.now();
+}
+
+void ClientSession::observeBlocking(metrics::BlockingKind kind, TimePoint arrived) {
+  metrics::Metrics::observe(worker_.counters.blockingLatency[static_cast<size_t>(kind)],
+                            worker_.loop.now() - arrived);
 }
 
 void ClientSession::handleStream(protocol::StreamRequest r) {
@@ -803,6 +840,7 @@ void ClientSession::handleSequenceAck(uint64_t sequenceId) {
 void ClientSession::startUserEvent(upstream::UpstreamEvent event, std::optional<uint64_t> ackId) {
   metrics::Metrics::inc(worker_.counters.upstreamRequests);
   blockingActive_ = true;
+  blockingArrived_ = arrivalOfCurrent();
   std::string ceId = nextCeId();
   if (connectedPending_) {  // sent once the connected event settled (see session.h)
     held_ = std::make_unique<HeldEvent>(HeldEvent{std::move(event), std::move(ceId), ackId});
@@ -836,6 +874,8 @@ void ClientSession::onUserEventDone(DispatchOutcome outcome, std::optional<uint6
     worker_.shard.releaseDraining(this);  // the caller holds a reference for this call
     return;
   }
+  // The reply, ack or close below is queued at once (on this loop turn).
+  observeBlocking(metrics::BlockingKind::kEvent, blockingArrived_);
   bool simple = !protocol::isPubSub(id_.kind);
   std::optional<protocol::Payload> reply;
   bool ok = false;

@@ -133,6 +133,7 @@ class ClientSession : public std::enable_shared_from_this<ClientSession>, privat
   struct Inbound {
     bool binary;
     std::string payload;
+    TimePoint arrived;  // blocking-latency histogram
   };
 
   void process(bool binary, std::string_view payload);
@@ -148,7 +149,13 @@ class ClientSession : public std::enable_shared_from_this<ClientSession>, privat
   // sent only if a transport is attached when it arrives, never buffered or replayed.
   void handleInvoke(protocol::InvokeRequest request);
   void dispatchInvocation(Invocations::Held call);
-  void onInvocationDone(const std::string& invocationId, uint64_t token,
+  // When the request being processed arrived: the queued message's arrival inside drain(),
+  // else now (it is processed as it arrives).
+  TimePoint arrivalOfCurrent() const;
+  // Records the latency of a client request of `kind` that arrived at `arrived`, now that its
+  // answer was queued (webpubsubd_blocking_event_duration_seconds).
+  void observeBlocking(metrics::BlockingKind kind, TimePoint arrived);
+  void onInvocationDone(const std::string& invocationId, uint64_t token, TimePoint arrived,
                         upstream::DispatchOutcome outcome);
   // Group streams (client-protocols-1.1.md §3, core/group_streams.h): every PubSub subprotocol
   // (ack, nack and streamClosed in the client's encoding, §3.2). Stream state survives a
@@ -252,6 +259,8 @@ class ClientSession : public std::enable_shared_from_this<ClientSession>, privat
   bool blockingActive_ = false;
   bool draining_ = false;
   bool readingPaused_ = false;
+  std::optional<TimePoint> drainedArrival_;       // arrival of the queued message drain() processes
+  TimePoint blockingArrived_{};                   // arrival of the blocking event's message
   std::optional<std::string> pendingDisconnect_;  // ended while an event was in flight
   struct HeldEvent {
     upstream::UpstreamEvent event;
@@ -287,6 +296,8 @@ class ClientSession : public std::enable_shared_from_this<ClientSession>, privat
   TimePoint streamTimerAt_{};
 
   std::string endReason_;  // set when a service-initiated close starts
+  // This connection's webpubsubd_hub_connections gauge (hub slot, protocol), set by start().
+  metrics::Gauge* hubConnections_ = nullptr;
 };
 
 using SessionPtr = std::shared_ptr<ClientSession>;

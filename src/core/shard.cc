@@ -64,9 +64,14 @@ std::shared_ptr<ClientSession> Shard::find(std::string_view connectionId) const 
 }
 
 Shard::JoinResult Shard::tryJoin(ClientSession& session, const std::string& group) {
-  if (!session.canJoin(group)) return JoinResult::kAtLimit;
+  if (!session.canJoin(group)) {
+    if (groupLimitHits_) metrics::Metrics::inc(*groupLimitHits_);
+    return JoinResult::kAtLimit;
+  }
   if (!session.addGroupLocal(group)) return JoinResult::kAlreadyMember;
-  hubs_[session.hubKey()].groups[group].insert(&session);
+  Members& members = hubs_[session.hubKey()].groups[group];
+  if (members.empty() && groupsGauge_) metrics::Metrics::add(*groupsGauge_, 1);
+  members.insert(&session);
   session.onGroupMembershipChanged(group, true);
   return JoinResult::kJoined;
 }
@@ -78,7 +83,10 @@ bool Shard::leave(ClientSession& session, const std::string& group) {
     auto g = hubIt->second.groups.find(group);
     if (g != hubIt->second.groups.end()) {
       g->second.erase(&session);
-      if (g->second.empty()) hubIt->second.groups.erase(g);
+      if (g->second.empty()) {
+        hubIt->second.groups.erase(g);
+        if (groupsGauge_) metrics::Metrics::add(*groupsGauge_, -1);
+      }
     }
   }
   session.onGroupMembershipChanged(group, false);

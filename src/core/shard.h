@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/target.h"
+#include "metrics/metrics.h"
 
 namespace wps::core {
 
@@ -21,6 +22,10 @@ class Shard {
   explicit Shard(size_t index) : index_(index) {}
 
   size_t index() const { return index_; }
+  // Keeps `gauge` (the worker's webpubsubd_groups share) at the number of non-empty groups.
+  void countGroupsIn(metrics::Gauge* gauge) { groupsGauge_ = gauge; }
+  // Counts in `counter` every join refused at limits.max_groups_per_connection.
+  void countGroupLimitHitsIn(metrics::Counter* counter) { groupLimitHits_ = counter; }
 
   // Registers a session (indexed by id, hub and user). The shard shares ownership until
   // remove().
@@ -79,6 +84,8 @@ class Shard {
   std::unordered_map<std::string, std::shared_ptr<ClientSession>> sessions_;
   std::unordered_map<std::string, HubIndex> hubs_;
   std::unordered_set<std::shared_ptr<ClientSession>> draining_;
+  metrics::Gauge* groupsGauge_ = nullptr;
+  metrics::Counter* groupLimitHits_ = nullptr;
 };
 
 }  // namespace wps::core

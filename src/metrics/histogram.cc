@@ -39,6 +39,12 @@ UpstreamOutcome upstreamOutcomeOf(int status) {
   return UpstreamOutcome::kError;
 }
 
+std::string_view labelOf(BlockingKind k) {
+  static constexpr std::string_view kNames[] = {"event", "invoke"};
+  static_assert(std::size(kNames) == kBlockingKinds);
+  return kNames[static_cast<size_t>(k)];
+}
+
 std::string_view labelOf(RestOperation op) {
   static constexpr std::string_view kNames[] = {"SendToAll",
                                                 "CloseAllConnections",

@@ -60,6 +60,14 @@ UpstreamEventClass upstreamEventClassOf(std::string_view ceType);
 // The outcome of an HTTP status (0 = no response: kError).
 UpstreamOutcome upstreamOutcomeOf(int status);
 
+// What a client waited for (label `kind` of the blocking-event latency): a user event the
+// connection's next messages wait behind (simple-client messages and PubSub `event` requests),
+// or an invocation (`invoke`, answered by an invokeResponse).
+enum class BlockingKind : size_t { kEvent, kInvoke, kCount };
+inline constexpr size_t kBlockingKinds = static_cast<size_t>(BlockingKind::kCount);
+
+std::string_view labelOf(BlockingKind k);
+
 // The REST data-plane operations (label `operation`), named as in the REST reference; kOther
 // covers health, unknown paths and requests refused before an operation was recognised.
 enum class RestOperation : size_t {

@@ -44,6 +44,97 @@ void labeled(std::string& out, const char* name, const char* help, const char* l
   }
 }
 
+// Appends `v` as a label value (backslash, double quote and newline escaped).
+void appendLabelValue(std::string& out, std::string_view v) {
+  for (char ch : v) {
+    if (ch == '\n') {
+      out += "\\n";
+      continue;
+    }
+    if (ch == '\\' || ch == '"') out += '\\';
+    out += ch;
+  }
+}
+
+// The connection-level gauges: per hub label (`hubs`: the named slots) and protocol, detached
+// reliable sessions, groups and outbound queued bytes.
+void renderLevels(std::string& out, const Totals& t, const std::vector<std::string>& hubs) {
+  const char* name = "webpubsubd_hub_connections";
+  header(out, name, "gauge", "Open logical client connections, by hub and protocol.");
+  auto series = [&](std::string_view hub, size_t slot) {
+    for (size_t p = 0; p < kClientProtocols; ++p) {
+      out += name;
+      out += "{hub=\"";
+      appendLabelValue(out, hub);
+      out += "\",protocol=\"";
+      out += labelOf(static_cast<ClientProtocol>(p));
+      out += "\"} ";
+      out += std::to_string(t.hubConnections[slot * kClientProtocols + p]);
+      out += '\n';
+    }
+  };
+  for (size_t slot = 0; slot < hubs.size(); ++slot)
+    series(hubs[slot], slot);
+  series(kOtherHubLabel, kOtherHubSlot);
+  line(out, "webpubsubd_detached_sessions", "gauge",
+       "Reliable sessions without a WebSocket, waiting for the client to recover them.",
+       t.detachedSessions);
+  line(out, "webpubsubd_groups", "gauge",
+       "Non-empty groups, counted once per worker that holds members of them.", t.groups);
+  line(out, "webpubsubd_outbound_queued_bytes", "gauge",
+       "Bytes queued to clients and not yet written to their sockets.", t.outboundQueuedBytes);
+}
+
+// One sample of `name` with the labels `labels` (without braces).
+void sample(std::string& out, const char* name, std::string_view labels, uint64_t v) {
+  out += name;
+  out += '{';
+  out += labels;
+  out += "} ";
+  out += std::to_string(v);
+  out += '\n';
+}
+
+// Refusals, server-initiated closes and limit hits, by reason (docs/metrics.md).
+void renderReasons(std::string& out, const Totals& t) {
+  const char* refused = "webpubsubd_handshakes_rejected_total";
+  header(out, refused, "counter", "Client handshakes refused, by reason.");
+  for (size_t r = 0; r < kRefusals; ++r) {
+    std::string labels = "reason=\"" + std::string(labelOf(static_cast<Refusal>(r))) + "\"";
+    sample(out, refused, labels, t.handshakesRejected[r]);
+  }
+  const char* closed = "webpubsubd_connections_closed_total";
+  header(out, closed, "counter", "Client connections closed by the server, by reason and code.");
+  for (size_t r = 0; r + 1 < kCloseReasons; ++r) {
+    auto reason = static_cast<CloseReason>(r);
+    sample(out, closed,
+           "reason=\"" + std::string(labelOf(reason)) + "\",code=\"" +
+               std::to_string(closeCodeOf(reason)) + "\"",
+           t.closes[r]);
+  }
+  for (size_t i = 0; i < kOtherCloseCodes; ++i) {
+    uint16_t code = kOtherCloseCodeValues[i];
+    sample(out, closed,
+           "reason=\"other\",code=\"" + (code ? std::to_string(code) : std::string("other")) + "\"",
+           t.otherCloses[i]);
+  }
+  auto refusals = [&](Refusal r) { return t.handshakesRejected[static_cast<size_t>(r)]; };
+  auto closes = [&](CloseReason r) { return t.closes[static_cast<size_t>(r)]; };
+  labeled(out, "webpubsubd_limit_hits_total", "Times a configured limit was reached, by limit.",
+          "limit",
+          {{"max_connections", refusals(Refusal::kMaxConnections)},
+           {"max_connections_per_ip", refusals(Refusal::kMaxConnectionsPerIp)},
+           {"max_messages_per_second", t.rateLimitedClientsClosed},
+           {"max_message_bytes", closes(CloseReason::kMessageTooLarge)},
+           {"outbound_queue", t.slowClientsClosed},
+           {"inbound_queue", t.inboundQueueFull},
+           {"reliable_buffer", closes(CloseReason::kReliableBufferFull)},
+           {"max_groups_per_connection", t.groupLimitHits},
+           {"max_pending_invocations", t.invocationLimitHits},
+           {"max_pending_requests_per_origin", t.upstreamOverflows},
+           {"delivery_max_pending", t.deliveryDroppedOverflow}});
+}
+
 // The outbox's metrics (delivery/outbox.h).
 void renderDelivery(std::string& out, const Totals& t) {
   line(out, "webpubsubd_delivery_pending_events", "gauge",
@@ -129,6 +220,13 @@ void renderLatencies(std::string& out, const Totals& t) {
         "operation=\"" + std::string(labelOf(static_cast<RestOperation>(op))) + "\"";
     histogram(out, rest, labels, t.restLatency[op]);
   }
+  const char* blocking = "webpubsubd_blocking_event_duration_seconds";
+  header(out, blocking, "histogram",
+         "Latency added by client requests that wait for an event handler, by kind, in seconds.");
+  for (size_t k = 0; k < kBlockingKinds; ++k) {
+    std::string labels = "kind=\"" + std::string(labelOf(static_cast<BlockingKind>(k))) + "\"";
+    histogram(out, blocking, labels, t.blockingLatency[k]);
+  }
 }
 
 // Adds the current values of `block` to `sum`.
@@ -136,6 +234,13 @@ void accumulate(Totals& sum, const CounterBlock& block) {
   sum.zip(block, [](auto& total, const auto& metric) { total += metric.value(); });
 }
 }  // namespace
+
+std::string_view labelOf(ClientProtocol p) {
+  static constexpr std::string_view kNames[] = {"simple", "json", "json.reliable", "protobuf",
+                                                "protobuf.reliable"};
+  static_assert(std::size(kNames) == kClientProtocols);
+  return kNames[static_cast<size_t>(p)];
+}
 
 CounterBlock::CounterBlock(Metrics& metrics) : metrics_(metrics) {
   metrics_.attach(*this);
@@ -171,8 +276,6 @@ std::string Metrics::render() const {
   line(out, "webpubsubd_connections", "gauge", "Open logical client connections.", t.connections);
   line(out, "webpubsubd_connections_opened_total", "counter", "Client connections accepted.",
        c(t.connectionsOpened));
-  line(out, "webpubsubd_handshakes_rejected_total", "counter", "Client handshakes refused.",
-       c(t.handshakesRejected));
   line(out, "webpubsubd_messages_received_total", "counter", "Data messages from clients.",
        c(t.messagesReceived));
   line(out, "webpubsubd_messages_delivered_total", "counter", "Data frames queued to clients.",
@@ -209,6 +312,8 @@ std::string Metrics::render() const {
   renderDelivery(out, t);
   renderLatencies(out, t);
   renderStreams(out, t);
+  renderLevels(out, t, hubLabels.names());
+  renderReasons(out, t);
   return out;
 }
 

@@ -16,6 +16,8 @@
 
 #include "common/mutex.h"
 #include "metrics/histogram.h"
+#include "metrics/hub_labels.h"
+#include "metrics/reasons.h"
 #include "metrics/stream_end_reason.h"
 
 namespace wps::metrics {
@@ -55,6 +57,18 @@ class Gauge {
   std::atomic<int64_t> value_{0};
 };
 
+// The protocol of a client connection (label `protocol`), in the order of protocol::ClientKind.
+enum class ClientProtocol : size_t {
+  kSimple,
+  kJson,
+  kJsonReliable,
+  kProtobuf,
+  kProtobufReliable,
+  kCount
+};
+inline constexpr size_t kClientProtocols = static_cast<size_t>(ClientProtocol::kCount);
+std::string_view labelOf(ClientProtocol p);
+
 // Every per-thread metric, generic over its storage: Counter/Gauge in the blocks threads write,
 // plain integers in the totals a scrape adds up (a value type, owned by whoever made it).
 // Adding a metric: a field here, a line in zip() and in Metrics::render().
@@ -63,10 +77,22 @@ struct Counts {
   // A gauge kept per worker: a session opens and closes on its worker, so each worker's share
   // is exact and always >= 0, and connection storms do not bounce a shared line either.
   G connections{};  // logical connections (detached reliable sessions included)
+  // The same by hub slot (HubLabels) and protocol: index slot * kClientProtocols + protocol.
+  std::array<G, kHubSlots * kClientProtocols> hubConnections{};
+  G detachedSessions{};     // reliable sessions without a transport, waiting for recovery
+  G groups{};               // non-empty groups of this worker's shard (per hub)
+  G outboundQueuedBytes{};  // bytes in the outbound queues of this worker's connections
   C connectionsOpened{};
-  C handshakesRejected{};
-  C messagesReceived{};   // client data messages
-  C messagesDelivered{};  // data frames queued to clients
+  std::array<C, kRefusals> handshakesRejected{};  // by Refusal
+  // Server-initiated closes by CloseReason; those of kOther by otherCloseCodeIndex(code).
+  std::array<C, kCloseReasons> closes{};
+  std::array<C, kOtherCloseCodes> otherCloses{};
+  // Limit hits without a counter of their own (docs/metrics.md: webpubsubd_limit_hits_total).
+  C inboundQueueFull{};     // reading paused at limits.inbound_queue_messages / _bytes
+  C groupLimitHits{};       // joins refused at limits.max_groups_per_connection
+  C invocationLimitHits{};  // invokes refused at limits.max_pending_invocations
+  C messagesReceived{};     // client data messages
+  C messagesDelivered{};    // data frames queued to clients
   C slowClientsClosed{};
   C messagesExpired{};  // data frames dropped because their TTL passed before they were written
   // Clients closed for exceeding limits.max_messages_per_second (1008).
@@ -102,13 +128,29 @@ struct Counts {
   // event * kUpstreamOutcomes + outcome; each REST request by operation.
   std::array<Histogram<C>, kUpstreamEventClasses * kUpstreamOutcomes> upstreamLatency{};
   std::array<Histogram<C>, kRestOperations> restLatency{};
+  // The latency a waiting-for-upstream client request adds, by BlockingKind: from its frame's
+  // arrival (queued time included) to its reply/ack/invokeResponse queued to the client.
+  std::array<Histogram<C>, kBlockingKinds> blockingLatency{};
 
   // Calls f(mine, theirs) for every field of this and `other` (another Counts), in order.
   template <class Other, class F>
   void zip(Other& other, F&& f) {
     f(connections, other.connections);
+    for (size_t i = 0; i < hubConnections.size(); ++i)
+      f(hubConnections[i], other.hubConnections[i]);
+    f(detachedSessions, other.detachedSessions);
+    f(groups, other.groups);
+    f(outboundQueuedBytes, other.outboundQueuedBytes);
     f(connectionsOpened, other.connectionsOpened);
-    f(handshakesRejected, other.handshakesRejected);
+    for (size_t i = 0; i < handshakesRejected.size(); ++i)
+      f(handshakesRejected[i], other.handshakesRejected[i]);
+    for (size_t i = 0; i < closes.size(); ++i)
+      f(closes[i], other.closes[i]);
+    for (size_t i = 0; i < otherCloses.size(); ++i)
+      f(otherCloses[i], other.otherCloses[i]);
+    f(inboundQueueFull, other.inboundQueueFull);
+    f(groupLimitHits, other.groupLimitHits);
+    f(invocationLimitHits, other.invocationLimitHits);
     f(messagesReceived, other.messagesReceived);
     f(messagesDelivered, other.messagesDelivered);
     f(slowClientsClosed, other.slowClientsClosed);
@@ -142,6 +184,8 @@ struct Counts {
       upstreamLatency[i].zip(other.upstreamLatency[i], f);
     for (size_t i = 0; i < restLatency.size(); ++i)
       restLatency[i].zip(other.restLatency[i], f);
+    for (size_t i = 0; i < blockingLatency.size(); ++i)
+      blockingLatency[i].zip(other.blockingLatency[i], f);
   }
 };
 
@@ -184,6 +228,21 @@ class Metrics {
     auto us = std::chrono::duration_cast<std::chrono::microseconds>(d).count();
     h.sumMicros.inc(us > 0 ? static_cast<uint64_t>(us) : 0);
   }
+  // Counts a refusal / a server-initiated close in `block`.
+  template <class Block>
+  static void refused(Block& block, Refusal reason) {
+    block.handshakesRejected[static_cast<size_t>(reason)].inc();
+  }
+  template <class Block>
+  static void closed(Block& block, CloseReason reason, uint16_t code) {
+    block.closes[static_cast<size_t>(reason)].inc();
+    if (reason == CloseReason::kOther) block.otherCloses[otherCloseCodeIndex(code)].inc();
+  }
+  // The connections gauge of (hub `slot`, `protocol`) in `block`.
+  template <class Block>
+  static auto& hubConnections(Block& block, size_t slot, ClientProtocol protocol) {
+    return block.hubConnections[slot * kClientProtocols + static_cast<size_t>(protocol)];
+  }
   // The upstream latency histogram of (`event`, `outcome`) in `block`.
   template <class Block>
   static auto& upstreamLatency(Block& block, UpstreamEventClass event, UpstreamOutcome outcome) {
@@ -200,6 +259,8 @@ class Metrics {
   // Process-wide, not per thread: written by the cluster thread on the rare bus up/down
   // transitions, read by /api/health and scrapes; a state, not a sum.
   std::atomic<ClusterState> clusterState{ClusterState::kSingleNode};
+  // The `hub` label slots of per-hub metrics (thread-safe).
+  HubLabels hubLabels;
 
   // Sums of the live blocks and of the ones already destroyed. Any thread; each block's value
   // is read once (relaxed), so a total may trail its owner by a few increments.

@@ -2,6 +2,8 @@
 
 #include <boost/asio/post.hpp>
 
+#include "core/engine.h"
+#include "metrics/metrics.h"
 #include "transport/ws_connection.h"
 
 namespace wps::transport {
@@ -60,8 +62,16 @@ void WorkerIo::tick() {
     std::vector<std::shared_ptr<WsConnection>> all;
     all.reserve(connectionCount());
     forEachConnection([&](WsConnection& c) { all.push_back(c.shared_from_this()); });
-    for (auto& c : all)
+    size_t queued = 0;
+    for (auto& c : all) {
       c->tick(now);
+      queued += c->queuedBytes();
+    }
+    // webpubsubd_outbound_queued_bytes: sampled here, not counted per frame on the write path.
+    if (engine) {
+      metrics::Metrics::set(engine->worker(index).counters.outboundQueuedBytes,
+                            static_cast<int64_t>(queued));
+    }
     tick();
   });
 }

@@ -10,7 +10,10 @@
 
 #include "common/errors.h"
 #include "common/log.h"
+#include "core/close_reasons.h"
+#include "core/engine.h"
 #include "core/message_ttl.h"
+#include "metrics/metrics.h"
 #include "protocol/frames.h"
 #include "transport/worker_io.h"
 
@@ -58,6 +61,10 @@ void WsConnection::start(std::shared_ptr<core::ClientSession> session, std::stri
 }
 
 void WsConnection::refuse(uint16_t code, std::string_view reason) {
+  if (worker_.engine) {
+    metrics::Metrics::closed(worker_.engine->worker(worker_.index).counters,
+                             core::closeReasonOf(code, reason), code);
+  }
   start(nullptr, {});
   close(code, reason, std::nullopt, true);
 }

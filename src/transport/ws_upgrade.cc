@@ -125,7 +125,10 @@ asio::awaitable<bool> admit(const ServerContext& ctx, WorkerIo& w, beast::tcp_st
   if (ec) co_return false;  // the peer is already gone
   Admission::Verdict verdict = ctx.admission.admit(peer.address(), ticket);
   if (verdict == Admission::Verdict::kAdmitted) co_return true;
-  metrics::Metrics::inc(ctx.engine->worker(w.index).counters.handshakesRejected);
+  metrics::Metrics::refused(ctx.engine->worker(w.index).counters,
+                            verdict == Admission::Verdict::kServerFull
+                                ? metrics::Refusal::kMaxConnections
+                                : metrics::Refusal::kMaxConnectionsPerIp);
   access.setStatus(verdict == Admission::Verdict::kServerFull ? 503 : 429);
   if (verdict == Admission::Verdict::kServerFull) {
     std::vector<std::pair<std::string, std::string>> extra;

@@ -96,7 +96,15 @@ class HandshakeTest : public ::testing::Test {
     return last;
   }
 
-  uint64_t rejected() { return engine.metrics().totals().handshakesRejected; }
+  uint64_t rejected() {
+    uint64_t sum = 0;
+    for (uint64_t n : engine.metrics().totals().handshakesRejected)
+      sum += n;
+    return sum;
+  }
+  uint64_t rejected(metrics::Refusal reason) {
+    return engine.metrics().totals().handshakesRejected[static_cast<size_t>(reason)];
+  }
   uint64_t upstreamFailures() { return engine.metrics().totals().upstreamFailures; }
 
   ManualEventLoop loop;
@@ -137,6 +145,8 @@ TEST_F(HandshakeTest, RejectionsCarryTheirStatusAndBodyAndAreCounted) {
   expectReject(decide(request("chat", {{"access_token", {t}}}, {"custom", "other"})), 400,
                "None of the offered subprotocols is supported.");
   EXPECT_EQ(rejected(), 8u);
+  EXPECT_EQ(rejected(metrics::Refusal::kUnauthorized), 2u);
+  EXPECT_EQ(rejected(metrics::Refusal::kInvalidRequest), 6u);
   EXPECT_EQ(upstreamFailures(), 0u);
 }
 
@@ -241,6 +251,9 @@ TEST_F(HandshakeTest, ConnectEventFailuresRejectTheHandshake) {
   expectReject(*result, 500, "The event handler could not be reached.");
   EXPECT_EQ(upstreamFailures(), failures + 1);
   EXPECT_EQ(rejected(), rejections + 1);
+  // The handler's 403 denied; an invalid answer, a bad subprotocol choice and no answer failed.
+  EXPECT_EQ(rejected(metrics::Refusal::kUpstreamDenied), 1u);
+  EXPECT_EQ(rejected(metrics::Refusal::kUpstreamFailed), 3u);
 }
 
 TEST_F(HandshakeTest, RecoveryNeedsAKnownReliableSessionItsTokenAndItsSubprotocol) {

@@ -1266,5 +1266,144 @@ TEST_F(SessionTest, DuplicateAckIdsAreAnsweredBeforeAnyOtherCheckForEveryAckedRe
     EXPECT_EQ(t.payload(i), duplicate) << i;
 }
 
+// webpubsubd_blocking_event_duration_seconds: from the frame's arrival (time queued behind an
+// earlier blocking event included) to the answer queued to the client.
+TEST_F(SessionTest, BlockingLatencyRunsFromTheFramesArrivalToTheQueuedAnswer) {
+  FakeTransport t;
+  auto s = open(t, ClientKind::kJson);
+  auto& events = engine.worker(0).counters.blockingLatency[0];
+  s->onMessage(false, R"({"type":"event","event":"a","data":"x","ackId":1})");
+  s->onMessage(false, R"({"type":"event","event":"b","data":"x","ackId":2})");  // queued
+  auto a = lastRequest("/a");
+  ASSERT_TRUE(a);
+  loop.advance(10ms);
+  client.respond(*a, 204);
+  loop.runPending();
+  auto b = lastRequest("/b");
+  ASSERT_TRUE(b);
+  loop.advance(20ms);
+  client.respond(*b, 204);
+  loop.runPending();
+  // a: 10 ms (bucket le=0.01), b: 30 ms, 10 of them queued behind a (bucket le=0.05).
+  EXPECT_EQ(events.buckets[3].value(), 1u);
+  EXPECT_EQ(events.buckets[5].value(), 1u);
+  EXPECT_EQ(events.sumMicros.value(), 40000u);
+  auto& invokes = engine.worker(0).counters.blockingLatency[1];
+  s->onMessage(false, R"({"type":"invoke","invocationId":"1","event":"calc"})");
+  auto call = lastRequest("calc");
+  ASSERT_TRUE(call);
+  loop.advance(300ms);
+  client.respond(*call, 200, {{"Content-Type", "text/plain"}}, "ok");
+  loop.runPending();
+  EXPECT_EQ(invokes.buckets[8].value(), 1u);  // le=0.5
+  EXPECT_EQ(invokes.sumMicros.value(), 300000u);
+  std::string text = engine.metrics().render();
+  EXPECT_NE(text.find("webpubsubd_blocking_event_duration_seconds_count{kind=\"event\"} 2\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("webpubsubd_blocking_event_duration_seconds_sum{kind=\"invoke\"} 0.3\n"),
+            std::string::npos);
+}
+
+// webpubsubd_hub_connections, webpubsubd_detached_sessions and webpubsubd_groups follow the
+// sessions' lifecycle.
+TEST_F(SessionTest, ConnectionLevelGaugesFollowTheSessions) {
+  auto& counters = engine.worker(0).counters;
+  size_t chat = engine.metrics().hubLabels.slotOf("chat");
+  using metrics::ClientProtocol;
+  auto level = [&](ClientProtocol p) {
+    return metrics::Metrics::hubConnections(counters, chat, p).value();
+  };
+  FakeTransport t1, t2, t3;
+  auto simple = open(t1, ClientKind::kSimple);
+  auto reliable = open(t2, ClientKind::kJsonReliable);
+  EXPECT_EQ(level(ClientProtocol::kSimple), 1);
+  EXPECT_EQ(level(ClientProtocol::kJsonReliable), 1);
+  EXPECT_EQ(level(ClientProtocol::kJson), 0);
+  engine.shard(0).join(*simple, "g1");
+  engine.shard(0).join(*reliable, "g1");
+  engine.shard(0).join(*reliable, "g2");
+  EXPECT_EQ(counters.groups.value(), 2);
+  engine.shard(0).leave(*reliable, "g1");
+  EXPECT_EQ(counters.groups.value(), 2);  // g1 still has a member
+  reliable->onTransportClosed(&t2, {TransportEnd::Cause::kLost, std::nullopt, ""});
+  EXPECT_EQ(counters.detachedSessions.value(), 1);
+  EXPECT_EQ(level(ClientProtocol::kJsonReliable), 1);  // a detached session is a connection
+  ASSERT_TRUE(reliable->resume(&t3));
+  EXPECT_EQ(counters.detachedSessions.value(), 0);
+  reliable->onTransportClosed(&t3, {TransportEnd::Cause::kLost, std::nullopt, ""});
+  EXPECT_EQ(counters.detachedSessions.value(), 1);
+  loop.advance(31s);  // the recovery window passes: the session ends
+  EXPECT_EQ(reliable->state(), ClientSession::State::kEnded);
+  EXPECT_EQ(counters.detachedSessions.value(), 0);
+  EXPECT_EQ(level(ClientProtocol::kJsonReliable), 0);
+  EXPECT_EQ(counters.groups.value(), 1);  // g2 went with its only member
+  simple->onTransportClosed(&t1, {TransportEnd::Cause::kClientClose, 1000, ""});
+  EXPECT_EQ(level(ClientProtocol::kSimple), 0);
+  EXPECT_EQ(counters.groups.value(), 0);
+  EXPECT_EQ(counters.connections.value(), 0);
+}
+
+// webpubsubd_connections_closed_total: every close the server starts, by stable reason.
+TEST_F(SessionTest, ServerInitiatedClosesAreCountedByReason) {
+  auto& counters = engine.worker(0).counters;
+  auto closes = [&](metrics::CloseReason r) {
+    return counters.closes[static_cast<size_t>(r)].value();
+  };
+  FakeTransport t1, t2, t3, t4, t5;
+  auto a = open(t1, ClientKind::kJson);
+  a->onMessage(false, "not json");
+  a->onMessage(false, "not json");  // already closing: counted once
+  EXPECT_EQ(closes(metrics::CloseReason::kInvalidMessage), 1u);
+  auto b = open(t2, ClientKind::kJson);
+  b->closeByAppServer("bye");
+  EXPECT_EQ(closes(metrics::CloseReason::kAppServer), 1u);
+  auto c = open(t3, ClientKind::kSimple);
+  c->onTransportError(&t3, 1002, "Reserved bits are set.");  // the parser's own text
+  EXPECT_EQ(closes(metrics::CloseReason::kInvalidFrame), 1u);
+  auto d = open(t4, ClientKind::kJsonReliable);
+  FakeTransport t4b;
+  ASSERT_TRUE(d->resume(&t4b));  // t4 still attached: replaced
+  EXPECT_EQ(closes(metrics::CloseReason::kReplaced), 1u);
+  auto e = open(t5, ClientKind::kJson);
+  e->onTransportError(&t5, 1011, "Something new.");
+  EXPECT_EQ(closes(metrics::CloseReason::kOther), 1u);
+  EXPECT_EQ(counters.otherCloses[metrics::otherCloseCodeIndex(1011)].value(), 1u);
+  std::string text = engine.metrics().render();
+  for (const char* line :
+       {"webpubsubd_connections_closed_total{reason=\"invalid_message\",code=\"1007\"} 1\n",
+        "webpubsubd_connections_closed_total{reason=\"app_server\",code=\"1000\"} 1\n",
+        "webpubsubd_connections_closed_total{reason=\"other\",code=\"1011\"} 1\n",
+        "webpubsubd_connections_closed_total{reason=\"shutdown\",code=\"1001\"} 0\n"}) {
+    EXPECT_NE(text.find(line), std::string::npos) << line;
+  }
+}
+
+// webpubsubd_limit_hits_total: the limits without a close or refusal of their own.
+TEST_F(SessionTest, LimitHitsAreCounted) {
+  settings.limits.maxGroupsPerConnection = 1;
+  settings.limits.maxPendingInvocations = 1;
+  settings.limits.inboundQueueMessages = 2;
+  auto& counters = engine.worker(0).counters;
+  FakeTransport t;
+  auto s = open(t, ClientKind::kJson, {"webpubsub.joinLeaveGroup"});
+  s->onMessage(false, R"({"type":"joinGroup","group":"g1"})");
+  s->onMessage(false, R"({"type":"joinGroup","group":"g2","ackId":1})");
+  EXPECT_EQ(counters.groupLimitHits.value(), 1u);
+  EXPECT_FALSE(engine.shard(0).join(*s, "g3"));  // REST joins count too
+  EXPECT_EQ(counters.groupLimitHits.value(), 2u);
+  s->onMessage(false, R"({"type":"invoke","invocationId":"1","event":"calc"})");
+  s->onMessage(false, R"({"type":"invoke","invocationId":"2","event":"calc"})");
+  EXPECT_EQ(counters.invocationLimitHits.value(), 1u);
+  s->onMessage(false, R"({"type":"event","event":"slow","data":"x"})");
+  s->onMessage(false, R"({"type":"ping"})");
+  s->onMessage(false, R"({"type":"ping"})");  // the queue is full: reading pauses
+  EXPECT_EQ(counters.inboundQueueFull.value(), 1u);
+  std::string text = engine.metrics().render();
+  EXPECT_NE(text.find("webpubsubd_limit_hits_total{limit=\"max_groups_per_connection\"} 2\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("webpubsubd_limit_hits_total{limit=\"inbound_queue\"} 1\n"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace wps::core

@@ -176,7 +176,9 @@ TEST_F(MaxConnectionsTest, BeyondTheLimitA503WithRetryAfterAndAClosedPlaceIsReus
               std::string::npos);
   }
   EXPECT_EQ(httpRequest(port(), "GET", "/api/health").status, 200);  // HTTP is not counted
-  EXPECT_GE(metric(port(), "webpubsubd_handshakes_rejected_total"), 50);
+  EXPECT_GE(metric(port(), "webpubsubd_handshakes_rejected_total{reason=\"max_connections\"}"), 50);
+  EXPECT_EQ(metric(port(), "webpubsubd_limit_hits_total{limit=\"max_connections\"}"),
+            metric(port(), "webpubsubd_handshakes_rejected_total{reason=\"max_connections\"}"));
 
   a->sendClose(1000);
   a->waitForClose();
