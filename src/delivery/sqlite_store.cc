@@ -230,10 +230,14 @@ struct SqliteStore::Statements {
         {&setDue, "UPDATE events SET due_ms = ?2 WHERE seq = ?1"},
         {&reschedule,
          "UPDATE events SET attempts = ?2, due_ms = ?3, not_before_ms = ?3 WHERE seq = ?1"},
+        // wps_leased(seq) (registered by initialize()) tests the leases in memory. It needs
+        // only the seq, which the due index holds, so a leased head's row is never read.
         {&dueScan, std::string("SELECT ") + kEventColumns +
-                       ", bytes FROM events WHERE due_ms IS NOT NULL AND due_ms <= ?1 ORDER BY "
-                       "due_ms, seq"},
-        {&nextDue, "SELECT seq, due_ms FROM events WHERE due_ms IS NOT NULL ORDER BY due_ms, seq"},
+                       ", bytes FROM events WHERE due_ms IS NOT NULL AND due_ms <= ?1 AND NOT "
+                       "wps_leased(seq) ORDER BY due_ms, seq"},
+        {&nextDue,
+         "SELECT due_ms FROM events WHERE due_ms IS NOT NULL AND NOT wps_leased(seq) ORDER BY "
+         "due_ms, seq LIMIT 1"},
         {&seqScan, "SELECT seq, time_ms FROM events ORDER BY seq"},
         // No index on hub (one b-tree less per insert and delete): overflow drops from the
         // largest hub, whose oldest events come first in seq order.
@@ -341,6 +345,10 @@ Status SqliteStore::initialize(config::DeliverySettings::Sync sync, bool existed
         "UPDATE events SET due_ms = not_before_ms WHERE due_ms IS NULL AND seq IN "
         "(SELECT min(seq) FROM events GROUP BY connection_id)");
   if (!st.isOk()) return st;
+  if (sqlite3_create_function_v2(db_, "wps_leased", 1, SQLITE_UTF8 | SQLITE_DIRECTONLY, this,
+                                 &SqliteStore::leasedFunction, nullptr, nullptr,
+                                 nullptr) != SQLITE_OK)
+    return dbError("cannot prepare statements on");
   st_ = std::make_unique<Statements>();
   for (auto& [stmt, sql] : st_->all()) {
     if (sqlite3_prepare_v3(db_, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, stmt, nullptr) !=
@@ -679,8 +687,9 @@ StatusOr<PendingEvent> SqliteStore::readEvent(sqlite3_stmt* s) const {
   return ev;
 }
 
-// One statement (one read transaction) over the due index; leased heads are skipped before
-// their rows are read. Leases what it returns, keeping what removing the head needs (Lease).
+// One statement (one read transaction) over the due index; leased heads are skipped (in SQL,
+// wps_leased) before their rows are read. Leases what it returns, keeping what removing the head
+// needs (Lease).
 StatusOr<std::vector<PendingEvent>> SqliteStore::takeDue(int64_t nowMs, size_t limit) {
   std::vector<PendingEvent> out;
   std::vector<uint64_t> bytes;
@@ -689,7 +698,6 @@ StatusOr<std::vector<PendingEvent>> SqliteStore::takeDue(int64_t nowMs, size_t l
   bindInt(s, 1, nowMs);
   int rc = SQLITE_DONE;
   while (out.size() < limit && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-    if (leases_.count(static_cast<uint64_t>(sqlite3_column_int64(s, 0)))) continue;
     auto ev = readEvent(s);
     if (!ev.isOk()) return ev.status();
     bytes.push_back(static_cast<uint64_t>(sqlite3_column_int64(s, 16)));
@@ -704,11 +712,15 @@ StatusOr<std::vector<PendingEvent>> SqliteStore::takeDue(int64_t nowMs, size_t l
 std::optional<int64_t> SqliteStore::nextDueMs() {
   sqlite3_stmt* s = st_->nextDue;
   ResetOnExit reset(s);
-  while (sqlite3_step(s) == SQLITE_ROW) {
-    if (!leases_.count(static_cast<uint64_t>(sqlite3_column_int64(s, 0))))
-      return sqlite3_column_int64(s, 1);
-  }
+  if (sqlite3_step(s) == SQLITE_ROW) return sqlite3_column_int64(s, 0);
   return std::nullopt;
+}
+
+// SQL function wps_leased(seq): 1 when `seq` is leased, else 0.
+void SqliteStore::leasedFunction(sqlite3_context* ctx, int /*argc*/, sqlite3_value** argv) {
+  const auto* self = static_cast<const SqliteStore*>(sqlite3_user_data(ctx));
+  const auto seq = static_cast<uint64_t>(sqlite3_value_int64(argv[0]));
+  sqlite3_result_int(ctx, self->leases_.count(seq) ? 1 : 0);
 }
 
 StoreStats SqliteStore::stats() const {

@@ -24,7 +24,9 @@
 #include "delivery/outbox_store.h"
 
 struct sqlite3;
+struct sqlite3_context;
 struct sqlite3_stmt;
+struct sqlite3_value;
 
 namespace wps::delivery {
 
@@ -103,6 +105,7 @@ class SqliteStore final : public OutboxStore {
   Status dropLargest(uint64_t maxEvents, uint64_t maxBytes, int64_t nowMs, Delta& delta,
                      std::vector<EventRef>& out);
   StatusOr<PendingEvent> readEvent(sqlite3_stmt* stmt) const;
+  static void leasedFunction(sqlite3_context* ctx, int argc, sqlite3_value** argv);
   void commit(const Delta& delta);
 
   std::string dir_;
