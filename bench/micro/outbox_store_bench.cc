@@ -2,16 +2,22 @@
 // events go in and out (bench/RESULTS.md, "Outbox backlog memory (issue 12)").
 //
 //   outbox-store-bench memory|sqlite [--dir DIR] [--connections N] [--batch N]
-//                      [--sync normal|full] [--rounds N]
+//                      [--sync normal|full] [--rounds N] [--in-flight N]
 //
 // Fills N connections x 2 events (connected, then disconnected with a reason; a Cookie header
 // on every fourth connection) through apply() in batches, prints the VmRSS growth, the apply
 // rate and (sqlite) the database size; then runs rounds of apply(new events + removal of the
-// heads taken in the previous round) + takeDue() and prints the rate in and out.
+// heads taken in the previous round) + takeDue() and prints the rate in and out, the CPU time
+// and the bytes written per event. With --in-flight N, a taken head stays leased for N more
+// rounds before it is removed (attempts in flight, as in the server), so takeDue() passes over
+// the leased heads.
 // Single-threaded; the store is used as the outbox thread would.
+#include <sys/resource.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -33,6 +39,7 @@ struct Options {
   size_t connections = 500000;
   size_t batch = 1000;  // events per apply()
   size_t rounds = 200;
+  size_t inFlight = 0;  // rounds a taken head stays leased before its removal
   wps::config::DeliverySettings::Sync sync = wps::config::DeliverySettings::Sync::kNormal;
 };
 
@@ -79,6 +86,23 @@ int64_t wallMs() {
       .count();
 }
 
+// User + system CPU seconds of the process.
+double cpuSeconds() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+// Bytes the process wrote with write()/pwrite() (the database and its WAL), from /proc.
+long long writtenBytes() {
+  std::ifstream in("/proc/self/io");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("wchar:", 0) == 0) return std::strtoll(line.c_str() + 6, nullptr, 10);
+  return -1;
+}
+
 double seconds(Clock::time_point since) {
   return std::chrono::duration<double>(Clock::now() - since).count();
 }
@@ -110,27 +134,38 @@ uint64_t fileSize(const std::string& path) {
   return ec ? 0 : n;
 }
 
-// Rounds of apply(batch new events + removal of the previous round's heads) + takeDue(batch).
+// Rounds of apply(batch new events + removal of the heads taken o.inFlight + 1 rounds ago) +
+// takeDue(batch).
 bool steadyState(OutboxStore& store, const Options& o) {
-  std::vector<uint64_t> taken;
+  std::deque<std::vector<uint64_t>> taken;
   size_t in = 0, out = 0, conn = o.connections;
   const auto start = Clock::now();
+  const double cpu0 = cpuSeconds();
+  const long long written0 = writtenBytes();
   for (size_t r = 0; r < o.rounds; ++r) {
-    out += taken.size();
-    if (!fill(store, conn, o.batch, o.batch, std::move(taken))) return false;
+    std::vector<uint64_t> removed;
+    if (taken.size() > o.inFlight) {
+      removed = std::move(taken.front());
+      taken.pop_front();
+    }
+    out += removed.size();
+    if (!fill(store, conn, o.batch, o.batch, std::move(removed))) return false;
     conn += o.batch / 2;
     in += o.batch;
     auto due = store.takeDue(wallMs(), o.batch);
     if (!due.isOk()) return false;
-    taken.clear();
+    taken.emplace_back();
     for (const auto& ev : *due)
-      taken.push_back(ev.seq);
+      taken.back().push_back(ev.seq);
   }
   const double s = seconds(start);
+  const double cpu = cpuSeconds() - cpu0;
+  const double written = static_cast<double>(writtenBytes() - written0);
   std::printf(
-      "steady state: %zu rounds of apply(%zu in + removals) + takeDue(%zu): %.0f events/s "
-      "in, %.0f events/s out (%.2f s)\n",
-      o.rounds, o.batch, o.batch, in / s, out / s, s);
+      "steady state: %zu rounds of apply(%zu in + removals) + takeDue(%zu), %zu rounds in "
+      "flight: %.0f events/s in, %.0f events/s out (%.2f s); %.2f us CPU and %.0f bytes "
+      "written per event in\n",
+      o.rounds, o.batch, o.batch, o.inFlight, in / s, out / s, s, cpu * 1e6 / in, written / in);
   return true;
 }
 
@@ -145,6 +180,8 @@ bool parse(int argc, char** argv, Options& o) {
       o.connections = std::stoul(value);
     } else if (key == "--batch") {
       o.batch = std::stoul(value);
+    } else if (key == "--in-flight") {
+      o.inFlight = std::stoul(value);
     } else if (key == "--rounds") {
       o.rounds = std::stoul(value);
     } else if (key == "--sync") {
@@ -164,7 +201,7 @@ int main(int argc, char** argv) {
   if (!parse(argc, argv, o)) {
     std::fprintf(stderr,
                  "usage: outbox-store-bench memory|sqlite [--dir DIR] [--connections N] "
-                 "[--batch N] [--sync normal|full] [--rounds N]\n");
+                 "[--batch N] [--sync normal|full] [--rounds N] [--in-flight N]\n");
     return 2;
   }
   const long rss0 = rssKb();

@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -23,7 +24,9 @@
 #include "delivery/outbox_store.h"
 
 struct sqlite3;
+struct sqlite3_context;
 struct sqlite3_stmt;
+struct sqlite3_value;
 
 namespace wps::delivery {
 
@@ -72,6 +75,13 @@ class SqliteStore final : public OutboxStore {
     uint64_t events = 0;
     uint64_t bytes = 0;
   };
+  // What the store keeps of a leased head (at most one per event in flight), so that removing
+  // it after its attempt reads nothing back from its row.
+  struct Lease {
+    std::string connectionId;
+    std::string hub;
+    uint64_t bytes = 0;
+  };
 
  private:
   SqliteStore(std::string dir, std::string dbPath, int lockFd);
@@ -88,12 +98,14 @@ class SqliteStore final : public OutboxStore {
   Status applyAll(Batch& batch, Delta& delta);
   Status appendEvent(PendingEvent& ev, Delta& delta);
   StatusOr<std::optional<EventRef>> removeEvent(uint64_t seq, int64_t nowMs, Delta& delta);
+  Status removeLeased(uint64_t seq, const Lease& lease, int64_t nowMs, Delta& delta);
   Status promoteNext(const std::string& connectionId, int64_t nowMs);
   StatusOr<std::vector<uint64_t>> expiredSeqs(int64_t beforeMs, size_t limit);
   StatusOr<std::optional<uint64_t>> oldestDroppable(const std::string& hub);
   Status dropLargest(uint64_t maxEvents, uint64_t maxBytes, int64_t nowMs, Delta& delta,
                      std::vector<EventRef>& out);
   StatusOr<PendingEvent> readEvent(sqlite3_stmt* stmt) const;
+  static void leasedFunction(sqlite3_context* ctx, int argc, sqlite3_value** argv);
   void commit(const Delta& delta);
 
   std::string dir_;
@@ -101,7 +113,7 @@ class SqliteStore final : public OutboxStore {
   int lockFd_ = -1;
   sqlite3* db_ = nullptr;
   std::unique_ptr<Statements> st_;
-  std::unordered_set<uint64_t> leases_;
+  std::unordered_map<uint64_t, Lease> leases_;
   std::map<std::string, HubTotals> hubs_;
   uint64_t events_ = 0;
   uint64_t bytes_ = 0;

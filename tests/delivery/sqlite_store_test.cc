@@ -181,6 +181,20 @@ TEST_F(SqliteStoreTest, AHeadDeletedByHandIsReplacedAtOpen) {
   EXPECT_EQ(seqsOf(take(*store, 500)), (Seqs{s[1]}));
 }
 
+// Removing a leased head reads nothing back from its row (the lease remembers the connection,
+// hub and bytes): a head deleted by hand while it was leased still ends its lease and hands
+// over to its successor.
+TEST_F(SqliteStoreTest, ALeasedHeadDeletedByHandStillHandsOverToItsSuccessor) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  Seqs s = appendAll(*store, {connected("a", "h", 1), disconnected("a", "h", 2)});
+  ASSERT_EQ(seqsOf(take(*store, 10)), (Seqs{s[0]}));
+  execOther("DELETE FROM events WHERE seq = " + std::to_string(s[0]));
+  removeSeqs(*store, {s[0]}, 20);
+  EXPECT_EQ(store->nextDueMs(), 20);
+  EXPECT_EQ(seqsOf(take(*store, 20)), (Seqs{s[1]}));
+}
+
 TEST_F(SqliteStoreTest, ASecondOpenFailsWhileTheFirstHoldsTheLock) {
   auto first = open();
   ASSERT_NE(first, nullptr);
