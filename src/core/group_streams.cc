@@ -217,7 +217,7 @@ void GroupStreams::close(const std::string& id, std::optional<protocol::AckError
   sink_.sendStreamClosed(id, error);
   std::erase_if(closed_, [&](const Closed& c) { return c.streamId == id; });
   closed_.push_back(Closed{id, std::move(error), epoch_});
-  if (closed_.size() > kRememberedClosed) closed_.pop_front();
+  if (closed_.size() > kRememberedClosed) closed_.erase(closed_.begin());
 }
 
 void GroupStreams::answerUnknown(const std::string& id) {

@@ -107,59 +107,68 @@ InvocationAnswer answerFor(const upstream::DispatchOutcome& outcome, size_t maxS
   return answer;
 }
 
+Invocations::Call* Invocations::find(const std::string& invocationId, uint64_t token) {
+  if (!state_) return nullptr;
+  auto it = state_->calls.find(invocationId);
+  if (it == state_->calls.end() || it->second.token != token) return nullptr;
+  return &it->second;
+}
+
 Invocations::Admission Invocations::admit(const std::string& invocationId, size_t limit,
                                           uint64_t* token) {
-  if (calls_.count(invocationId)) return Admission::kDuplicate;
-  if (calls_.size() >= limit) return Admission::kTooMany;
-  *token = nextToken_++;
-  calls_[invocationId].token = *token;
+  if (!state_) state_ = std::make_unique<State>();
+  if (state_->calls.count(invocationId)) return Admission::kDuplicate;
+  if (state_->calls.size() >= limit) return Admission::kTooMany;
+  *token = state_->nextToken++;
+  state_->calls[invocationId].token = *token;
   return Admission::kAccepted;
 }
 
 void Invocations::hold(const std::string& invocationId, uint64_t token,
                        upstream::UpstreamEvent event, std::string ceId, TimePoint arrived) {
-  auto it = calls_.find(invocationId);
-  if (it == calls_.end() || it->second.token != token) return;
-  it->second.held =
+  Call* call = find(invocationId, token);
+  if (!call) return;
+  call->held =
       std::make_unique<Held>(Held{invocationId, token, std::move(event), std::move(ceId), arrived});
-  heldOrder_.push_back(invocationId);
+  state_->heldOrder.push_back(invocationId);
 }
 
 std::vector<Invocations::Held> Invocations::takeHeld() {
   std::vector<Held> out;
-  for (const auto& id : heldOrder_) {
-    auto it = calls_.find(id);
-    if (it == calls_.end() || !it->second.held) continue;  // cancelled meanwhile
+  if (!state_) return out;
+  for (const auto& id : state_->heldOrder) {
+    auto it = state_->calls.find(id);
+    if (it == state_->calls.end() || !it->second.held) continue;  // cancelled meanwhile
     out.push_back(std::move(*it->second.held));
     it->second.held.reset();
   }
-  heldOrder_.clear();
+  state_->heldOrder.clear();
   return out;
 }
 
 void Invocations::setRequest(const std::string& invocationId, uint64_t token,
                              std::unique_ptr<upstream::RequestHandle> request) {
-  auto it = calls_.find(invocationId);
-  if (it == calls_.end() || it->second.token != token) return;
-  it->second.request = std::move(request);
+  if (Call* call = find(invocationId, token)) call->request = std::move(request);
 }
 
 bool Invocations::complete(const std::string& invocationId, uint64_t token,
                            std::unique_ptr<upstream::RequestHandle>* request) {
-  auto it = calls_.find(invocationId);
-  if (it == calls_.end() || it->second.token != token) return false;
-  *request = std::move(it->second.request);
-  calls_.erase(it);
+  Call* call = find(invocationId, token);
+  if (!call) return false;
+  *request = std::move(call->request);
+  state_->calls.erase(invocationId);
   return true;
 }
 
 bool Invocations::cancel(const std::string& invocationId) {
-  return calls_.erase(invocationId) > 0;
+  return state_ && state_->calls.erase(invocationId) > 0;
 }
 
 void Invocations::clear() {
-  calls_.clear();
-  heldOrder_.clear();
+  if (!state_) return;
+  // Only the calls: tokens keep counting up, so a late answer never matches a newer call.
+  state_->calls.clear();
+  state_->heldOrder.clear();
 }
 
 }  // namespace wps::core

@@ -80,7 +80,7 @@ class Invocations {
   // The session ended: cancels every call.
   void clear();
 
-  size_t pending() const { return calls_.size(); }
+  size_t pending() const { return state_ ? state_->calls.size() : 0; }
 
  private:
   struct Call {
@@ -88,9 +88,15 @@ class Invocations {
     std::unique_ptr<upstream::RequestHandle> request;
     std::unique_ptr<Held> held;
   };
-  std::unordered_map<std::string, Call> calls_;
-  std::vector<std::string> heldOrder_;
-  uint64_t nextToken_ = 1;
+  // Made by the first invocation: a connection that never invokes does not pay for it.
+  struct State {
+    std::unordered_map<std::string, Call> calls;
+    std::vector<std::string> heldOrder;
+    uint64_t nextToken = 1;
+  };
+  // The pending call `invocationId` with `token`, or null.
+  Call* find(const std::string& invocationId, uint64_t token);
+  std::unique_ptr<State> state_;
 };
 
 }  // namespace wps::core

@@ -61,13 +61,7 @@ std::vector<std::string> logSkipped(const std::vector<std::string>& roles,
 }  // namespace
 
 ClientSession::ClientSession(WorkerContext& worker, SessionIdentity identity)
-    : worker_(worker),
-      id_(std::move(identity)),
-      streams_(*this,
-               GroupStreams::Limits{worker.settings.limits.maxStreamsPerConnection,
-                                    GroupStreams::kDefaultIdleMs,
-                                    worker.settings.limits.streamIdleTimeoutMaxMs},
-               &worker.counters) {
+    : worker_(worker), id_(std::move(identity)) {
   logSkipped(id_.roles, id_.connectionId, &permissions_);
   ctx_.hub = id_.hubKey;
   ctx_.connectionId = id_.connectionId;
@@ -172,7 +166,7 @@ bool ClientSession::resume(ClientTransport* transport) {
   purgeExpiredReplay();
   // Spec 1.1 §3.7: the streamClosed frames the client may have missed, then `connected` (with
   // the current reconnection token), which 1.1.0 clients need to resume their streams.
-  streams_.resendClosedSinceLastResume();
+  if (streams_) streams_->table.resendClosedSinceLastResume();
   sendControl(protocol::encodeJsonConnected(id_.connectionId, id_.userId, reconnectionToken_),
               protocol::encodeProtobufConnected(id_.connectionId, id_.userId, reconnectionToken_));
   if (state_ != State::kOpen) return true;  // the frames above overflowed the transport
@@ -321,8 +315,10 @@ void ClientSession::finish(std::string reason) {
   replayBytes_ = 0;
   recoveryTimer_.reset();
   invocations_.clear();  // pending invocations end with the session (§1.6)
-  streams_.cancelAll();  // subscribers get Cancelled (§3.5)
-  streamTimer_.reset();
+  if (streams_) {
+    streams_->table.cancelAll();  // subscribers get Cancelled (§3.5)
+    streams_->timer.reset();
+  }
   worker_.directory.erase(id_.connectionId);
   if (registered) {
     metrics::Metrics::add(worker_.counters.connections, -1);
@@ -749,39 +745,52 @@ void ClientSession::observeBlocking(metrics::BlockingKind kind, TimePoint arrive
 
 void ClientSession::handleStream(protocol::StreamRequest r) {
   TimePoint now = worker_.loop.now();
+  if (!streams_) {
+    const auto& limits = worker_.settings.limits;
+    StreamSink& sink = *this;  // a private base: converted here, not inside make_unique
+    streams_ = std::make_unique<Streams>(Streams{
+        GroupStreams(
+            sink,
+            GroupStreams::Limits{limits.maxStreamsPerConnection, GroupStreams::kDefaultIdleMs,
+                                 limits.streamIdleTimeoutMaxMs},
+            &worker_.counters),
+        nullptr, TimePoint{}});
+  }
   switch (r.kind) {
     case protocol::StreamRequest::Kind::kStart:
-      streams_.start(now, r, r.problem || maySendTo(r.group));
+      streams_->table.start(now, r, r.problem || maySendTo(r.group));
       break;
     case protocol::StreamRequest::Kind::kData:
-      streams_.data(now, std::move(r));
+      streams_->table.data(now, std::move(r));
       break;
     case protocol::StreamRequest::Kind::kEnd:
-      streams_.end(now, r);
+      streams_->table.end(now, r);
       break;
   }
   armStreamTimer();
 }
 
 void ClientSession::armStreamTimer() {
-  std::optional<TimePoint> next = streams_.nextDeadline();
+  if (!streams_) return;  // no stream was ever started
+  std::optional<TimePoint> next = streams_->table.nextDeadline();
   if (!next || state_ == State::kEnded) {
-    streamTimer_.reset();
+    streams_->timer.reset();
     return;
   }
-  if (streamTimer_ && streamTimerAt_ <= *next) return;
+  if (streams_->timer && streams_->timerAt <= *next) return;
   TimePoint now = worker_.loop.now();
-  streamTimerAt_ = *next;
+  streams_->timerAt = *next;
   std::weak_ptr<ClientSession> weak = weak_from_this();
-  streamTimer_ = worker_.loop.schedule(*next > now ? *next - now : Duration::zero(), [weak] {
+  streams_->timer = worker_.loop.schedule(*next > now ? *next - now : Duration::zero(), [weak] {
     if (auto self = weak.lock()) self->onStreamTimer();
   });
 }
 
 void ClientSession::onStreamTimer() {
-  std::unique_ptr<Timer> fired = std::move(streamTimer_);  // released when this returns
+  // The timer is released when this returns.
+  std::unique_ptr<Timer> fired = std::move(streams_->timer);
   if (state_ == State::kEnded) return;
-  streams_.tick(worker_.loop.now());
+  streams_->table.tick(worker_.loop.now());
   armStreamTimer();
 }
 

@@ -290,10 +290,14 @@ class ClientSession : public std::enable_shared_from_this<ClientSession>, privat
   bool detachedEndPending_ = false;               // endDetachedSoon ran
   std::optional<std::string> reconnectionToken_;  // re-sent in `connected` after a recovery
 
-  // Group streams this connection publishes.
-  GroupStreams streams_;
-  std::unique_ptr<Timer> streamTimer_;
-  TimePoint streamTimerAt_{};
+  // Group streams this connection publishes, with the timer of their deadlines: made by the
+  // first stream frame, so idle connections do not pay for them.
+  struct Streams {
+    GroupStreams table;
+    std::unique_ptr<Timer> timer;
+    TimePoint timerAt{};
+  };
+  std::unique_ptr<Streams> streams_;
 
   std::string endReason_;  // set when a service-initiated close starts
   // This connection's webpubsubd_hub_connections gauge (hub slot, protocol), set by start().
