@@ -14,6 +14,7 @@
 #include "protocol/names.h"
 #include "server/server.h"
 #include "transport/self_signed.h"
+#include "transport/tls_context.h"
 
 namespace wps::server {
 namespace {
@@ -206,6 +207,13 @@ int runCheckConfig(const ServeOptions& options) {
   initLogging("warn");
   auto settings = loadOrReport(options);
   if (!settings) return 1;
+  if (settings->tls.enabled()) {  // the PEM contents, as a start would load them
+    auto tls = transport::makeServerSslContext(settings->tls.certFile, settings->tls.keyFile);
+    if (!tls) {
+      printConfigurationError(tls.status());
+      return 1;
+    }
+  }
   size_t handlers = 0;
   for (const auto& [name, hub] : settings->hubs)
     handlers += hub.eventHandlers.size();

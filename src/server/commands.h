@@ -54,8 +54,9 @@ StatusOr<config::ServerSettings> loadEffectiveSettings(const ServeOptions& optio
 int runServe(const ServeOptions& options);
 
 // Validates the configuration `options` describe (normally only --config FILE) exactly as a
-// start would, without starting anything: prints "<file>: OK (…)" on stdout, or the same
-// "configuration error" message a start prints on stderr. Exit codes: 0 valid, 1 invalid.
+// start would (the [tls] files are loaded too), without starting anything: prints "<file>: OK (…)"
+// on stdout, or the same "configuration error" message a start prints on stderr. Exit codes: 0
+// valid, 1 invalid.
 int runCheckConfig(const ServeOptions& options);
 
 // Prints "ws[s]://<public base>/client/hubs/<hub>?access_token=<token>" for a client of the

@@ -255,15 +255,20 @@ asio::awaitable<Next> serve(const ServerContext& ctx, WorkerIo& w, Stream& strea
 
 // The keep-alive loop: the first request must arrive within the handshake timeout (which the
 // TLS handshake shares), later ones within the idle timeout; no keep-alive once the server stops
-// accepting. False when the stream is released (closed, or now a WebSocket transport).
+// accepting. `deadlineSet`: the first request's deadline runs already (the TLS handshake's).
+// False when the stream is released (closed, or now a WebSocket transport).
 template <class Stream>
-asio::awaitable<bool> keepAlive(const ServerContext& ctx, WorkerIo& w, Stream& stream, bool first) {
+asio::awaitable<bool> keepAlive(const ServerContext& ctx, WorkerIo& w, Stream& stream,
+                                bool deadlineSet) {
   const config::LimitSettings& limits = ctx.settings.limits;
   beast::flat_buffer buffer;
+  bool first = true;
   while (ctx.accepting) {
     auto& tcpStream = beast::get_lowest_layer(stream);
-    tcpStream.expires_after(first ? limits.handshakeTimeout : limits.httpIdleTimeout);
-    first = false;
+    if (!deadlineSet) {
+      tcpStream.expires_after(first ? limits.handshakeTimeout : limits.httpIdleTimeout);
+    }
+    deadlineSet = first = false;
     std::optional<BeastRequest> req = co_await readRequest(limits, stream, buffer);
     if (!req) co_return false;
     tcpStream.expires_never();
@@ -276,21 +281,21 @@ asio::awaitable<bool> keepAlive(const ServerContext& ctx, WorkerIo& w, Stream& s
 
 asio::awaitable<void> httpSession(const ServerContext& ctx, WorkerIo& w, tcp::socket socket) {
   beast::tcp_stream stream(std::move(socket));
-  bool open = co_await keepAlive(ctx, w, stream, true);
+  bool open = co_await keepAlive(ctx, w, stream, false);
   if (!open) co_return;
   boost::system::error_code ec;
   stream.socket().shutdown(tcp::socket::shutdown_send, ec);
 }
 
-// HTTPS: the TLS handshake must complete within limits.handshake_timeout, which then goes on
-// for the first request head.
+// HTTPS: the TLS handshake and the first request head must both arrive within
+// limits.handshake_timeout of the accept.
 asio::awaitable<void> httpsSession(const ServerContext& ctx, WorkerIo& w, tcp::socket socket,
                                    SslContextPtr ssl) {
   beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), *ssl);
   stream.next_layer().expires_after(ctx.settings.limits.handshakeTimeout);
   auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::server, kTuple);
   if (hec) co_return;  // refused, silent or too slow: closed
-  bool open = co_await keepAlive(ctx, w, stream, false);
+  bool open = co_await keepAlive(ctx, w, stream, true);
   if (!open) co_return;
   stream.next_layer().expires_after(std::chrono::seconds(2));
   co_await stream.async_shutdown(kTuple);  // close_notify, then wait briefly for the peer's

@@ -191,11 +191,14 @@ test("a TCP client that never finishes the TLS handshake is closed after handsha
   try {
     const started = Date.now();
     const silent = net.connect(server.port, "127.0.0.1");
+    // Completes the TLS handshake, then sends no request: the same deadline applies.
+    const tlsModule = await import("node:tls");
+    const idle = tlsModule.connect({ port: server.port, host: "127.0.0.1", ca: fs.readFileSync(certs.server.ca) });
     const partial = net.connect(server.port, "127.0.0.1");
     partial.on("connect", () => partial.write(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01]))); // a ClientHello's start
     const closed = (s) => new Promise((r) => { s.on("error", () => {}); s.on("close", () => r(Date.now() - started)); });
-    const [a, b] = await Promise.all([closed(silent), closed(partial)]);
-    for (const ms of [a, b]) {
+    const [a, b, c] = await Promise.all([closed(silent), closed(partial), closed(idle)]);
+    for (const ms of [a, b, c]) {
       assert.ok(ms >= 900 && ms < 4000, `closed after ${ms} ms`);
     }
   } finally {
@@ -262,4 +265,22 @@ test("SIGHUP reloads the certificate for new handshakes; an open wss connection 
   } finally {
     assert.equal(await server.stop(), 0);
   }
+});
+
+test("check-config loads the [tls] files: a key that does not match the certificate is an error", () => {
+  const config = path.join(dir, "mismatch.toml");
+  fs.writeFileSync(config, `access_keys = ["conformance-access-key-0123456789abcdefghij"]\n` +
+    `[tls]\ncert_file = "${certs.server.cert}"\nkey_file = "${certs.expired.key}"\n`);
+  let failed;
+  try {
+    execFileSync(serverBinary, ["check-config", config], { stdio: ["ignore", "pipe", "pipe"] });
+  } catch (e) {
+    failed = e;
+  }
+  assert.ok(failed, "check-config accepted a key of another certificate");
+  assert.equal(failed.status, 1);
+  assert.match(failed.stderr.toString(), /configuration error: tls\.key_file: .* does not match the certificate of tls\.cert_file/);
+  const good = path.join(dir, "good.toml");
+  fs.writeFileSync(good, `access_keys = ["conformance-access-key-0123456789abcdefghij"]\n${tlsToml(certs.server)}`);
+  assert.match(execFileSync(serverBinary, ["check-config", good]).toString(), /OK/);
 });
