@@ -44,6 +44,15 @@ StatusOr<SslContextPtr> makeServerSslContext(const std::string& certFile,
   SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
   SSL_CTX_set_options(native, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
   SSL_CTX_set_alpn_select_cb(native, selectAlpn, nullptr);
+  // AEAD with forward secrecy only; AES-128-GCM first (the server's preference): as strong as
+  // needed and cheaper per record than OpenSSL's default AES-256-GCM.
+  SSL_CTX_set_ciphersuites(native,
+                           "TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256:"
+                           "TLS_AES_256_GCM_SHA384");
+  SSL_CTX_set_cipher_list(native,  // TLS 1.2: the same order (Mozilla's "intermediate" set)
+                          "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+                          "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
+                          "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384");
   ERR_clear_error();
   // The key first: a certificate that does not match it then fails the check below, with a
   // message naming both (OpenSSL drops the key instead of failing the certificate).

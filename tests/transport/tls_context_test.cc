@@ -155,7 +155,8 @@ TEST(TlsContextTest, FailedLoadKeepsTheCurrentContext) {
 }
 
 // An in-memory handshake between `client` and the server context: true when it completes.
-bool handshake(SSL_CTX* client, SSL_CTX* server, std::string* alpn) {
+// `cipher`: the negotiated cipher's name.
+bool handshake(SSL_CTX* client, SSL_CTX* server, std::string* alpn, std::string* cipher = nullptr) {
   SSL* c = SSL_new(client);
   SSL* s = SSL_new(server);
   BIO *cb = nullptr, *sb = nullptr;
@@ -176,6 +177,7 @@ bool handshake(SSL_CTX* client, SSL_CTX* server, std::string* alpn) {
   unsigned int len = 0;
   SSL_get0_alpn_selected(s, &proto, &len);
   if (alpn) alpn->assign(reinterpret_cast<const char*>(proto), len);
+  if (cipher && done) *cipher = SSL_get_cipher_name(s);
   SSL_free(c);
   SSL_free(s);
   ERR_clear_error();
@@ -193,9 +195,10 @@ TEST(TlsContextTest, Tls12MinimumAndAlpnHttp11) {
   SSL_CTX* client = SSL_CTX_new(TLS_client_method());
   static const unsigned char kOffer[] = "\x02h2\x08http/1.1";
   SSL_CTX_set_alpn_protos(client, kOffer, sizeof kOffer - 1);
-  std::string alpn;
-  EXPECT_TRUE(handshake(client, native, &alpn));
+  std::string alpn, cipher;
+  EXPECT_TRUE(handshake(client, native, &alpn, &cipher));
   EXPECT_EQ(alpn, "http/1.1");
+  EXPECT_EQ(cipher, "TLS_AES_128_GCM_SHA256");  // the server's preference
 
   static const unsigned char kH2Only[] = "\x02h2";
   SSL_CTX_set_alpn_protos(client, kH2Only, sizeof kH2Only - 1);
@@ -210,7 +213,8 @@ TEST(TlsContextTest, Tls12MinimumAndAlpnHttp11) {
   SSL_CTX_set_security_level(client, 0);
   EXPECT_FALSE(handshake(client, native, nullptr));
   SSL_CTX_set_max_proto_version(client, TLS1_2_VERSION);
-  EXPECT_TRUE(handshake(client, native, nullptr));
+  EXPECT_TRUE(handshake(client, native, nullptr, &cipher));
+  EXPECT_EQ(cipher, "ECDHE-ECDSA-AES128-GCM-SHA256");
   SSL_CTX_free(client);
 }
 
