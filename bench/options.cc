@@ -18,10 +18,10 @@ int64_t defaultConnections(const std::string& scenario) {
 
 namespace {
 
-// --tls: echo and fanout only (their clients are never restarted), one node.
+// --tls: echo, fanout and idle only (their clients are never restarted), one node.
 bool tlsSupported(const Options& o, int* exitCode) {
-  if (!o.tls || o.scenario == "echo" || o.scenario == "fanout") return true;
-  std::fprintf(stderr, "webpubsub-bench: --tls is supported by echo and fanout only\n");
+  if (!o.tls || o.scenario == "echo" || o.scenario == "fanout" || o.scenario == "idle") return true;
+  std::fprintf(stderr, "webpubsub-bench: --tls is supported by echo, fanout and idle only\n");
   *exitCode = 2;
   return false;
 }
@@ -74,7 +74,7 @@ bool parseOptions(int argc, char** argv, Options* o, int* exitCode) {
                  "delivery.data_dir of the started server (durable outbox); node I > 0 of "
                  "--nodes uses DIR/node-I. Default: the in-memory outbox");
   app.add_flag("--tls", o->tls,
-               "echo/fanout: connect over wss/https; a started server runs with "
+               "echo/fanout/idle: connect over wss/https; a started server runs with "
                "--tls-self-signed (one node) and is verified against the CA it prints");
   app.add_option("--ca", o->caFile,
                  "--tls: PEM CA file verifying the server (default: the started server's CA, "
