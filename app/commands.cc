@@ -18,6 +18,9 @@ void addServeOptions(CLI::App& app, ServeOptions& o) {
   app.add_option("--workers", o.workers, "Worker threads (0 = number of cores)");
   app.add_option("--log-level", o.logLevel, "trace, debug, info, warn, error or off");
   app.add_option("--log-format", o.logFormat, "text (default) or json: one object per line");
+  app.add_flag("--tls-self-signed", o.tlsSelfSigned,
+               "Serve https/wss with a CA and certificate for localhost generated at start "
+               "(development; prints how to trust the CA)");
   app.add_option("--data-dir", o.dataDir,
                  "Directory of the durable event outbox (delivery.data_dir; docs/delivery.md)");
 }

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "auth/access_key.h"
@@ -135,14 +136,29 @@ bool Environment::start(const Options& o, bool needServer, std::string* error) {
     target_.accessKey = o.accessKey;
     target_.serverPid = static_cast<pid_t>(o.serverPid);
     target_.nodes.push_back({target_.serverHost, target_.serverPort, target_.serverPid});
-    return true;
+    return setUpTls(o, error);
   }
   if (target_.upstreamHost.empty()) {
     *error = "no upstream for the started server";
     return false;
   }
   if (o.nodes > 1 && !startRedis(o, error)) return false;
-  return startNodes(o, error);
+  if (o.tls && o.nodes > 1) {
+    *error = "--tls: one node only (each --tls-self-signed node makes its own CA)";
+    return false;
+  }
+  return startNodes(o, error) && setUpTls(o, error);
+}
+
+bool Environment::setUpTls(const Options& o, std::string* error) {
+  if (!o.tls) return true;
+  try {
+    target_.tls = makeClientTlsContext(o.caFile.empty() ? serverCa_ : o.caFile);
+  } catch (const std::exception& e) {
+    *error = std::string("--tls: cannot load the CA file: ") + e.what();
+    return false;
+  }
+  return true;
 }
 
 bool Environment::startRedis(const Options& o, std::string* error) {
@@ -208,8 +224,23 @@ bool Environment::startNodes(const Options& o, std::string* error) {
     servers_.push_back(std::make_unique<ChildProcess>());
     ChildProcess& server = *servers_.back();
     const std::string log = dir_ + "/" + serverLogName(i, count);
-    if (!server.start({bin, "--config", configPath}, log, error)) return false;
+    std::vector<std::string> argv = {bin, "--config", configPath};
+    if (o.tls) argv.push_back("--tls-self-signed");
+    if (!server.start(argv, log, error)) return false;
     auto line = server.waitForLine("Endpoint=", std::chrono::seconds(20));
+    if (line && o.tls) {
+      // "webpubsubd: trust the CA: NODE_EXTRA_CA_CERTS=/tmp/webpubsubd-tls-X/ca.pem (Node.js), …"
+      static const std::string kCa = "webpubsubd: trust the CA: NODE_EXTRA_CA_CERTS=";
+      std::ifstream in(log);  // stderr goes to the log; the line came before the Endpoint
+      std::stringstream text;
+      text << in.rdbuf();
+      const std::string all = text.str();
+      const size_t at = all.find(kCa);
+      if (at != std::string::npos) {
+        serverCa_ = all.substr(at + kCa.size(), all.find(' ', at + kCa.size()) - at - kCa.size());
+        serverTlsDir_ = serverCa_.substr(0, serverCa_.rfind('/'));
+      }
+    }
     Target::Node node;
     std::string nodeKey;
     if (!line || !parseConnectionString(*line, &node.host, &node.port, &nodeKey)) {
@@ -266,6 +297,8 @@ std::string Environment::stop() {
     problems += logs();
     keep_ = true;
   }
+  if (!serverTlsDir_.empty()) removeDirectory(serverTlsDir_);
+  serverTlsDir_.clear();
   if (!keep_) {
     removeDirectory(dir_);
   } else if (!dir_.empty()) {

@@ -46,9 +46,11 @@ struct Target {
     pid_t pid = 0;
   };
   std::vector<Node> nodes;
+  // --tls: the client context verifying the server (shared by every connection); null = plain.
+  std::shared_ptr<asio::ssl::context> tls;
 
   std::string serverOrigin() const {
-    return "http://" + serverHost + ":" + std::to_string(serverPort);
+    return (tls ? "https://" : "http://") + serverHost + ":" + std::to_string(serverPort);
   }
   std::string serverHostHeader() const { return serverHost + ":" + std::to_string(serverPort); }
   tcp::endpoint serverEndpoint() const;
@@ -81,6 +83,8 @@ class Environment {
  private:
   bool startRedis(const Options& o, std::string* error);
   bool startNodes(const Options& o, std::string* error);
+  // --tls: the client context from --ca or the CA the started server printed.
+  bool setUpTls(const Options& o, std::string* error);
 
   Target target_;
   // One per node (node 0 logs to server.log, the others to server-N.log).
@@ -90,6 +94,8 @@ class Environment {
   ChildProcess redis_;
   std::string redisUrl_;  // unix://DIR/redis.sock with --nodes > 1
   std::string dir_;
+  std::string serverCa_;      // --tls: the CA file a started --tls-self-signed server printed
+  std::string serverTlsDir_;  // ... and its directory (removed by stop())
   bool keep_ = false;
 };
 

@@ -37,8 +37,14 @@ HttpConn::~HttpConn() {
   socket_.close(ec);
 }
 
-void HttpConn::start(const tcp::endpoint& server) {
+void HttpConn::start(const tcp::endpoint& server, asio::ssl::context* tls,
+                     const std::string& tlsHost) {
   close();
+  if (tls && !tls_) {
+    tls_ = std::make_unique<TlsSocket>(socket_, *tls);
+    writer_.setTls(tls_.get());
+    reader_.setTls(tls_.get());
+  }
   error_code ec = prepareSocket(socket_, 0, false);
   connecting_ = true;
   if (ec) {
@@ -47,21 +53,38 @@ void HttpConn::start(const tcp::endpoint& server) {
     });
     return;
   }
-  socket_.async_connect(server, [this, gen = generation_](const error_code& e) {
+  socket_.async_connect(server, [this, tlsHost, gen = generation_](const error_code& e) {
     if (gen != generation_) return;
-    connecting_ = false;
     if (e) {
+      connecting_ = false;
       fail("connect: " + e.message());
       return;
     }
-    open_ = true;
-    reader_.start([this](char* data, size_t len) { return consume(data, len); },
-                  [this](const error_code& err) {
-                    fail(err == asio::error::eof ? "connection closed by the peer"
-                                                 : "read: " + err.message());
-                  });
-    listener_.onOpen(*this);
+    if (!tls_) {
+      opened();
+      return;
+    }
+    startTlsHandshake(*tls_, tlsHost, [this, gen](const error_code& he) {
+      if (gen != generation_) return;
+      if (he) {
+        connecting_ = false;
+        fail("TLS handshake: " + he.message());
+        return;
+      }
+      opened();
+    });
   });
+}
+
+void HttpConn::opened() {
+  connecting_ = false;
+  open_ = true;
+  reader_.start(
+      [this](char* data, size_t len) { return consume(data, len); },
+      [this](const error_code& err) {
+        fail(err == asio::error::eof ? "connection closed by the peer" : "read: " + err.message());
+      });
+  listener_.onOpen(*this);
 }
 
 void HttpConn::flush() {

@@ -30,7 +30,10 @@ class HttpConn {
  public:
   HttpConn(asio::io_context& io, HttpListener& listener);
   ~HttpConn();
-  void start(const tcp::endpoint& server);
+  // `tls` (--tls): https with this context, verifying the certificate for `tlsHost`. Over TLS
+  // a connection is started once only.
+  void start(const tcp::endpoint& server, asio::ssl::context* tls = nullptr,
+             const std::string& tlsHost = "");
   std::string& out() { return writer_.buffer(); }
   void flush();
   void close();
@@ -43,9 +46,11 @@ class HttpConn {
   ptrdiff_t consume(char* data, size_t len);
   // Delivers the response the parser has completed; false when the connection ended meanwhile.
   bool deliver();
+  void opened();
   void fail(std::string_view why);
 
   tcp::socket socket_;
+  std::unique_ptr<TlsSocket> tls_;
   HttpListener& listener_;
   Writer writer_;
   Reader reader_;

@@ -6,6 +6,7 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/write.hpp>
 
 #include <cerrno>
@@ -79,15 +80,15 @@ uint32_t loopbackSource(size_t i, size_t count) {
 }
 
 bool parseHttpUrl(const std::string& url, std::string* host, uint16_t* port) {
-  const std::string scheme = "http://";
-  if (url.rfind(scheme, 0) != 0) return false;
-  std::string rest = url.substr(scheme.size());
+  const bool https = url.rfind("https://", 0) == 0;
+  if (!https && url.rfind("http://", 0) != 0) return false;
+  std::string rest = url.substr(https ? 8 : 7);
   auto slash = rest.find('/');
   if (slash != std::string::npos) rest = rest.substr(0, slash);
   auto colon = rest.rfind(':');
   if (colon == std::string::npos) {
     *host = rest;
-    *port = 80;
+    *port = https ? 443 : 80;
     return !rest.empty();
   }
   *host = rest.substr(0, colon);
@@ -101,6 +102,12 @@ bool parseHttpUrl(const std::string& url, std::string* host, uint16_t* port) {
 
 void Writer::flush(const std::function<void(const error_code&)>& onError) {
   if (writing_ || pending_.empty()) return;
+  if (tls_) {
+    inflight_.swap(pending_);
+    pending_.clear();
+    writeAsync(onError);
+    return;
+  }
   const int fd = socket_.native_handle();
   ssize_t n = ::send(fd, pending_.data(), pending_.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
   if (n < 0) {
@@ -117,18 +124,43 @@ void Writer::flush(const std::function<void(const error_code&)>& onError) {
   }
   inflight_.assign(pending_, static_cast<size_t>(n), std::string::npos);
   pending_.clear();
+  writeAsync(onError);
+}
+
+void Writer::writeAsync(const std::function<void(const error_code&)>& onError) {
   writing_ = true;
-  asio::async_write(socket_, asio::buffer(inflight_),
-                    [this, onError, gen = generation_](const error_code& ec, size_t) {
-                      if (gen != generation_) return;
-                      writing_ = false;
-                      inflight_.clear();
-                      if (ec) {
-                        if (ec != asio::error::operation_aborted) onError(ec);
-                        return;
-                      }
-                      flush(onError);
-                    });
+  auto done = [this, onError, gen = generation_](const error_code& ec, size_t) {
+    if (gen != generation_) return;
+    writing_ = false;
+    inflight_.clear();
+    if (ec) {
+      if (ec != asio::error::operation_aborted) onError(ec);
+      return;
+    }
+    flush(onError);
+  };
+  if (tls_) {
+    asio::async_write(*tls_, asio::buffer(inflight_), std::move(done));
+  } else {
+    asio::async_write(socket_, asio::buffer(inflight_), std::move(done));
+  }
+}
+
+std::shared_ptr<asio::ssl::context> makeClientTlsContext(const std::string& caFile) {
+  auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+  ctx->set_default_verify_paths();
+  if (!caFile.empty()) ctx->load_verify_file(caFile);
+  ctx->set_verify_mode(asio::ssl::verify_peer);
+  return ctx;
+}
+
+void startTlsHandshake(TlsSocket& tls, const std::string& host,
+                       std::function<void(const error_code&)> done) {
+  error_code ec;
+  asio::ip::make_address(host, ec);
+  if (ec) SSL_set_tlsext_host_name(tls.native_handle(), host.c_str());
+  tls.set_verify_callback(asio::ssl::host_name_verification(host));
+  tls.async_handshake(asio::ssl::stream_base::client, std::move(done));
 }
 
 namespace {
@@ -146,7 +178,7 @@ void Reader::start(Consume consume, OnEnd onEnd, bool buffered) {
   onEnd_ = std::move(onEnd);
   tail_.clear();
   used_ = 0;
-  buffered_ = buffered;
+  buffered_ = buffered || tls_ != nullptr;
   ++generation_;
   if (buffered_) {
     armBuffered();
@@ -158,10 +190,15 @@ void Reader::start(Consume consume, OnEnd onEnd, bool buffered) {
 void Reader::armBuffered() {
   constexpr size_t kMinRoom = 16 * 1024;
   if (tail_.size() - used_ < kMinRoom) tail_.resize(std::max(tail_.size() * 2, used_ + kMinRoom));
-  socket_.async_read_some(asio::buffer(tail_.data() + used_, tail_.size() - used_),
-                          [this, gen = generation_](const error_code& ec, size_t n) {
-                            if (gen == generation_) onRead(ec, n);
-                          });
+  auto done = [this, gen = generation_](const error_code& ec, size_t n) {
+    if (gen == generation_) onRead(ec, n);
+  };
+  auto room = asio::buffer(tail_.data() + used_, tail_.size() - used_);
+  if (tls_) {
+    tls_->async_read_some(room, std::move(done));
+  } else {
+    socket_.async_read_some(room, std::move(done));
+  }
 }
 
 void Reader::onRead(const error_code& ec, size_t n) {

@@ -5,6 +5,8 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
 
 #include <cstdint>
 #include <functional>
@@ -19,6 +21,16 @@ namespace wps::bench {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
+// --tls: a client connection's TLS layer over its own socket.
+using TlsSocket = asio::ssl::stream<tcp::socket&>;
+
+// A client context verifying the server against `caFile` (PEM; "" = the system CAs). Throws on
+// an unreadable file (start-up only).
+std::shared_ptr<asio::ssl::context> makeClientTlsContext(const std::string& caFile);
+// Starts the client handshake on `tls` for `host` (SNI unless an IP address; the certificate
+// must name it); `done` gets its outcome.
+void startTlsHandshake(TlsSocket& tls, const std::string& host,
+                       std::function<void(const error_code&)> done);
 
 // N threads, each running its own io_context until stop().
 class LoopGroup {
@@ -47,7 +59,7 @@ error_code prepareSocket(tcp::socket& socket, uint32_t sourceAddressV4, bool lin
 // 127.0.0.(2 + i % count) as a host-order IPv4 address.
 uint32_t loopbackSource(size_t i, size_t count);
 
-// Host and port of "http://HOST:PORT[/...]"; false if malformed.
+// Host and port of "http[s]://HOST[:PORT][/...]"; false if malformed.
 bool parseHttpUrl(const std::string& url, std::string* host, uint16_t* port);
 
 // Output side of a connection: frames/requests are appended to buffer() and flush() sends them,
@@ -56,6 +68,9 @@ bool parseHttpUrl(const std::string& url, std::string* host, uint16_t* port);
 class Writer {
  public:
   explicit Writer(tcp::socket& socket) : socket_(socket) {}
+  // From now on writes go through `tls` (null: the socket again). Over TLS every flush is one
+  // async_write (no direct send()).
+  void setTls(TlsSocket* tls) { tls_ = tls; }
   std::string& buffer() { return pending_; }
   // onError is called (on the loop) if the connection fails while writing.
   void flush(const std::function<void(const error_code&)>& onError);
@@ -69,7 +84,10 @@ class Writer {
   }
 
  private:
+  void writeAsync(const std::function<void(const error_code&)>& onError);
+
   tcp::socket& socket_;
+  TlsSocket* tls_ = nullptr;
   std::string pending_;
   std::string inflight_;
   bool writing_ = false;
@@ -87,6 +105,8 @@ class Reader {
   using Consume = std::function<ptrdiff_t(char* data, size_t len)>;
   using OnEnd = std::function<void(const error_code&)>;
   explicit Reader(tcp::socket& socket) : socket_(socket) {}
+  // From now on reads go through `tls` (always buffered).
+  void setTls(TlsSocket* tls) { tls_ = tls; }
   // Starts reading; `consume` gets every batch of bytes, `onEnd` the end of stream or an error.
   void start(Consume consume, OnEnd onEnd, bool buffered = true);
   // Forgets the tail (the socket was closed); a pending wait's completion is ignored.
@@ -103,6 +123,7 @@ class Reader {
   void onRead(const error_code& ec, size_t n);
 
   tcp::socket& socket_;
+  TlsSocket* tls_ = nullptr;
   Consume consume_;
   OnEnd onEnd_;
   std::string tail_;  // unbuffered: the incomplete tail; buffered: the buffer

@@ -16,6 +16,18 @@ int64_t defaultConnections(const std::string& scenario) {
   return 1;
 }
 
+namespace {
+
+// --tls: echo, fanout and idle only (their clients are never restarted), one node.
+bool tlsSupported(const Options& o, int* exitCode) {
+  if (!o.tls || o.scenario == "echo" || o.scenario == "fanout" || o.scenario == "idle") return true;
+  std::fprintf(stderr, "webpubsub-bench: --tls is supported by echo, fanout and idle only\n");
+  *exitCode = 2;
+  return false;
+}
+
+}  // namespace
+
 bool parseOptions(int argc, char** argv, Options* o, int* exitCode) {
   CLI::App app{
       "webpubsub-bench: load generator for webpubsubd (bench/README.md)\n"
@@ -61,6 +73,12 @@ bool parseOptions(int argc, char** argv, Options* o, int* exitCode) {
   app.add_option("--data-dir", o->dataDir,
                  "delivery.data_dir of the started server (durable outbox); node I > 0 of "
                  "--nodes uses DIR/node-I. Default: the in-memory outbox");
+  app.add_flag("--tls", o->tls,
+               "echo/fanout/idle: connect over wss/https; a started server runs with "
+               "--tls-self-signed (one node) and is verified against the CA it prints");
+  app.add_option("--ca", o->caFile,
+                 "--tls: PEM CA file verifying the server (default: the started server's CA, "
+                 "else the system CAs)");
   app.add_option("--source-addresses", o->sourceAddresses,
                  "connect/idle: local addresses 127.0.0.2... to connect from")
       ->check(CLI::Range(1, 250));
@@ -106,6 +124,7 @@ bool parseOptions(int argc, char** argv, Options* o, int* exitCode) {
     *exitCode = 2;
     return false;
   }
+  if (!tlsSupported(*o, exitCode)) return false;
   if (o->connections < 0) o->connections = defaultConnections(o->scenario);
   if (o->scenario == "soak" && rate->count() == 0) o->rate = 1000;
   if (o->warmup < 0) o->warmup = std::min(1.0, o->duration / 5);

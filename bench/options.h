@@ -30,6 +30,8 @@ struct Options {
   int nodes = 1;           // fanout/rest: webpubsubd nodes sharing one started redis-server
   std::string redisBin;    // default: redis-server from PATH
   std::string dataDir;     // delivery.data_dir of the started server(s); "" = in memory
+  bool tls = false;        // echo/fanout: wss (and https for REST) to a TLS server
+  std::string caFile;      // --ca: verifies the server; default: the started server's own CA
 
   int sourceAddresses = 4;     // 127.0.0.2 ... for connect/idle
   int concurrency = 256;       // idle: handshakes in flight while opening

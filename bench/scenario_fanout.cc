@@ -85,7 +85,8 @@ class Fanout : public WsListener, public HttpListener {
         for (int i = 0; i < o_.senders; ++i) {
           auto c = std::make_unique<HttpConn>(h_.loops.at(0), *this);
           c->tag = static_cast<uint64_t>(i);
-          c->start(nodes_[c->tag % nodes_.size()].ws.server);
+          const WsTarget& ws = nodes_[c->tag % nodes_.size()].ws;
+          c->start(ws.server, ws.tls, ws.tlsHost);
           restConns_.push_back(std::move(c));
         }
       }

@@ -163,7 +163,7 @@ class ClientOpener {
 
 // Where clients of the target's server connect.
 inline WsTarget wsTarget(const Target& t) {
-  return WsTarget{t.serverEndpoint(), t.serverHostHeader()};
+  return WsTarget{t.serverEndpoint(), t.serverHostHeader(), t.tls.get(), t.serverHost};
 }
 
 // What connect and idle send in every handshake: one token (for `user`) for all their clients

@@ -62,6 +62,19 @@ void WsClient::start(const WsTarget& target, const std::string& pathAndQuery,
     request_ += subprotocol;
   }
   request_ += "\r\n\r\n";
+  if (target.tls) {
+    if (tls_) {  // an ssl::stream is not reusable, and a closed one may still have handlers
+      state_ = State::kConnecting;
+      asio::post(io_, [this, gen = generation_] {
+        if (gen == generation_) fail("a TLS client cannot be restarted");
+      });
+      return;
+    }
+    tls_ = std::make_unique<TlsSocket>(socket_, *target.tls);
+    tlsHost_ = target.tlsHost;
+    writer_.setTls(tls_.get());
+    reader_.setTls(tls_.get());
+  }
   error_code ec = prepareSocket(socket_, source, linger0);
   if (ec) {
     state_ = State::kConnecting;
@@ -82,6 +95,21 @@ void WsClient::onConnected(const error_code& ec) {
     fail("connect: " + ec.message());
     return;
   }
+  if (!tls_) {
+    sendUpgrade();
+    return;
+  }
+  startTlsHandshake(*tls_, tlsHost_, [this, gen = generation_](const error_code& e) {
+    if (gen != generation_) return;
+    if (e) {
+      fail("TLS handshake: " + e.message());
+      return;
+    }
+    sendUpgrade();
+  });
+}
+
+void WsClient::sendUpgrade() {
   state_ = State::kHandshake;
   writer_.buffer() += request_;
   flush();

@@ -29,6 +29,9 @@ class WsListener {
 struct WsTarget {
   tcp::endpoint server;
   std::string hostHeader;  // "127.0.0.1:PORT"
+  // --tls: wss with this context (verifying the certificate for tlsHost); null = ws.
+  asio::ssl::context* tls = nullptr;
+  std::string tlsHost;
 };
 
 class WsClient : private ws::MessageSink {
@@ -39,6 +42,7 @@ class WsClient : private ws::MessageSink {
   // Connects and performs the opening handshake for `pathAndQuery` ("/client/hubs/h?access_
   // token=..."). `subprotocol` empty = simple client. `source` 0 = any local address.
   // Idle connections should call setBuffered(false) first (no receive buffer of their own).
+  // Over TLS (target.tls) a client is started once only (a restart fails it).
   void start(const WsTarget& target, const std::string& pathAndQuery,
              const std::string& subprotocol, uint32_t source, bool linger0);
 
@@ -63,6 +67,7 @@ class WsClient : private ws::MessageSink {
   enum class State { kIdle, kConnecting, kHandshake, kWaitConnected, kOpen, kClosed };
 
   void onConnected(const error_code& ec);
+  void sendUpgrade();
   ptrdiff_t consume(char* data, size_t len);
   ptrdiff_t consumeFrames(char* data, size_t len);
   void fail(std::string_view why);
@@ -76,6 +81,8 @@ class WsClient : private ws::MessageSink {
   asio::io_context& io_;
   WsListener& listener_;
   tcp::socket socket_;
+  std::unique_ptr<TlsSocket> tls_;  // --tls
+  std::string tlsHost_;
   Writer writer_;
   Reader reader_;
   ws::MessageParser parser_;

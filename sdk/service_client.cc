@@ -163,6 +163,9 @@ class ServiceClient::Impl : public std::enable_shared_from_this<ServiceClient::I
         tls_(asio::ssl::context::tls_client) {
     tls_.set_default_verify_paths();
     tls_.set_verify_mode(options_.verifyTls ? asio::ssl::verify_peer : asio::ssl::verify_none);
+    boost::system::error_code ec;
+    if (!options_.tlsCaFile.empty()) tls_.load_verify_file(options_.tlsCaFile, ec);
+    tlsCaError_ = ec;
     prefix_ = parts_.target == "/" ? "" : parts_.target;
     while (!prefix_.empty() && prefix_.back() == '/')
       prefix_.pop_back();
@@ -190,6 +193,7 @@ class ServiceClient::Impl : public std::enable_shared_from_this<ServiceClient::I
   ConnectionString connection_;
   std::string hub_;
   ServiceClientOptions options_;
+  boost::system::error_code tlsCaError_;  // options_.tlsCaFile could not be loaded
   wps::cloudevents::UrlParts parts_;
   std::string prefix_;  // endpoint path prefix, "" or "/x"
 
@@ -261,6 +265,11 @@ class ServiceClient::Impl : public std::enable_shared_from_this<ServiceClient::I
     if (cec) co_return transportError(cec, "connecting to " + parts_.origin);
     conn->tcp.socket().set_option(tcp::no_delay(true));
     if (parts_.https) {
+      if (tlsCaError_) {
+        co_return Error{
+            0, "ConnectionFailed",
+            "Cannot load tlsCaFile " + options_.tlsCaFile + ": " + tlsCaError_.message()};
+      }
       conn->tls = std::make_unique<beast::ssl_stream<beast::tcp_stream&>>(conn->tcp, tls_);
       if (!SSL_set_tlsext_host_name(conn->tls->native_handle(), parts_.host.c_str())) {
         co_return Error{0, "ConnectionFailed", "TLS SNI setup failed."};

@@ -91,6 +91,10 @@ struct ServiceClientOptions {
   size_t maxIdleConnections = 4;             // keep-alive connections kept for reuse
   std::string apiVersion = "2024-12-01";
   bool verifyTls = true;  // https endpoints: verify the server certificate (system CAs)
+  // https endpoints: a PEM CA bundle trusted besides the system CAs (a private CA, or
+  // webpubsubd --tls-self-signed's ca.pem); "" = system CAs only. An unreadable file makes
+  // every https call fail with ConnectionFailed.
+  std::string tlsCaFile;
 };
 
 namespace detail {

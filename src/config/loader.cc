@@ -169,6 +169,11 @@ void readHubs(Reader& r, const toml::node& n, const std::string& key, ServerSett
   }
 }
 
+bool isReadableFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return static_cast<bool>(in);
+}
+
 // --- [upstream], [limits], [reliable], [cluster], [shutdown] -------------------------------
 
 void readRetryDelays(Reader& r, const toml::node& n, const std::string& key, UpstreamSettings& u) {
@@ -188,19 +193,31 @@ void readRetryDelays(Reader& r, const toml::node& n, const std::string& key, Ups
   }
 }
 
-const Section<UpstreamSettings> kUpstream = {{
-    durationKey("timeout_seconds", &UpstreamSettings::eventTimeout, 1, 3600),
-    durationKey("probe_timeout_seconds", &UpstreamSettings::probeTimeout, 1, 600),
-    {"retry_delays_ms", readRetryDelays},
-    intKey("max_connections_per_origin", &UpstreamSettings::maxConnectionsPerOrigin, 1, 100000),
-    intKey("max_pending_requests_per_origin", &UpstreamSettings::maxPendingRequestsPerOrigin, 1,
-           10000000),
-    intKey("max_response_bytes", &UpstreamSettings::maxResponseBytes, 1024, int64_t{1} << 30),
-    intKey("max_connection_state_bytes", &UpstreamSettings::maxConnectionStateBytes, 0, 1 << 20),
-    boolKey("forward_access_token", &UpstreamSettings::forwardAccessToken),
-    stringKey("request_origin", &UpstreamSettings::requestOrigin),
-    boolKey("invocation_id_header", &UpstreamSettings::invocationIdHeader),
-}};
+// upstream.tls_ca_file must be readable.
+void validateUpstreamTls(Reader& r, const std::string& prefix, UpstreamSettings& u) {
+  if (!r.failed() && !u.tlsCaFile.empty() && !isReadableFile(u.tlsCaFile)) {
+    r.fail(Reader::join(prefix, "tls_ca_file"), "cannot read " + u.tlsCaFile);
+  }
+}
+
+const Section<UpstreamSettings> kUpstream = {
+    {
+        durationKey("timeout_seconds", &UpstreamSettings::eventTimeout, 1, 3600),
+        durationKey("probe_timeout_seconds", &UpstreamSettings::probeTimeout, 1, 600),
+        {"retry_delays_ms", readRetryDelays},
+        intKey("max_connections_per_origin", &UpstreamSettings::maxConnectionsPerOrigin, 1, 100000),
+        intKey("max_pending_requests_per_origin", &UpstreamSettings::maxPendingRequestsPerOrigin, 1,
+               10000000),
+        intKey("max_response_bytes", &UpstreamSettings::maxResponseBytes, 1024, int64_t{1} << 30),
+        intKey("max_connection_state_bytes", &UpstreamSettings::maxConnectionStateBytes, 0,
+               1 << 20),
+        boolKey("forward_access_token", &UpstreamSettings::forwardAccessToken),
+        stringKey("request_origin", &UpstreamSettings::requestOrigin),
+        boolKey("invocation_id_header", &UpstreamSettings::invocationIdHeader),
+        stringKey("tls_ca_file", &UpstreamSettings::tlsCaFile),
+        boolKey("tls_insecure_skip_verify", &UpstreamSettings::tlsInsecureSkipVerify),
+    },
+    validateUpstreamTls};
 
 const Section<LimitSettings> kLimits = {{
     intKey("max_message_bytes", &LimitSettings::maxMessageBytes, 125, int64_t{1} << 30),
@@ -291,6 +308,20 @@ const Section<DeliverySettings> kDelivery = {{
     intKey("max_in_flight", &DeliverySettings::maxInFlight, 1, 1000000),
 }};
 
+// --- [tls] --------------------------------------------------------------------------------
+
+const Section<TlsSettings> kTls = {{
+                                       stringKey("cert_file", &TlsSettings::certFile),
+                                       stringKey("key_file", &TlsSettings::keyFile),
+                                   },
+                                   [](Reader& r, const std::string& prefix, TlsSettings& t) {
+                                     if (r.failed()) return;
+                                     Status st = validateTlsFiles(t);
+                                     if (!st)
+                                       r.error =
+                                           invalidArgument(Reader::join(prefix, st.message()));
+                                   }};
+
 const Section<ServerSettings> kShutdown = {{
     durationKey("drain_seconds", &ServerSettings::shutdownDrain, 0, 3600),
 }};
@@ -334,6 +365,7 @@ const Section<ServerSettings> kRoot = {{
     sectionKey("cluster", &ServerSettings::cluster, kCluster),
     sectionKey("shutdown", kShutdown),
     sectionKey("delivery", &ServerSettings::delivery, kDelivery),
+    sectionKey("tls", &ServerSettings::tls, kTls),
 }};
 
 }  // namespace
@@ -369,8 +401,22 @@ static Status validateKeysAndEndpoint(const ServerSettings& s) {
   return Status::ok();
 }
 
+Status validateTlsFiles(const TlsSettings& t) {
+  if (t.certFile.empty() != t.keyFile.empty()) {
+    return invalidArgument(std::string(t.certFile.empty() ? "cert_file" : "key_file") +
+                           ": cert_file and key_file go together");
+  }
+  for (const auto& [key, path] : {std::pair{"cert_file", &t.certFile}, {"key_file", &t.keyFile}}) {
+    if (!path->empty() && !isReadableFile(*path)) {
+      return invalidArgument(std::string(key) + ": cannot read " + *path);
+    }
+  }
+  return Status::ok();
+}
+
 Status validateSettings(const ServerSettings& s) {
   if (s.accessKeys.empty()) return invalidArgument("access_keys: at least one key is required");
+  if (Status st = validateTlsFiles(s.tls); !st) return invalidArgument("tls." + st.message());
   if (Status st = validateKeysAndEndpoint(s); !st) return st;
   if (s.logFormat != "text" && s.logFormat != "json")
     return invalidArgument("log_format: must be \"text\" or \"json\"");

@@ -19,6 +19,10 @@ StatusOr<ServerSettings> loadSettingsFile(const std::string& path);
 // Parses "HOST:PORT" ("[::1]:80" for IPv6); port 0 allowed (any free port).
 Status parseListen(std::string_view text, std::string* host, uint16_t* port);
 
+// [tls]: cert_file and key_file both or neither, each readable. The message starts with the key
+// relative to [tls] ("cert_file: cannot read /x").
+Status validateTlsFiles(const TlsSettings& tls);
+
 // Checks settings that may also come from flags (keys, listen). Names the key on error.
 Status validateSettings(const ServerSettings& settings);
 

@@ -63,6 +63,9 @@ struct UpstreamSettings {
   std::string requestOrigin;       // WebHook-Request-Origin override; empty = derived
   // Adds ce-invocationId to the user events of invocations.
   bool invocationIdHeader = false;
+  // https upstreams: a PEM CA bundle trusted besides the system CAs; empty = system CAs only.
+  std::string tlsCaFile;
+  bool tlsInsecureSkipVerify = false;  // development only: upstream certificates not verified
 };
 
 struct LimitSettings {
@@ -119,6 +122,13 @@ struct DeliverySettings {
   size_t maxInFlight = 1000;  // attempts in flight at once (all handlers together)
 };
 
+// [tls]: with both files the listener serves https and wss only (docs/operations.md, TLS).
+struct TlsSettings {
+  std::string certFile;  // PEM: the certificate, then its chain
+  std::string keyFile;   // PEM private key of the certificate
+  bool enabled() const { return !certFile.empty(); }
+};
+
 struct ServerSettings {
   std::string listenHost = "127.0.0.1";
   uint16_t listenPort = 8080;
@@ -136,6 +146,7 @@ struct ServerSettings {
   ClusterSettings cluster;
   seconds shutdownDrain{10};
   DeliverySettings delivery;
+  TlsSettings tls;
 };
 
 // The settings that apply to a hub (lower-cased name): its own entry, else "_default", else an

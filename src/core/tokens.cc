@@ -13,11 +13,11 @@ std::string webhookRequestOrigin(const config::ServerSettings& settings, std::st
   return upstream::webhookRequestOrigin(settings, host);  // the rule lives where the outbox sees it
 }
 
-std::string listenOrigin(std::string_view host, uint16_t port) {
+std::string listenOrigin(std::string_view host, uint16_t port, bool secure) {
   std::string h(host);
   if (h == "0.0.0.0" || h == "::" || h.empty()) h = "127.0.0.1";
   if (h.find(':') != std::string::npos) h = "[" + h + "]";
-  return "http://" + h + ":" + std::to_string(port);
+  return (secure ? "https://" : "http://") + h + ":" + std::to_string(port);
 }
 
 std::string publicBaseUrl(const config::ServerSettings& settings, std::string_view origin) {

@@ -24,9 +24,9 @@ std::string requestOrigin(bool secure, std::string_view host);
 // its port. The client-controlled Host is used only when no origin is configured.
 std::string webhookRequestOrigin(const config::ServerSettings& settings, std::string_view host);
 
-// "http://HOST:PORT" for a listen address: a wildcard (or empty) host becomes 127.0.0.1 and an
-// IPv6 address is bracketed.
-std::string listenOrigin(std::string_view host, uint16_t port);
+// "http://HOST:PORT" ("https://…" when `secure`: [tls] is on) for a listen address: a wildcard
+// (or empty) host becomes 127.0.0.1 and an IPv6 address is bracketed.
+std::string listenOrigin(std::string_view host, uint16_t port, bool secure = false);
 
 // The base URL clients and SDKs use: `settings.publicEndpoint` when set, else `origin` (see
 // requestOrigin, listenOrigin); never ends with '/'.

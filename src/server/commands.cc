@@ -1,5 +1,6 @@
 #include "server/commands.h"
 
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -12,6 +13,8 @@
 #include "core/tokens.h"
 #include "protocol/names.h"
 #include "server/server.h"
+#include "transport/self_signed.h"
+#include "transport/tls_context.h"
 
 namespace wps::server {
 namespace {
@@ -138,10 +141,38 @@ std::optional<config::ServerSettings> loadOrReport(const ServeOptions& options) 
 
 }  // namespace
 
+// --tls-self-signed: writes the development certificates (tls.cert_file and tls.key_file point
+// at them) and says on stderr how clients trust them. False after printing an error.
+static bool useSelfSignedCertificates(config::ServerSettings* settings) {
+  std::string dir = settings->delivery.dataDir;
+  if (dir.empty()) {
+    char tmpl[] = "/tmp/webpubsubd-tls-XXXXXX";
+    if (!mkdtemp(tmpl)) {
+      std::fprintf(stderr, "webpubsubd: --tls-self-signed: cannot create a temporary directory\n");
+      return false;
+    }
+    dir = tmpl;
+  }
+  auto files = transport::writeSelfSignedCertificates(dir);
+  if (!files) {
+    std::fprintf(stderr, "webpubsubd: --tls-self-signed: %s\n", files.status().message().c_str());
+    return false;
+  }
+  settings->tls.certFile = files->certFile;
+  settings->tls.keyFile = files->keyFile;
+  std::fprintf(stderr,
+               "webpubsubd: --tls-self-signed: a development CA and a certificate for localhost, "
+               "127.0.0.1 and ::1 (valid 30 days) are in %s\n"
+               "webpubsubd: trust the CA: NODE_EXTRA_CA_CERTS=%s (Node.js), curl --cacert %s\n",
+               dir.c_str(), files->caFile.c_str(), files->caFile.c_str());
+  return true;
+}
+
 int runServe(const ServeOptions& options) {
   initLogging("info");
   auto settings = loadOrReport(options);
   if (!settings) return 1;
+  if (options.tlsSelfSigned && !useSelfSignedCertificates(&*settings)) return 1;
   blockTerminationSignals();
   auto server = Server::create(std::move(*settings));
   if (!server && server.status().code() == StatusCode::kInvalidArgument) {
@@ -162,6 +193,11 @@ int runServe(const ServeOptions& options) {
   std::printf("%s\n", connection.c_str());
   std::fflush(stdout);
   int sig = waitForTerminationSignal();
+  while (sig == SIGHUP) {  // reload: for now only the TLS files
+    WPS_LOG_INFO("received SIGHUP: reloading the TLS certificate and key");
+    (*server)->reloadTls();
+    sig = waitForTerminationSignal();
+  }
   WPS_LOG_INFO("received signal {}", sig);
   (*server)->shutdown();
   return 0;
@@ -171,6 +207,13 @@ int runCheckConfig(const ServeOptions& options) {
   initLogging("warn");
   auto settings = loadOrReport(options);
   if (!settings) return 1;
+  if (settings->tls.enabled()) {  // the PEM contents, as a start would load them
+    auto tls = transport::makeServerSslContext(settings->tls.certFile, settings->tls.keyFile);
+    if (!tls) {
+      printConfigurationError(tls.status());
+      return 1;
+    }
+  }
   size_t handlers = 0;
   for (const auto& [name, hub] : settings->hubs)
     handlers += hub.eventHandlers.size();
@@ -201,7 +244,8 @@ int runToken(const ServeOptions& serve, const TokenOptions& o) {
     return 1;
   }
   std::string base = core::publicBaseUrl(
-      *settings, core::listenOrigin(settings->listenHost, settings->listenPort));
+      *settings,
+      core::listenOrigin(settings->listenHost, settings->listenPort, settings->tls.enabled()));
   core::ClientTokenSpec spec;
   spec.hub = o.hub;
   if (!o.user.empty()) spec.userId = o.user;

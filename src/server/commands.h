@@ -22,6 +22,8 @@ struct ServeOptions {
   std::string logLevel;
   std::string logFormat;  // log_format
   std::string dataDir;    // delivery.data_dir
+  // Generate a development CA and a certificate for localhost at start, and serve TLS with it.
+  bool tlsSelfSigned = false;
 };
 
 // Flags of `token`.
@@ -46,11 +48,15 @@ StatusOr<config::ServerSettings> loadEffectiveSettings(const ServeOptions& optio
 // its "AccessKey=…;" part when options.noPrintKey).
 // Exit codes: 0 after a clean shutdown, 1 for bad configuration, 2 when the listener fails, 3
 // when the delivery outbox cannot be opened (delivery.data_dir locked, corrupt or unwritable).
+// With options.tlsSelfSigned it first writes a development CA and certificate into
+// delivery.data_dir (else a new temporary directory), serves TLS with them and prints on stderr
+// how to trust the CA; exit code 1 when that fails.
 int runServe(const ServeOptions& options);
 
 // Validates the configuration `options` describe (normally only --config FILE) exactly as a
-// start would, without starting anything: prints "<file>: OK (…)" on stdout, or the same
-// "configuration error" message a start prints on stderr. Exit codes: 0 valid, 1 invalid.
+// start would (the [tls] files are loaded too), without starting anything: prints "<file>: OK (…)"
+// on stdout, or the same "configuration error" message a start prints on stderr. Exit codes: 0
+// valid, 1 invalid.
 int runCheckConfig(const ServeOptions& options);
 
 // Prints "ws[s]://<public base>/client/hubs/<hub>?access_token=<token>" for a client of the

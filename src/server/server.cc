@@ -31,9 +31,12 @@ class ServerImpl : public Server {
     runtime_->attach(*engine_, *routes_);
   }
 
-  // Opens the outbox store (errors: the store's, e.g. its lock is held or the database is
+  // Loads the TLS files (errors: kInvalidArgument naming tls.cert_file or tls.key_file), opens
+  // the outbox store (errors: the store's, e.g. its lock is held or the database is
   // corrupt) and builds the outbox; cluster mode: builds the Redis-backed broker. Nothing runs.
   Status init() {
+    Status tls = runtime_->loadTls(settings_.tls);
+    if (!tls) return tls;
     auto store = delivery::openStore(settings_.delivery);
     if (!store) return store.status();
     outbox_ = std::make_unique<delivery::Outbox>(
@@ -77,16 +80,22 @@ class ServerImpl : public Server {
     if (cluster_) cluster_->start();
     runtime_->start();
     started_ = true;
-    WPS_LOG_INFO("webpubsubd listening on {}:{} with {} workers", settings_.listenHost, port_,
-                 runtime_->workerCount());
+    WPS_LOG_INFO("webpubsubd listening on {}:{} with {} workers{}", settings_.listenHost, port_,
+                 runtime_->workerCount(),
+                 settings_.tls.enabled() ? " (TLS: https and wss only)" : "");
+    if (settings_.upstream.tlsInsecureSkipVerify) {
+      WPS_LOG_WARN(
+          "upstream.tls_insecure_skip_verify = true: certificates of https event handlers are "
+          "NOT verified (development only)");
+    }
     return Status::ok();
   }
 
   uint16_t port() const override { return port_; }
 
   std::string connectionString() const override {
-    std::string endpoint =
-        core::publicBaseUrl(settings_, core::listenOrigin(settings_.listenHost, port_));
+    std::string endpoint = core::publicBaseUrl(
+        settings_, core::listenOrigin(settings_.listenHost, port_, settings_.tls.enabled()));
     return "Endpoint=" + endpoint + ";AccessKey=" + settings_.accessKeys.front() + ";Version=1.0;";
   }
 
@@ -163,6 +172,17 @@ class ServerImpl : public Server {
     }
   }
 
+  Status reloadTls() override {
+    if (!settings_.tls.enabled()) return Status::ok();
+    Status st = runtime_->loadTls(settings_.tls);
+    if (st) {
+      WPS_LOG_INFO("reloaded the TLS certificate {} for new connections", settings_.tls.certFile);
+    } else {
+      WPS_LOG_ERROR("TLS reload failed, the previous certificate stays in use: {}", st.message());
+    }
+    return st;
+  }
+
   const config::ServerSettings& settings() const override { return settings_; }
   core::Engine& engine() override { return *engine_; }
 
@@ -198,6 +218,7 @@ void blockTerminationSignals() {
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
 }
@@ -207,6 +228,7 @@ int waitForTerminationSignal() {
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
   int sig = 0;
   sigwait(&set, &sig);
   return sig;

@@ -17,7 +17,8 @@ namespace wps::server {
 
 class Server {
  public:
-  // Validates `settings` (every error names its key), opens the delivery outbox and builds
+  // Validates `settings` (every error names its key; unusable [tls] files are kInvalidArgument
+  // too), opens the delivery outbox and builds
   // everything; nothing runs yet. Errors: kInvalidArgument for the settings; the outbox store's
   // (delivery/open_store.h: kFailedPrecondition when another process holds delivery.data_dir,
   // kDataLoss for a corrupt database, kUnavailable when it cannot be opened or created).
@@ -29,7 +30,8 @@ class Server {
   // listen address cannot be bound; the outbox store's.
   virtual Status start() = 0;
   virtual uint16_t port() const = 0;
-  // "Endpoint=http://HOST:PORT;AccessKey=KEY;Version=1.0;" with the bound port.
+  // "Endpoint=http://HOST:PORT;AccessKey=KEY;Version=1.0;" with the bound port (https:// with
+  // [tls]; public_endpoint replaces the origin).
   virtual std::string connectionString() const = 0;
   // Graceful shutdown: stop accepting, close every client (1001) so each gets `disconnected`
   // upstream, wait until the sessions are gone and the outbox delivered every pending event or
@@ -37,12 +39,17 @@ class Server {
   // the next start; without one their number is logged as lost), stop. Blocks.
   virtual void shutdown() = 0;
 
+  // Thread-safe (SIGHUP). Reloads the [tls] certificate and key from their files: new
+  // handshakes use them, open connections keep theirs. On an error (logged and returned: the
+  // files' messages as at start) the previous pair stays. Without [tls]: nothing to do.
+  virtual Status reloadTls() = 0;
+
   virtual const config::ServerSettings& settings() const = 0;
   virtual core::Engine& engine() = 0;
 };
 
-// Blocks SIGINT/SIGTERM in the calling thread (call before start(), so worker threads inherit
-// the mask) and then waits for one of them. Returns the signal number.
+// Blocks SIGINT/SIGTERM and SIGHUP in the calling thread (call before start(), so worker
+// threads inherit the mask) and then waits for one of them. Returns the signal number.
 void blockTerminationSignals();
 int waitForTerminationSignal();
 

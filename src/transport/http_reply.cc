@@ -1,7 +1,9 @@
 #include "transport/http_reply.h"
 
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/http/status.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 
 #include "transport/coro.h"
 
@@ -19,8 +21,8 @@ std::string statusLine(int status) {
 
 }  // namespace
 
-asio::awaitable<void> writeSimple(boost::beast::tcp_stream& stream, int status,
-                                  std::string_view body, bool keepAlive,
+template <class Stream>
+asio::awaitable<void> writeSimple(Stream& stream, int status, std::string_view body, bool keepAlive,
                                   std::vector<std::pair<std::string, std::string>> extra) {
   std::string out = statusLine(status);
   out += "Content-Type: text/plain; charset=utf-8\r\n";
@@ -33,10 +35,12 @@ asio::awaitable<void> writeSimple(boost::beast::tcp_stream& stream, int status,
   co_await lingeringClose(stream);
 }
 
-asio::awaitable<void> lingeringClose(boost::beast::tcp_stream& stream) {
+template <class Stream>
+asio::awaitable<void> lingeringClose(Stream& stream) {
   boost::system::error_code ec;
-  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-  stream.expires_after(std::chrono::seconds(2));
+  auto& lowest = boost::beast::get_lowest_layer(stream);
+  lowest.socket().shutdown(tcp::socket::shutdown_send, ec);
+  lowest.expires_after(std::chrono::seconds(2));
   char sink[16384];
   size_t total = 0;
   while (total < 8 * 1024 * 1024) {
@@ -45,5 +49,14 @@ asio::awaitable<void> lingeringClose(boost::beast::tcp_stream& stream) {
     total += n;
   }
 }
+
+using TcpStream = boost::beast::tcp_stream;
+using BeastTls = boost::beast::ssl_stream<boost::beast::tcp_stream>;
+template asio::awaitable<void> writeSimple(TcpStream&, int, std::string_view, bool,
+                                           std::vector<std::pair<std::string, std::string>>);
+template asio::awaitable<void> writeSimple(BeastTls&, int, std::string_view, bool,
+                                           std::vector<std::pair<std::string, std::string>>);
+template asio::awaitable<void> lingeringClose(TcpStream&);
+template asio::awaitable<void> lingeringClose(BeastTls&);
 
 }  // namespace wps::transport

@@ -5,10 +5,12 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <type_traits>
 #include <unordered_map>
 
 #include "common/strings.h"
@@ -94,7 +96,8 @@ bool isWebSocketUpgrade(const BeastRequest& req) {
 // The answer to a request head over `limit` bytes: 414 when the request line alone is over the
 // limit, else 431. The parser consumes the request line once it is complete (`startLineParsed`);
 // before that `buffer` starts with it.
-asio::awaitable<void> refuseLargeHead(beast::tcp_stream& stream, const beast::flat_buffer& buffer,
+template <class Stream>
+asio::awaitable<void> refuseLargeHead(Stream& stream, const beast::flat_buffer& buffer,
                                       bool startLineParsed, size_t limit) {
   std::string_view head(static_cast<const char*>(buffer.data().data()), buffer.size());
   bool lineFits = startLineParsed || head.substr(0, limit).find("\r\n") != std::string_view::npos;
@@ -107,8 +110,9 @@ asio::awaitable<void> refuseLargeHead(beast::tcp_stream& stream, const beast::fl
 
 // Reads one request, head then body (answering 100-continue). nullopt: the connection is done
 // (a read error; a head over the limit, answered 414 or 431; a body over the limit, answered 413).
+template <class Stream>
 asio::awaitable<std::optional<BeastRequest>> readRequest(const config::LimitSettings& limits,
-                                                         beast::tcp_stream& stream,
+                                                         Stream& stream,
                                                          beast::flat_buffer& buffer) {
   http::request_parser<http::string_body> parser;
   parser.header_limit(static_cast<std::uint32_t>(limits.maxRequestHeadBytes));
@@ -144,8 +148,9 @@ asio::awaitable<std::optional<BeastRequest>> readRequest(const config::LimitSett
   co_return parser.release();
 }
 
-HttpServerRequest toServerRequest(BeastRequest& req, size_t worker) {
+HttpServerRequest toServerRequest(BeastRequest& req, size_t worker, bool secure) {
   HttpServerRequest hreq;
+  hreq.secure = secure;
   hreq.method = std::string(req.method_string());
   hreq.target = std::string(req.target());
   for (const auto& f : req) {
@@ -168,8 +173,8 @@ BeastResponse toBeastResponse(HttpServerResponse r) {
 }
 
 // Writes `res` (HEAD: the head only, with the body's Content-Length). False on an I/O error.
-asio::awaitable<bool> writeResponse(beast::tcp_stream& stream, BeastResponse& res,
-                                    bool headRequest) {
+template <class Stream>
+asio::awaitable<bool> writeResponse(Stream& stream, BeastResponse& res, bool headRequest) {
   if (headRequest) {
     res.content_length(res.body().size());
     res.body().clear();
@@ -184,9 +189,10 @@ asio::awaitable<bool> writeResponse(beast::tcp_stream& stream, BeastResponse& re
 }
 
 // The client's IP address, "" when the socket has none (the peer is gone).
-std::string remoteAddress(beast::tcp_stream& stream) {
+template <class Stream>
+std::string remoteAddress(Stream& stream) {
   boost::system::error_code ec;
-  tcp::endpoint peer = stream.socket().remote_endpoint(ec);
+  tcp::endpoint peer = beast::get_lowest_layer(stream).socket().remote_endpoint(ec);
   return ec ? std::string() : peer.address().to_string();
 }
 
@@ -198,11 +204,13 @@ enum class Next {
 };
 
 // A request for the HttpHandler (REST API, health, metrics), answered on `stream`.
-asio::awaitable<Next> answer(const ServerContext& ctx, WorkerIo& w, beast::tcp_stream& stream,
+template <class Stream>
+asio::awaitable<Next> answer(const ServerContext& ctx, WorkerIo& w, Stream& stream,
                              BeastRequest req, AccessLogLine& access) {
   bool keepAlive = req.keep_alive();
   auto rv = std::make_shared<Rendezvous<HttpServerResponse>>(w.io);
-  ctx.handler->handle(toServerRequest(req, w.index),
+  constexpr bool kSecure = !std::is_same_v<Stream, beast::tcp_stream>;
+  ctx.handler->handle(toServerRequest(req, w.index, kSecure),
                       [rv](HttpServerResponse r) { rv->set(std::move(r)); });
   co_await rv->wait();
   access.setStatus(rv->value->status);
@@ -215,7 +223,8 @@ asio::awaitable<Next> answer(const ServerContext& ctx, WorkerIo& w, beast::tcp_s
 }
 
 // Routes one request: client endpoints upgrade to WebSocket, the rest goes to the HttpHandler.
-asio::awaitable<Next> serve(const ServerContext& ctx, WorkerIo& w, beast::tcp_stream& stream,
+template <class Stream>
+asio::awaitable<Next> serve(const ServerContext& ctx, WorkerIo& w, Stream& stream,
                             beast::flat_buffer& buffer, BeastRequest req) {
   AccessLogLine access(ctx.settings, "http request", req.method_string(), req.target(),
                        AccessLogLine::enabled(ctx.settings) ? remoteAddress(stream) : "");
@@ -244,31 +253,63 @@ asio::awaitable<Next> serve(const ServerContext& ctx, WorkerIo& w, beast::tcp_st
   co_return Next::kRelease;
 }
 
-// The keep-alive loop: the first request must arrive within the handshake timeout, later ones
-// within the idle timeout; no keep-alive once the server stops accepting.
-asio::awaitable<void> httpSession(const ServerContext& ctx, WorkerIo& w, tcp::socket socket) {
+// The keep-alive loop: the first request must arrive within the handshake timeout (which the
+// TLS handshake shares), later ones within the idle timeout; no keep-alive once the server stops
+// accepting. `deadlineSet`: the first request's deadline runs already (the TLS handshake's).
+// False when the stream is released (closed, or now a WebSocket transport).
+template <class Stream>
+asio::awaitable<bool> keepAlive(const ServerContext& ctx, WorkerIo& w, Stream& stream,
+                                bool deadlineSet) {
   const config::LimitSettings& limits = ctx.settings.limits;
-  beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
   bool first = true;
   while (ctx.accepting) {
-    stream.expires_after(first ? limits.handshakeTimeout : limits.httpIdleTimeout);
-    first = false;
+    auto& tcpStream = beast::get_lowest_layer(stream);
+    if (!deadlineSet) {
+      tcpStream.expires_after(first ? limits.handshakeTimeout : limits.httpIdleTimeout);
+    }
+    deadlineSet = first = false;
     std::optional<BeastRequest> req = co_await readRequest(limits, stream, buffer);
-    if (!req) co_return;
-    stream.expires_never();
+    if (!req) co_return false;
+    tcpStream.expires_never();
     Next next = co_await serve(ctx, w, stream, buffer, std::move(*req));
-    if (next == Next::kRelease) co_return;
+    if (next == Next::kRelease) co_return false;
     if (next == Next::kClose) break;
   }
+  co_return true;
+}
+
+asio::awaitable<void> httpSession(const ServerContext& ctx, WorkerIo& w, tcp::socket socket) {
+  beast::tcp_stream stream(std::move(socket));
+  bool open = co_await keepAlive(ctx, w, stream, false);
+  if (!open) co_return;
   boost::system::error_code ec;
   stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+}
+
+// HTTPS: the TLS handshake and the first request head must both arrive within
+// limits.handshake_timeout of the accept.
+asio::awaitable<void> httpsSession(const ServerContext& ctx, WorkerIo& w, tcp::socket socket,
+                                   SslContextPtr ssl) {
+  beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), *ssl);
+  stream.next_layer().expires_after(ctx.settings.limits.handshakeTimeout);
+  auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::server, kTuple);
+  if (hec) co_return;  // refused, silent or too slow: closed
+  bool open = co_await keepAlive(ctx, w, stream, true);
+  if (!open) co_return;
+  stream.next_layer().expires_after(std::chrono::seconds(2));
+  co_await stream.async_shutdown(kTuple);  // close_notify, then wait briefly for the peer's
 }
 
 }  // namespace
 
 void startHttpSession(const ServerContext& ctx, WorkerIo& w, tcp::socket socket) {
   asio::co_spawn(w.io, httpSession(ctx, w, std::move(socket)), asio::detached);
+}
+
+void startHttpsSession(const ServerContext& ctx, WorkerIo& w, tcp::socket socket,
+                       SslContextPtr ssl) {
+  asio::co_spawn(w.io, httpsSession(ctx, w, std::move(socket), std::move(ssl)), asio::detached);
 }
 
 }  // namespace wps::transport

@@ -99,6 +99,10 @@ asio::ssl::context* Core::tlsContext() {
     error_code ec;
     tls->set_default_verify_paths(ec);
     if (ec) WPS_LOG_WARN("cannot load the system CA store: {}", ec.message());
+    if (!options.caFile.empty()) {
+      tls->load_verify_file(options.caFile, ec);
+      if (ec) WPS_LOG_WARN("cannot load upstream.tls_ca_file {}: {}", options.caFile, ec.message());
+    }
     tls->set_verify_mode(options.verifyTls ? asio::ssl::verify_peer : asio::ssl::verify_none, ec);
   }
   return &*tls;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 
 #include "config/settings.h"
 #include "upstream/upstream_client.h"
@@ -21,7 +22,8 @@ struct HttpClientOptions {
   size_t maxPendingPerOrigin = 10000;
   size_t maxResponseBytes = 16 * 1024 * 1024;
   Duration idleTimeout = std::chrono::seconds(4);  // idle pooled connections are dropped after
-  bool verifyTls = true;
+  bool verifyTls = true;                           // upstream.tls_insecure_skip_verify turns it off
+  std::string caFile;  // upstream.tls_ca_file: PEM CAs trusted besides the system store
 };
 
 std::unique_ptr<upstream::UpstreamClient> makeHttpUpstreamClient(boost::asio::io_context& io,

@@ -3,6 +3,7 @@
 #include "transport/acceptor.h"
 #include "transport/http_session.h"
 #include "transport/server_context.h"
+#include "transport/tls_context.h"
 #include "transport/workers.h"
 
 namespace wps::transport {
@@ -17,7 +18,11 @@ class RuntimeImpl : public Runtime {
         context_(settings, workers_),
         acceptor_(workers_, context_.accepting,
                   [this](WorkerIo& w, boost::asio::ip::tcp::socket s) {
-                    startHttpSession(context_, w, std::move(s));
+                    if (SslContextPtr ssl = tls_.current()) {
+                      startHttpsSession(context_, w, std::move(s), std::move(ssl));
+                    } else {
+                      startHttpSession(context_, w, std::move(s));
+                    }
                   }) {}
 
   // Joins the threads before the acceptor and the workers are destroyed.
@@ -32,6 +37,8 @@ class RuntimeImpl : public Runtime {
   StatusOr<uint16_t> listen(const std::string& host, uint16_t port) override {
     return acceptor_.listen(host, port);
   }
+
+  Status loadTls(const config::TlsSettings& tls) override { return tls_.load(tls); }
 
   void attach(core::Engine& engine, HttpHandler& handler) override {
     context_.engine = &engine;
@@ -54,6 +61,7 @@ class RuntimeImpl : public Runtime {
   // Destroyed in reverse order: the acceptor (on worker 0's io_context) before the workers.
   WorkerPool workers_;
   ServerContext context_;
+  TlsContext tls_;  // read by the acceptor's thread at each accept
   Acceptor acceptor_;
 };
 

@@ -40,6 +40,11 @@ class Runtime {
   // kUnavailable with the OS message (address in use, permission denied, bad address).
   virtual StatusOr<uint16_t> listen(const std::string& host, uint16_t port) = 0;
 
+  // Thread-safe. Loads [tls] for the connections accepted from now on (https and wss only while
+  // it is enabled); open connections keep theirs. On an error the previous files stay in use.
+  // Errors: kInvalidArgument naming tls.cert_file or tls.key_file (tls_context.h).
+  virtual Status loadTls(const config::TlsSettings& tls) = 0;
+
   // Connects the engine and the HTTP handler. Call once before start().
   virtual void attach(core::Engine& engine, HttpHandler& handler) = 0;
 

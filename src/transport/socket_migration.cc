@@ -8,9 +8,11 @@
 #include <unistd.h>
 
 #include "common/errors.h"
+#include "common/log.h"
 #include "core/engine.h"
 #include "core/shard.h"
 #include "transport/coro.h"
+#include "transport/tls_stream.h"
 #include "transport/ws_connection.h"
 
 namespace wps::transport {
@@ -19,29 +21,44 @@ namespace {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
+// On the owner's thread: writes `response` (the 101 answer), through a TLS stream built there
+// when the socket has a TLS session. False on a write error.
+asio::awaitable<bool> writeResponse(UpgradedSocket& socket, const std::string& response) {
+  if (!socket.tls) {
+    auto [ec, n] = co_await asio::async_write(socket.socket, asio::buffer(response), kTuple);
+    co_return !ec;
+  }
+  TlsStream tls(socket.socket, std::move(socket.tls));
+  auto [ec, n] = co_await asio::async_write(tls.stream(), asio::buffer(response), kTuple);
+  socket.tls = tls.release();  // the transport builds its own stream around it
+  co_return !ec;
+}
+
 // On the owner's thread: writes the 101 answer, then attaches.
-asio::awaitable<void> finishRecovery(const ServerContext& ctx, WorkerIo& w, tcp::socket socket,
+asio::awaitable<void> finishRecovery(const ServerContext& ctx, WorkerIo& w, UpgradedSocket socket,
                                      std::string response, std::string leftover,
                                      std::string connectionId, Admission::Ticket ticket) {
-  auto [ec, n] = co_await asio::async_write(socket, asio::buffer(response), kTuple);
-  if (ec) co_return;
+  bool written = co_await writeResponse(socket, response);
+  if (!written) co_return;
   attachRecovered(ctx, w, std::move(socket), std::move(leftover), connectionId, std::move(ticket));
 }
 
 }  // namespace
 
 // Not a coroutine: GCC 12 mishandles init-captures of lambdas inside coroutines.
-void migrateToWorker(const ServerContext& ctx, tcp::socket socket, WorkerIo& owner,
+void migrateToWorker(const ServerContext& ctx, UpgradedSocket socket, WorkerIo& owner,
                      std::string response, std::string leftover, std::string connectionId,
                      Admission::Ticket ticket) {
   boost::system::error_code ec;
-  auto protocol = socket.local_endpoint(ec).protocol();
+  auto protocol = socket.socket.local_endpoint(ec).protocol();
   if (ec) return;
-  int fd = socket.release(ec);
+  int fd = socket.socket.release(ec);
   if (ec) return;
-  asio::post(owner.io, [&ctx, &owner, fd, protocol, response = std::move(response),
-                        leftover = std::move(leftover), id = std::move(connectionId),
-                        ticket = std::move(ticket)]() mutable {
+  WPS_LOG_DEBUG("recovery: moving connection {} to worker {}{}", connectionId, owner.index,
+                socket.tls ? " (TLS)" : "");
+  asio::post(owner.io, [&ctx, &owner, fd, protocol, tls = std::move(socket.tls),
+                        response = std::move(response), leftover = std::move(leftover),
+                        id = std::move(connectionId), ticket = std::move(ticket)]() mutable {
     tcp::socket moved(owner.io);
     boost::system::error_code aec;
     moved.assign(protocol, fd, aec);
@@ -49,14 +66,15 @@ void migrateToWorker(const ServerContext& ctx, tcp::socket socket, WorkerIo& own
       ::close(fd);
       return;
     }
-    asio::co_spawn(owner.io,
-                   finishRecovery(ctx, owner, std::move(moved), std::move(response),
-                                  std::move(leftover), std::move(id), std::move(ticket)),
-                   asio::detached);
+    asio::co_spawn(
+        owner.io,
+        finishRecovery(ctx, owner, UpgradedSocket{std::move(moved), std::move(tls)},
+                       std::move(response), std::move(leftover), std::move(id), std::move(ticket)),
+        asio::detached);
   });
 }
 
-void attachRecovered(const ServerContext& ctx, WorkerIo& w, tcp::socket socket,
+void attachRecovered(const ServerContext& ctx, WorkerIo& w, UpgradedSocket socket,
                      std::string leftover, const std::string& connectionId,
                      Admission::Ticket ticket) {
   auto session = ctx.engine->shard(w.index).find(connectionId);
@@ -71,12 +89,13 @@ void attachRecovered(const ServerContext& ctx, WorkerIo& w, tcp::socket socket,
 }
 
 std::shared_ptr<WsConnection> makeConnection(const ServerContext& ctx, WorkerIo& w,
-                                             tcp::socket socket, std::chrono::seconds keepAlive,
+                                             UpgradedSocket socket, std::chrono::seconds keepAlive,
                                              Admission::Ticket ticket) {
   // A shared_ptr deleter must be copyable: the move-only ticket rides in a shared holder.
   auto held = std::make_shared<Admission::Ticket>(std::move(ticket));
   return std::shared_ptr<WsConnection>(
-      new WsConnection(w, std::move(socket), ctx.wsLimits, keepAlive), [held](WsConnection* c) {
+      new WsConnection(w, std::move(socket.socket), ctx.wsLimits, keepAlive, std::move(socket.tls)),
+      [held](WsConnection* c) {
         delete c;
         held->release();  // now, not when the last weak_ptr lets the control block go
       });

@@ -42,6 +42,8 @@ WorkerPool::WorkerPool(const config::ServerSettings& settings) {
   http.maxConnectionsPerOrigin = settings.upstream.maxConnectionsPerOrigin;
   http.maxPendingPerOrigin = settings.upstream.maxPendingRequestsPerOrigin;
   http.maxResponseBytes = settings.upstream.maxResponseBytes;
+  http.verifyTls = !settings.upstream.tlsInsecureSkipVerify;
+  http.caFile = settings.upstream.tlsCaFile;
   for (size_t i = 0; i < n; ++i) {
     auto w = std::make_unique<WorkerIo>(i);
     w->upstream = makeHttpUpstreamClient(w->io, http);

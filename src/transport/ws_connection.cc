@@ -15,6 +15,7 @@
 #include "core/message_ttl.h"
 #include "metrics/metrics.h"
 #include "protocol/frames.h"
+#include "transport/tls_stream.h"
 #include "transport/worker_io.h"
 
 namespace wps::transport {
@@ -30,9 +31,10 @@ constexpr size_t kWriteFailed = static_cast<size_t>(-1);
 }  // namespace
 
 WsConnection::WsConnection(WorkerIo& worker, asio::ip::tcp::socket socket, WsLimits limits,
-                           std::chrono::seconds keepAlive)
+                           std::chrono::seconds keepAlive, SslHandle tls)
     : worker_(worker),
       socket_(std::move(socket)),
+      tls_(tls ? std::make_unique<TlsStream>(socket_, std::move(tls)) : nullptr),
       limits_(limits),
       keepAlive_(keepAlive),
       parser_(ws::Role::kServer, ws::ParserLimits{limits.maxMessageBytes}) {
@@ -75,6 +77,10 @@ void WsConnection::readLoop() {
   if (reading_ || socketClosed_) return;
   if (readPaused_) {
     watchForHangup();
+    return;
+  }
+  if (tls_) {
+    readTls();
     return;
   }
   reading_ = true;
@@ -299,6 +305,7 @@ bool WsConnection::writeBatch() {
   // and tail bytes), so they must not move while the write is in flight, whatever is queued.
   takeBatch();
   if (inflight_.empty()) return true;  // every frame taken had expired
+  if (tls_) return writeTls();
   size_t total = 0;
   for (const protocol::OutFrame& f : inflight_) {
     if (f.headLen) iov_.emplace_back(f.inlineBytes, f.headLen);
@@ -499,6 +506,7 @@ void WsConnection::tick(TimePoint now) {
     queue_.shrink();
     std::vector<protocol::OutFrame>().swap(inflight_);
     std::vector<asio::const_buffer>().swap(iov_);
+    if (tls_) std::string().swap(tls_->out);
   }
   if (now - lastReceive_ > 3 * keepAlive_) {
     if (session_) {

@@ -1,4 +1,5 @@
-// One WebSocket transport: our own RFC 6455 framing over a TCP socket (protocol/websocket),
+// One WebSocket transport: our own RFC 6455 framing over a TCP socket (protocol/websocket)
+// or over TLS on it (its I/O in ws_connection_tls.cc),
 // a bounded outbound queue written with writev (shared broadcast bodies are never copied),
 // and the closing handshake. Carries one ClientSession (or none, to refuse a recovery).
 // Owned by its worker (shared_ptr held by the read loop); loop-thread only.
@@ -16,10 +17,12 @@
 #include "core/client_transport.h"
 #include "core/session.h"
 #include "protocol/websocket/parser.h"
+#include "transport/tls_handle.h"
 
 namespace wps::transport {
 
 class WorkerIo;
+class TlsStream;
 
 struct WsLimits {
   size_t maxMessageBytes = 1024 * 1024;
@@ -36,8 +39,9 @@ class WsConnection final : public core::ClientTransport,
                            public ws::MessageSink,
                            public std::enable_shared_from_this<WsConnection> {
  public:
+  // `tls`: the established TLS session of `socket` (wss), or null (ws).
   WsConnection(WorkerIo& worker, boost::asio::ip::tcp::socket socket, WsLimits limits,
-               std::chrono::seconds keepAlive);
+               std::chrono::seconds keepAlive, SslHandle tls = nullptr);
   ~WsConnection() override;
 
   // Starts reading. `session` may be null: the connection is then only closed with
@@ -87,6 +91,13 @@ class WsConnection final : public core::ClientTransport,
   // True when the peer reset, hung up or half-closed (poll of the native handle, no wait).
   bool peerGone();
   void onReadable(const boost::system::error_code& ec);
+  // TLS (ws_connection_tls.cc): one async read of decrypted bytes into the stream's buffer,
+  // and one async write of a batch, copied into one contiguous buffer.
+  void readTls();
+  void onTlsRead(const boost::system::error_code& ec, size_t n);
+  // Parses `n` received bytes at `data` (a mutable buffer) after what pending_ holds.
+  void received(char* data, size_t n);
+  bool writeTls();
   bool consume(char* data, size_t len, size_t* consumed);
   void queueRaw(protocol::OutFrame frame);
   // True when `bytes` more fit the outbound limits (queuedBytes_ + maxQueuedFrames).
@@ -124,6 +135,7 @@ class WsConnection final : public core::ClientTransport,
   WorkerIo& worker_;
   std::shared_ptr<WsConnection> self_;  // from start() until the socket is closed
   boost::asio::ip::tcp::socket socket_;
+  std::unique_ptr<TlsStream> tls_;  // null for plain ws: the hot path tests only this
   WsLimits limits_;
   Duration keepAlive_;
   std::shared_ptr<core::ClientSession> session_;

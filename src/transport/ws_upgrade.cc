@@ -1,10 +1,13 @@
 #include "transport/ws_upgrade.h"
 
+#include <openssl/ssl.h>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/field.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 
 #include <memory>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "common/errors.h"
@@ -27,7 +30,8 @@ using Kind = core::HandshakeResult::Kind;
 
 // RFC 6455 §4.2.1 request checks (HTTP/1.1 or higher, Host, version, key): false when a
 // refusal (400 or 426) was written.
-asio::awaitable<bool> checkVersionAndKey(beast::tcp_stream& stream, const BeastRequest& req,
+template <class Stream>
+asio::awaitable<bool> checkVersionAndKey(Stream& stream, const BeastRequest& req,
                                          AccessLogLine& access) {
   access.setStatus(400);
   if (req.version() < 11) {
@@ -99,7 +103,7 @@ std::string switchingProtocols(std::string_view key, std::string_view subprotoco
 
 // After the 101 answer, on `w`: the transport of a new session, of a recovered session that
 // lives on `w`, or one that only closes with 1008 (recovery failed).
-void startTransport(const ServerContext& ctx, WorkerIo& w, tcp::socket socket,
+void startTransport(const ServerContext& ctx, WorkerIo& w, UpgradedSocket socket,
                     core::HandshakeResult result, std::string leftover, Admission::Ticket ticket) {
   if (result.kind == Kind::kAccept) {
     auto conn = makeConnection(ctx, w, std::move(socket), result.session->keepAliveInterval(),
@@ -118,10 +122,11 @@ void startTransport(const ServerContext& ctx, WorkerIo& w, tcp::socket socket,
 
 // Takes the client's admission ticket, or writes the refusal of the limit it hit (503 with
 // Retry-After, or 429) and returns false.
-asio::awaitable<bool> admit(const ServerContext& ctx, WorkerIo& w, beast::tcp_stream& stream,
+template <class Stream>
+asio::awaitable<bool> admit(const ServerContext& ctx, WorkerIo& w, Stream& stream,
                             Admission::Ticket* ticket, AccessLogLine& access) {
   boost::system::error_code ec;
-  tcp::endpoint peer = stream.socket().remote_endpoint(ec);
+  tcp::endpoint peer = beast::get_lowest_layer(stream).socket().remote_endpoint(ec);
   if (ec) co_return false;  // the peer is already gone
   Admission::Verdict verdict = ctx.admission.admit(peer.address(), ticket);
   if (verdict == Admission::Verdict::kAdmitted) co_return true;
@@ -152,12 +157,27 @@ void noteAccepted(const core::HandshakeResult& result, AccessLogLine& access) {
   if (result.kind == Kind::kRecoveryFailed) access.add("outcome", "recovery_failed");
 }
 
+UpgradedSocket takeSocket(beast::tcp_stream& stream) {
+  return {stream.release_socket(), nullptr};
+}
+
+// The TLS session and the socket leave the HTTP session's stream, which is destroyed (left
+// empty): the WebSocket transport builds its own stream around them (tls_stream.h).
+UpgradedSocket takeSocket(beast::ssl_stream<beast::tcp_stream>& stream) {
+  SSL* ssl = stream.native_handle();
+  SSL_up_ref(ssl);  // survives the stream's SSL_free
+  tcp::socket socket = stream.next_layer().release_socket();
+  { beast::ssl_stream<beast::tcp_stream> gone(std::move(stream)); }
+  return {std::move(socket), SslHandle(ssl)};
+}
+
 }  // namespace
 
-asio::awaitable<void> upgradeToWebSocket(const ServerContext& ctx, WorkerIo& w,
-                                         beast::tcp_stream& stream, beast::flat_buffer& buffer,
-                                         BeastRequest req, std::string hub,
-                                         upstream::MultiMap query, AccessLogLine& access) {
+template <class Stream>
+asio::awaitable<void> upgradeToWebSocket(const ServerContext& ctx, WorkerIo& w, Stream& stream,
+                                         beast::flat_buffer& buffer, BeastRequest req,
+                                         std::string hub, upstream::MultiMap query,
+                                         AccessLogLine& access) {
   std::string key(req[http::field::sec_websocket_key]);
   bool valid = co_await checkVersionAndKey(stream, req, access);
   if (!valid) co_return;
@@ -165,6 +185,7 @@ asio::awaitable<void> upgradeToWebSocket(const ServerContext& ctx, WorkerIo& w,
   bool admitted = co_await admit(ctx, w, stream, &ticket, access);
   if (!admitted) co_return;
   core::HandshakeRequest hr = toHandshakeRequest(req, std::move(hub), std::move(query));
+  hr.secure = !std::is_same_v<Stream, beast::tcp_stream>;
   core::HandshakeResult result = co_await handshake(ctx, w, std::move(hr));
   access.setStatus(result.kind == Kind::kReject ? result.status : 101);
   if (result.kind == Kind::kReject) {
@@ -176,9 +197,8 @@ asio::awaitable<void> upgradeToWebSocket(const ServerContext& ctx, WorkerIo& w,
   std::string leftover(static_cast<const char*>(buffer.data().data()), buffer.size());
   if (result.kind == Kind::kRecover && result.worker != w.index) {
     // The session lives on another worker: move the socket there.
-    migrateToWorker(ctx, stream.release_socket(), ctx.workers.at(result.worker),
-                    std::move(response), std::move(leftover), result.connectionId,
-                    std::move(ticket));
+    migrateToWorker(ctx, takeSocket(stream), ctx.workers.at(result.worker), std::move(response),
+                    std::move(leftover), result.connectionId, std::move(ticket));
     co_return;
   }
   auto [ec, n] = co_await asio::async_write(stream, asio::buffer(response), kTuple);
@@ -186,8 +206,17 @@ asio::awaitable<void> upgradeToWebSocket(const ServerContext& ctx, WorkerIo& w,
     if (result.kind == Kind::kAccept) result.session->abandon();
     co_return;
   }
-  startTransport(ctx, w, stream.release_socket(), std::move(result), std::move(leftover),
+  startTransport(ctx, w, takeSocket(stream), std::move(result), std::move(leftover),
                  std::move(ticket));
 }
+
+template asio::awaitable<void> upgradeToWebSocket(const ServerContext&, WorkerIo&,
+                                                  beast::tcp_stream&, beast::flat_buffer&,
+                                                  BeastRequest, std::string, upstream::MultiMap,
+                                                  AccessLogLine&);
+template asio::awaitable<void> upgradeToWebSocket(const ServerContext&, WorkerIo&,
+                                                  beast::ssl_stream<beast::tcp_stream>&,
+                                                  beast::flat_buffer&, BeastRequest, std::string,
+                                                  upstream::MultiMap, AccessLogLine&);
 
 }  // namespace wps::transport

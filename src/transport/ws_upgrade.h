@@ -26,10 +26,11 @@ using BeastRequest = boost::beast::http::request<boost::beast::http::string_body
 // WebSocket transport (on `w`, or on the worker of a recovered session). `buffer` holds what
 // was read after the request head (the first WebSocket bytes). The answer's status, connection
 // id and subprotocol go to `access`.
+// Instantiated for beast::tcp_stream and beast::ssl_stream<beast::tcp_stream> (ws_upgrade.cc).
+template <class Stream>
 boost::asio::awaitable<void> upgradeToWebSocket(const ServerContext& ctx, WorkerIo& w,
-                                                boost::beast::tcp_stream& stream,
-                                                boost::beast::flat_buffer& buffer, BeastRequest req,
-                                                std::string hub, upstream::MultiMap query,
-                                                AccessLogLine& access);
+                                                Stream& stream, boost::beast::flat_buffer& buffer,
+                                                BeastRequest req, std::string hub,
+                                                upstream::MultiMap query, AccessLogLine& access);
 
 }  // namespace wps::transport

@@ -172,6 +172,28 @@ TEST(BenchSmoke, RestThreeNodes) {
   EXPECT_EQ(number(o, "errors"), 0);
 }
 
+// --tls: the started server runs with --tls-self-signed; clients use wss (REST: https) and
+// verify it against the CA it printed. Nothing may fail.
+TEST(BenchSmoke, EchoOverTls) {
+  auto o = checkSampled(std::string("echo --tls --connections 4 --size 100") + kShort, "echo",
+                        kEchoKeys);
+  EXPECT_EQ(number(o, "errors"), 0);
+}
+
+TEST(BenchSmoke, FanoutOverTls) {
+  auto o = checkFanout("fanout --tls --connections 20 --size 32 --window 4");
+  EXPECT_EQ(number(o, "errors"), 0);
+  EXPECT_EQ(number(o, "dropped_receivers"), 0);
+}
+
+TEST(BenchSmoke, TlsWithAnUntrustedCaFails) {
+  // The system CAs do not know the server's self-signed CA.
+  const auto run = runBench("echo --tls --ca /etc/ssl/certs/ca-certificates.crt --connections 2" +
+                            std::string(kShort) + " 2>&1");  // the reason is on stderr
+  EXPECT_NE(run.status, 0) << run.output;
+  EXPECT_NE(run.output.find("certificate verify failed"), std::string::npos) << run.output;
+}
+
 TEST(BenchSmoke, NodesOnlyForFanoutAndRest) {
   const auto run = runBench("echo --nodes 3 --duration 1");
   EXPECT_EQ(run.status, 2) << run.output;
