@@ -291,6 +291,11 @@ const Section<DeliverySettings> kDelivery = {{
     intKey("max_in_flight", &DeliverySettings::maxInFlight, 1, 1000000),
 }};
 
+const Section<TraceSettings> kTrace = {{
+    boolKey("include_payloads", &TraceSettings::includePayloads),
+    intKey("viewer_queue_events", &TraceSettings::viewerQueueEvents, 10, 1000000),
+}};
+
 const Section<ServerSettings> kShutdown = {{
     durationKey("drain_seconds", &ServerSettings::shutdownDrain, 0, 3600),
 }};
@@ -334,6 +339,7 @@ const Section<ServerSettings> kRoot = {{
     sectionKey("cluster", &ServerSettings::cluster, kCluster),
     sectionKey("shutdown", kShutdown),
     sectionKey("delivery", &ServerSettings::delivery, kDelivery),
+    sectionKey("trace", &ServerSettings::trace, kTrace),
 }};
 
 }  // namespace

@@ -119,6 +119,12 @@ struct DeliverySettings {
   size_t maxInFlight = 1000;  // attempts in flight at once (all handlers together)
 };
 
+// The live trace (GET /trace, docs/operations.md).
+struct TraceSettings {
+  bool includePayloads = false;     // show message payloads (tokens and keys never)
+  size_t viewerQueueEvents = 1000;  // events held per viewer; more are skipped and counted
+};
+
 struct ServerSettings {
   std::string listenHost = "127.0.0.1";
   uint16_t listenPort = 8080;
@@ -136,6 +142,7 @@ struct ServerSettings {
   ClusterSettings cluster;
   seconds shutdownDrain{10};
   DeliverySettings delivery;
+  TraceSettings trace;
 };
 
 // The settings that apply to a hub (lower-cased name): its own entry, else "_default", else an
