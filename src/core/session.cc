@@ -717,6 +717,11 @@ void ClientSession::handleInvoke(protocol::InvokeRequest r) {
   Invocations::Held call{
       id, token, makeInvokeEvent(std::move(r), worker_.settings.upstream.invocationIdHeader),
       nextCeId(), arrivalOfCurrent()};
+  if (worker_.tracer.active()) {
+    traceMessage(
+        worker_.tracer, id_,
+        {"invoke", "upstream", call.event.userEventName, call.event.contentType, call.event.body});
+  }
   if (connectedPending_) {  // sent once the connected event settled, as user events
     invocations_.hold(id, token, std::move(call.event), std::move(call.ceId), call.arrived);
     return;

@@ -1,11 +1,11 @@
 // The live trace (docs/operations.md, Live trace): access with a trace token only, and the event
 // stream itself read by a raw Server-Sent Events client while the official SDKs make traffic:
-// @azure/web-pubsub-client (a reliable JSON client), @azure/web-pubsub (REST) and
+// web-pubsub-client 1.1.0 (a reliable JSON client), @azure/web-pubsub (REST) and
 // web-pubsub-express 1.1.0 (the upstream). Payloads, tokens and keys stay out of it.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { WebPubSubServiceClient } from "@azure/web-pubsub";
-import { WebPubSubClient } from "@azure/web-pubsub-client";
+import { WebPubSubClient } from "web-pubsub-client-1.1";
 import { WebPubSubEventHandler } from "web-pubsub-express-1.1";
 import { startUpstream, startServer, hubToml, releaseProcess, ACCESS_KEY } from "./harness.mjs";
 import { traceUrl, openTraceStream } from "./trace-stream.mjs";
@@ -70,6 +70,7 @@ test("each category appears while the official SDKs make traffic; no payload, to
     await client.joinGroup("room");
     await client.sendToGroup("room", "secret-group-payload", "text");
     await client.sendEvent("ping", "secret-event-payload", "text", { fireAndForget: false });
+    assert.equal((await client.invokeEvent("echo", "secret-invoke-payload", "text")).data, "pong");
     await service.sendToAll("secret-rest-payload", { contentType: "text/plain" });
 
     const opened = await trace.waitFor({ category: "connectivity", event: "opened", userId: "ann" });
@@ -81,6 +82,8 @@ test("each category appears while the official SDKs make traffic; no payload, to
       details: { to: "group", group: "room", dataType: "text" } });
     await trace.waitFor({ category: "messaging", event: "event", connectionId: id,
       details: { to: "upstream", event: "ping" } });
+    await trace.waitFor({ category: "messaging", event: "invoke", connectionId: id,
+      details: { to: "upstream", event: "echo" } });
     const connect = await trace.waitFor({ category: "upstream", event: "azure.webpubsub.sys.connect",
       connectionId: id, userId: "ann" });
     assert.match(connect.details.status, /^20[04]$/);
@@ -105,7 +108,7 @@ test("each category appears while the official SDKs make traffic; no payload, to
     const clientToken = new URL(clientUrl).searchParams.get("access_token");
     const traceToken = new URL(pageUrl).searchParams.get("access_token");
     for (const secret of [ACCESS_KEY, clientToken, traceToken, "secret-group-payload",
-      "secret-event-payload", "secret-rest-payload"]) {
+      "secret-event-payload", "secret-invoke-payload", "secret-rest-payload"]) {
       assert.ok(!trace.raw.includes(secret), `the stream never shows ${secret.slice(0, 12)}…`);
     }
     assert.ok(trace.events.every((e) => e.payload === undefined));
