@@ -31,6 +31,19 @@ void traceConnectivity(trace::Tracer& tracer, const SessionIdentity& id, std::st
   tracer.publish(std::move(e));
 }
 
+void traceRefused(trace::Tracer& tracer, const RefusalTrace& r) {
+  if (!tracer.active()) return;
+  trace::Event e;
+  e.category = trace::Category::kConnectivity;
+  e.what = "refused";
+  e.hub = std::string(r.hub);
+  e.connectionId = std::string(r.connectionId);
+  e.userId = std::string(r.userId);
+  e.add("status", std::to_string(r.status));
+  e.add("reason", std::string(r.reason));
+  tracer.publish(std::move(e));
+}
+
 void traceMessage(trace::Tracer& tracer, const SessionIdentity& id, const MessageTrace& m) {
   if (!tracer.active()) return;
   trace::Event e = eventOf(trace::Category::kMessaging, m.kind, id);

@@ -17,6 +17,17 @@ namespace wps::core {
 void traceConnectivity(trace::Tracer& tracer, const SessionIdentity& id, std::string_view what,
                        std::string_view reason);
 
+// A handshake the server refused (no session): `hub` as requested, the connection id and user
+// when known (the connect event's refusal), the HTTP status and the short reason answered.
+struct RefusalTrace {
+  std::string_view hub;
+  std::string_view connectionId;
+  std::string_view userId;
+  int status = 0;
+  std::string_view reason;
+};
+void traceRefused(trace::Tracer& tracer, const RefusalTrace& r);
+
 // A client message: `kind` as the client sent it ("sendToGroup", "event", "message"), `to`
 // where it went ("group", "upstream"), `target` the group or event name.
 struct MessageTrace {

@@ -1,13 +1,15 @@
 // The live trace (docs/operations.md, Live trace): access with a trace token only, and the event
 // stream itself read by a raw Server-Sent Events client while the official SDKs make traffic:
 // web-pubsub-client 1.1.0 (a reliable JSON client), @azure/web-pubsub (REST) and
-// web-pubsub-express 1.1.0 (the upstream). Payloads, tokens and keys stay out of it.
+// web-pubsub-express 1.1.0 (the upstream). Payloads, tokens and keys stay out of it; refused
+// handshakes show; a viewer that falls behind gets "skipped" rows instead of unbounded memory.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { WebPubSubServiceClient } from "@azure/web-pubsub";
 import { WebPubSubClient } from "web-pubsub-client-1.1";
 import { WebPubSubEventHandler } from "web-pubsub-express-1.1";
-import { startUpstream, startServer, hubToml, releaseProcess, ACCESS_KEY } from "./harness.mjs";
+import { startUpstream, startServer, hubToml, releaseProcess, openWebSocket, eventually, ACCESS_KEY }
+  from "./harness.mjs";
 import { traceUrl, openTraceStream } from "./trace-stream.mjs";
 
 let upstream, server, service;
@@ -129,6 +131,47 @@ test("with trace.include_payloads = true the payloads appear, tokens still do no
     const rest = await trace.waitFor({ category: "rest", event: "SendToAll" });
     assert.equal(rest.payload, "hello with [redacted]");
     assert.ok(!trace.raw.includes(token));
+    trace.close();
+  } finally {
+    assert.equal(await own.stop(), 0);
+  }
+});
+
+test("a refused handshake is a connectivity row with its status", async () => {
+  const trace = await openTraceStream(traceUrl(server.port));
+  try {
+    await assert.rejects(openWebSocket(`ws://127.0.0.1:${server.port}/client/hubs/chat?access_token=eyJbad.eyJtoken.sig`,
+      "json.webpubsub.azure.v1", { spread: false }), /401/);
+    const refused = await trace.waitFor({ category: "connectivity", event: "refused", hub: "chat" });
+    assert.equal(refused.details.status, "401");
+    assert.ok(!trace.raw.includes("eyJbad.eyJtoken.sig"));
+  } finally {
+    trace.close();
+  }
+});
+
+test("a viewer that falls behind gets one skipped row per gap, and every event is accounted for", async () => {
+  // One worker, so the burst below is handled in one go before the viewer's wake-up runs.
+  const own = await startServer(`workers = 1\n[trace]\nviewer_queue_events = 10\n`, [], { nodes: 1 });
+  try {
+    const ownService = new WebPubSubServiceClient(own.connectionString, "chat",
+      { allowInsecureConnection: true });
+    const trace = await openTraceStream(traceUrl(own.port));
+    const { url } = await ownService.getClientAccessToken({ userId: "fast", roles: ["webpubsub.sendToGroup"] });
+    const ws = await openWebSocket(url, "json.webpubsub.azure.v1", { spread: false });
+    await ws.nextMessage();  // connected
+    const burst = 500;
+    ws._socket.cork();
+    for (let i = 0; i < burst; i++) {
+      ws.send(JSON.stringify({ type: "sendToGroup", group: "nobody", dataType: "text", data: `m${i}` }));
+    }
+    ws._socket.uncork();
+    const counted = () => trace.events.filter((e) => e.event === "sendToGroup").length +
+      trace.events.filter((e) => e.event === "skipped").reduce((n, e) => n + e.count, 0);
+    await eventually(() => counted() >= burst, 10000, "every message shown or counted as skipped");
+    assert.equal(counted(), burst);
+    assert.ok(trace.events.some((e) => e.category === "trace" && e.event === "skipped" && e.count > 0));
+    ws.terminate();
     trace.close();
   } finally {
     assert.equal(await own.stop(), 0);
