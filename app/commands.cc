@@ -26,7 +26,8 @@ void addServeOptions(CLI::App& app, ServeOptions& o) {
 }
 
 void addTokenOptions(CLI::App& app, TokenOptions& o) {
-  app.add_option("--hub", o.hub, "Hub name")->required();
+  auto* trace = app.add_flag("--trace", o.trace, "Print the live-trace page's URL (/trace)");
+  app.add_option("--hub", o.hub, "Hub name")->excludes(trace);
   app.add_option("--user", o.user, "User id (sub claim)");
   app.add_option("--role", o.roles, "Role, e.g. webpubsub.joinLeaveGroup (repeatable)");
   app.add_option("--group", o.groups, "Group to join on connect (repeatable)");

@@ -7,6 +7,7 @@
 
 #include "api/message_body.h"
 #include "api/rest_errors.h"
+#include "api/rest_trace.h"
 #include "auth/jwt.h"
 #include "common/log.h"
 #include "common/strings.h"
@@ -46,6 +47,7 @@ struct RestApi::Call {
       std::make_shared<metrics::RestOperation>(metrics::RestOperation::kOther);
   EventLoop* loop = nullptr;
   bool responded = false;
+  std::string tracedBody;  // the request body for the live trace (trace.include_payloads only)
 
   void reply(HttpResponse r) {
     if (responded) return;
@@ -368,15 +370,21 @@ void RestApi::handle(const RestRequest& request, Respond respond) {
   auto call = std::make_shared<Call>();
   call->request = request;
   metrics::CounterBlock& counters = engine_.worker(request.worker % engine_.workerCount()).counters;
-  call->respond = [&counters, operation = call->operation,
-                   started = std::chrono::steady_clock::now(),
+  // `self`: the call owns this function and runs it only through reply().
+  call->respond = [&counters, &tracer = engine_.tracer(), self = call.get(),
+                   operation = call->operation, started = std::chrono::steady_clock::now(),
                    respond = std::move(respond)](HttpResponse r) {
     if (r.status >= 400) metrics::Metrics::inc(counters.restErrors);
-    metrics::Metrics::observe(counters.restLatency[static_cast<size_t>(*operation)],
-                              std::chrono::steady_clock::now() - started);
+    auto latency = std::chrono::steady_clock::now() - started;
+    metrics::Metrics::observe(counters.restLatency[static_cast<size_t>(*operation)], latency);
+    if (tracer.active()) {
+      traceRestCall(tracer, self->request, self->tracedBody, {*operation, r.status, latency});
+    }
     respond(std::move(r));
   };
   call->loop = &engine_.worker(request.worker % engine_.workerCount()).loop;
+  if (engine_.tracer().active() && engine_.tracer().includePayloads())
+    call->tracedBody = request.body;  // handlers move the body out of call->request
   metrics::Metrics::inc(counters.restRequests);
   call->target = parseTarget(request.target);
   if (!call->target.valid) {

@@ -322,6 +322,13 @@ const Section<TlsSettings> kTls = {{
                                            invalidArgument(Reader::join(prefix, st.message()));
                                    }};
 
+// --- [trace] ------------------------------------------------------------------------------
+
+const Section<TraceSettings> kTrace = {{
+    boolKey("include_payloads", &TraceSettings::includePayloads),
+    intKey("viewer_queue_events", &TraceSettings::viewerQueueEvents, 10, 1000000),
+}};
+
 const Section<ServerSettings> kShutdown = {{
     durationKey("drain_seconds", &ServerSettings::shutdownDrain, 0, 3600),
 }};
@@ -366,6 +373,10 @@ const Section<ServerSettings> kRoot = {{
     sectionKey("shutdown", kShutdown),
     sectionKey("delivery", &ServerSettings::delivery, kDelivery),
     sectionKey("tls", &ServerSettings::tls, kTls),
+
+// --- [trace] ------------------------------------------------------------------------------
+
+    sectionKey("trace", &ServerSettings::trace, kTrace),
 }};
 
 }  // namespace

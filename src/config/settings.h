@@ -129,6 +129,12 @@ struct TlsSettings {
   bool enabled() const { return !certFile.empty(); }
 };
 
+// The live trace (GET /trace, docs/operations.md).
+struct TraceSettings {
+  bool includePayloads = false;     // show message payloads (tokens and keys never)
+  size_t viewerQueueEvents = 1000;  // events held per viewer; more are skipped and counted
+};
+
 struct ServerSettings {
   std::string listenHost = "127.0.0.1";
   uint16_t listenPort = 8080;
@@ -147,6 +153,7 @@ struct ServerSettings {
   seconds shutdownDrain{10};
   DeliverySettings delivery;
   TlsSettings tls;
+  TraceSettings trace;
 };
 
 // The settings that apply to a hub (lower-cased name): its own entry, else "_default", else an

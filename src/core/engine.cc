@@ -88,13 +88,15 @@ Engine::Worker::Worker(size_t index, EventLoop& loop, upstream::UpstreamClient& 
                        const config::ServerSettings& settings, upstream::AbuseProtection& abuse,
                        delivery::EventOutbox& outbox, Broker& broker,
                        ConnectionDirectory& directory, const ReconnectionTokens& tokens,
-                       metrics::Metrics& metrics)
+                       metrics::Metrics& metrics, trace::Tracer& tracer)
     : shard(index),
       client(client),
       dispatcher(settings, loop, this->client, abuse),
-      context{index, loop, settings, shard, dispatcher, outbox, broker, directory, tokens, metrics},
+      context{index,  loop,      settings, shard,   dispatcher, outbox,
+              broker, directory, tokens,   metrics, tracer},
       handshake(context) {
   this->client.recordInto(&context.counters);
+  dispatcher.traceInto(&tracer);
   dispatcher.countOverflowsIn(&context.counters.upstreamOverflows);
   shard.countGroupsIn(&context.counters.groups);
   shard.countGroupLimitHitsIn(&context.counters.groupLimitHits);
@@ -124,7 +126,8 @@ Engine::Engine(const config::ServerSettings& settings, std::vector<WorkerIo> io)
     : settings_(settings),
       tokens_(requirePrimaryKey(settings)),
       abuseProtection_(settings.upstream.probeTimeout,
-                       settings.upstream.maxPendingRequestsPerOrigin) {
+                       settings.upstream.maxPendingRequestsPerOrigin),
+      tracer_(settings.trace.includePayloads) {
   routing_ = std::make_unique<RoutingBroker>(nullptr);
   outbox_ = std::make_unique<RoutingOutbox>();
   std::vector<std::string> hubKeys;
@@ -135,7 +138,7 @@ Engine::Engine(const config::ServerSettings& settings, std::vector<WorkerIo> io)
   for (size_t i = 0; i < io.size(); ++i) {
     workers_.push_back(std::make_unique<Worker>(i, *io[i].loop, *io[i].upstreamClient, settings,
                                                 abuseProtection_, *outbox_, *routing_, directory_,
-                                                tokens_, metrics_));
+                                                tokens_, metrics_, tracer_));
     brokerWorkers.push_back({io[i].loop, &workers_.back()->shard});
   }
   localBroker_ = std::make_unique<LocalBroker>(std::move(brokerWorkers), directory_);

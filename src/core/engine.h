@@ -51,6 +51,8 @@ class Engine {
   Broker& broker();
   ConnectionDirectory& directory() { return directory_; }
   metrics::Metrics& metrics() { return metrics_; }
+  // The live trace of this node (GET /trace); thread-safe.
+  trace::Tracer& tracer() { return tracer_; }
   const config::ServerSettings& settings() const { return settings_; }
   // The primary (first) access key: it signs tokens minted by this node.
   const std::string& primaryKey() const { return settings_.accessKeys.front(); }
@@ -72,7 +74,7 @@ class Engine {
     Worker(size_t index, EventLoop& loop, upstream::UpstreamClient& client,
            const config::ServerSettings& settings, upstream::AbuseProtection& abuse,
            delivery::EventOutbox& outbox, Broker& broker, ConnectionDirectory& directory,
-           const ReconnectionTokens& tokens, metrics::Metrics& metrics);
+           const ReconnectionTokens& tokens, metrics::Metrics& metrics, trace::Tracer& tracer);
     Shard shard;
     upstream::InstrumentedUpstreamClient client;  // measures the dispatcher's requests
     upstream::EventDispatcher dispatcher;
@@ -85,6 +87,7 @@ class Engine {
   ReconnectionTokens tokens_;
   metrics::Metrics metrics_;
   upstream::AbuseProtection abuseProtection_;
+  trace::Tracer tracer_;
   std::unique_ptr<Broker> localBroker_;
   std::unique_ptr<Broker> clusterBroker_;
   std::unique_ptr<RoutingBroker> routing_;

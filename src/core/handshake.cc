@@ -11,6 +11,7 @@
 #include "core/connection_directory.h"
 #include "core/reconnection_tokens.h"
 #include "core/request_token.h"
+#include "core/session_trace.h"
 #include "core/tokens.h"
 #include "metrics/metrics.h"
 #include "protocol/names.h"
@@ -295,6 +296,10 @@ std::unique_ptr<upstream::RequestHandle> dispatchConnectEvent(
        done = std::move(done)](upstream::DispatchOutcome o) mutable {
         std::optional<upstream::ConnectDecision> decision;
         if (Rejection rejected = readConnectOutcome(worker, o, id.connectionId, &decision)) {
+          if (worker.tracer.active()) {
+            traceRefused(worker.tracer, {id.hubKey, id.connectionId, id.userId.value_or(""),
+                                         rejected->status, rejected->body});
+          }
           done(std::move(*rejected));
           return;
         }
@@ -314,6 +319,9 @@ std::unique_ptr<upstream::RequestHandle> HandshakeService::handle(
     HandshakeRequest req, std::function<void(HandshakeResult)> done) {
   auto fail = [&](HandshakeResult rejection) {
     countRefusal(worker_, rejection);
+    if (worker_.tracer.active()) {
+      traceRefused(worker_.tracer, {req.hub, "", "", rejection.status, rejection.body});
+    }
     done(std::move(rejection));
     return nullptr;
   };

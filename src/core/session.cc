@@ -11,6 +11,7 @@
 #include "core/connection_directory.h"
 #include "core/message_ttl.h"
 #include "core/reconnection_tokens.h"
+#include "core/session_trace.h"
 #include "core/shard.h"
 #include "delivery/event_outbox.h"
 #include "metrics/metrics.h"
@@ -126,6 +127,7 @@ void ClientSession::start(ClientTransport* transport) {
       worker_.counters, worker_.metrics.hubLabels.slotOf(id_.hubKey),
       static_cast<metrics::ClientProtocol>(id_.kind));
   metrics::Metrics::add(*hubConnections_, 1);
+  if (worker_.tracer.active()) traceConnectivity(worker_.tracer, id_, "opened", "");
   if (protocol::isPubSub(id_.kind)) {
     std::optional<std::string> token;
     if (isReliable()) token = worker_.tokens.issue(id_.connectionId, worker_.loop.wallNow());
@@ -160,6 +162,7 @@ bool ClientSession::resume(ClientTransport* transport) {
   }
   recoveryTimer_.reset();
   transport_ = transport;
+  if (worker_.tracer.active()) traceConnectivity(worker_.tracer, id_, "recovered", "");
   if (state_ == State::kDetached) metrics::Metrics::add(worker_.counters.detachedSessions, -1);
   state_ = State::kOpen;
   // Expired messages are skipped, even if written before the drop: the client sees a gap.
@@ -226,6 +229,9 @@ void ClientSession::onTransportClosed(ClientTransport* from, const TransportEnd&
 void ClientSession::detach() {
   state_ = State::kDetached;
   metrics::Metrics::add(worker_.counters.detachedSessions, 1);
+  if (worker_.tracer.active()) {
+    traceConnectivity(worker_.tracer, id_, "detached", "waiting for the client to recover");
+  }
   clearInbound();
   std::weak_ptr<ClientSession> weak = weak_from_this();
   recoveryTimer_ = worker_.loop.schedule(worker_.settings.reliable.recoveryWindow, [weak] {
@@ -320,6 +326,9 @@ void ClientSession::finish(std::string reason) {
     streams_->timer.reset();
   }
   worker_.directory.erase(id_.connectionId);
+  if (registered && worker_.tracer.active()) {
+    traceConnectivity(worker_.tracer, id_, "closed", reason.empty() ? "(none)" : reason);
+  }
   if (registered) {
     metrics::Metrics::add(worker_.counters.connections, -1);
     metrics::Metrics::add(*hubConnections_, -1);
@@ -536,6 +545,11 @@ void ClientSession::processSimple(bool binary, std::string_view payload) {
     m.fromUserId = id_.userId;
     m.payload.type = binary ? protocol::DataType::kBinary : protocol::DataType::kText;
     m.payload.data = std::string(payload);
+    if (worker_.tracer.active()) {
+      traceMessage(worker_.tracer, id_,
+                   {"sendToGroup", "group", id_.modeGroup, protocol::dataTypeName(m.payload.type),
+                    m.payload.data});
+    }
     Target target = Target::group(id_.modeGroup);
     if (id_.modeNoEcho) target.excluded.push_back(id_.connectionId);
     worker_.broker.publish(id_.hubKey, target, OutboundMessage::make(std::move(m)));
@@ -639,6 +653,11 @@ void ClientSession::handleSendToGroup(protocol::SendToGroupRequest r) {
   m.fromUserId = id_.userId;
   m.payload = std::move(r.payload);
   m.metadata = std::move(r.metadata);
+  if (worker_.tracer.active()) {
+    traceMessage(
+        worker_.tracer, id_,
+        {"sendToGroup", "group", r.group, protocol::dataTypeName(m.payload.type), m.payload.data});
+  }
   Target target = Target::group(std::move(r.group));
   if (r.noEcho) target.excluded.push_back(id_.connectionId);
   TimePoint deadline = ttlDeadline(worker_.loop.now(), r.ttlSeconds);
@@ -694,6 +713,11 @@ void ClientSession::handleInvoke(protocol::InvokeRequest r) {
   Invocations::Held call{
       id, token, makeInvokeEvent(std::move(r), worker_.settings.upstream.invocationIdHeader),
       nextCeId(), arrivalOfCurrent()};
+  if (worker_.tracer.active()) {
+    traceMessage(
+        worker_.tracer, id_,
+        {"invoke", "upstream", call.event.userEventName, call.event.contentType, call.event.body});
+  }
   if (connectedPending_) {  // sent once the connected event settled, as user events
     invocations_.hold(id, token, std::move(call.event), std::move(call.ceId), call.arrived);
     return;
@@ -848,6 +872,11 @@ void ClientSession::handleSequenceAck(uint64_t sequenceId) {
 
 void ClientSession::startUserEvent(upstream::UpstreamEvent event, std::optional<uint64_t> ackId) {
   metrics::Metrics::inc(worker_.counters.upstreamRequests);
+  if (worker_.tracer.active()) {
+    traceMessage(worker_.tracer, id_,
+                 {protocol::isPubSub(id_.kind) ? "event" : "message", "upstream",
+                  event.userEventName, event.contentType, event.body});
+  }
   blockingActive_ = true;
   blockingArrived_ = arrivalOfCurrent();
   std::string ceId = nextCeId();

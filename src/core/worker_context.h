@@ -7,6 +7,7 @@
 #include "common/event_loop.h"
 #include "config/settings.h"
 #include "metrics/metrics.h"
+#include "trace/tracer.h"
 
 namespace wps::upstream {
 class EventDispatcher;
@@ -34,6 +35,7 @@ struct WorkerContext {
   ConnectionDirectory& directory;    // thread-safe
   const ReconnectionTokens& tokens;  // thread-safe
   metrics::Metrics& metrics;         // thread-safe
+  trace::Tracer& tracer;             // thread-safe: live-trace events (check active() first)
   // This worker's counters: only its loop thread counts in them (Metrics::inc/add); /metrics
   // scrapes read them from any thread. Registered with `metrics` while the worker exists.
   metrics::CounterBlock counters{metrics};

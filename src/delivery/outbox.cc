@@ -126,6 +126,8 @@ class Outbox::Impl {
     metrics::Metrics::set(counters_.deliveryOldestPendingSeconds, 0);
   }
 
+  void traceInto(trace::Tracer* tracer) { dispatcher_.traceInto(tracer); }
+
   // Any thread.
   void accept(PendingEvent event, SetCookieHook hook) EXCLUDES(mu_);
   void record(ConnectionRecord record) EXCLUDES(mu_);
@@ -211,6 +213,10 @@ class Outbox::Impl {
   std::optional<TimePoint> lastStoreErrorLog_;
   uint64_t storeErrorsUnlogged_ = 0;
 };
+
+void Outbox::traceInto(trace::Tracer* tracer) {
+  impl_->traceInto(tracer);
+}
 
 void Outbox::Impl::accept(PendingEvent event, SetCookieHook hook) {
   owner_.pending_.fetch_add(1, std::memory_order_relaxed);

@@ -22,6 +22,7 @@
 #include "delivery/event_outbox.h"
 #include "delivery/outbox_store.h"
 #include "metrics/metrics.h"
+#include "trace/tracer.h"
 #include "upstream/abuse_protection.h"
 #include "upstream/upstream_client.h"
 
@@ -48,6 +49,9 @@ class Outbox final : public EventOutbox {
   // (reason kReasonServerRestarted, ce-id kRecoveredCeId) for every orphaned connection record
   // and starts delivering. Errors: the store's.
   Status start();
+  // Before start(): every delivery attempt becomes a live-trace event while `tracer` has
+  // viewers (its attempt number is always 1: the outbox's own retries are separate events).
+  void traceInto(trace::Tracer* tracer);
 
   void accept(PendingEvent event, SetCookieHook onSetCookie = {}) override;
   void recordConnection(ConnectionRecord record) override;

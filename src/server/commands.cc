@@ -11,6 +11,7 @@
 #include "common/strings.h"
 #include "config/loader.h"
 #include "core/tokens.h"
+#include "core/trace_token.h"
 #include "protocol/names.h"
 #include "server/server.h"
 #include "transport/self_signed.h"
@@ -224,6 +225,21 @@ int runCheckConfig(const ServeOptions& options) {
   return 0;
 }
 
+namespace {
+
+// `webpubsubd token --trace`: the live-trace page's URL with a fresh token.
+int printTraceUrl(const config::ServerSettings& settings, const TokenOptions& o) {
+  std::string base =
+      core::publicBaseUrl(settings, core::listenOrigin(settings.listenHost, settings.listenPort));
+  std::string token =
+      core::mintTraceToken(settings, base, std::chrono::minutes(o.minutes), WallClock::now());
+  std::printf("%s%s?access_token=%s\n", base.c_str(), std::string(core::kTracePath).c_str(),
+              token.c_str());
+  return 0;
+}
+
+}  // namespace
+
 int runToken(const ServeOptions& serve, const TokenOptions& o) {
   initLogging("warn");
   auto settings = settingsFromOptions(serve);
@@ -237,6 +253,11 @@ int runToken(const ServeOptions& serve, const TokenOptions& o) {
   Status valid = settings ? config::validateSettings(*settings) : settings.status();
   if (!valid) {
     printConfigurationError(valid);
+    return 1;
+  }
+  if (o.trace) return printTraceUrl(*settings, o);
+  if (o.hub.empty()) {
+    std::fprintf(stderr, "webpubsubd token: give --hub (a client URL) or --trace\n");
     return 1;
   }
   if (!protocol::isValidHubName(o.hub)) {

@@ -33,6 +33,7 @@ struct TokenOptions {
   std::vector<std::string> roles;
   std::vector<std::string> groups;
   int minutes = 60;
+  bool trace = false;  // a live-trace URL instead of a client URL (--hub not needed)
 };
 
 // The environment variable holding comma-separated access keys.
@@ -62,7 +63,9 @@ int runCheckConfig(const ServeOptions& options);
 // Prints "ws[s]://<public base>/client/hubs/<hub>?access_token=<token>" for a client of the
 // server these options describe. Its key must come from one of the sources of
 // loadEffectiveSettings but the generated one: without a key it prints an error on stderr and
-// signs nothing. Exit codes: 0, or 1 for bad options or no access key.
+// signs nothing. With options.trace it prints "<public base>/trace?access_token=<token>" (the
+// live-trace page, audience "<public base>/trace") instead. Exit codes: 0, or 1 for bad options
+// or no access key.
 int runToken(const ServeOptions& serve, const TokenOptions& options);
 
 }  // namespace wps::server

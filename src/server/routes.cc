@@ -26,6 +26,8 @@ void Routes::handle(transport::HttpServerRequest request, Respond respond) {
     res.status = 200;
     res.headers.push_back({"Content-Type", "text/plain; version=0.0.4"});
     res.body = engine_.metrics().render();
+  } else if (TraceRoutes::handles(path)) {
+    res = trace_.handle(request, path);
   } else {
     res.status = 404;
     res.headers.push_back({"Content-Type", "text/plain; charset=utf-8"});

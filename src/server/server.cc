@@ -42,6 +42,7 @@ class ServerImpl : public Server {
     outbox_ = std::make_unique<delivery::Outbox>(
         settings_, runtime_->outboxLoop(), runtime_->outboxClient(), engine_->abuseProtection(),
         std::move(store.value()), engine_->metrics());
+    outbox_->traceInto(&engine_->tracer());
     engine_->setOutbox(outbox_.get());
     if (settings_.cluster.redis.empty()) return Status::ok();
     auto cluster = cluster::ClusterService::create(settings_, *engine_);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "http/message.h"
@@ -19,10 +20,26 @@ struct HttpServerRequest {
   size_t worker = 0;  // index of the worker that received it
 };
 
+// A response body written over time (Server-Sent Events): after the head, the transport asks
+// for chunks one at a time until an empty one, and then closes the connection. Owned (shared)
+// by the transport's session and the handler; used on the receiving worker's thread only.
+class HttpEventStream {
+ public:
+  virtual ~HttpEventStream() = default;
+  // `deliver` must be called exactly once, on the loop thread (now or later), with the bytes to
+  // write next; an empty chunk ends the response.
+  virtual void next(std::function<void(std::string)> deliver) = 0;
+  // The peer closed the connection (or writing failed): a pending or future next() delivers an
+  // empty chunk.
+  virtual void cancel() = 0;
+};
+
 struct HttpServerResponse {
   int status = 200;
   http::HttpHeaders headers;
   std::string body;
+  // Set: the body is streamed from it (no Content-Length, no keep-alive); `body` is unused.
+  std::shared_ptr<HttpEventStream> events;
 };
 
 class HttpHandler {

@@ -7,6 +7,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -203,6 +204,38 @@ enum class Next {
   kRelease,  // drop the stream as it is: closed, or its socket became a WebSocket transport
 };
 
+// Writes the head of `r` and then its event stream's chunks until an empty one, a write error or
+// the peer closing the connection (a read completing; the peer sends nothing after the request).
+// Over TLS the probe read goes through the SSL stream (which allows one read and one write in
+// flight at once), so it sees the peer's close_notify or the TCP close alike.
+template <class Stream>
+asio::awaitable<void> streamEvents(asio::io_context& io, Stream& stream, HttpServerResponse r) {
+  std::string head = "HTTP/1.1 " + std::to_string(r.status) + " OK\r\n";
+  for (const auto& h : r.headers)
+    head += h.name + ": " + h.value + "\r\n";
+  head += "Connection: close\r\n\r\n";
+  auto [hec, hn] = co_await asio::async_write(stream, asio::buffer(head), kTuple);
+  auto readerDone = std::make_shared<Rendezvous<bool>>(io);
+  auto probe = std::make_shared<std::array<char, 256>>();
+  stream.async_read_some(asio::buffer(*probe),
+                         [readerDone, probe, events = r.events](boost::system::error_code, size_t) {
+                           events->cancel();
+                           readerDone->set(true);
+                         });
+  for (bool open = !hec; open;) {
+    auto chunk = std::make_shared<Rendezvous<std::string>>(io);
+    r.events->next([chunk](std::string c) { chunk->set(std::move(c)); });
+    co_await chunk->wait();
+    if (chunk->value->empty()) break;
+    auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(*chunk->value), kTuple);
+    open = !wec;
+  }
+  boost::system::error_code ec;
+  beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_both, ec);
+  beast::get_lowest_layer(stream).socket().close(ec);
+  co_await readerDone->wait();
+}
+
 // A request for the HttpHandler (REST API, health, metrics), answered on `stream`.
 template <class Stream>
 asio::awaitable<Next> answer(const ServerContext& ctx, WorkerIo& w, Stream& stream,
@@ -214,6 +247,10 @@ asio::awaitable<Next> answer(const ServerContext& ctx, WorkerIo& w, Stream& stre
                       [rv](HttpServerResponse r) { rv->set(std::move(r)); });
   co_await rv->wait();
   access.setStatus(rv->value->status);
+  if (rv->value->events) {
+    co_await streamEvents(w.io, stream, std::move(*rv->value));
+    co_return Next::kRelease;
+  }
   BeastResponse res = toBeastResponse(std::move(*rv->value));
   res.keep_alive(keepAlive && ctx.accepting);
   bool written = co_await writeResponse(stream, res, req.method() == http::verb::head);

@@ -1,5 +1,7 @@
 #include "upstream/delivery.h"
 
+#include "upstream/upstream_trace.h"
+
 namespace wps::upstream {
 
 bool isRetryable(const StatusOr<http::HttpResponse>& outcome) {
@@ -33,6 +35,7 @@ class Delivery::Attempt : public std::enable_shared_from_this<Delivery::Attempt>
       return;
     }
     std::weak_ptr<Attempt> weak = shared_from_this();
+    sentAt_ = now;
     inflight_ =
         owner_.client_.send(request_, deadline_ - now, [weak](StatusOr<http::HttpResponse> r) {
           if (auto self = weak.lock()) self->onResult(std::move(r));
@@ -42,7 +45,9 @@ class Delivery::Attempt : public std::enable_shared_from_this<Delivery::Attempt>
   void onResult(StatusOr<http::HttpResponse> r) {
     inflight_.reset();
     if (cancelled_) return;
-    if (!isRetryable(r) || retries_ >= owner_.retryDelays_.size()) {
+    bool last = !isRetryable(r) || retries_ >= owner_.retryDelays_.size();
+    if (owner_.tracer_ != nullptr && owner_.tracer_->active()) trace(r, !last);
+    if (last) {
       finish(std::move(r));
       return;
     }
@@ -59,6 +64,12 @@ class Delivery::Attempt : public std::enable_shared_from_this<Delivery::Attempt>
         if (!self->cancelled_) self->sendOnce();
       }
     });
+  }
+
+  void trace(const StatusOr<http::HttpResponse>& r, bool willRetry) {
+    AttemptTrace t{owner_.loop_.now() - sentAt_, retries_ + 1,
+                   owner_.retryDelays_.size() - retries_, willRetry};
+    traceAttempt(*owner_.tracer_, request_, r, t);
   }
 
   // The caller's callback may destroy the handle (and with it this attempt): every caller of
@@ -78,6 +89,7 @@ class Delivery::Attempt : public std::enable_shared_from_this<Delivery::Attempt>
   std::unique_ptr<Timer> timer_;
   size_t retries_ = 0;
   bool cancelled_ = false;
+  TimePoint sentAt_{};
 };
 
 namespace {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/event_loop.h"
+#include "trace/tracer.h"
 #include "upstream/upstream_client.h"
 
 namespace wps::upstream {
@@ -30,6 +31,8 @@ class Delivery {
 
   EventLoop& loop() { return loop_; }
   UpstreamClient& client() { return client_; }
+  // Every attempt becomes a live-trace event while `tracer` has viewers (null = never).
+  void traceInto(trace::Tracer* tracer) { tracer_ = tracer; }
 
   class Attempt;  // implementation detail (delivery.cc)
 
@@ -37,6 +40,7 @@ class Delivery {
   EventLoop& loop_;
   UpstreamClient& client_;
   std::vector<std::chrono::milliseconds> retryDelays_;
+  trace::Tracer* tracer_ = nullptr;
 };
 
 }  // namespace wps::upstream

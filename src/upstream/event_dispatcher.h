@@ -109,6 +109,8 @@ class EventDispatcher {
   // Counts events failed at once by a bound on waiting requests (detached requests, validation
   // waiters, and the client's own: forwarded to it) in `counter`, this worker's counter.
   void countOverflowsIn(metrics::Counter* counter);
+  // Every upstream attempt becomes a live-trace event while `tracer` has viewers (null = never).
+  void traceInto(trace::Tracer* tracer) { delivery_.traceInto(tracer); }
 
   // The worker's loop, on which every callback runs.
   EventLoop& loop() { return loop_; }

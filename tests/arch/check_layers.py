@@ -33,7 +33,7 @@ TIERS = [
     ["delivery"],
     ["upstream"],
     ["cloudevents", "auth", "filter", "protocol", "protocol/websocket", "http", "config",
-     "metrics"],
+     "metrics", "trace"],
     ["asio"],  # separately compiled Boost.Asio + AsioEventLoop; see RESTRICTED_USERS
     ["common"],
 ]

@@ -317,6 +317,21 @@ TEST(LoadSettingsTest, DeliverySyncIsCaseInsensitive) {
   EXPECT_EQ(loadOk("[delivery]\nsync = \"Normal\"").delivery.sync, DeliverySettings::Sync::kNormal);
 }
 
+TEST(LoadSettingsTest, TraceKeys) {
+  EXPECT_FALSE(loadOk("").trace.includePayloads);
+  EXPECT_EQ(loadOk("").trace.viewerQueueEvents, 1000u);
+  auto s = loadOk("[trace]\ninclude_payloads = true\nviewer_queue_events = 50");
+  EXPECT_TRUE(s.trace.includePayloads);
+  EXPECT_EQ(s.trace.viewerQueueEvents, 50u);
+}
+
+TEST(LoadSettingsErrorTest, TraceKeys) {
+  expectError("[trace]\npayloads = true", "trace.payloads", "unknown key");
+  expectError("[trace]\ninclude_payloads = \"yes\"", "trace.include_payloads", "true or false");
+  expectError("[trace]\nviewer_queue_events = 9", "trace.viewer_queue_events",
+              "between 10 and 1000000");
+}
+
 TEST(LoadSettingsErrorTest, DeliveryKeys) {
   expectError("[delivery]\ndir = \"/tmp\"", "delivery.dir", "unknown key");
   expectError("delivery = 1", "delivery", "table");

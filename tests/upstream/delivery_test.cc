@@ -342,3 +342,48 @@ TEST(DeliveryConfigTest, CustomDelaysAndNoRetries) {
 
 }  // namespace
 }  // namespace wps::upstream
+
+namespace wps::upstream {
+namespace {
+
+// Live trace: one event per attempt, with its number, status, latency and whether a retry
+// follows; the handler's query (a function key) is not shown; nothing while nobody watches.
+TEST_F(DeliveryTest, EveryAttemptIsTracedWhileAViewerWatches) {
+  trace::Tracer tracer;
+  delivery.traceInto(&tracer);
+  auto quiet = send();
+  client.respond(0, 200);
+  loop.runPending();  // no viewer yet: no event anywhere
+
+  auto viewer = tracer.attach(100, [] {});
+  auto h = send();
+  loop.advance(250ms);
+  client.respond(1, 503);
+  loop.runPending();
+  loop.advance(1000ms);
+  ASSERT_EQ(client.count(), 3u);
+  client.fail(2, StatusCode::kUnavailable);
+  loop.runPending();
+  auto events = viewer->queue().take().events;
+  ASSERT_EQ(events.size(), 2u);
+  auto field = [](const trace::Event& e, std::string_view name) {
+    for (const auto& [k, v] : e.fields)
+      if (k == name) return v;
+    return std::string("(absent)");
+  };
+  EXPECT_EQ(events[0].category, trace::Category::kUpstream);
+  EXPECT_EQ(events[0].what, "azure.webpubsub.user.message");
+  EXPECT_EQ(field(events[0], "handler"), "http://up.example.com/api/chat/message");
+  EXPECT_EQ(field(events[0], "status"), "503");
+  EXPECT_EQ(field(events[0], "latency"), "250.0 ms");
+  EXPECT_EQ(field(events[0], "attempt"), "1");
+  EXPECT_EQ(field(events[0], "retriesLeft"), "3");
+  EXPECT_EQ(field(events[0], "retry"), "scheduled");
+  EXPECT_EQ(field(events[1], "attempt"), "2");
+  EXPECT_EQ(field(events[1], "retriesLeft"), "2");
+  EXPECT_EQ(field(events[1], "status"), "fake failure");
+  EXPECT_FALSE(events[0].payload);  // trace.include_payloads is off
+}
+
+}  // namespace
+}  // namespace wps::upstream
