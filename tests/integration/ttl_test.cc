@@ -80,8 +80,11 @@ TEST_F(TtlTest, ASlowReaderGetsTheTtlZeroMessagesQueuedBehindItsFullSocketButNot
   auto protobufSender = server->connect("chat", user("psender"), {"protobuf.webpubsub.azure.v1"});
   ASSERT_TRUE(reader && sender && protobufSender);
   ASSERT_TRUE(protobufSender->nextData().isBinary());  // connected
-  const int kFiller = 10;
-  const std::string big(900 * 1024, 'f');
+  // More filler frames than one write batch takes (64): the TTL is checked when a frame is taken
+  // into a batch, so the messages after the filler must not fit the first batch, which the
+  // server may take before it reads them all (a loaded machine: CI).
+  const int kFiller = 70;
+  const std::string big(130 * 1024, 'f');
   for (int i = 0; i < kFiller; ++i)
     sender->sendText(groupMessage("slow", std::to_string(i) + big, 0));
   for (int i = 0; i < 3; ++i) {
