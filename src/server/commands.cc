@@ -229,8 +229,9 @@ namespace {
 
 // `webpubsubd token --trace`: the live-trace page's URL with a fresh token.
 int printTraceUrl(const config::ServerSettings& settings, const TokenOptions& o) {
-  std::string base =
-      core::publicBaseUrl(settings, core::listenOrigin(settings.listenHost, settings.listenPort));
+  std::string base = core::publicBaseUrl(
+      settings,
+      core::listenOrigin(settings.listenHost, settings.listenPort, settings.tls.enabled()));
   std::string token =
       core::mintTraceToken(settings, base, std::chrono::minutes(o.minutes), WallClock::now());
   std::printf("%s%s?access_token=%s\n", base.c_str(), std::string(core::kTracePath).c_str(),

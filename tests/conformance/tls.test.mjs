@@ -20,7 +20,7 @@ import express from "express";
 import WebSocket from "ws";
 import { WebPubSubServiceClient } from "@azure/web-pubsub";
 import { WebPubSubEventHandler } from "@azure/web-pubsub-express";
-import { startServer, hubToml, openWebSocket, eventually, serverBinary, releaseProcess } from "./harness.mjs";
+import { startServer, hubToml, openWebSocket, eventually, serverBinary, releaseProcess, ACCESS_KEY } from "./harness.mjs";
 import { loadContract, contractMiddleware, violations, tracker, assertNoViolations } from "./contract.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -262,6 +262,46 @@ test("SIGHUP reloads the certificate for new handshakes; an open wss connection 
     await eventually(() => /TLS reload failed, the previous certificate stays in use: tls\.key_file/.test(server.stderr()), 5000, "the failed reload");
     assert.equal(await presentedCertificate(server.port, ca), fingerprint(next.cert));
     ws.close();
+  } finally {
+    assert.equal(await server.stop(), 0);
+  }
+});
+
+// GET `url` over https trusting `ca`; resolves to {status, body} (body: the first `maxBytes`).
+function httpsGet(url, ca, maxBytes = 1 << 20) {
+  return new Promise((resolve, reject) => {
+    const req = https.get(url, { ca }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (d) => {
+        body += d;
+        if (body.length >= maxBytes) { resolve({ status: res.statusCode, body }); req.destroy(); }
+      });
+      res.on("end", () => resolve({ status: res.statusCode, body }));
+    });
+    req.on("error", reject);
+  });
+}
+
+test("the live trace over https: token --trace prints an https URL, page and event stream use TLS", async () => {
+  const toml = tlsToml(certs.server);
+  const server = await startServer(toml);
+  const file = path.join(dir, "trace.toml");
+  fs.writeFileSync(file, toml);
+  const ca = fs.readFileSync(certs.server.ca);
+  try {
+    const pageUrl = execFileSync(serverBinary, ["token", "--trace", "--config", file, "--access-key",
+      ACCESS_KEY, "--listen", `127.0.0.1:${server.port}`]).toString().trim();
+    assert.match(pageUrl, new RegExp(`^https://127\\.0\\.0\\.1:${server.port}/trace\\?access_token=`));
+    const page = await httpsGet(pageUrl, ca);
+    assert.equal(page.status, 200);
+    assert.match(page.body, /<html/i);
+    const eventsUrl = pageUrl.replace("/trace?", "/trace/events?");
+    // The stream greets its viewer with a `connected` trace event.
+    const first = await httpsGet(eventsUrl, ca, 1);
+    assert.equal(first.status, 200);
+    const unauthorised = await httpsGet(`https://127.0.0.1:${server.port}/trace`, ca);
+    assert.equal(unauthorised.status, 401);
   } finally {
     assert.equal(await server.stop(), 0);
   }
