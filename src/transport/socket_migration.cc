@@ -21,17 +21,29 @@ namespace {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
-// On the owner's thread: writes `response` (the 101 answer), through a TLS stream built there
-// when the socket has a TLS session. False on a write error.
+// On the owner's thread: writes `response` (the 101 answer), through the socket's TLS session
+// when it has one. False on a write error.
 asio::awaitable<bool> writeResponse(UpgradedSocket& socket, const std::string& response) {
   if (!socket.tls) {
     auto [ec, n] = co_await asio::async_write(socket.socket, asio::buffer(response), kTuple);
     co_return !ec;
   }
-  TlsStream tls(socket.socket, std::move(socket.tls));
-  auto [ec, n] = co_await asio::async_write(tls.stream(), asio::buffer(response), kTuple);
-  socket.tls = tls.release();  // the transport builds its own stream around it
-  co_return !ec;
+  TlsStream tls(socket.socket.native_handle(), std::move(socket.tls));
+  size_t sent = 0;
+  bool ok = true;
+  while (ok && sent < response.size()) {
+    TlsStream::Result r = tls.write(response.data() + sent, response.size() - sent);
+    sent += r.bytes;
+    if (r.io == TlsStream::Io::kDone) continue;
+    ok = r.io == TlsStream::Io::kWantWrite || r.io == TlsStream::Io::kWantRead;
+    if (!ok) break;
+    auto wait =
+        r.io == TlsStream::Io::kWantWrite ? tcp::socket::wait_write : tcp::socket::wait_read;
+    auto [ec] = co_await socket.socket.async_wait(wait, kTuple);
+    ok = !ec;
+  }
+  socket.tls = tls.release();  // the transport attaches it again
+  co_return ok;
 }
 
 // On the owner's thread: writes the 101 answer, then attaches.

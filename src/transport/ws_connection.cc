@@ -34,7 +34,7 @@ WsConnection::WsConnection(WorkerIo& worker, asio::ip::tcp::socket socket, WsLim
                            std::chrono::seconds keepAlive, SslHandle tls)
     : worker_(worker),
       socket_(std::move(socket)),
-      tls_(tls ? std::make_unique<TlsStream>(socket_, std::move(tls)) : nullptr),
+      tls_(tls ? std::make_unique<TlsStream>(socket_.native_handle(), std::move(tls)) : nullptr),
       limits_(limits),
       keepAlive_(keepAlive),
       parser_(ws::Role::kServer, ws::ParserLimits{limits.maxMessageBytes}) {
@@ -80,7 +80,7 @@ void WsConnection::readLoop() {
     return;
   }
   if (tls_) {
-    readTls();
+    waitTlsReadable();
     return;
   }
   reading_ = true;
@@ -121,22 +121,33 @@ bool WsConnection::peerGone() {
   return (p.revents & (POLLHUP | POLLERR | POLLRDHUP | POLLNVAL)) != 0;
 }
 
+WsConnection::ReadResult WsConnection::readInto(char* buf, size_t len) {
+  if (tls_) return readTls(buf, len);
+  boost::system::error_code ec;
+  size_t n = socket_.read_some(asio::buffer(buf, len), ec);
+  if (ec == asio::error::would_block || ec == asio::error::try_again) {
+    return {0, ReadResult::kWouldBlock};
+  }
+  if (ec || n == 0) return {0, ReadResult::kLost};
+  return {n, ReadResult::kData};
+}
+
 void WsConnection::onReadable(const boost::system::error_code& waitError) {
   if (socketClosed_) return;
   if (waitError) {
     if (waitError != asio::error::operation_aborted) end({TransportEnd::Cause::kLost, {}, {}});
     return;
   }
-  // Drain what the kernel has, one scratch buffer at a time.
-  for (int round = 0; round < 4 && !socketClosed_ && !readPaused_; ++round) {
-    boost::system::error_code ec;
-    size_t n;
+  // Drain what the kernel has, one scratch buffer at a time (over TLS: one record at a time).
+  int rounds = tls_ ? 16 : 4;
+  for (int round = 0; round < rounds && !socketClosed_ && !readPaused_; ++round) {
     char* base;
     size_t len;
+    ReadResult r;
     if (pending_.empty()) {
       base = worker_.scratch.data();
-      n = socket_.read_some(asio::buffer(worker_.scratch), ec);
-      len = n;
+      r = readInto(base, worker_.scratch.size());
+      len = r.bytes;
     } else {
       // Continue an incomplete frame: read straight behind it.
       size_t need = parser_.minimumBytesForNextFrame(pending_.data(), pending_.size());
@@ -144,13 +155,13 @@ void WsConnection::onReadable(const boost::system::error_code& waitError) {
       want = std::min(want, limits_.maxMessageBytes + 16);
       size_t old = pending_.size();
       pending_.resize(old + want);
-      n = socket_.read_some(asio::buffer(pending_.data() + old, want), ec);
-      pending_.resize(old + n);
+      r = readInto(pending_.data() + old, want);
+      pending_.resize(old + r.bytes);
       base = pending_.data();
       len = pending_.size();
     }
-    if (ec == asio::error::would_block || ec == asio::error::try_again) break;
-    if (ec || n == 0) {
+    if (r.state == ReadResult::kWouldBlock) break;
+    if (r.state == ReadResult::kLost) {
       end({TransportEnd::Cause::kLost, {}, {}});
       return;
     }
@@ -163,7 +174,10 @@ void WsConnection::onReadable(const boost::system::error_code& waitError) {
       pending_.erase(0, consumed);
       if (pending_.empty()) std::string().swap(pending_);  // idle connections hold no buffer
     }
-    if (n < worker_.scratch.size() && base == worker_.scratch.data()) break;
+    // A short plain read drained the socket; a TLS read returns one record at most.
+    if (tls_ ? !tlsReadable_ : r.bytes < worker_.scratch.size() && base == worker_.scratch.data()) {
+      break;
+    }
   }
   readLoop();
 }
@@ -506,7 +520,10 @@ void WsConnection::tick(TimePoint now) {
     queue_.shrink();
     std::vector<protocol::OutFrame>().swap(inflight_);
     std::vector<asio::const_buffer>().swap(iov_);
-    if (tls_) std::string().swap(tls_->out);
+    if (tls_) {
+      std::string().swap(tls_->out);
+      tls_->releaseBuffers();
+    }
   }
   if (now - lastReceive_ > 3 * keepAlive_) {
     if (session_) {

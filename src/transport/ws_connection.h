@@ -91,13 +91,22 @@ class WsConnection final : public core::ClientTransport,
   // True when the peer reset, hung up or half-closed (poll of the native handle, no wait).
   bool peerGone();
   void onReadable(const boost::system::error_code& ec);
-  // TLS (ws_connection_tls.cc): one async read of decrypted bytes into the stream's buffer,
-  // and one async write of a batch, copied into one contiguous buffer.
-  void readTls();
-  void onTlsRead(const boost::system::error_code& ec, size_t n);
-  // Parses `n` received bytes at `data` (a mutable buffer) after what pending_ holds.
-  void received(char* data, size_t n);
+  struct ReadResult {
+    size_t bytes = 0;
+    enum State { kData, kWouldBlock, kLost } state = kData;
+  };
+  // One non-blocking read of up to `len` bytes (over TLS: decrypted, one record at most).
+  ReadResult readInto(char* buf, size_t len);
+  // TLS (ws_connection_tls.cc). Waits for the socket (readable, or writable when the session
+  // must send first), or, when the session may hold decrypted records, posts the read at once.
+  void waitTlsReadable();
+  ReadResult readTls(char* buf, size_t len);
+  // Copies the batch into one buffer and sends it: true when it was written completely.
   bool writeTls();
+  enum class TlsSend { kAllSent, kWaiting, kFailed };
+  // Sends the rest of the batch's buffer; kWaiting: a wait for the socket was queued.
+  TlsSend sendTlsOut();
+  void onTlsWritable(const boost::system::error_code& ec);
   bool consume(char* data, size_t len, size_t* consumed);
   void queueRaw(protocol::OutFrame frame);
   // True when `bytes` more fit the outbound limits (queuedBytes_ + maxQueuedFrames).
@@ -152,6 +161,8 @@ class WsConnection final : public core::ClientTransport,
   bool writing_ = false;
   bool flushScheduled_ = false;
 
+  bool tlsReadable_ = true;         // TLS: the last read got data (more may be buffered)
+  bool tlsReadWantsWrite_ = false;  // TLS: the last read must wait for writability
   bool readPaused_ = false;
   bool reading_ = false;
   bool watchingHangup_ = false;  // an async_wait(wait_error) is pending

@@ -307,6 +307,55 @@ test("the live trace over https: token --trace prints an https URL, page and eve
   }
 });
 
+// A json.webpubsub.azure.v1 client over wss trusting `ca`; `inbox` collects its group messages.
+async function wssClient(server, ca, userId) {
+  const service = new WebPubSubServiceClient(server.connectionString, "chat");
+  const roles = ["webpubsub.joinLeaveGroup", "webpubsub.sendToGroup"];
+  const { url } = await service.getClientAccessToken({ userId, roles });
+  const ws = new WebSocket(url, "json.webpubsub.azure.v1", { ca, maxPayload: 4 << 20 });
+  const inbox = [];
+  const acks = [];
+  ws.on("message", (data) => {
+    const m = JSON.parse(data.toString());
+    if (m.type === "message" && m.from === "group") inbox.push(m.data);
+    if (m.type === "ack") acks.push(m);
+  });
+  await once(ws, "open");
+  return { ws, inbox, acks };
+}
+
+test("wss carries large messages and bursts in order, also to a client that stops reading for a while", async () => {
+  const server = await startServer(tlsToml(certs.server));
+  const ca = fs.readFileSync(certs.server.ca);
+  try {
+    const receiver = await wssClient(server, ca, "receiver");
+    const sender = await wssClient(server, ca, "sender");
+    receiver.ws.send(JSON.stringify({ type: "joinGroup", group: "g", ackId: 1 }));
+    await eventually(() => receiver.acks.length === 1, 5000, "the join ack");
+    // Many records per message and many messages per record, both directions.
+    const big = "x".repeat(700 * 1024);
+    const burst = [];
+    for (let i = 0; i < 300; i++) burst.push(i === 150 ? big : `m${i}`);
+    for (const data of burst) sender.ws.send(JSON.stringify({ type: "sendToGroup", group: "g", data, noEcho: true }));
+    await eventually(() => receiver.inbox.length === burst.length, 20000, "the burst");
+    assert.deepEqual(receiver.inbox, burst);
+    // The receiver stops reading: the server's TLS writes wait for the socket, then resume.
+    receiver.inbox.length = 0;
+    receiver.ws._socket.pause();
+    const slow = [];
+    for (let i = 0; i < 3000; i++) slow.push(`s${i}-${"y".repeat(4000)}`);
+    for (const data of slow) sender.ws.send(JSON.stringify({ type: "sendToGroup", group: "g", data, noEcho: true }));
+    await new Promise((r) => setTimeout(r, 500));
+    receiver.ws._socket.resume();
+    await eventually(() => receiver.inbox.length === slow.length, 20000, "the delivery after the pause");
+    assert.deepEqual(receiver.inbox, slow);
+    receiver.ws.close();
+    sender.ws.close();
+  } finally {
+    assert.equal(await server.stop(), 0);
+  }
+});
+
 test("check-config loads the [tls] files: a key that does not match the certificate is an error", () => {
   const config = path.join(dir, "mismatch.toml");
   fs.writeFileSync(config, `access_keys = ["conformance-access-key-0123456789abcdefghij"]\n` +
