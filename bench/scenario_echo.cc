@@ -55,14 +55,16 @@ struct OpenCount {
   }
 };
 
-// The figures of echo and baseline, in this order: answers/s (under `answeredKey`), sends/s,
-// round-trip latency, the load's parameters, what more() adds, errors and measured seconds.
+// The figures of echo and baseline, in this order: answers/s (under `answeredKey`), the CPU
+// per answer (`what`) of the server and the upstream, sends/s, round-trip latency, the load's
+// parameters, what more() adds, errors and measured seconds.
 void addRoundTripFigures(Result& r, const Harness& h, const Harness::Window& w,
-                         const char* answeredKey, const char* answeredLabel,
+                         const char* answeredKey, const char* answeredLabel, const char* what,
                          const std::function<void()>& more = {}) {
   const Options& o = h.options;
   const LatencyHistogram lat = mergedLatency(h.meters);
   r.add(answeredKey, static_cast<double>(w.delta.received) / w.seconds, answeredLabel);
+  addCpuFigures(r, w.cpu, w.seconds, static_cast<double>(w.delta.received), "", what, true);
   r.add("sent_per_sec", static_cast<double>(w.delta.sent) / w.seconds, "sent/s");
   r.addLatency(lat, "", "round trip");
   r.add("connections", static_cast<double>(o.connections), "connections");
@@ -77,7 +79,7 @@ void addRoundTripFigures(Result& r, const Harness& h, const Harness::Window& w,
 
 class Echo : public WsListener {
  public:
-  Echo(const Options& o, Environment& env) : o_(o), env_(env), h_(o) {}
+  Echo(const Options& o, Environment& env) : o_(o), env_(env), h_(o, env.target()) {}
   // Loops stop before the clients go, and the clients before the loops' io_contexts.
   ~Echo() override {
     h_.loops.stop();
@@ -113,7 +115,7 @@ class Echo : public WsListener {
     h_.postToEachLoop([this](size_t l) { startSending(l); });
     auto w = h_.measure("echo", "sent", "echoed");
     h_.loops.stop();
-    addRoundTripFigures(r, h_, w, "events_per_sec", "events/s (echoed)");
+    addRoundTripFigures(r, h_, w, "events_per_sec", "events/s (echoed)", "echo event");
     return r;
   }
 
@@ -167,7 +169,7 @@ class Echo : public WsListener {
 
 class Baseline : public HttpListener {
  public:
-  Baseline(const Options& o, Environment& env) : o_(o), env_(env), h_(o) {}
+  Baseline(const Options& o, Environment& env) : o_(o), env_(env), h_(o, env.target()) {}
   ~Baseline() override {
     h_.loops.stop();
     perLoop_.clear();
@@ -195,7 +197,7 @@ class Baseline : public HttpListener {
     h_.postToEachLoop([this](size_t l) { startSending(l); });
     auto w = h_.measure("baseline", "sent", "answered");
     h_.loops.stop();
-    addRoundTripFigures(r, h_, w, "requests_per_sec", "requests/s", [&] {
+    addRoundTripFigures(r, h_, w, "requests_per_sec", "requests/s", "request", [&] {
       r.add("request_head_bytes", static_cast<double>(head_.size()), "request head bytes");
     });
     return r;
