@@ -10,6 +10,7 @@
 
 #include "bench/http_client.h"
 #include "bench/scenarios.h"
+#include "bench/stages.h"
 #include "bench/ws_client.h"
 
 namespace wps::bench {
@@ -75,6 +76,27 @@ void addRoundTripFigures(Result& r, const Harness& h, const Harness::Window& w,
   r.add("seconds", w.seconds, "measured seconds", 2);
 }
 
+// The blocking-event stages (docs/metrics.md) over the window, from the server's /metrics
+// scraped at its edges: stage_NAME_mean_ms, _p50_ms, _p99_ms for each stage of kind "event"
+// (nothing for a server without them, or when a scrape failed).
+void addStageFigures(Result& r, const std::optional<std::string>& before,
+                     const std::optional<std::string>& after) {
+  if (!before || !after) return;
+  for (const char* stage : kStageNames) {
+    const std::string family =
+        std::string("webpubsubd_blocking_stage_") + stage + "_duration_seconds";
+    auto b = parsePromHistogram(*before, family, "event");
+    auto a = parsePromHistogram(*after, family, "event");
+    std::optional<PromHistogram> d;
+    if (a && b) d = histogramDelta(*a, *b);
+    if (!d || d->count == 0) continue;
+    const std::string key = std::string("stage_") + stage, label = std::string("stage ") + stage;
+    r.add(key + "_mean_ms", d->sum * 1000 / static_cast<double>(d->count), label + " mean (ms)", 3);
+    r.add(key + "_p50_ms", histogramQuantile(*d, 0.5) * 1000, label + " p50 (ms)", 3);
+    r.add(key + "_p99_ms", histogramQuantile(*d, 0.99) * 1000, label + " p99 (ms)", 3);
+  }
+}
+
 // ---- echo ----------------------------------------------------------------------------------
 
 class Echo : public WsListener {
@@ -113,9 +135,13 @@ class Echo : public WsListener {
     }
     // Start sending on every loop.
     h_.postToEachLoop([this](size_t l) { startSending(l); });
-    auto w = h_.measure("echo", "sent", "echoed");
+    std::optional<std::string> m0, m1;  // the server's /metrics at the window's edges
+    auto scrape = [&t] { return httpGet(t.serverHost, t.serverPort, "/metrics"); };
+    auto w = h_.measure(
+        "echo", "sent", "echoed", {}, -1, [&] { m0 = scrape(); }, [&] { m1 = scrape(); });
     h_.loops.stop();
-    addRoundTripFigures(r, h_, w, "events_per_sec", "events/s (echoed)", "echo event");
+    addRoundTripFigures(r, h_, w, "events_per_sec", "events/s (echoed)", "echo event",
+                        [&] { addStageFigures(r, m0, m1); });
     return r;
   }
 
