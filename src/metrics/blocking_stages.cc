@@ -1,14 +1,27 @@
 #include "metrics/blocking_stages.h"
 
-#include <algorithm>
+#include <cstdint>
 #include <iterator>
 
 namespace wps::metrics {
 
+namespace {
+// kStageBounds in nanoseconds (exact: every bound is a whole number of microseconds).
+constexpr std::array<int64_t, kStageBounds.size()> kStageBoundsNs = [] {
+  std::array<int64_t, kStageBounds.size()> ns{};
+  for (size_t i = 0; i < ns.size(); ++i)
+    ns[i] = static_cast<int64_t>(kStageBounds[i] * 1e9 + 0.5);
+  return ns;
+}();
+}  // namespace
+
 size_t stageBucket(std::chrono::nanoseconds d) {
-  double seconds = std::chrono::duration<double>(d).count();
-  auto it = std::lower_bound(kStageBounds.begin(), kStageBounds.end(), seconds);
-  return static_cast<size_t>(it - kStageBounds.begin());
+  // Most stages fall in the first buckets: a scan from the start stops after a few compares.
+  const int64_t ns = d.count();
+  size_t i = 0;
+  while (i < kStageBoundsNs.size() && ns > kStageBoundsNs[i])
+    ++i;
+  return i;
 }
 
 std::string_view metricNameOf(BlockingStage s) {

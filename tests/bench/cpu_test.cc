@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <time.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -38,26 +39,37 @@ TEST(CpuTicks, DifferenceNeedsBothEdgesInOrder) {
   EXPECT_FALSE(ticksToSeconds(6, 5));
 }
 
-// Burns CPU in this thread for about `ms` milliseconds of thread CPU time.
+// This process's CPU time (every thread) in seconds, at nanosecond resolution.
+double processCpuSeconds() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+// Burns CPU in this thread until the process used `ms` more milliseconds of it (however loaded
+// the machine is), or 20 s passed.
 void burn(int ms) {
-  const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  const double until = processCpuSeconds() + ms / 1000.0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   volatile uint64_t x = 0;
-  while (std::chrono::steady_clock::now() < end)
+  while (processCpuSeconds() < until && std::chrono::steady_clock::now() < deadline)
     x = x + 1;
 }
 
 TEST(CpuWatch, MeasuresThisProcess) {
   ASSERT_TRUE(processCpuTicks(::getpid()).has_value());
   CpuWatch watch({::getpid()}, ::getpid());
+  const double before = processCpuSeconds();
   watch.start();
   burn(300);
   const CpuUse used = watch.stop();
+  const double exact = processCpuSeconds() - before;
   ASSERT_TRUE(used.server.has_value());
   ASSERT_TRUE(used.upstream.has_value());
-  // At least a third of the wall time (a loaded machine may deschedule us), at most the wall
-  // time plus two ticks of rounding.
-  EXPECT_GE(*used.server, 0.1);
-  EXPECT_LE(*used.server, 0.3 + 2 * secondsPerTick() + 0.2);
+  // The kernel's own count at tick resolution: within a few ticks of the exact CPU time.
+  EXPECT_GE(exact, 0.3);
+  EXPECT_NEAR(*used.server, exact, 3 * secondsPerTick());
+  EXPECT_NEAR(*used.upstream, exact, 3 * secondsPerTick());
 }
 
 TEST(CpuWatch, ServerSumsEveryNode) {
