@@ -716,10 +716,10 @@ void ClientSession::onInvocationDone(const std::string& invocationId, uint64_t t
                                      TimePoint arrived, DispatchOutcome outcome) {
   std::unique_ptr<upstream::RequestHandle> finished;  // released when this function returns
   if (!invocations_.complete(invocationId, token, &finished)) return;  // cancelled: dropped
-  // The invokeResponse below is queued at once (on this loop turn).
-  observeBlocking(metrics::BlockingKind::kInvoke, arrived);
   const ReplyStage stages = observeAnswerStages(worker_.counters, metrics::BlockingKind::kInvoke,
                                                 arrived, outcome, transport_);
+  // The invokeResponse below is queued at once (on this loop turn).
+  observeBlocking(metrics::BlockingKind::kInvoke, arrived);
   InvocationAnswer answer = answerFor(outcome, worker_.settings.upstream.maxConnectionStateBytes);
   if (answer.error) {
     metrics::Metrics::inc(worker_.counters.upstreamFailures);
