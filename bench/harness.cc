@@ -7,6 +7,24 @@
 
 namespace wps::bench {
 
+namespace {
+std::vector<pid_t> serverPids(const Target& t) {
+  std::vector<pid_t> pids;
+  for (const auto& n : t.nodes)
+    pids.push_back(n.pid);
+  if (pids.empty()) pids.push_back(t.serverPid);
+  return pids;
+}
+}  // namespace
+
+Harness::Harness(const Options& o, const Target& under)
+    : options(o),
+      loops(static_cast<size_t>(o.threads)),
+      cpu_(serverPids(under), under.upstreamPid) {
+  for (size_t i = 0; i < loops.size(); ++i)
+    meters.push_back(std::make_unique<Meter>());
+}
+
 Harness::Window Harness::measure(const std::string& name, const char* sentLabel,
                                  const char* receivedLabel,
                                  const std::function<std::string()>& extra, double seconds,
@@ -18,21 +36,40 @@ Harness::Window Harness::measure(const std::string& name, const char* sentLabel,
   if (options.warmup > 0) progress.run(options.warmup, sentLabel, receivedLabel, extra);
   // Histograms record only while measuring; the interval ones are for progress lines.
   if (atStart) atStart();
+  CpuWatch cpu = cpu_;
+  cpu.start();
   const Counts before = sumCounts(meters);
   const auto t0 = Clock::now();
   setPhase(Phase::kMeasure);
   progress.run(seconds, sentLabel, receivedLabel, extra);
   const Counts after = sumCounts(meters);
   const auto t1 = Clock::now();
+  Window w;
+  w.cpu = cpu.stop();
   setPhase(Phase::kStop);
   if (atEnd) atEnd();
-  Window w;
   w.seconds = std::chrono::duration<double>(t1 - t0).count();
   w.delta.sent = after.sent - before.sent;
   w.delta.received = after.received - before.received;
   w.delta.errors = after.errors - before.errors;
   w.delta.extra = after.extra - before.extra;
   return w;
+}
+
+void addCpuFigures(Result& r, const CpuUse& cpu, double seconds, double ops,
+                   const std::string& prefix, const std::string& what, bool upstream) {
+  auto add = [&](const std::optional<double>& used, const std::string& who,
+                 const std::string& label) {
+    if (!used) return;
+    if (ops > 0) {
+      r.add(prefix + who + "_cpu_us_per_op", *used * 1e6 / ops,
+            label + " CPU µs per " + what + " (user + system)", 2);
+    }
+    if (seconds > 0) r.add(prefix + who + "_cpu_cores", *used / seconds, label + " cores busy", 2);
+  };
+  const std::string phase = prefix.empty() ? "" : prefix.substr(0, prefix.size() - 1) + ": ";
+  add(cpu.server, "server", phase + "server");
+  if (upstream) add(cpu.upstream, "upstream", phase + "upstream");
 }
 
 void Harness::forEachConnection(int64_t count,

@@ -14,7 +14,7 @@ namespace {
 
 class Connect : public WsListener {
  public:
-  Connect(const Options& o, Environment& env) : o_(o), env_(env), h_(o) {}
+  Connect(const Options& o, Environment& env) : o_(o), env_(env), h_(o, env.target()) {}
   ~Connect() override {
     h_.loops.stop();
     perLoop_.clear();
@@ -56,6 +56,11 @@ class Connect : public WsListener {
     const LatencyHistogram lat = mergedLatency(h_.meters);
     r.add("connections_per_sec", static_cast<double>(w.delta.received) / w.seconds,
           "connections/s");
+    // Each connection: the handshake, `connect` and `connected` upstream, the reset and its
+    // `disconnected` (the later ones of the window's connections fall after it, earlier ones'
+    // in it).
+    addCpuFigures(r, w.cpu, w.seconds, static_cast<double>(w.delta.received), "", "connection",
+                  true);
     auto field = [](const std::optional<std::string>& s, const char* k) {
       return s ? jsonNumber(*s, k).value_or(0) : 0.0;
     };

@@ -10,6 +10,7 @@
 
 #include "bench/http_client.h"
 #include "bench/scenarios.h"
+#include "bench/stages.h"
 #include "bench/ws_client.h"
 
 namespace wps::bench {
@@ -55,14 +56,16 @@ struct OpenCount {
   }
 };
 
-// The figures of echo and baseline, in this order: answers/s (under `answeredKey`), sends/s,
-// round-trip latency, the load's parameters, what more() adds, errors and measured seconds.
+// The figures of echo and baseline, in this order: answers/s (under `answeredKey`), the CPU
+// per answer (`what`) of the server and the upstream, sends/s, round-trip latency, the load's
+// parameters, what more() adds, errors and measured seconds.
 void addRoundTripFigures(Result& r, const Harness& h, const Harness::Window& w,
-                         const char* answeredKey, const char* answeredLabel,
+                         const char* answeredKey, const char* answeredLabel, const char* what,
                          const std::function<void()>& more = {}) {
   const Options& o = h.options;
   const LatencyHistogram lat = mergedLatency(h.meters);
   r.add(answeredKey, static_cast<double>(w.delta.received) / w.seconds, answeredLabel);
+  addCpuFigures(r, w.cpu, w.seconds, static_cast<double>(w.delta.received), "", what, true);
   r.add("sent_per_sec", static_cast<double>(w.delta.sent) / w.seconds, "sent/s");
   r.addLatency(lat, "", "round trip");
   r.add("connections", static_cast<double>(o.connections), "connections");
@@ -73,11 +76,32 @@ void addRoundTripFigures(Result& r, const Harness& h, const Harness::Window& w,
   r.add("seconds", w.seconds, "measured seconds", 2);
 }
 
+// The blocking-event stages (docs/metrics.md) over the window, from the server's /metrics
+// scraped at its edges: stage_NAME_mean_ms, _p50_ms, _p99_ms for each stage of kind "event"
+// (nothing for a server without them, or when a scrape failed).
+void addStageFigures(Result& r, const std::optional<std::string>& before,
+                     const std::optional<std::string>& after) {
+  if (!before || !after) return;
+  for (const char* stage : kStageNames) {
+    const std::string family =
+        std::string("webpubsubd_blocking_stage_") + stage + "_duration_seconds";
+    auto b = parsePromHistogram(*before, family, "event");
+    auto a = parsePromHistogram(*after, family, "event");
+    std::optional<PromHistogram> d;
+    if (a && b) d = histogramDelta(*a, *b);
+    if (!d || d->count == 0) continue;
+    const std::string key = std::string("stage_") + stage, label = std::string("stage ") + stage;
+    r.add(key + "_mean_ms", d->sum * 1000 / static_cast<double>(d->count), label + " mean (ms)", 3);
+    r.add(key + "_p50_ms", histogramQuantile(*d, 0.5) * 1000, label + " p50 (ms)", 3);
+    r.add(key + "_p99_ms", histogramQuantile(*d, 0.99) * 1000, label + " p99 (ms)", 3);
+  }
+}
+
 // ---- echo ----------------------------------------------------------------------------------
 
 class Echo : public WsListener {
  public:
-  Echo(const Options& o, Environment& env) : o_(o), env_(env), h_(o) {}
+  Echo(const Options& o, Environment& env) : o_(o), env_(env), h_(o, env.target()) {}
   // Loops stop before the clients go, and the clients before the loops' io_contexts.
   ~Echo() override {
     h_.loops.stop();
@@ -111,9 +135,13 @@ class Echo : public WsListener {
     }
     // Start sending on every loop.
     h_.postToEachLoop([this](size_t l) { startSending(l); });
-    auto w = h_.measure("echo", "sent", "echoed");
+    std::optional<std::string> m0, m1;  // the server's /metrics at the window's edges
+    auto scrape = [&t] { return httpGet(t.serverHost, t.serverPort, "/metrics"); };
+    auto w = h_.measure(
+        "echo", "sent", "echoed", {}, -1, [&] { m0 = scrape(); }, [&] { m1 = scrape(); });
     h_.loops.stop();
-    addRoundTripFigures(r, h_, w, "events_per_sec", "events/s (echoed)");
+    addRoundTripFigures(r, h_, w, "events_per_sec", "events/s (echoed)", "echo event",
+                        [&] { addStageFigures(r, m0, m1); });
     return r;
   }
 
@@ -167,7 +195,7 @@ class Echo : public WsListener {
 
 class Baseline : public HttpListener {
  public:
-  Baseline(const Options& o, Environment& env) : o_(o), env_(env), h_(o) {}
+  Baseline(const Options& o, Environment& env) : o_(o), env_(env), h_(o, env.target()) {}
   ~Baseline() override {
     h_.loops.stop();
     perLoop_.clear();
@@ -195,7 +223,7 @@ class Baseline : public HttpListener {
     h_.postToEachLoop([this](size_t l) { startSending(l); });
     auto w = h_.measure("baseline", "sent", "answered");
     h_.loops.stop();
-    addRoundTripFigures(r, h_, w, "requests_per_sec", "requests/s", [&] {
+    addRoundTripFigures(r, h_, w, "requests_per_sec", "requests/s", "request", [&] {
       r.add("request_head_bytes", static_cast<double>(head_.size()), "request head bytes");
     });
     return r;

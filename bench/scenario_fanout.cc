@@ -29,7 +29,7 @@ class Fanout : public WsListener, public HttpListener {
   Fanout(const Options& o, Environment& env)
       : o_(o),
         env_(env),
-        h_(o),
+        h_(o, env.target()),
         opener_(h_, *this, 31, [this](size_t l, size_t index, WsClient& c) {
           // Receiver `index` of loop l: its slots here, then the handshake.
           const size_t k = index * h_.loops.size() + l;
@@ -137,15 +137,21 @@ class Fanout : public WsListener, public HttpListener {
     h_.loops.stop();
 
     double delivered = 0, seconds = 0;
+    CpuUse cpu{0.0, std::nullopt};  // of the server over both phases
     for (const auto& [name, pr] : phases) {
       delivered += static_cast<double>(pr.window.delta.received);
       seconds += pr.window.seconds;
+      cpu.server = cpu.server && pr.window.cpu.server
+                       ? std::optional<double>(*cpu.server + *pr.window.cpu.server)
+                       : std::nullopt;
     }
     r.add("delivered_per_sec", seconds > 0 ? delivered / seconds : 0, "delivered/s (all phases)");
+    addCpuFigures(r, cpu, seconds, delivered, "", "delivered frame", false);
     for (const auto& [name, pr] : phases) {
       const double s = pr.window.seconds;
-      r.add(name + "_delivered_per_sec", static_cast<double>(pr.window.delta.received) / s,
-            name + ": delivered/s");
+      const double got = static_cast<double>(pr.window.delta.received);
+      r.add(name + "_delivered_per_sec", got / s, name + ": delivered/s");
+      addCpuFigures(r, pr.window.cpu, s, got, name + "_", "delivered frame", false);
       r.add(name + "_messages_per_sec", static_cast<double>(pr.window.delta.sent) / s,
             name + ": messages sent/s");
       r.addLatency(pr.latency, name + "_", name + ":");

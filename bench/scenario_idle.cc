@@ -7,7 +7,8 @@
 // in its slab caches (socket, inode, file, epoll objects): reported too, also halved, as the
 // conservative figure (slab growth includes unrelated kernel activity). Costs are marginal:
 // measured from a baseline taken after a warm-up batch of connections (the server's first
-// connections also allocate per-worker structures).
+// connections also allocate per-worker structures). While holding, the server's CPU time per
+// open connection and second shows what idle connections cost it in keep-alive work.
 #include <algorithm>
 #include <thread>
 
@@ -27,7 +28,7 @@ class Idle : public WsListener {
   Idle(const Options& o, Environment& env)
       : o_(o),
         env_(env),
-        h_(o),
+        h_(o, env.target()),
         opener_(h_, *this, 991, [this](size_t l, size_t index, WsClient& c) {
           c.setBuffered(false);  // idle: no receive buffer per connection
           const uint32_t source =
@@ -99,6 +100,9 @@ class Idle : public WsListener {
 
     // Hold them for --duration, watching that they stay open.
     setPhase(Phase::kMeasure);
+    CpuWatch cpu = h_.cpuWatch();
+    cpu.start();
+    const auto holdStart = Clock::now();
     const auto holdEnd = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                             std::chrono::duration<double>(o_.duration));
     while (Clock::now() < holdEnd) {
@@ -109,6 +113,8 @@ class Idle : public WsListener {
                    (unsigned long long)(opened.load() - dropped.load()),
                    static_cast<double>(s.rss) / 1048576.0, static_cast<double>(s.tcp) / 1048576.0);
     }
+    const CpuUse held = cpu.stop();
+    const double holdSeconds = std::chrono::duration<double>(Clock::now() - holdStart).count();
     setPhase(Phase::kStop);
     const uint64_t stillOpen = opened.load() - dropped.load();
 
@@ -143,6 +149,9 @@ class Idle : public WsListener {
     r.add("kernel_tcp_mem_after_mb", static_cast<double>(after.tcp) / 1048576.0,
           "kernel TCP memory after (MB)", 1);
     r.add("measured_connections", added, "connections measured (after warm-up)");
+    // While holding: the server's CPU per open connection and second (keep-alive work).
+    addCpuFigures(r, held, holdSeconds, static_cast<double>(stillOpen) * holdSeconds, "",
+                  "connection-second (idle)", false);
     r.add("errors", static_cast<double>(failed.load() + dropped.load()), "errors");
     return r;
   }

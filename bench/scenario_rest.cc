@@ -20,7 +20,7 @@ namespace {
 
 class Rest : public HttpListener, public WsListener {
  public:
-  Rest(const Options& o, Environment& env) : o_(o), env_(env), h_(o) {}
+  Rest(const Options& o, Environment& env) : o_(o), env_(env), h_(o, env.target()) {}
   ~Rest() override {
     h_.loops.stop();
     perLoop_.clear();
@@ -83,6 +83,7 @@ class Rest : public HttpListener, public WsListener {
     const LatencyHistogram lat = mergedLatency(h_.meters);
     const double groupCalls = static_cast<double>(w.delta.extra);
     r.add("calls_per_sec", static_cast<double>(w.delta.received) / w.seconds, "calls/s");
+    addCpuFigures(r, w.cpu, w.seconds, static_cast<double>(w.delta.received), "", "call", false);
     r.add("send_per_sec", (static_cast<double>(w.delta.received) - groupCalls) / w.seconds,
           "send calls/s");
     r.add("group_add_per_sec", groupCalls / w.seconds, "add-to-group calls/s");

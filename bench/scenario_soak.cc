@@ -42,23 +42,6 @@ std::optional<uint64_t> processOpenFds(pid_t pid) {
   return n;
 }
 
-// utime + stime of a process in clock ticks; nullopt when unreadable.
-std::optional<uint64_t> processCpuTicks(pid_t pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat;
-  if (!std::getline(f, stat)) return std::nullopt;
-  const size_t close = stat.rfind(')');  // the command name may hold spaces
-  if (close == std::string::npos) return std::nullopt;
-  std::istringstream rest(stat.substr(close + 2));
-  std::string field;
-  uint64_t utime = 0, stime = 0;
-  for (int i = 3; i <= 15 && rest >> field; ++i) {  // fields 14 and 15 (1-based)
-    if (i == 14) utime = std::strtoull(field.c_str(), nullptr, 10);
-    if (i == 15) stime = std::strtoull(field.c_str(), nullptr, 10);
-  }
-  return utime + stime;
-}
-
 // The 1-minute load average of the machine (0 when unreadable).
 double loadAverage() {
   std::ifstream f("/proc/loadavg");
@@ -82,7 +65,7 @@ class Soak : public WsListener, public HttpListener {
   Soak(const Options& o, Environment& env)
       : o_(o),
         env_(env),
-        h_(o),
+        h_(o, env.target()),
         opener_(h_, *this, 4242, [this](size_t l, size_t index, WsClient& c) {
           const size_t k = index * h_.loops.size() + l;
           const bool json = k % 2 == 1;

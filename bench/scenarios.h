@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "bench/common.h"
+#include "bench/cpu.h"
 #include "bench/rate.h"
 #include "bench/ws_client.h"
 
@@ -23,22 +24,24 @@ Result runFanout(const Options& o, Environment& env);
 Result runRest(const Options& o, Environment& env);
 Result runSoak(const Options& o, Environment& env);
 
-// Loops, meters and the warmup/measure sequence shared by the throughput scenarios.
+// Loops, meters and the warmup/measure sequence shared by the throughput scenarios. Owned by
+// the scenario's main thread (the loops run their own threads).
 class Harness {
  public:
-  explicit Harness(const Options& o) : options(o), loops(static_cast<size_t>(o.threads)) {
-    for (size_t i = 0; i < loops.size(); ++i)
-      meters.push_back(std::make_unique<Meter>());
-  }
+  // `under` names the processes whose CPU time every measured window reports (its server
+  // nodes and upstream, as far as their PIDs are known).
+  Harness(const Options& o, const Target& under);
   ~Harness() { loops.stop(); }
 
   struct Window {
     double seconds = 0;
     Counts delta;
+    CpuUse cpu;  // of the server nodes and the upstream over exactly this window
   };
   // Runs the warmup (o.warmup seconds) then the measured phase (`seconds`, default
   // o.duration) with progress lines; returns the measured window. Leaves the phase at kStop.
-  // atStart/atEnd run on the calling thread right at the window's edges.
+  // atStart/atEnd run on the calling thread right at the window's edges (just outside the
+  // CPU samples, which are taken next to the counters).
   Window measure(const std::string& name, const char* sentLabel, const char* receivedLabel,
                  const std::function<std::string()>& extra = {}, double seconds = -1,
                  const std::function<void()>& atStart = {},
@@ -50,10 +53,25 @@ class Harness {
   // Posts f(l) to every loop l; returns at once.
   void postToEachLoop(const std::function<void(size_t l)>& f);
 
+  // CPU use of the processes under test, sampled now and at stop() (for windows measured
+  // without measure(), e.g. idle's).
+  CpuWatch cpuWatch() const { return cpu_; }
+
   const Options& options;
   LoopGroup loops;
   std::vector<std::unique_ptr<Meter>> meters;
+
+ private:
+  CpuWatch cpu_;  // not started: a template for the windows
 };
+
+// The CPU figures of a window of `seconds` in which `ops` operations were made (`what` names
+// one in the labels, e.g. "echo event"): PREFIXserver_cpu_us_per_op (µs of user + system CPU
+// per operation, summed over the nodes), PREFIXserver_cpu_cores (cores busy on average) and,
+// with `upstream`, the same two figures for bench-upstream. A process whose CPU is unknown
+// adds nothing; with no operation the per-operation figure is left out.
+void addCpuFigures(Result& r, const CpuUse& cpu, double seconds, double ops,
+                   const std::string& prefix, const std::string& what, bool upstream);
 
 // Fixed-rate driver of one loop: calls send(intendedNs) for every due send, on a timer armed
 // for the next due time (at least 50 µs apart; several sends per wake-up at high rates). With

@@ -40,6 +40,14 @@ class ClientTransport {
 
   // Bytes queued and not yet written.
   virtual size_t queuedBytes() const = 0;
+  // Frames queued so far (data and control): the number the next queued frame gets.
+  virtual uint64_t framesQueued() const { return 0; }
+  // Asks for one ClientSession::onWatchedFrameWritten(this) once frame number `frame` (the
+  // value framesQueued() had before it was queued) has been handed to the socket completely;
+  // replaces a request not answered yet. Not answered when the transport ends first; a frame
+  // dropped unwritten (TTL, a discarded queue) is answered with the next complete write.
+  // Default: never answered (the blocking-event reply stage is then not observed).
+  virtual void watchFrame(uint64_t frame) { (void)frame; }
 };
 
 // How a transport ended, as reported to its session.

@@ -740,6 +740,8 @@ void ClientSession::onInvocationDone(const std::string& invocationId, uint64_t t
                                      TimePoint arrived, DispatchOutcome outcome) {
   std::unique_ptr<upstream::RequestHandle> finished;  // released when this function returns
   if (!invocations_.complete(invocationId, token, &finished)) return;  // cancelled: dropped
+  const ReplyStage stages = observeAnswerStages(worker_.counters, metrics::BlockingKind::kInvoke,
+                                                arrived, outcome, transport_);
   // The invokeResponse below is queued at once (on this loop turn).
   observeBlocking(metrics::BlockingKind::kInvoke, arrived);
   InvocationAnswer answer = answerFor(outcome, worker_.settings.upstream.maxConnectionStateBytes);
@@ -748,6 +750,7 @@ void ClientSession::onInvocationDone(const std::string& invocationId, uint64_t t
     logUserEventFailure(outcome);
     sendFrame(
         protocol::makeTextFrame(protocol::encodeJsonInvokeResponse(invocationId, *answer.error)));
+    watchReply(stages);
     return;
   }
   if (answer.connectionState) {
@@ -756,6 +759,23 @@ void ClientSession::onInvocationDone(const std::string& invocationId, uint64_t t
     worker_.outbox.updateConnectionState(id_.connectionId, id_.connectionState);
   }
   sendFrame(protocol::makeTextFrame(protocol::encodeJsonInvokeResult(invocationId, answer.data)));
+  watchReply(stages);
+}
+
+void ClientSession::watchReply(const ReplyStage& reply) {
+  if (!transport_ || reply.answered == TimePoint{}) return;
+  const uint64_t queued = transport_->framesQueued();
+  if (queued <= reply.framesBefore) return;  // no reply frame
+  transport_->watchFrame(queued - 1);
+  replyInvoke_ = reply.invoke;
+  replyAnswered_ = reply.answered;
+}
+
+void ClientSession::onWatchedFrameWritten(ClientTransport* from) {
+  if (from != transport_ || replyAnswered_ == TimePoint{}) return;
+  observeReplyStage(worker_.counters, ReplyStage{replyInvoke_, replyAnswered_, 0},
+                    worker_.loop.now());
+  replyAnswered_ = TimePoint{};
 }
 
 TimePoint ClientSession::arrivalOfCurrent() const {
@@ -914,6 +934,8 @@ void ClientSession::onUserEventDone(DispatchOutcome outcome, std::optional<uint6
   }
   // The reply, ack or close below is queued at once (on this loop turn).
   observeBlocking(metrics::BlockingKind::kEvent, blockingArrived_);
+  const ReplyStage stages = observeAnswerStages(worker_.counters, metrics::BlockingKind::kEvent,
+                                                blockingArrived_, outcome, transport_);
   bool simple = !protocol::isPubSub(id_.kind);
   std::optional<protocol::Payload> reply;
   bool ok = false;
@@ -939,6 +961,7 @@ void ClientSession::onUserEventDone(DispatchOutcome outcome, std::optional<uint6
       sendAck(*ackId, std::nullopt);
     }
   }
+  watchReply(stages);
   drain();
 }
 

@@ -15,6 +15,7 @@
 
 #include "auth/permissions.h"
 #include "common/errors.h"
+#include "core/blocking_stages.h"
 #include "core/client_transport.h"
 #include "core/group_streams.h"
 #include "core/invocations.h"
@@ -88,6 +89,10 @@ class ClientSession : public std::enable_shared_from_this<ClientSession>, privat
   // `from` is gone and must not be used again. Ignored unless `from` is the current transport
   // (a transport replaced by a recovery reports its end too).
   void onTransportClosed(ClientTransport* from, const TransportEnd& end);
+  // The frame this session asked `from` to watch (the reply of a blocking event) was written:
+  // its reply stage is observed (core/blocking_stages.h). Ignored unless `from` is the
+  // current transport.
+  void onWatchedFrameWritten(ClientTransport* from);
 
   // --- Routing side ------------------------------------------------------------------------
   // Queues a data message (group/server) for this client.
@@ -236,6 +241,9 @@ class ClientSession : public std::enable_shared_from_this<ClientSession>, privat
   // its hook) is destroyed or kConnectedOrderWait passed, whichever comes first.
   std::shared_ptr<SettledSignal> awaitConnected();
   void onConnectedSettled();
+  // Asks the transport to report when the last frame queued since `reply` was taken (the
+  // reply of a blocking event) is written, for its reply stage; nothing when none was queued.
+  void watchReply(const ReplyStage& reply);
 
   // Ack ids (idempotency): the last 1000 successful ones.
   bool ackSeen(uint64_t ackId) const;
@@ -259,6 +267,8 @@ class ClientSession : public std::enable_shared_from_this<ClientSession>, privat
   bool blockingActive_ = false;
   bool draining_ = false;
   bool readingPaused_ = false;
+  bool replyInvoke_ = false;   // the watched reply answers an invoke (else a user event)
+  TimePoint replyAnswered_{};  // the watched reply's answer was read then; zero: none watched
   std::optional<TimePoint> drainedArrival_;       // arrival of the queued message drain() processes
   TimePoint blockingArrived_{};                   // arrival of the blocking event's message
   std::optional<std::string> pendingDisconnect_;  // ended while an event was in flight

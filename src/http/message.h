@@ -1,6 +1,7 @@
 // Plain HTTP request/response values exchanged with the upstream. No I/O; thread-safe to copy.
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -34,6 +35,9 @@ struct HttpResponse {
   int status = 0;
   HttpHeaders headers;
   std::string body;
+  // When the request was written and this answer read completely, by a client that measures
+  // it (the upstream HTTP client; the blocking-event stage histograms); zero otherwise.
+  std::chrono::steady_clock::time_point requestWritten{}, answerRead{};
 
   bool isSuccess() const { return status >= 200 && status < 300; }
 };

@@ -184,15 +184,16 @@ std::string seconds(double v) {
 }
 
 // One histogram's `_bucket` (cumulative), `_sum` and `_count` samples; `labels` are the
-// series' labels without braces ("a=\"x\",b=\"y\"").
-void histogram(std::string& out, const char* name, const std::string& labels,
-               const Histogram<uint64_t>& h) {
+// series' labels without braces ("a=\"x\",b=\"y\""); `bounds` are its buckets' upper bounds.
+void histogram(std::string& out, std::string_view name, const std::string& labels,
+               const Histogram<uint64_t>& h,
+               const std::array<double, kLatencyBounds.size()>& bounds = kLatencyBounds) {
   uint64_t cumulative = 0;
   for (size_t i = 0; i < h.buckets.size(); ++i) {
     cumulative += h.buckets[i];
     out += name;
     out += "_bucket{" + labels + ",le=\"";
-    out += i < kLatencyBounds.size() ? seconds(kLatencyBounds[i]) : std::string("+Inf");
+    out += i < bounds.size() ? seconds(bounds[i]) : std::string("+Inf");
     out += "\"} " + std::to_string(cumulative) + "\n";
   }
   out += name;
@@ -226,6 +227,19 @@ void renderLatencies(std::string& out, const Totals& t) {
   for (size_t k = 0; k < kBlockingKinds; ++k) {
     std::string labels = "kind=\"" + std::string(labelOf(static_cast<BlockingKind>(k))) + "\"";
     histogram(out, blocking, labels, t.blockingLatency[k]);
+  }
+}
+
+// The three stage histograms of blocking events (blocking_stages.h), by kind.
+void renderBlockingStages(std::string& out, const Totals& t) {
+  for (size_t s = 0; s < kBlockingStages; ++s) {
+    const auto stage = static_cast<BlockingStage>(s);
+    const std::string name(metricNameOf(stage));
+    header(out, name.c_str(), "histogram", std::string(helpOf(stage)).c_str());
+    for (size_t k = 0; k < kBlockingKinds; ++k) {
+      std::string labels = "kind=\"" + std::string(labelOf(static_cast<BlockingKind>(k))) + "\"";
+      histogram(out, name, labels, t.blockingStages[s * kBlockingKinds + k], kStageBounds);
+    }
   }
 }
 
@@ -311,6 +325,7 @@ std::string Metrics::render() const {
        "Failed accepts of new TCP connections (e.g. out of file descriptors).", c(t.acceptErrors));
   renderDelivery(out, t);
   renderLatencies(out, t);
+  renderBlockingStages(out, t);
   renderStreams(out, t);
   renderLevels(out, t, hubLabels.names());
   renderReasons(out, t);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/mutex.h"
+#include "metrics/blocking_stages.h"
 #include "metrics/histogram.h"
 #include "metrics/hub_labels.h"
 #include "metrics/reasons.h"
@@ -131,6 +132,8 @@ struct Counts {
   // The latency a waiting-for-upstream client request adds, by BlockingKind: from its frame's
   // arrival (queued time included) to its reply/ack/invokeResponse queued to the client.
   std::array<Histogram<C>, kBlockingKinds> blockingLatency{};
+  // The same requests' stages (BlockingStage, kStageBounds), index stage * kBlockingKinds + kind.
+  std::array<Histogram<C>, kBlockingStages * kBlockingKinds> blockingStages{};
 
   // Calls f(mine, theirs) for every field of this and `other` (another Counts), in order.
   template <class Other, class F>
@@ -186,6 +189,8 @@ struct Counts {
       restLatency[i].zip(other.restLatency[i], f);
     for (size_t i = 0; i < blockingLatency.size(); ++i)
       blockingLatency[i].zip(other.blockingLatency[i], f);
+    for (size_t i = 0; i < blockingStages.size(); ++i)
+      blockingStages[i].zip(other.blockingStages[i], f);
   }
 };
 
@@ -225,6 +230,17 @@ class Metrics {
   // Records one observation of `d` in the owner's histogram `h`.
   static void observe(Histogram<Counter>& h, std::chrono::nanoseconds d) {
     h.buckets[latencyBucket(d)].inc();
+    auto us = std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+    h.sumMicros.inc(us > 0 ? static_cast<uint64_t>(us) : 0);
+  }
+  // Records one observation of `d` (negative counts as 0) in the owner's stage histogram of
+  // (`stage`, `kind`) in `block` (kStageBounds).
+  template <class Block>
+  static void observeStage(Block& block, BlockingStage stage, BlockingKind kind,
+                           std::chrono::nanoseconds d) {
+    auto& h = block.blockingStages[static_cast<size_t>(stage) * kBlockingKinds +
+                                   static_cast<size_t>(kind)];
+    h.buckets[stageBucket(d)].inc();
     auto us = std::chrono::duration_cast<std::chrono::microseconds>(d).count();
     h.sumMicros.inc(us > 0 ? static_cast<uint64_t>(us) : 0);
   }

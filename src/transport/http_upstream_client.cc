@@ -154,6 +154,7 @@ struct Op : std::enable_shared_from_this<Op> {
   std::unique_ptr<Connection> conn;
   std::unique_ptr<tcp::resolver> resolver;
   TimePoint deadlineAt{};
+  TimePoint written{};  // the request was written (the answer carries it: stage histograms)
   http1::ParserLimits limits;
   http1::ResponseParser parser;
   bool finished = false;
@@ -316,6 +317,7 @@ void Op::exchange() {
           Status(StatusCode::kUnavailable, "sending the request failed: " + ec.message()));
       return;
     }
+    self->written = Clock::now();
     self->read();
   });
 }
@@ -373,6 +375,8 @@ void Op::retryOrFail(Status status) {
 void Op::succeed() {
   bool reusable = parser.keepAlive();
   HttpResponse response = parser.take();
+  response.requestWritten = written;
+  response.answerRead = Clock::now();
   releaseConnection(reusable);
   finish(std::move(response));
 }

@@ -421,6 +421,11 @@ bool WsConnection::batchWritten() {
     queuedBytes_ -= f.size();
   }
   inflight_.clear();
+  // Every frame taken from the queue so far is written now (or was dropped unwritten).
+  if (watchedFrame_ != 0 && watchedFrame_ <= framesPopped_) {
+    watchedFrame_ = 0;
+    if (session_) session_->onWatchedFrameWritten(this);
+  }
   if (inflight_.capacity() > kMaxFramesPerWrite / 2 && queue_.empty()) {
     queue_.shrink();  // after a burst
     std::vector<protocol::OutFrame>().swap(inflight_);

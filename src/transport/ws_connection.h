@@ -55,6 +55,8 @@ class WsConnection final : public core::ClientTransport,
              bool discardQueued) override;
   void pauseReading(bool paused) override;
   size_t queuedBytes() const override { return queuedBytes_; }
+  uint64_t framesQueued() const override { return framesPushed_; }
+  void watchFrame(uint64_t frame) override { watchedFrame_ = frame + 1; }
 
   // After the worker threads stopped: closes the socket without telling the session (nothing
   // may run on the workers any more) and releases the connection's self-reference.
@@ -157,6 +159,7 @@ class WsConnection final : public core::ClientTransport,
   uint64_t framesPushed_ = 0;                 // frames ever pushed onto queue_
   uint64_t framesPopped_ = 0;                 // frames ever removed from queue_
   std::optional<uint64_t> pongSeq_;           // push number of the last queued pong
+  uint64_t watchedFrame_ = 0;                 // push number + 1 of the watched frame; 0: none
   std::vector<boost::asio::const_buffer> iov_;
   bool writing_ = false;
   bool flushScheduled_ = false;

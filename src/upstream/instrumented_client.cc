@@ -26,9 +26,12 @@ std::unique_ptr<RequestHandle> InstrumentedUpstreamClient::send(const http::Http
   return inner_.send(
       request, timeout,
       [block = block_, event, start, done = std::move(done)](StatusOr<http::HttpResponse> result) {
+        // The client's own stamp of the answer when it has one (one clock read less per event).
+        auto end = result.isOk() && result->answerRead != std::chrono::steady_clock::time_point{}
+                       ? result->answerRead
+                       : std::chrono::steady_clock::now();
         metrics::Metrics::observe(
-            metrics::Metrics::upstreamLatency(*block, event, outcomeOf(result)),
-            std::chrono::steady_clock::now() - start);
+            metrics::Metrics::upstreamLatency(*block, event, outcomeOf(result)), end - start);
         done(std::move(result));
       });
 }

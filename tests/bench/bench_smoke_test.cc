@@ -88,16 +88,25 @@ boost::json::object checkSampled(const std::string& args, const std::string& sce
 
 constexpr const char* kShort = " --duration 1.5 --warmup 0.3";
 
-const std::vector<const char*> kEchoKeys = {"events_per_sec", "p50_ms", "p99_ms", "p999_ms",
-                                            "samples"};
-const std::vector<const char*> kRestKeys = {"calls_per_sec", "send_per_sec", "group_add_per_sec",
-                                            "p99_ms", "samples"};
+const std::vector<const char*> kEchoKeys = {"events_per_sec",
+                                            "p50_ms",
+                                            "p99_ms",
+                                            "p999_ms",
+                                            "samples",
+                                            "server_cpu_us_per_op",
+                                            "server_cpu_cores",
+                                            "upstream_cpu_us_per_op",
+                                            "upstream_cpu_cores"};
+const std::vector<const char*> kRestKeys = {
+    "calls_per_sec", "send_per_sec",         "group_add_per_sec", "p99_ms",
+    "samples",       "server_cpu_us_per_op", "server_cpu_cores"};
 
 // A short fanout run (`args` without kShort): both phases' figures, each phase with samples.
 boost::json::object checkFanout(const std::string& args) {
   auto o = check(args + kShort, "fanout",
                  {"delivered_per_sec", "rest_delivered_per_sec", "client_delivered_per_sec",
-                  "rest_p99_ms", "client_p99_ms"});
+                  "rest_p99_ms", "client_p99_ms", "server_cpu_us_per_op",
+                  "rest_server_cpu_us_per_op", "client_server_cpu_us_per_op"});
   EXPECT_GT(number(o, "rest_samples"), 0);
   EXPECT_GT(number(o, "client_samples"), 0);
   return o;
@@ -108,7 +117,10 @@ TEST(BenchSmoke, BinaryIsKnown) {
 }
 
 TEST(BenchSmoke, EchoClosedLoop) {
-  checkSampled(std::string("echo --connections 4 --size 16") + kShort, "echo", kEchoKeys);
+  auto o = checkSampled(std::string("echo --connections 4 --size 16") + kShort, "echo", kEchoKeys);
+  // Thousands of events in 1.5 s take more than one clock tick of both processes' CPU.
+  EXPECT_GT(number(o, "server_cpu_us_per_op"), 0);
+  EXPECT_GT(number(o, "upstream_cpu_us_per_op"), 0);
 }
 
 TEST(BenchSmoke, EchoFixedRate) {
@@ -117,21 +129,23 @@ TEST(BenchSmoke, EchoFixedRate) {
 }
 
 TEST(BenchSmoke, Baseline) {
-  checkSampled(std::string("baseline --connections 4 --size 16") + kShort, "baseline",
-               {"requests_per_sec", "p99_ms", "samples"});
+  auto o = checkSampled(std::string("baseline --connections 4 --size 16") + kShort, "baseline",
+                        {"requests_per_sec", "p99_ms", "samples", "upstream_cpu_us_per_op"});
+  EXPECT_FALSE(o.contains("server_cpu_us_per_op"));  // no server in the baseline
 }
 
 TEST(BenchSmoke, Connect) {
   auto o = check(std::string("connect --connections 4") + kShort, "connect",
                  {"connections_per_sec", "connect_events_per_sec", "connected_events_per_sec",
-                  "connections_total"});
+                  "connections_total", "server_cpu_us_per_op", "upstream_cpu_us_per_op"});
   EXPECT_GT(number(o, "connections_total"), 0);
   EXPECT_TRUE(o["events_complete"].is_bool());
 }
 
 TEST(BenchSmoke, Idle) {
   auto o = check("idle --connections 200 --duration 1", "idle",
-                 {"connections", "bytes_per_connection", "kernel_tcp_bytes_per_connection"});
+                 {"connections", "bytes_per_connection", "kernel_tcp_bytes_per_connection",
+                  "server_cpu_us_per_op", "server_cpu_cores"});
   EXPECT_EQ(number(o, "connections"), 200);
 }
 

@@ -1,7 +1,7 @@
-// The operator's metrics after real traffic (docs/metrics.md): the blocking-event latency, the
-// connection-level gauges (per hub and protocol, groups, detached reliable sessions, outbound
-// queued bytes) and the refusal / close / limit-hit counters, read from GET /metrics while
-// clients and an upstream built with @azure/web-pubsub-express 1.1.0 run.
+// The operator's metrics after real traffic (docs/metrics.md): the blocking-event latency and its
+// stages, the connection-level gauges (per hub and protocol, groups, detached reliable sessions,
+// outbound queued bytes) and the refusal / close / limit-hit counters, read from GET /metrics
+// while clients and an upstream built with @azure/web-pubsub-express 1.1.0 run.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { WebPubSubServiceClient } from "@azure/web-pubsub";
@@ -70,6 +70,25 @@ test("blocking user events: the latency from the client's frame to its answer", 
   assert.ok(await sample(`${series}_sum{kind="event"}`) >= 0.2);
   assert.equal(await sample(`${series}_bucket{kind="event",le="0.1"}`), 0);
   assert.equal(await sample(`${series}_bucket{kind="event",le="+Inf"}`), 1);
+  ws.close(1000);
+  await ws.closed;
+});
+
+test("blocking user events: the stages of that latency", async () => {
+  const ws = await client(chat, "json.webpubsub.azure.v1");
+  const stage = (name, what) => sample(`webpubsubd_blocking_stage_${name}_duration_seconds_${what}{kind="event"}`);
+  const before = {};
+  for (const name of ["request", "upstream", "reply"]) before[name] = await stage(name, "count");
+  const upstreamSumBefore = await stage("upstream", "sum");
+  const ack = await request(ws, { type: "event", event: "slow", dataType: "text", data: "x", ackId: 1 });
+  assert.equal(ack.success, true);
+  assert.equal(await stage("request", "count"), before.request + 1);
+  assert.equal(await stage("upstream", "count"), before.upstream + 1);
+  // The handler answers after 200 ms: that time is the upstream stage's.
+  assert.ok((await stage("upstream", "sum")) - upstreamSumBefore >= 0.2);
+  // The reply stage ends when the ack has been written to the socket, which may be observed just
+  // after the client read it.
+  await eventually(async () => (await stage("reply", "count")) === before.reply + 1, 5000, "reply stage");
   ws.close(1000);
   await ws.closed;
 });

@@ -1304,6 +1304,58 @@ TEST_F(SessionTest, BlockingLatencyRunsFromTheFramesArrivalToTheQueuedAnswer) {
             std::string::npos);
 }
 
+// The stage histograms of a blocking event: frame read → request written (the answer's
+// requestWritten) → answer read (answerRead) → reply frame written (the transport reports the
+// watched frame).
+TEST_F(SessionTest, BlockingStagesSplitAtTheAnswersTimestampsAndTheReplysWrite) {
+  using metrics::BlockingKind;
+  using metrics::BlockingStage;
+  auto& counters = engine.worker(0).counters;
+  auto stage = [&](BlockingStage st) -> auto& {
+    return counters.blockingStages[static_cast<size_t>(st) * metrics::kBlockingKinds +
+                                   static_cast<size_t>(BlockingKind::kEvent)];
+  };
+  FakeTransport t, other;
+  auto s = open(t, ClientKind::kSimple);
+  const TimePoint arrived = loop.now();
+  s->onMessage(false, "one");
+  auto r = lastRequest("message");
+  ASSERT_TRUE(r);
+  http::HttpResponse answer{200, {{"Content-Type", "text/plain"}}, "re:one"};
+  answer.requestWritten = arrived + 200us;
+  answer.answerRead = arrived + 3ms;
+  loop.advance(4ms);
+  client.respond(*r, std::move(answer));
+  loop.runPending();
+  EXPECT_EQ(stage(BlockingStage::kRequest).buckets[2].value(), 1u);   // 200 µs: le=0.00025
+  EXPECT_EQ(stage(BlockingStage::kUpstream).buckets[6].value(), 1u);  // 2.8 ms: le=0.005
+  EXPECT_EQ(stage(BlockingStage::kUpstream).sumMicros.value(), 2800u);
+  ASSERT_EQ(t.frames.size(), 1u);
+  ASSERT_TRUE(t.watched);
+  EXPECT_EQ(*t.watched, t.queued - 1);                            // the reply frame
+  EXPECT_EQ(stage(BlockingStage::kReply).sumMicros.value(), 0u);  // not written yet
+  loop.advance(1ms);
+  s->onWatchedFrameWritten(&other);  // not its transport: ignored
+  s->onWatchedFrameWritten(&t);
+  s->onWatchedFrameWritten(&t);                                    // observed once
+  EXPECT_EQ(stage(BlockingStage::kReply).buckets[5].value(), 1u);  // 2 ms: le=0.0025
+  EXPECT_EQ(stage(BlockingStage::kReply).sumMicros.value(), 2000u);
+  // An answer without timestamps (a client that does not measure) adds no stage.
+  t.watched.reset();
+  s->onMessage(false, "two");
+  auto r2 = lastRequest("message");
+  ASSERT_TRUE(r2);
+  client.respond(*r2, 200, {{"Content-Type", "text/plain"}}, "re:two");
+  loop.runPending();
+  EXPECT_EQ(t.frames.size(), 2u);
+  EXPECT_FALSE(t.watched);
+  EXPECT_EQ(stage(BlockingStage::kRequest).sumMicros.value(), 200u);
+  uint64_t requests = 0;
+  for (const auto& b : stage(BlockingStage::kRequest).buckets)
+    requests += b.value();
+  EXPECT_EQ(requests, 1u);
+}
+
 // webpubsubd_hub_connections, webpubsubd_detached_sessions and webpubsubd_groups follow the
 // sessions' lifecycle.
 TEST_F(SessionTest, ConnectionLevelGaugesFollowTheSessions) {

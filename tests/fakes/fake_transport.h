@@ -22,6 +22,7 @@ class FakeTransport : public core::ClientTransport {
     if (closed) return core::SendStatus::kClosed;
     if (overflow) return core::SendStatus::kOverflow;
     frames.push_back(std::move(frame));
+    ++queued;
     return core::SendStatus::kQueued;
   }
   void close(uint16_t code, std::string_view reason, std::optional<protocol::OutFrame> finalFrame,
@@ -33,6 +34,8 @@ class FakeTransport : public core::ClientTransport {
   }
   void pauseReading(bool p) override { paused = p; }
   size_t queuedBytes() const override { return 0; }
+  uint64_t framesQueued() const override { return queued; }
+  void watchFrame(uint64_t frame) override { watched = frame; }
 
   // Payload (without the WebSocket header) of frame `i`.
   std::string payload(size_t i) const {
@@ -48,6 +51,8 @@ class FakeTransport : public core::ClientTransport {
   std::optional<Closed> closed;
   bool overflow = false;
   bool paused = false;
+  uint64_t queued = 0;              // frames ever queued (frames may be cleared by a test)
+  std::optional<uint64_t> watched;  // the frame the session asked to watch (watchFrame)
 };
 
 }  // namespace wps::test

@@ -97,6 +97,20 @@ TEST_F(WsConnectionTest, AFrameLimitCountsControlFrames) {
   EXPECT_EQ((static_cast<uint8_t>(out[2]) << 8) | static_cast<uint8_t>(out[3]), 1008);
 }
 
+// framesQueued() numbers every frame, control frames included, so a session can name its reply
+// to watchFrame() (the blocking-event reply stage; without a session nothing is reported).
+TEST_F(WsConnectionTest, FramesQueuedNumbersEveryFrameIncludingPongs) {
+  open(WsLimits{}, maskedPing("p"));
+  EXPECT_EQ(conn->framesQueued(), 1u);  // the pong
+  EXPECT_EQ(conn->send(protocol::makeTextFrame("a")), core::SendStatus::kQueued);
+  EXPECT_EQ(conn->framesQueued(), 2u);
+  conn->watchFrame(1);
+  worker.io.run_for(100ms);
+  EXPECT_EQ(received(),
+            ws::encodeFrame(ws::Opcode::kPong, "p") + ws::encodeFrame(ws::Opcode::kText, "a"));
+  EXPECT_EQ(conn->framesQueued(), 2u);  // a count of frames ever queued, not of those waiting
+}
+
 // --- Message TTL (spec client-protocols-1.1 §5) -------------------------------------------------
 
 TEST_F(WsConnectionTest, DataFramesWhoseTtlPassedBeforeTheWriteAreDroppedTheOthersWritten) {
