@@ -53,7 +53,7 @@ http::HttpHeaders extraHeaders(UpstreamEvent& event, const config::EventHandlerS
 // The ce-* attributes of `event`, as views into `ctx`, `event`, `ceId` and `signature`, stamped
 // `now`.
 cloudevents::EventAttributes eventAttributes(const EventContext& ctx, const UpstreamEvent& event,
-                                             const std::string& ceId, const std::string& signature,
+                                             const std::string& ceId, std::string_view signature,
                                              WallTime now) {
   cloudevents::EventAttributes attrs;
   attrs.kind = event.kind;
@@ -187,8 +187,7 @@ void EventDispatcher::setSettings(config::SettingsPtr settings) {
   if (!ownRetryDelays_) delivery_.setRetryDelays(settings_->upstream.retryDelays);
 }
 
-std::string EventDispatcher::signatureOf(const EventContext& ctx) const {
-  if (ctx.keysGeneration == keysGeneration_) return ctx.signature;
+std::string EventDispatcher::signatureWithCurrentKeys(const EventContext& ctx) const {
   return cloudevents::computeSignature(settings_->accessKeys, ctx.connectionId);
 }
 
@@ -214,7 +213,9 @@ std::unique_ptr<RequestHandle> EventDispatcher::dispatch(const EventContext& ctx
   Duration timeout = handler->timeout.value_or(settings_->upstream.eventTimeout);
 
   http::HttpHeaders extra = extraHeaders(event, *handler, url, cookies.get(), loop_);
-  const std::string signature = signatureOf(ctx);
+  std::string rotated;  // the signature with the current keys, when ctx's predates them
+  if (ctx.keysGeneration != keysGeneration_) rotated = signatureWithCurrentKeys(ctx);
+  std::string_view signature = ctx.keysGeneration == keysGeneration_ ? ctx.signature : rotated;
   const cloudevents::EventAttributes attrs =
       eventAttributes(ctx, event, ceId, signature, loop_.wallNow());
   auto request = cloudevents::buildEventRequest(url, attrs, event.contentType,

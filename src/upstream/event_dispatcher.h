@@ -133,8 +133,9 @@ class EventDispatcher {
 
  private:
   const config::ServerSettings& settings() const { return *settings_; }
-  // The ce-signature of `ctx`'s connection with the current access keys.
-  std::string signatureOf(const EventContext& ctx) const;
+  // The ce-signature of `ctx`'s connection with the current access keys (used when
+  // ctx.keysGeneration is older than keysGeneration_).
+  std::string signatureWithCurrentKeys(const EventContext& ctx) const;
 
   config::SettingsPtr settings_;
   bool ownRetryDelays_ = false;  // constructed with explicit retry delays: reloads keep them
