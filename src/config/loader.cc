@@ -374,7 +374,7 @@ const Section<ServerSettings> kRoot = {{
     sectionKey("delivery", &ServerSettings::delivery, kDelivery),
     sectionKey("tls", &ServerSettings::tls, kTls),
 
-// --- [trace] ------------------------------------------------------------------------------
+    // --- [trace] ------------------------------------------------------------------------------
 
     sectionKey("trace", &ServerSettings::trace, kTrace),
 }};
