@@ -450,9 +450,13 @@ void RestApi::health(Call& call) {
                               R"(","cluster":")" + cluster + R"("})"});
 }
 
+const config::ServerSettings& RestApi::settingsOn(size_t worker) const {
+  return engine_.worker(worker % engine_.workerCount()).settings();
+}
+
 bool RestApi::authenticate(Call& call) {
   // Authentication (rest-api.md §3.1.3).
-  const auto& settings = engine_.settings();
+  const auto& settings = settingsOn(call.request.worker);
   auto authz = http::findHeader(call.request.headers, "Authorization");
   if (!authz || !istartsWith(*authz, "Bearer ")) {
     call.reply(unauthorized("A bearer token is required."));
@@ -635,7 +639,7 @@ void RestApi::addMember(const CallPtr& call) {
   Target member = targetOf(call->params);  // the user or connection (not the group)
   HttpResponse notFound = memberNotFound(member);
   bool oneConnection = member.kind == Target::Kind::kConnection;
-  size_t limit = engine_.settings().limits.maxGroupsPerConnection;
+  size_t limit = settingsOn(call->request.worker).limits.maxGroupsPerConnection;
   engine_.broker().addToGroups(
       call->hubKey, member, {*call->params.group}, *call->loop,
       [call, notFound, oneConnection, limit](StatusOr<core::AddToGroupsResult> added) {
@@ -721,7 +725,7 @@ std::optional<RestApi::Page> RestApi::parsePage(Call& call, const std::string& g
       return std::nullopt;
     }
   }
-  page.base = core::publicBaseUrl(engine_.settings(),
+  page.base = core::publicBaseUrl(settingsOn(call.request.worker),
                                   core::requestOrigin(call.request.secure, call.request.host));
   page.apiVersion = querySingle(t, "api-version").value_or("2024-12-01");
   return page;
@@ -841,7 +845,7 @@ void RestApi::generateToken(const CallPtr& call) {
     call->reply(badRequest("clientType must be Default, MQTT or SocketIO.", "clientType"));
     return;
   }
-  const auto& settings = engine_.settings();
+  const auto& settings = settingsOn(call->request.worker);
   std::string base =
       core::publicBaseUrl(settings, core::requestOrigin(call->request.secure, call->request.host));
   std::string token = core::mintClientToken(settings, base, spec, call->loop->wallNow());

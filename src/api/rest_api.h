@@ -41,6 +41,9 @@ class RestApi {
   static const Route kRoutes[];
 
   void route(CallPtr call);
+  // The settings in effect on worker `worker` (its loop thread): read them, do not keep them
+  // across an asynchronous wait.
+  const config::ServerSettings& settingsOn(size_t worker) const;
   void health(Call& call);
   // Token, api-version and hub name; replies and returns false when one is wrong.
   bool authenticate(Call& call);

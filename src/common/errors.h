@@ -56,6 +56,10 @@ inline constexpr CloseSpec kUpstreamFailed{kCloseInternalError,
                                            "The event handler failed to process the message."};
 inline constexpr CloseSpec kInvalidFrame{kCloseProtocolError, "Invalid WebSocket frame."};
 inline constexpr CloseSpec kInvalidUtf8{kCloseInvalidPayload, "Text message is not valid UTF-8."};
+// POST /api/admin/reload (x-ms-error-code): the configuration was rejected (400; the running
+// one stays), or the server is shutting down (503).
+inline constexpr std::string_view kConfigurationInvalid = "Error.Configuration.Invalid";
+inline constexpr std::string_view kReloadUnavailable = "Error.Reload.Unavailable";
 // REST close: 1000 with an EMPTY close reason; the text goes only into the system message.
 inline constexpr std::string_view kAppServerClosed = "Application server closed the connection.";
 

@@ -85,7 +85,7 @@ class Engine::RoutingOutbox : public delivery::EventOutbox {
 };
 
 Engine::Worker::Worker(size_t index, EventLoop& loop, upstream::UpstreamClient& client,
-                       const config::ServerSettings& settings, upstream::AbuseProtection& abuse,
+                       const config::SettingsPtr& settings, upstream::AbuseProtection& abuse,
                        delivery::EventOutbox& outbox, Broker& broker,
                        ConnectionDirectory& directory, const ReconnectionTokens& tokens,
                        metrics::Metrics& metrics, trace::Tracer& tracer)
@@ -122,23 +122,20 @@ Status Engine::checkSettings(const config::ServerSettings& settings) {
   return Status::ok();
 }
 
-Engine::Engine(const config::ServerSettings& settings, std::vector<WorkerIo> io)
-    : settings_(settings),
-      tokens_(requirePrimaryKey(settings)),
-      abuseProtection_(settings.upstream.probeTimeout,
-                       settings.upstream.maxPendingRequestsPerOrigin),
-      tracer_(settings.trace.includePayloads) {
+Engine::Engine(config::SettingsPtr settings, std::vector<WorkerIo> io)
+    : startSettings_(std::move(settings)),
+      tokens_(requirePrimaryKey(*startSettings_)),
+      abuseProtection_(startSettings_->upstream.probeTimeout,
+                       startSettings_->upstream.maxPendingRequestsPerOrigin),
+      tracer_(startSettings_->trace.includePayloads) {
   routing_ = std::make_unique<RoutingBroker>(nullptr);
   outbox_ = std::make_unique<RoutingOutbox>();
-  std::vector<std::string> hubKeys;
-  for (const auto& [key, hub] : settings.hubs)
-    hubKeys.push_back(key);
-  metrics_.hubLabels.configure(hubKeys);
+  labelHubs(*startSettings_);
   std::vector<LocalBroker::Worker> brokerWorkers;
   for (size_t i = 0; i < io.size(); ++i) {
-    workers_.push_back(std::make_unique<Worker>(i, *io[i].loop, *io[i].upstreamClient, settings,
-                                                abuseProtection_, *outbox_, *routing_, directory_,
-                                                tokens_, metrics_, tracer_));
+    workers_.push_back(std::make_unique<Worker>(i, *io[i].loop, *io[i].upstreamClient,
+                                                startSettings_, abuseProtection_, *outbox_,
+                                                *routing_, directory_, tokens_, metrics_, tracer_));
     brokerWorkers.push_back({io[i].loop, &workers_.back()->shard});
   }
   localBroker_ = std::make_unique<LocalBroker>(std::move(brokerWorkers), directory_);
@@ -146,6 +143,19 @@ Engine::Engine(const config::ServerSettings& settings, std::vector<WorkerIo> io)
 }
 
 Engine::~Engine() = default;
+
+void Engine::applySettings(size_t worker, config::SettingsPtr settings) {
+  Worker& w = *workers_.at(worker);
+  w.dispatcher.setSettings(settings);
+  w.context.generation = std::move(settings);
+}
+
+void Engine::labelHubs(const config::ServerSettings& settings) {
+  std::vector<std::string> hubKeys;
+  for (const auto& [key, hub] : settings.hubs)
+    hubKeys.push_back(key);
+  metrics_.hubLabels.configure(hubKeys);
+}
 
 Broker& Engine::broker() {
   return *routing_;

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "common/status.h"
-#include "config/settings.h"
+#include "config/generation.h"
 #include "core/broker.h"
 #include "core/connection_directory.h"
 #include "core/handshake.h"
@@ -34,9 +34,12 @@ class Engine {
   // reconnection and paging tokens). Callers that build an engine check this first.
   static Status checkSettings(const config::ServerSettings& settings);
 
-  // Precondition: checkSettings(settings) is OK (violations abort: a programming error).
-  // `settings` must outlive the engine. Routing starts with the in-memory LocalBroker.
-  Engine(const config::ServerSettings& settings, std::vector<WorkerIo> workers);
+  // Precondition: checkSettings(*settings) is OK (violations abort: a programming error).
+  // `settings` is every worker's first generation. Routing starts with the in-memory LocalBroker.
+  Engine(config::SettingsPtr settings, std::vector<WorkerIo> workers);
+  // The same with settings that must outlive the engine (tests, tools).
+  Engine(const config::ServerSettings& settings, std::vector<WorkerIo> workers)
+      : Engine(config::unownedSettings(settings), std::move(workers)) {}
   ~Engine();
 
   size_t workerCount() const { return workers_.size(); }
@@ -53,9 +56,17 @@ class Engine {
   metrics::Metrics& metrics() { return metrics_; }
   // The live trace of this node (GET /trace); thread-safe.
   trace::Tracer& tracer() { return tracer_; }
-  const config::ServerSettings& settings() const { return settings_; }
-  // The primary (first) access key: it signs tokens minted by this node.
-  const std::string& primaryKey() const { return settings_.accessKeys.front(); }
+  // The primary (first) access key at start: it signs this node's own reconnection and paging
+  // tokens for the whole run (a reload's keys sign and verify everything else).
+  const std::string& primaryKey() const { return startSettings_->accessKeys.front(); }
+
+  // Worker `worker`'s loop thread (a reload posts it there): from now on the worker's sessions,
+  // handshakes, REST calls and event dispatcher read `settings`. Precondition: `settings` keeps
+  // the start's restart-only values (config::planReload).
+  void applySettings(size_t worker, config::SettingsPtr settings);
+  // Any thread. Gives the hubs of `settings` their metrics label (hubs.* added by a reload;
+  // labels stay bounded, metrics/hub_labels.h, and a removed hub keeps its label).
+  void labelHubs(const config::ServerSettings& settings);
 
   // Replaces the broker (cluster mode). Call before workers start.
   void setBroker(std::unique_ptr<Broker> broker);
@@ -72,7 +83,7 @@ class Engine {
   class RoutingOutbox;
   struct Worker {
     Worker(size_t index, EventLoop& loop, upstream::UpstreamClient& client,
-           const config::ServerSettings& settings, upstream::AbuseProtection& abuse,
+           const config::SettingsPtr& settings, upstream::AbuseProtection& abuse,
            delivery::EventOutbox& outbox, Broker& broker, ConnectionDirectory& directory,
            const ReconnectionTokens& tokens, metrics::Metrics& metrics, trace::Tracer& tracer);
     Shard shard;
@@ -82,7 +93,7 @@ class Engine {
     HandshakeService handshake;
   };
 
-  const config::ServerSettings& settings_;
+  const config::SettingsPtr startSettings_;
   ConnectionDirectory directory_;
   ReconnectionTokens tokens_;
   metrics::Metrics metrics_;

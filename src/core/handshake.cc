@@ -107,7 +107,7 @@ Rejection authenticate(WorkerContext& worker, const HandshakeRequest& req,
   if (token.empty()) {
     if (!hub.allowAnonymous) return reject(401, "An access token is required.");
   } else {
-    auto verified = verifyRequestToken(worker.settings, token, worker.loop.wallNow(),
+    auto verified = verifyRequestToken(worker.settings(), token, worker.loop.wallNow(),
                                        "/client/hubs/" + req.hub, req.host);
     if (!verified) return reject(401, "Invalid access token: " + verified.status().message());
     *claims = std::move(verified.value());
@@ -199,8 +199,8 @@ Rejection readConnectOutcome(WorkerContext& worker, const upstream::DispatchOutc
                              std::optional<upstream::ConnectDecision>* decision) {
   using Kind = upstream::DispatchOutcome::Kind;
   if (o.kind == Kind::kCompleted && o.response && o.response->isSuccess()) {
-    auto parsed =
-        upstream::parseConnectAnswer(*o.response, worker.settings.upstream.maxConnectionStateBytes);
+    auto parsed = upstream::parseConnectAnswer(*o.response,
+                                               worker.settings().upstream.maxConnectionStateBytes);
     if (!parsed) {
       WPS_LOG_WARN("connect event for {}: invalid answer: {}", connectionId,
                    parsed.status().message());
@@ -285,9 +285,10 @@ std::unique_ptr<upstream::RequestHandle> dispatchConnectEvent(
   ctx.hub = id.hubKey;
   ctx.connectionId = id.connectionId;
   ctx.userId = id.userId;
-  ctx.signature = cloudevents::computeSignature(worker.settings.accessKeys, id.connectionId);
+  ctx.signature = cloudevents::computeSignature(worker.settings().accessKeys, id.connectionId);
+  ctx.keysGeneration = worker.dispatcher.keysGeneration();
   ctx.origin = id.origin;
-  upstream::UpstreamEvent ev = buildConnectEvent(worker.settings, req, claims);
+  upstream::UpstreamEvent ev = buildConnectEvent(worker.settings(), req, claims);
   auto cookies = id.cookies;
   metrics::Metrics::inc(worker.counters.upstreamRequests);
   return worker.dispatcher.dispatch(
@@ -327,7 +328,7 @@ std::unique_ptr<upstream::RequestHandle> HandshakeService::handle(
   };
   if (!protocol::isValidHubName(req.hub)) return fail(reject(400, "Invalid hub name."));
   std::string hubKey = protocol::hubKey(req.hub);
-  const config::HubSettings& hub = config::hubSettings(worker_.settings, hubKey);
+  const config::HubSettings& hub = config::hubSettings(worker_.settings(), hubKey);
   if (const std::string* connectionId = lastQueryValue(req.query, "awps_connection_id")) {
     done(recover(worker_, req, hubKey, *connectionId));
     return nullptr;
@@ -338,7 +339,7 @@ std::unique_ptr<upstream::RequestHandle> HandshakeService::handle(
   }
   SessionIdentity id;
   if (Rejection rejected = parseMode(req.query, &id)) return fail(std::move(*rejected));
-  identify(worker_.settings, req, hubKey, claims, &id);
+  identify(worker_.settings(), req, hubKey, claims, &id);
   if (!worker_.dispatcher.hasHandler(hubKey, cloudevents::EventKind::kConnect, {})) {
     auto r = accept(worker_, std::move(id), req.subprotocols, std::nullopt);
     if (r.kind == HandshakeResult::Kind::kReject) countRefusal(worker_, r);

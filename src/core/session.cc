@@ -69,7 +69,8 @@ ClientSession::ClientSession(WorkerContext& worker, SessionIdentity identity)
   ctx_.userId = id_.userId;
   ctx_.subprotocol = id_.subprotocol;
   ctx_.connectionState = id_.connectionState;
-  ctx_.signature = cloudevents::computeSignature(worker_.settings.accessKeys, id_.connectionId);
+  ctx_.signature = cloudevents::computeSignature(worker_.settings().accessKeys, id_.connectionId);
+  ctx_.keysGeneration = worker_.dispatcher.keysGeneration();
   ctx_.origin = id_.origin;
   if (!id_.cookies) id_.cookies = std::make_shared<upstream::CookieJar>();
 }
@@ -77,7 +78,7 @@ ClientSession::ClientSession(WorkerContext& worker, SessionIdentity identity)
 ClientSession::~ClientSession() = default;
 
 std::chrono::seconds ClientSession::keepAliveInterval() const {
-  return config::hubSettings(worker_.settings, id_.hubKey).keepAliveInterval;
+  return config::hubSettings(worker_.settings(), id_.hubKey).keepAliveInterval;
 }
 
 std::string ClientSession::nextCeId() {
@@ -90,7 +91,7 @@ bool ClientSession::inGroup(std::string_view group) const {
 }
 
 bool ClientSession::canJoin(std::string_view group) const {
-  return groups_.size() < worker_.settings.limits.maxGroupsPerConnection || inGroup(group);
+  return groups_.size() < worker_.settings().limits.maxGroupsPerConnection || inGroup(group);
 }
 
 bool ClientSession::addGroupLocal(const std::string& group) {
@@ -114,7 +115,7 @@ void ClientSession::start(ClientTransport* transport) {
   transport_ = transport;
   state_ = State::kOpen;
   nextCeId_ = std::max<uint64_t>(nextCeId_, 1);  // ce-id 0 was the connect event
-  messageTokens_ = static_cast<double>(messageBurst(worker_.settings.limits));
+  messageTokens_ = static_cast<double>(messageBurst(worker_.settings().limits));
   messageTokensAt_ = worker_.loop.now();
   if (!worker_.directory.insert(id_.connectionId,
                                 {id_.hubKey, worker_.index, id_.subprotocol, isReliable()})) {
@@ -218,7 +219,7 @@ void ClientSession::onTransportClosed(ClientTransport* from, const TransportEnd&
   }
   bool finalClose = end.cause == TransportEnd::Cause::kClientClose &&
                     (end.code == errors::kCloseNormal ||
-                     (!end.code && worker_.settings.reliable.closeWithoutStatusEndsSession));
+                     (!end.code && worker_.settings().reliable.closeWithoutStatusEndsSession));
   if (isReliable() && !finalClose && end.cause != TransportEnd::Cause::kServiceClose) {
     detach();
     return;
@@ -234,7 +235,7 @@ void ClientSession::detach() {
   }
   clearInbound();
   std::weak_ptr<ClientSession> weak = weak_from_this();
-  recoveryTimer_ = worker_.loop.schedule(worker_.settings.reliable.recoveryWindow, [weak] {
+  recoveryTimer_ = worker_.loop.schedule(worker_.settings().reliable.recoveryWindow, [weak] {
     if (auto self = weak.lock()) {
       if (self->state_ == State::kDetached) {
         self->finish(std::string(errors::kRecoveryTimeout));
@@ -353,7 +354,7 @@ void ClientSession::sendDisconnectedEvent(std::string reason) {
 void ClientSession::onGroupMembershipChanged(const std::string& group, bool joined) {
   using cloudevents::EventKind;
   EventKind kind = joined ? EventKind::kGroupJoined : EventKind::kGroupLeft;
-  const config::HubSettings& hub = config::hubSettings(worker_.settings, id_.hubKey);
+  const config::HubSettings& hub = config::hubSettings(worker_.settings(), id_.hubKey);
   if (!upstream::selectHandler(hub, kind, group)) return;  // opt-in: no ce-id taken
   acceptUnblockingEvent(kind, cloudevents::groupPresenceBody(group), group);
 }
@@ -361,7 +362,7 @@ void ClientSession::onGroupMembershipChanged(const std::string& group, bool join
 void ClientSession::acceptUnblockingEvent(cloudevents::EventKind kind, std::string body,
                                           std::string_view group) {
   std::string ceId = nextCeId();  // taken with or without a handler, as for every event
-  const config::HubSettings& hub = config::hubSettings(worker_.settings, id_.hubKey);
+  const config::HubSettings& hub = config::hubSettings(worker_.settings(), id_.hubKey);
   const config::EventHandlerSettings* handler = upstream::selectHandler(hub, kind, group);
   if (!handler) {
     // Without a `connected` event, the connection is still recorded when a `disconnected`
@@ -469,7 +470,7 @@ void ClientSession::onMessage(bool binary, std::string_view payload) {
 }
 
 bool ClientSession::takeMessageToken() {
-  const config::LimitSettings& limits = worker_.settings.limits;
+  const config::LimitSettings& limits = worker_.settings().limits;
   if (limits.maxMessagesPerSecond == 0) return true;
   TimePoint now = worker_.loop.now();
   double elapsed = std::chrono::duration<double>(now - messageTokensAt_).count();
@@ -485,7 +486,7 @@ bool ClientSession::takeMessageToken() {
 void ClientSession::queueInbound(bool binary, std::string_view payload) {
   inboundBytes_ += payload.size();
   inbound_.push_back({binary, std::string(payload), worker_.loop.now()});
-  const config::LimitSettings& limits = worker_.settings.limits;
+  const config::LimitSettings& limits = worker_.settings().limits;
   bool full =
       inbound_.size() >= limits.inboundQueueMessages || inboundBytes_ >= limits.inboundQueueBytes;
   if (full && transport_ && !readingPaused_) {
@@ -501,7 +502,7 @@ void ClientSession::clearInbound() {
 }
 
 bool ClientSession::inboundBelowResumeMark() const {
-  const config::LimitSettings& limits = worker_.settings.limits;
+  const config::LimitSettings& limits = worker_.settings().limits;
   return inbound_.size() < limits.inboundQueueMessages / 2 + 1 &&
          inboundBytes_ < limits.inboundQueueBytes / 2 + 1;
 }
@@ -623,7 +624,7 @@ void ClientSession::handleJoinLeave(const std::string& group, std::optional<uint
     if (ackId) {
       sendAck(*ackId, protocol::AckError{std::string(errors::kAckBadRequest),
                                          errors::groupLimitMessage(
-                                             worker_.settings.limits.maxGroupsPerConnection)});
+                                             worker_.settings().limits.maxGroupsPerConnection)});
     }
     return;
   }
@@ -696,7 +697,7 @@ void ClientSession::handleInvoke(protocol::InvokeRequest r) {
   }
   uint64_t token = 0;
   switch (
-      invocations_.admit(r.invocationId, worker_.settings.limits.maxPendingInvocations, &token)) {
+      invocations_.admit(r.invocationId, worker_.settings().limits.maxPendingInvocations, &token)) {
     case Invocations::Admission::kDuplicate:  // the pending call's answer serves both
       WPS_LOG_INFO("connection {}: ignored invoke: invocation id already pending",
                    id_.connectionId);
@@ -711,7 +712,7 @@ void ClientSession::handleInvoke(protocol::InvokeRequest r) {
   metrics::Metrics::inc(worker_.counters.upstreamRequests);
   std::string id = r.invocationId;
   Invocations::Held call{
-      id, token, makeInvokeEvent(std::move(r), worker_.settings.upstream.invocationIdHeader),
+      id, token, makeInvokeEvent(std::move(r), worker_.settings().upstream.invocationIdHeader),
       nextCeId(), arrivalOfCurrent()};
   if (worker_.tracer.active()) {
     traceMessage(
@@ -744,7 +745,7 @@ void ClientSession::onInvocationDone(const std::string& invocationId, uint64_t t
                                                 arrived, outcome, transport_);
   // The invokeResponse below is queued at once (on this loop turn).
   observeBlocking(metrics::BlockingKind::kInvoke, arrived);
-  InvocationAnswer answer = answerFor(outcome, worker_.settings.upstream.maxConnectionStateBytes);
+  InvocationAnswer answer = answerFor(outcome, worker_.settings().upstream.maxConnectionStateBytes);
   if (answer.error) {
     metrics::Metrics::inc(worker_.counters.upstreamFailures);
     logUserEventFailure(outcome);
@@ -790,7 +791,7 @@ void ClientSession::observeBlocking(metrics::BlockingKind kind, TimePoint arrive
 void ClientSession::handleStream(protocol::StreamRequest r) {
   TimePoint now = worker_.loop.now();
   if (!streams_) {
-    const auto& limits = worker_.settings.limits;
+    const auto& limits = worker_.settings().limits;
     StreamSink& sink = *this;  // a private base: converted here, not inside make_unique
     streams_ = std::make_unique<Streams>(Streams{
         GroupStreams(
@@ -967,8 +968,8 @@ void ClientSession::onUserEventDone(DispatchOutcome outcome, std::optional<uint6
 
 bool ClientSession::acceptUserEventAnswer(const http::HttpResponse& response, bool simple,
                                           std::optional<protocol::Payload>* reply) {
-  auto state =
-      upstream::connectionStateUpdate(response, worker_.settings.upstream.maxConnectionStateBytes);
+  auto state = upstream::connectionStateUpdate(response,
+                                               worker_.settings().upstream.maxConnectionStateBytes);
   auto answer = upstream::interpretUserEventAnswer(response, simple);
   if (!state || !answer) {
     WPS_LOG_WARN("connection {}: invalid event handler answer: {}", id_.connectionId,
@@ -1029,7 +1030,7 @@ void ClientSession::sendData(const OutboundMessage& message) {
     return;
   }
   protocol::OutFrame frame = message.frameFor(id_.kind, ++lastSequenceId_);
-  const auto& limits = worker_.settings.reliable;
+  const auto& limits = worker_.settings().reliable;
   auto full = [&] {
     return replay_.size() + 1 > limits.bufferMessages ||
            replayBytes_ + frame.size() > limits.bufferBytes;

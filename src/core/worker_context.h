@@ -5,7 +5,7 @@
 #include <cstddef>
 
 #include "common/event_loop.h"
-#include "config/settings.h"
+#include "config/generation.h"
 #include "metrics/metrics.h"
 #include "trace/tracer.h"
 
@@ -27,7 +27,10 @@ class ReconnectionTokens;
 struct WorkerContext {
   size_t index;
   EventLoop& loop;
-  const config::ServerSettings& settings;
+  // The worker's current settings generation: replaced on its loop thread by a reload
+  // (Engine::applySettings). Read it afresh after every asynchronous wait; keep a copy of the
+  // pointer to hold one generation across a wait.
+  config::SettingsPtr generation;
   Shard& shard;
   upstream::EventDispatcher& dispatcher;
   delivery::EventOutbox& outbox;     // thread-safe: connected/disconnected go here
@@ -39,6 +42,9 @@ struct WorkerContext {
   // This worker's counters: only its loop thread counts in them (Metrics::inc/add); /metrics
   // scrapes read them from any thread. Registered with `metrics` while the worker exists.
   metrics::CounterBlock counters{metrics};
+
+  // Loop thread. The settings in effect on this worker now.
+  const config::ServerSettings& settings() const { return *generation; }
 };
 
 }  // namespace wps::core

@@ -105,7 +105,7 @@ std::string fallbackOriginHost(const config::ServerSettings& settings) {
 // mu_); everything else on the outbox thread (loop_).
 class Outbox::Impl {
  public:
-  Impl(Outbox& owner, const config::ServerSettings& settings, EventLoop& loop,
+  Impl(Outbox& owner, config::SettingsPtr settings, EventLoop& loop,
        upstream::UpstreamClient& client, upstream::AbuseProtection& abuse,
        std::unique_ptr<OutboxStore> store, metrics::Metrics& metrics)
       : owner_(owner),
@@ -114,7 +114,7 @@ class Outbox::Impl {
         client_(client),
         dispatcher_(settings, loop, client_, abuse, {}),
         store_(std::move(store)),
-        policy_(settings.delivery.maxRetryDelay),
+        policy_(settings->delivery.maxRetryDelay),
         counters_(metrics) {
     client_.recordInto(&counters_);
   }
@@ -127,6 +127,15 @@ class Outbox::Impl {
   }
 
   void traceInto(trace::Tracer* tracer) { dispatcher_.traceInto(tracer); }
+
+  // Any thread: the outbox thread takes `settings` when it runs the posted task.
+  void setSettings(config::SettingsPtr settings) {
+    loop_.post([this, alive = alive_, settings = std::move(settings)]() mutable {
+      if (!*alive) return;
+      dispatcher_.setSettings(settings);
+      settings_ = std::move(settings);
+    });
+  }
 
   // Any thread.
   void accept(PendingEvent event, SetCookieHook hook) EXCLUDES(mu_);
@@ -176,7 +185,7 @@ class Outbox::Impl {
   int64_t nowMs() const { return toMs(loop_.wallNow()); }
 
   Outbox& owner_;
-  const config::ServerSettings& settings_;
+  config::SettingsPtr settings_;  // outbox thread: the current generation
   EventLoop& loop_;
   upstream::InstrumentedUpstreamClient client_;  // measures the dispatcher's requests
   upstream::EventDispatcher dispatcher_;         // no retries of its own: one attempt per dispatch
@@ -333,7 +342,7 @@ bool Outbox::Impl::applyBatch() {
 
 void Outbox::Impl::startDue() {
   if (phase_ != Phase::kRunning) return;
-  size_t cap = std::max<size_t>(settings_.delivery.maxInFlight, 1);
+  size_t cap = std::max<size_t>(settings_->delivery.maxInFlight, 1);
   if (inFlight_.size() < cap) {
     auto due = store_->takeDue(nowMs(), cap - inFlight_.size());
     if (!due) {
@@ -354,16 +363,17 @@ upstream::EventContext Outbox::Impl::contextOf(const PendingEvent& event) const 
   ctx.subprotocol = event.subprotocol;
   ctx.connectionState = event.connectionState;
   // Recomputed per attempt: the keys may have rotated since the event was accepted.
-  ctx.signature = cloudevents::computeSignature(settings_.accessKeys, event.connectionId);
+  ctx.signature = cloudevents::computeSignature(settings_->accessKeys, event.connectionId);
+  ctx.keysGeneration = dispatcher_.keysGeneration();
   // The connection's own origin (from its handshake's Host) when the producer knew it.
   ctx.origin = event.origin.empty()
-                   ? upstream::webhookRequestOrigin(settings_, fallbackOriginHost(settings_))
+                   ? upstream::webhookRequestOrigin(*settings_, fallbackOriginHost(*settings_))
                    : event.origin;
   return ctx;
 }
 
 void Outbox::Impl::startAttempt(PendingEvent event) {
-  if (!handlerOf(settings_, event)) {
+  if (!handlerOf(*settings_, event)) {
     WPS_LOG_WARN(
         "outbox: {} event of connection {} dropped: hub '{}' has no handler for it any "
         "more",
@@ -432,7 +442,7 @@ void Outbox::Impl::delivered(const PendingEvent& event, const http::HttpResponse
   std::vector<std::string> cookies;
   for (auto sc : http::findAllHeaders(response.headers, "Set-Cookie"))
     cookies.emplace_back(sc);
-  const auto* handler = handlerOf(settings_, event);
+  const auto* handler = handlerOf(*settings_, event);
   if (cookies.empty() || !handler) return;
   onSetCookie(std::move(cookies), handler->urlTemplate.resolve(event.hub, eventName(event.kind)));
 }
@@ -442,7 +452,7 @@ void Outbox::Impl::retry(const PendingEvent& event, const upstream::DispatchOutc
   uint32_t attempts = event.attempts + 1;
   milliseconds delay = policy_.retryDelay(attempts, outcome.response, loop_.wallNow());
   batch_.rescheduled.push_back({event.seq, attempts, nowMs() + delay.count()});
-  if (const auto* handler = handlerOf(settings_, event)) {
+  if (const auto* handler = handlerOf(*settings_, event)) {
     failing_[event.hub] = handlerName(*handler, event.hub, event.kind) + ": " + describe(outcome);
   }
   WPS_LOG_DEBUG("outbox: {} event of connection {} failed ({}), attempt {}, next in {} ms",
@@ -495,7 +505,7 @@ void Outbox::Impl::tick() {
 
 // Drops expired events (`expired`) or the overflow beyond the caps, logged once per call.
 void Outbox::Impl::dropFromStore(bool expired) {
-  const auto& d = settings_.delivery;
+  const auto& d = settings_->delivery;
   int64_t now = nowMs();
   auto dropped = expired ? store_->dropExpired(
                                now - std::chrono::duration_cast<milliseconds>(d.retention).count(),
@@ -525,7 +535,7 @@ void Outbox::Impl::dropFromStore(bool expired) {
 // to the next tick.
 void Outbox::Impl::armWakeup() {
   if (phase_ != Phase::kRunning) return;
-  if (inFlight_.size() >= std::max<size_t>(settings_.delivery.maxInFlight, 1)) return;
+  if (inFlight_.size() >= std::max<size_t>(settings_->delivery.maxInFlight, 1)) return;
   std::optional<int64_t> next = store_->nextDueMs();
   if (!next) return;
   if (wakeup_ && wakeupAtMs_ && *wakeupAtMs_ <= *next) return;
@@ -552,7 +562,7 @@ void Outbox::Impl::warnBacklog() {
   StoreStats st = store_->stats();
   if (!st.oldestTimeMs) return;
   milliseconds age(nowMs() - *st.oldestTimeMs);
-  if (age <= settings_.delivery.maxRetryDelay) return;
+  if (age <= settings_->delivery.maxRetryDelay) return;
   TimePoint now = loop_.now();
   if (lastBacklogWarning_ && now - *lastBacklogWarning_ < kBacklogWarningInterval) return;
   lastBacklogWarning_ = now;
@@ -614,11 +624,15 @@ uint64_t Outbox::Impl::stop() {
   return owner_.pendingEvents();
 }
 
-Outbox::Outbox(const config::ServerSettings& settings, EventLoop& loop,
-               upstream::UpstreamClient& client, upstream::AbuseProtection& abuse,
-               std::unique_ptr<OutboxStore> store, metrics::Metrics& metrics)
-    : impl_(std::make_unique<Impl>(*this, settings, loop, client, abuse, std::move(store),
-                                   metrics)) {}
+Outbox::Outbox(config::SettingsPtr settings, EventLoop& loop, upstream::UpstreamClient& client,
+               upstream::AbuseProtection& abuse, std::unique_ptr<OutboxStore> store,
+               metrics::Metrics& metrics)
+    : impl_(std::make_unique<Impl>(*this, std::move(settings), loop, client, abuse,
+                                   std::move(store), metrics)) {}
+
+void Outbox::setSettings(config::SettingsPtr settings) {
+  impl_->setSettings(std::move(settings));
+}
 
 Outbox::~Outbox() = default;
 

@@ -18,7 +18,7 @@
 
 #include "common/event_loop.h"
 #include "common/status.h"
-#include "config/settings.h"
+#include "config/generation.h"
 #include "delivery/event_outbox.h"
 #include "delivery/outbox_store.h"
 #include "metrics/metrics.h"
@@ -38,11 +38,16 @@ inline constexpr std::string_view kRecoveredCeId = "recovered";
 
 class Outbox final : public EventOutbox {
  public:
-  // `settings`, `loop`, `client`, `abuse` and `metrics` must outlive the outbox. `loop` and
-  // `client` belong to the outbox thread.
-  Outbox(const config::ServerSettings& settings, EventLoop& loop, upstream::UpstreamClient& client,
+  // `loop`, `client`, `abuse` and `metrics` must outlive the outbox. `loop` and `client` belong
+  // to the outbox thread. `settings` is the first generation (a reload sets the next ones).
+  Outbox(config::SettingsPtr settings, EventLoop& loop, upstream::UpstreamClient& client,
          upstream::AbuseProtection& abuse, std::unique_ptr<OutboxStore> store,
          metrics::Metrics& metrics);
+  // The same with settings that must outlive the outbox (tests, tools).
+  Outbox(const config::ServerSettings& settings, EventLoop& loop, upstream::UpstreamClient& client,
+         upstream::AbuseProtection& abuse, std::unique_ptr<OutboxStore> store,
+         metrics::Metrics& metrics)
+      : Outbox(config::unownedSettings(settings), loop, client, abuse, std::move(store), metrics) {}
   ~Outbox() override;
 
   // Outbox thread, once, before any event is accepted from elsewhere: queues a `disconnected`
@@ -56,6 +61,11 @@ class Outbox final : public EventOutbox {
   void accept(PendingEvent event, SetCookieHook onSetCookie = {}) override;
   void recordConnection(ConnectionRecord record) override;
   void updateConnectionState(std::string connectionId, std::string state) override;
+
+  // Thread-safe (a reload): posts `settings` to the outbox thread; attempts started from then on
+  // use its handlers and access keys (ce-signature). Call only while the outbox's loop runs or
+  // before start(). Precondition: delivery.* equal the start's (config::planReload).
+  void setSettings(config::SettingsPtr settings);
 
   // Thread-safe: events accepted and neither delivered nor dropped yet.
   uint64_t pendingEvents() const { return pending_.load(std::memory_order_relaxed); }

@@ -13,6 +13,7 @@
 #include "core/tokens.h"
 #include "core/trace_token.h"
 #include "protocol/names.h"
+#include "server/reloader.h"
 #include "server/server.h"
 #include "transport/self_signed.h"
 #include "transport/tls_context.h"
@@ -21,7 +22,7 @@ namespace wps::server {
 namespace {
 
 void printConfigurationError(const Status& status) {
-  std::fprintf(stderr, "webpubsubd: configuration error: %s\n", status.message().c_str());
+  std::fprintf(stderr, "webpubsubd: %s\n", configurationErrorText(status).c_str());
 }
 
 // ws:// for http://, wss:// for https:// (other URLs unchanged).
@@ -113,6 +114,17 @@ std::string withoutAccessKey(const std::string& connectionString) {
 
 }  // namespace
 
+StatusOr<config::ServerSettings> loadReloadedSettings(const ServeOptions& o,
+                                                      const config::ServerSettings& started) {
+  auto s = settingsFromOptions(o);
+  if (!s) return s.status();
+  if (s->accessKeys.empty()) s->accessKeys = started.accessKeys;  // the key the start generated
+  if (o.tlsSelfSigned) s->tls = started.tls;  // the start's --tls-self-signed files
+  Status st = config::validateSettings(*s);
+  if (!st) return st;
+  return s;
+}
+
 StatusOr<config::ServerSettings> loadEffectiveSettings(const ServeOptions& o) {
   auto s = settingsFromOptions(o);
   if (!s) return s.status();
@@ -175,6 +187,7 @@ int runServe(const ServeOptions& options) {
   if (!settings) return 1;
   if (options.tlsSelfSigned && !useSelfSignedCertificates(&*settings)) return 1;
   blockTerminationSignals();
+  config::ServerSettings started = *settings;
   auto server = Server::create(std::move(*settings));
   if (!server && server.status().code() == StatusCode::kInvalidArgument) {
     printConfigurationError(server.status());
@@ -184,6 +197,8 @@ int runServe(const ServeOptions& options) {
     std::fprintf(stderr, "webpubsubd: %s\n", server.status().message().c_str());
     return 3;
   }
+  (*server)->setReloadSource(
+      [&options, started = std::move(started)] { return loadReloadedSettings(options, started); });
   Status st = (*server)->start();
   if (!st) {
     std::fprintf(stderr, "webpubsubd: %s\n", st.message().c_str());
@@ -194,9 +209,9 @@ int runServe(const ServeOptions& options) {
   std::printf("%s\n", connection.c_str());
   std::fflush(stdout);
   int sig = waitForTerminationSignal();
-  while (sig == SIGHUP) {  // reload: for now only the TLS files
-    WPS_LOG_INFO("received SIGHUP: reloading the TLS certificate and key");
-    (*server)->reloadTls();
+  while (sig == SIGHUP) {  // reload (errors are logged by the reload)
+    WPS_LOG_INFO("received SIGHUP: reloading the configuration");
+    (void)(*server)->reload();
     sig = waitForTerminationSignal();
   }
   WPS_LOG_INFO("received signal {}", sig);

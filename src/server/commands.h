@@ -45,6 +45,12 @@ inline constexpr const char* kAccessKeysEnv = "WEBPUBSUBD_ACCESS_KEYS";
 // flag or variable (an unreadable key file, or a key file or variable without a key).
 StatusOr<config::ServerSettings> loadEffectiveSettings(const ServeOptions& options);
 
+// What a reload (SIGHUP, POST /api/admin/reload) of a server started with `options` reads: the
+// same as loadEffectiveSettings, except that it keeps what the start generated: its access key
+// when no source gives one, and its --tls-self-signed files (`started` = the start's settings).
+StatusOr<config::ServerSettings> loadReloadedSettings(const ServeOptions& options,
+                                                      const config::ServerSettings& started);
+
 // Runs the server until SIGINT/SIGTERM and prints its connection string once listening (without
 // its "AccessKey=…;" part when options.noPrintKey).
 // Exit codes: 0 after a clean shutdown, 1 for bad configuration, 2 when the listener fails, 3

@@ -5,6 +5,10 @@
 namespace wps::server {
 
 void Routes::handle(transport::HttpServerRequest request, Respond respond) {
+  if (AdminRoutes::handles(std::string_view(request.target).substr(0, request.target.find('?')))) {
+    admin_.handle(request, std::move(respond));
+    return;
+  }
   if (api::RestApi::handles(request.target)) {
     api::RestRequest r{std::move(request.method),
                        std::move(request.target),

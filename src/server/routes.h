@@ -1,9 +1,11 @@
 // The HTTP routes that are not client endpoints: the REST API (/api/..., health included),
-// /metrics and the live trace (/trace). Runs on the worker that received the request.
+// /metrics, the live trace (/trace) and the admin reload (/api/admin/reload). Runs on the
+// worker that received the request.
 #pragma once
 
 #include "api/rest_api.h"
 #include "core/engine.h"
+#include "server/admin_routes.h"
 #include "server/trace_routes.h"
 #include "transport/http_handler.h"
 
@@ -11,13 +13,16 @@ namespace wps::server {
 
 class Routes : public transport::HttpHandler {
  public:
-  explicit Routes(core::Engine& engine) : engine_(engine), rest_(engine), trace_(engine) {}
+  // `engine` and `reloader` must outlive the routes.
+  Routes(core::Engine& engine, Reloader& reloader)
+      : engine_(engine), rest_(engine), trace_(engine), admin_(engine, reloader) {}
   void handle(transport::HttpServerRequest request, Respond respond) override;
 
  private:
   core::Engine& engine_;
   api::RestApi rest_;
   TraceRoutes trace_;
+  AdminRoutes admin_;
 };
 
 }  // namespace wps::server

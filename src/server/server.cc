@@ -1,7 +1,9 @@
 #include "server/server.h"
 
+#include <atomic>
 #include <csignal>
 #include <future>
+#include <mutex>
 #include <thread>
 
 #include "cluster/cluster_service.h"
@@ -12,6 +14,7 @@
 #include "core/tokens.h"
 #include "delivery/open_store.h"
 #include "delivery/outbox.h"
+#include "server/reloader.h"
 #include "server/routes.h"
 #include "transport/runtime.h"
 
@@ -20,14 +23,19 @@ namespace {
 
 class ServerImpl : public Server {
  public:
-  explicit ServerImpl(config::ServerSettings settings) : settings_(std::move(settings)) {
+  explicit ServerImpl(config::ServerSettings settings)
+      : start_(std::make_shared<const config::ServerSettings>(std::move(settings))),
+        settings_(*start_),
+        current_(start_) {
     runtime_ = transport::Runtime::create(settings_);
     std::vector<core::Engine::WorkerIo> io;
     for (size_t i = 0; i < runtime_->workerCount(); ++i) {
       io.push_back({&runtime_->loop(i), &runtime_->upstreamClient(i)});
     }
-    engine_ = std::make_unique<core::Engine>(settings_, std::move(io));
-    routes_ = std::make_unique<Routes>(*engine_);
+    engine_ = std::make_unique<core::Engine>(start_, std::move(io));
+    reloader_ = std::make_unique<Reloader>(
+        [this](config::ServerSettings next) { return apply(std::move(next)); });
+    routes_ = std::make_unique<Routes>(*engine_, *reloader_);
     runtime_->attach(*engine_, *routes_);
   }
 
@@ -40,7 +48,7 @@ class ServerImpl : public Server {
     auto store = delivery::openStore(settings_.delivery);
     if (!store) return store.status();
     outbox_ = std::make_unique<delivery::Outbox>(
-        settings_, runtime_->outboxLoop(), runtime_->outboxClient(), engine_->abuseProtection(),
+        start_, runtime_->outboxLoop(), runtime_->outboxClient(), engine_->abuseProtection(),
         std::move(store.value()), engine_->metrics());
     outbox_->traceInto(&engine_->tracer());
     engine_->setOutbox(outbox_.get());
@@ -55,6 +63,7 @@ class ServerImpl : public Server {
   }
 
   ~ServerImpl() override {
+    reloader_->stop();  // before the workers and the outbox it posts to
     if (started_ && !stopped_) shutdown();
     runtime_->stop();
     if (cluster_) cluster_->stop();
@@ -81,6 +90,7 @@ class ServerImpl : public Server {
     if (cluster_) cluster_->start();
     runtime_->start();
     started_ = true;
+    running_ = true;
     WPS_LOG_INFO("webpubsubd listening on {}:{} with {} workers{}", settings_.listenHost, port_,
                  runtime_->workerCount(),
                  settings_.tls.enabled() ? " (TLS: https and wss only)" : "");
@@ -95,9 +105,10 @@ class ServerImpl : public Server {
   uint16_t port() const override { return port_; }
 
   std::string connectionString() const override {
-    std::string endpoint = core::publicBaseUrl(
-        settings_, core::listenOrigin(settings_.listenHost, port_, settings_.tls.enabled()));
-    return "Endpoint=" + endpoint + ";AccessKey=" + settings_.accessKeys.front() + ";Version=1.0;";
+    config::SettingsPtr s = settings();
+    std::string endpoint =
+        core::publicBaseUrl(*s, core::listenOrigin(s->listenHost, port_, s->tls.enabled()));
+    return "Endpoint=" + endpoint + ";AccessKey=" + s->accessKeys.front() + ";Version=1.0;";
   }
 
   // Runs fn on every worker and waits for all of them.
@@ -119,13 +130,14 @@ class ServerImpl : public Server {
   void shutdown() override {
     if (!started_ || stopped_) return;
     stopped_ = true;
+    reloader_->stop();  // a reload in progress finishes first; later ones answer 503
     WPS_LOG_INFO("shutting down: closing {} connections", engine_->directory().size());
     runtime_->stopAccepting();
     onEachWorker([this](size_t i) {
       for (auto& s : engine_->shard(i).all())
         s->closeForShutdown();
     });
-    drain(Clock::now() + settings_.shutdownDrain);
+    drain(Clock::now() + settings()->shutdownDrain);
     // Sessions the drain did not end get their disconnected event into the outbox now.
     onEachWorker([this](size_t i) {
       for (auto& s : engine_->shard(i).all())
@@ -173,30 +185,90 @@ class ServerImpl : public Server {
     }
   }
 
-  Status reloadTls() override {
-    if (!settings_.tls.enabled()) return Status::ok();
-    Status st = runtime_->loadTls(settings_.tls);
+  Status reloadTls() override { return loadTls(settings()->tls); }
+
+  // Loads `tls`'s files for new handshakes (nothing without [tls]); logs the outcome.
+  Status loadTls(const config::TlsSettings& tls) {
+    if (!tls.enabled()) return Status::ok();
+    Status st = runtime_->loadTls(tls);
     if (st) {
-      WPS_LOG_INFO("reloaded the TLS certificate {} for new connections", settings_.tls.certFile);
+      WPS_LOG_INFO("reloaded the TLS certificate {} for new connections", tls.certFile);
     } else {
       WPS_LOG_ERROR("TLS reload failed, the previous certificate stays in use: {}", st.message());
     }
     return st;
   }
 
-  const config::ServerSettings& settings() const override { return settings_; }
+  void setReloadSource(std::function<StatusOr<config::ServerSettings>()> source) override {
+    reloader_->setSource(std::move(source));
+  }
+
+  StatusOr<config::ReloadPlan> reload() override { return reloader_->run(); }
+
+  // The reload thread (Reloader): validates `next`, keeps the restart-only values, loads the
+  // [tls] files, then hands the new generation to every worker and the outbox and waits until
+  // each worker took it.
+  StatusOr<config::ReloadPlan> apply(config::ServerSettings next) {
+    if (!running_) return Status(StatusCode::kUnavailable, "the server is not running");
+    config::SettingsPtr running = settings();
+    Status st = config::validateSettings(next);
+    if (!st) return st;
+    config::ReloadPlan plan = config::planReload(*running, &next);
+    st = loadTls(next.tls);
+    if (!st) return st;
+    auto generation = std::make_shared<const config::ServerSettings>(std::move(next));
+    setLogLevel(generation->logLevel);  // validated with the settings
+    engine_->labelHubs(*generation);
+    runtime_->applyAdmissionLimits(generation->limits);
+    outbox_->setSettings(generation);
+    onEachWorker([&](size_t i) { engine_->applySettings(i, generation); });
+    {
+      std::lock_guard lock(currentMu_);
+      current_ = generation;
+    }
+    logPlan(plan);
+    return plan;
+  }
+
+  static std::string joined(const std::vector<std::string>& keys) {
+    std::string out;
+    for (const auto& k : keys)
+      out += (out.empty() ? "" : ", ") + k;
+    return out;
+  }
+
+  static void logPlan(const config::ReloadPlan& plan) {
+    WPS_LOG_INFO("configuration reloaded: {} changed",
+                 plan.changed.empty() ? std::string("nothing") : joined(plan.changed));
+    if (!plan.restartRequired.empty()) {
+      WPS_LOG_WARN(
+          "configuration reload: {} changed in the file but need a restart; the running "
+          "values stay",
+          joined(plan.restartRequired));
+    }
+  }
+
+  config::SettingsPtr settings() const override {
+    std::lock_guard lock(currentMu_);
+    return current_;
+  }
   core::Engine& engine() override { return *engine_; }
 
  private:
-  config::ServerSettings settings_;
+  const config::SettingsPtr start_;  // the first generation: restart-only values are read here
+  const config::ServerSettings& settings_;  // *start_
+  mutable std::mutex currentMu_;
+  config::SettingsPtr current_;  // guarded by currentMu_: the generation in effect
   std::unique_ptr<transport::Runtime> runtime_;
   std::unique_ptr<core::Engine> engine_;
+  std::unique_ptr<Reloader> reloader_;  // stopped before anything it reloads is stopped
   std::unique_ptr<Routes> routes_;
   // Destroyed before the engine (its abuse protection and metrics) and the runtime (its loop).
   std::unique_ptr<delivery::Outbox> outbox_;
   std::unique_ptr<cluster::ClusterService> cluster_;  // stopped before the engine is destroyed
   uint16_t port_ = 0;
-  bool outboxStarted_ = false;  // the outbox thread runs (start() got that far)
+  std::atomic<bool> running_{false};  // start() succeeded: reloads may reach the workers
+  bool outboxStarted_ = false;        // the outbox thread runs (start() got that far)
   bool started_ = false;
   bool stopped_ = false;
 };

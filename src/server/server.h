@@ -3,10 +3,13 @@
 // thread (main, or a test).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "common/status.h"
+#include "config/generation.h"
+#include "config/reload_plan.h"
 #include "config/settings.h"
 
 namespace wps::core {
@@ -44,7 +47,19 @@ class Server {
   // files' messages as at start) the previous pair stays. Without [tls]: nothing to do.
   virtual Status reloadTls() = 0;
 
-  virtual const config::ServerSettings& settings() const = 0;
+  // Where reloads (SIGHUP through reload(), POST /api/admin/reload) read the configuration:
+  // the start's path (server/commands.h). Control thread, before start().
+  virtual void setReloadSource(std::function<StatusOr<config::ServerSettings>()> source) = 0;
+  // Control thread (SIGHUP), or any thread that runs no worker. Re-reads the configuration
+  // from the reload source and puts it into effect without dropping a client (docs/
+  // operations.md, Reload): every worker and the outbox use it when this returns; restart-only
+  // keys keep their running values and are named in the plan. Reloads are serialised. Errors
+  // (logged; the running configuration stays entirely): kInvalidArgument with the loader's or
+  // the [tls] files' message; kUnavailable after shutdown() began.
+  virtual StatusOr<config::ReloadPlan> reload() = 0;
+
+  // Thread-safe. The settings in effect (the last reload's, else the start's).
+  virtual config::SettingsPtr settings() const = 0;
   virtual core::Engine& engine() = 0;
 };
 

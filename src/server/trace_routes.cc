@@ -49,8 +49,10 @@ transport::HttpServerResponse TraceRoutes::handle(const transport::HttpServerReq
     res.headers.push_back({"Allow", events ? "GET" : "GET, HEAD"});
     return res;
   }
-  Status access = core::verifyTraceToken(engine_.settings(), accessTokenOf(request.target),
-                                         WallClock::now(), request.host);
+  size_t worker = request.worker % engine_.workerCount();
+  const config::ServerSettings& settings = engine_.worker(worker).settings();
+  Status access = core::verifyTraceToken(settings, accessTokenOf(request.target), WallClock::now(),
+                                         request.host);
   if (!access) {
     return plain(401,
                  "The live trace needs ?access_token= with a token for this endpoint: "
@@ -68,9 +70,8 @@ transport::HttpServerResponse TraceRoutes::handle(const transport::HttpServerReq
     return res;
   }
   res.headers.push_back({"Content-Type", "text/event-stream"});
-  size_t worker = request.worker % engine_.workerCount();
   res.events = TraceViewer::attach(engine_.tracer(), engine_.worker(worker).loop,
-                                   engine_.settings().trace.viewerQueueEvents);
+                                   settings.trace.viewerQueueEvents);
   return res;
 }
 

@@ -41,16 +41,18 @@ std::string Admission::addressKey(const boost::asio::ip::address& peer) {
 
 Admission::Verdict Admission::admit(const boost::asio::ip::address& peer, Ticket* ticket) {
   Ticket::State& s = *state_;
-  if (s.total.fetch_add(1, std::memory_order_relaxed) >= s.maxTotal) {
+  if (s.total.fetch_add(1, std::memory_order_relaxed) >=
+      s.maxTotal.load(std::memory_order_relaxed)) {
     s.total.fetch_sub(1, std::memory_order_relaxed);
     return Verdict::kServerFull;
   }
   std::string key;
-  if (s.maxPerKey > 0) {
+  size_t maxPerKey = s.maxPerKey.load(std::memory_order_relaxed);
+  if (maxPerKey > 0) {
     key = addressKey(peer);
     MutexLock lock(s.mu);
     size_t& n = s.perKey[key];
-    if (n >= s.maxPerKey) {
+    if (n >= maxPerKey) {
       s.total.fetch_sub(1, std::memory_order_relaxed);
       return Verdict::kTooManyFromAddress;
     }
@@ -60,12 +62,17 @@ Admission::Verdict Admission::admit(const boost::asio::ip::address& peer, Ticket
   return Verdict::kAdmitted;
 }
 
+void Admission::setLimits(size_t maxConnections, size_t maxPerAddress) {
+  state_->maxTotal.store(maxConnections, std::memory_order_relaxed);
+  state_->maxPerKey.store(maxPerAddress, std::memory_order_relaxed);
+}
+
 size_t Admission::connections() const {
   return state_->total.load(std::memory_order_relaxed);
 }
 
 size_t Admission::connectionsFrom(const boost::asio::ip::address& peer) const {
-  if (state_->maxPerKey == 0) return 0;
+  if (state_->maxPerKey.load(std::memory_order_relaxed) == 0) return 0;
   std::string key = addressKey(peer);
   MutexLock lock(state_->mu);
   auto it = state_->perKey.find(key);

@@ -57,6 +57,10 @@ class Admission {
   // `*ticket` is left empty). The node-wide limit is checked first.
   Verdict admit(const boost::asio::ip::address& peer, Ticket* ticket);
 
+  // Any thread (a reload). Admissions from now on check these limits; connections already
+  // admitted stay. Per-address counting covers the clients admitted while it is on (> 0).
+  void setLimits(size_t maxConnections, size_t maxPerAddress);
+
   // Any thread. Places taken now (node-wide / by `peer`).
   size_t connections() const;
   size_t connectionsFrom(const boost::asio::ip::address& peer) const;
@@ -72,8 +76,8 @@ class Admission {
 // The shared counts behind an Admission and its tickets.
 struct Admission::Ticket::State {
   State(size_t maxTotal, size_t maxPerKey) : maxTotal(maxTotal), maxPerKey(maxPerKey) {}
-  const size_t maxTotal;
-  const size_t maxPerKey;
+  std::atomic<size_t> maxTotal;  // relaxed: a reload may change them (setLimits)
+  std::atomic<size_t> maxPerKey;
   std::atomic<size_t> total{0};
   mutable Mutex mu;
   std::unordered_map<std::string, size_t> perKey GUARDED_BY(mu);

@@ -263,8 +263,9 @@ asio::awaitable<Next> answer(const ServerContext& ctx, WorkerIo& w, Stream& stre
 template <class Stream>
 asio::awaitable<Next> serve(const ServerContext& ctx, WorkerIo& w, Stream& stream,
                             beast::flat_buffer& buffer, BeastRequest req) {
-  AccessLogLine access(ctx.settings, "http request", req.method_string(), req.target(),
-                       AccessLogLine::enabled(ctx.settings) ? remoteAddress(stream) : "");
+  const config::SettingsPtr settings = ctx.settingsOn(w.index);  // held across the waits below
+  AccessLogLine access(*settings, "http request", req.method_string(), req.target(),
+                       AccessLogLine::enabled(*settings) ? remoteAddress(stream) : "");
   ParsedTarget target = splitTarget(req.target());
   if (countQueryParameters(target.query) > kMaxQueryParameters) {
     access.setStatus(400);
@@ -297,10 +298,12 @@ asio::awaitable<Next> serve(const ServerContext& ctx, WorkerIo& w, Stream& strea
 template <class Stream>
 asio::awaitable<bool> keepAlive(const ServerContext& ctx, WorkerIo& w, Stream& stream,
                                 bool deadlineSet) {
-  const config::LimitSettings& limits = ctx.settings.limits;
   beast::flat_buffer buffer;
   bool first = true;
   while (ctx.accepting) {
+    // Each request reads the worker's current generation, held while the request is served.
+    const config::SettingsPtr settings = ctx.settingsOn(w.index);
+    const config::LimitSettings& limits = settings->limits;
     auto& tcpStream = beast::get_lowest_layer(stream);
     if (!deadlineSet) {
       tcpStream.expires_after(first ? limits.handshakeTimeout : limits.httpIdleTimeout);
@@ -329,7 +332,7 @@ asio::awaitable<void> httpSession(const ServerContext& ctx, WorkerIo& w, tcp::so
 asio::awaitable<void> httpsSession(const ServerContext& ctx, WorkerIo& w, tcp::socket socket,
                                    SslContextPtr ssl) {
   beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), *ssl);
-  stream.next_layer().expires_after(ctx.settings.limits.handshakeTimeout);
+  stream.next_layer().expires_after(ctx.settingsOn(w.index)->limits.handshakeTimeout);
   auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::server, kTuple);
   if (hec) co_return;  // refused, silent or too slow: closed
   bool open = co_await keepAlive(ctx, w, stream, true);

@@ -40,6 +40,10 @@ class RuntimeImpl : public Runtime {
 
   Status loadTls(const config::TlsSettings& tls) override { return tls_.load(tls); }
 
+  void applyAdmissionLimits(const config::LimitSettings& limits) override {
+    context_.admission.setLimits(limits.maxConnections, limits.maxConnectionsPerIp);
+  }
+
   void attach(core::Engine& engine, HttpHandler& handler) override {
     context_.engine = &engine;
     context_.handler = &handler;

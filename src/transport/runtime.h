@@ -45,6 +45,10 @@ class Runtime {
   // Errors: kInvalidArgument naming tls.cert_file or tls.key_file (tls_context.h).
   virtual Status loadTls(const config::TlsSettings& tls) = 0;
 
+  // Thread-safe (a reload). WebSocket handshakes from now on are admitted under
+  // limits.max_connections and max_connections_per_ip; open connections stay.
+  virtual void applyAdmissionLimits(const config::LimitSettings& limits) = 0;
+
   // Connects the engine and the HTTP handler. Call once before start().
   virtual void attach(core::Engine& engine, HttpHandler& handler) = 0;
 

@@ -4,7 +4,7 @@
 
 #include <atomic>
 
-#include "config/settings.h"
+#include "config/generation.h"
 #include "transport/admission.h"
 #include "transport/ws_connection.h"
 
@@ -22,13 +22,18 @@ class WorkerPool;
 // worker reads.
 struct ServerContext {
   ServerContext(const config::ServerSettings& s, WorkerPool& w)
-      : settings(s),
-        wsLimits(wsLimitsOf(s.limits)),
+      : startSettings(s),
         workers(w),
         admission(s.limits.maxConnections, s.limits.maxConnectionsPerIp) {}
 
-  const config::ServerSettings& settings;
-  const WsLimits wsLimits;  // of every WebSocket transport
+  // Worker `worker`'s loop thread: its current settings generation (the engine's). Hold the
+  // pointer, never a reference into it, across an asynchronous wait.
+  config::SettingsPtr settingsOn(size_t worker) const;
+  // Worker `worker`'s loop thread: the limits of a WebSocket transport created now.
+  WsLimits wsLimitsOn(size_t worker) const { return wsLimitsOf(settingsOn(worker)->limits); }
+
+  // The settings at start: only their restart-only values (listen, workers) are read.
+  const config::ServerSettings& startSettings;
   WorkerPool& workers;
   mutable Admission admission;        // thread-safe: WebSocket clients counted node-wide and per IP
   core::Engine* engine = nullptr;     // set by Runtime::attach

@@ -106,7 +106,8 @@ std::shared_ptr<WsConnection> makeConnection(const ServerContext& ctx, WorkerIo&
   // A shared_ptr deleter must be copyable: the move-only ticket rides in a shared holder.
   auto held = std::make_shared<Admission::Ticket>(std::move(ticket));
   return std::shared_ptr<WsConnection>(
-      new WsConnection(w, std::move(socket.socket), ctx.wsLimits, keepAlive, std::move(socket.tls)),
+      new WsConnection(w, std::move(socket.socket), ctx.wsLimitsOn(w.index), keepAlive,
+                       std::move(socket.tls)),
       [held](WsConnection* c) {
         delete c;
         held->release();  // now, not when the last weak_ptr lets the control block go

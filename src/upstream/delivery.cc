@@ -1,5 +1,7 @@
 #include "upstream/delivery.h"
 
+#include <algorithm>
+
 #include "upstream/upstream_trace.h"
 
 namespace wps::upstream {
@@ -68,7 +70,8 @@ class Delivery::Attempt : public std::enable_shared_from_this<Delivery::Attempt>
 
   void trace(const StatusOr<http::HttpResponse>& r, bool willRetry) {
     AttemptTrace t{owner_.loop_.now() - sentAt_, retries_ + 1,
-                   owner_.retryDelays_.size() - retries_, willRetry};
+                   owner_.retryDelays_.size() - std::min(retries_, owner_.retryDelays_.size()),
+                   willRetry};
     traceAttempt(*owner_.tracer_, request_, r, t);
   }
 

@@ -29,6 +29,12 @@ class Delivery {
   std::unique_ptr<RequestHandle> send(http::HttpRequest request, TimePoint deadline,
                                       UpstreamClient::Callback done);
 
+  // Loop thread (a reload): the delay schedule of requests sent from now on; attempts in flight
+  // read it when they retry.
+  void setRetryDelays(std::vector<std::chrono::milliseconds> delays) {
+    retryDelays_ = std::move(delays);
+  }
+
   EventLoop& loop() { return loop_; }
   UpstreamClient& client() { return client_; }
   // Every attempt becomes a live-trace event while `tracer` has viewers (null = never).

@@ -1,6 +1,7 @@
 #include "upstream/event_dispatcher.h"
 
 #include "cloudevents/request_builder.h"
+#include "cloudevents/signature.h"
 #include "cloudevents/url_template.h"
 #include "common/log.h"
 #include "upstream/handler_selector.h"
@@ -49,9 +50,11 @@ http::HttpHeaders extraHeaders(UpstreamEvent& event, const config::EventHandlerS
   return extra;
 }
 
-// The ce-* attributes of `event`, as views into `ctx`, `event` and `ceId`, stamped `now`.
+// The ce-* attributes of `event`, as views into `ctx`, `event`, `ceId` and `signature`, stamped
+// `now`.
 cloudevents::EventAttributes eventAttributes(const EventContext& ctx, const UpstreamEvent& event,
-                                             const std::string& ceId, WallTime now) {
+                                             const std::string& ceId, std::string_view signature,
+                                             WallTime now) {
   cloudevents::EventAttributes attrs;
   attrs.kind = event.kind;
   attrs.userEventName = event.userEventName;
@@ -60,7 +63,7 @@ cloudevents::EventAttributes eventAttributes(const EventContext& ctx, const Upst
   if (ctx.userId) attrs.userId = *ctx.userId;
   attrs.subprotocol = ctx.subprotocol;
   attrs.connectionState = ctx.connectionState;
-  attrs.signature = ctx.signature;
+  attrs.signature = signature;
   attrs.id = ceId;
   attrs.time = event.time.value_or(now);
   attrs.origin = ctx.origin;
@@ -163,28 +166,41 @@ std::string webhookRequestOrigin(const config::ServerSettings& settings, std::st
   return hostWithoutPort(host);
 }
 
-EventDispatcher::EventDispatcher(const config::ServerSettings& settings, EventLoop& loop,
+EventDispatcher::EventDispatcher(config::SettingsPtr settings, EventLoop& loop,
                                  UpstreamClient& client, AbuseProtection& abuseProtection)
-    : EventDispatcher(settings, loop, client, abuseProtection, settings.upstream.retryDelays) {}
+    : EventDispatcher(settings, loop, client, abuseProtection, settings->upstream.retryDelays) {
+  ownRetryDelays_ = false;
+}
 
-EventDispatcher::EventDispatcher(const config::ServerSettings& settings, EventLoop& loop,
+EventDispatcher::EventDispatcher(config::SettingsPtr settings, EventLoop& loop,
                                  UpstreamClient& client, AbuseProtection& abuseProtection,
                                  std::vector<milliseconds> retryDelays)
-    : settings_(settings),
+    : settings_(std::move(settings)),
+      ownRetryDelays_(true),
       loop_(loop),
       delivery_(loop, client, std::move(retryDelays)),
       abuseProtection_(abuseProtection) {}
 
+void EventDispatcher::setSettings(config::SettingsPtr settings) {
+  if (settings->accessKeys != settings_->accessKeys) ++keysGeneration_;
+  settings_ = std::move(settings);
+  if (!ownRetryDelays_) delivery_.setRetryDelays(settings_->upstream.retryDelays);
+}
+
+std::string EventDispatcher::signatureWithCurrentKeys(const EventContext& ctx) const {
+  return cloudevents::computeSignature(settings_->accessKeys, ctx.connectionId);
+}
+
 bool EventDispatcher::hasHandler(std::string_view hubKey, cloudevents::EventKind kind,
                                  std::string_view userEventName) const {
-  return selectHandler(config::hubSettings(settings_, hubKey), kind, userEventName) != nullptr;
+  return selectHandler(config::hubSettings(*settings_, hubKey), kind, userEventName) != nullptr;
 }
 
 std::unique_ptr<RequestHandle> EventDispatcher::dispatch(const EventContext& ctx,
                                                          UpstreamEvent event, std::string ceId,
                                                          std::shared_ptr<CookieJar> cookies,
                                                          Callback done) {
-  const auto& hub = config::hubSettings(settings_, ctx.hub);
+  const auto& hub = config::hubSettings(*settings_, ctx.hub);
   const config::EventHandlerSettings* handler = selectHandler(hub, event.kind, event.userEventName);
   if (!handler) {
     done(DispatchOutcome{DispatchOutcome::Kind::kNoHandler,
@@ -194,10 +210,14 @@ std::unique_ptr<RequestHandle> EventDispatcher::dispatch(const EventContext& ctx
   std::string_view eventName = cloudevents::ceEventName(event.kind, event.userEventName);
   std::string url = handler->urlTemplate.resolve(ctx.hub, eventName);
   // The event's budget starts with its first attempt, after validation (spec §7.2).
-  Duration timeout = handler->timeout.value_or(settings_.upstream.eventTimeout);
+  Duration timeout = handler->timeout.value_or(settings_->upstream.eventTimeout);
 
   http::HttpHeaders extra = extraHeaders(event, *handler, url, cookies.get(), loop_);
-  const cloudevents::EventAttributes attrs = eventAttributes(ctx, event, ceId, loop_.wallNow());
+  std::string rotated;  // the signature with the current keys, when ctx's predates them
+  if (ctx.keysGeneration != keysGeneration_) rotated = signatureWithCurrentKeys(ctx);
+  std::string_view signature = ctx.keysGeneration == keysGeneration_ ? ctx.signature : rotated;
+  const cloudevents::EventAttributes attrs =
+      eventAttributes(ctx, event, ceId, signature, loop_.wallNow());
   auto request = cloudevents::buildEventRequest(url, attrs, event.contentType,
                                                 std::move(event.body), std::move(extra));
   ProbeTarget probe = probeTarget(ctx, *handler);
@@ -225,7 +245,7 @@ void EventDispatcher::countOverflowsIn(metrics::Counter* counter) {
 std::optional<std::string> EventDispatcher::handlerOrigin(const EventContext& ctx,
                                                           const UpstreamEvent& event) const {
   const config::EventHandlerSettings* handler =
-      selectHandler(config::hubSettings(settings_, ctx.hub), event.kind, event.userEventName);
+      selectHandler(config::hubSettings(*settings_, ctx.hub), event.kind, event.userEventName);
   if (!handler) return std::nullopt;
   auto parts = cloudevents::parseHttpUrl(handler->urlTemplate.resolve(
       ctx.hub, cloudevents::ceEventName(event.kind, event.userEventName)));
@@ -238,7 +258,7 @@ void EventDispatcher::overflowDetached(const EventContext& ctx, const UpstreamEv
   if (overflows_) metrics::Metrics::inc(*overflows_);
   WPS_LOG_WARN("{} event for connection {} failed: {} detached events already wait for {}",
                cloudevents::ceEventName(event.kind, event.userEventName), ctx.connectionId,
-               settings_.upstream.maxPendingRequestsPerOrigin, redactUrl(origin));
+               settings_->upstream.maxPendingRequestsPerOrigin, redactUrl(origin));
 }
 
 void EventDispatcher::forgetDetached(uint64_t id) {
@@ -254,7 +274,7 @@ void EventDispatcher::dispatchDetached(const EventContext& ctx, UpstreamEvent ev
   std::string origin = handlerOrigin(ctx, event).value_or("");
   auto pending = detachedPerOrigin_.find(origin);
   if (pending != detachedPerOrigin_.end() &&
-      pending->second >= settings_.upstream.maxPendingRequestsPerOrigin) {
+      pending->second >= settings_->upstream.maxPendingRequestsPerOrigin) {
     overflowDetached(ctx, event, origin);
     return;
   }

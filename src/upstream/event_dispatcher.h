@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "cloudevents/event_types.h"
-#include "config/settings.h"
+#include "config/generation.h"
 #include "http/message.h"
 #include "metrics/metrics.h"
 #include "upstream/abuse_protection.h"
@@ -35,7 +35,10 @@ struct EventContext {
   std::string subprotocol;      // empty = none
   std::string connectionState;  // empty = none
   std::string signature;        // precomputed ce-signature ("" without keys)
-  std::string origin;           // WebHook-Request-Origin
+  // The dispatcher's keysGeneration() when `signature` was computed; after a key rotation the
+  // dispatcher computes the signature with the current keys instead.
+  uint64_t keysGeneration = 0;
+  std::string origin;  // WebHook-Request-Origin
 };
 
 // One event to send: its kind, content and metadata headers. Plain value, moved into dispatch().
@@ -69,14 +72,27 @@ class EventDispatcher {
  public:
   using Callback = std::function<void(DispatchOutcome)>;
 
-  // `settings`, `loop`, `client` and `abuseProtection` must outlive the dispatcher. Delivery
-  // retries follow settings.upstream.retryDelays.
-  EventDispatcher(const config::ServerSettings& settings, EventLoop& loop, UpstreamClient& client,
+  // `loop`, `client` and `abuseProtection` must outlive the dispatcher (and `settings`, in the
+  // overloads taking a reference). Delivery retries follow settings.upstream.retryDelays.
+  EventDispatcher(config::SettingsPtr settings, EventLoop& loop, UpstreamClient& client,
                   AbuseProtection& abuseProtection);
-  // The same with its own retry delays (none: one attempt per dispatch, as the outbox, which
-  // schedules retries itself, wants).
   EventDispatcher(const config::ServerSettings& settings, EventLoop& loop, UpstreamClient& client,
+                  AbuseProtection& abuseProtection)
+      : EventDispatcher(config::unownedSettings(settings), loop, client, abuseProtection) {}
+  // The same with its own retry delays (none: one attempt per dispatch, as the outbox, which
+  // schedules retries itself, wants); setSettings() keeps them.
+  EventDispatcher(config::SettingsPtr settings, EventLoop& loop, UpstreamClient& client,
                   AbuseProtection& abuseProtection, std::vector<milliseconds> retryDelays);
+  EventDispatcher(const config::ServerSettings& settings, EventLoop& loop, UpstreamClient& client,
+                  AbuseProtection& abuseProtection, std::vector<milliseconds> retryDelays)
+      : EventDispatcher(config::unownedSettings(settings), loop, client, abuseProtection,
+                        std::move(retryDelays)) {}
+
+  // Loop thread (a reload). Events dispatched from now on use `settings`: its handlers,
+  // timeouts, retry delays and the access keys of ce-signature; requests already built keep
+  // their own copies. Increments keysGeneration() when the access keys differ.
+  void setSettings(config::SettingsPtr settings);
+  uint64_t keysGeneration() const { return keysGeneration_; }
 
   // True if an event of this kind/name would be sent for `hubKey` (a handler matches).
   bool hasHandler(std::string_view hubKey, cloudevents::EventKind kind,
@@ -116,7 +132,14 @@ class EventDispatcher {
   EventLoop& loop() { return loop_; }
 
  private:
-  const config::ServerSettings& settings_;
+  const config::ServerSettings& settings() const { return *settings_; }
+  // The ce-signature of `ctx`'s connection with the current access keys (used when
+  // ctx.keysGeneration is older than keysGeneration_).
+  std::string signatureWithCurrentKeys(const EventContext& ctx) const;
+
+  config::SettingsPtr settings_;
+  bool ownRetryDelays_ = false;  // constructed with explicit retry delays: reloads keep them
+  uint64_t keysGeneration_ = 0;
   EventLoop& loop_;
   Delivery delivery_;
   AbuseProtection& abuseProtection_;

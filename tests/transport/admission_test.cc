@@ -42,6 +42,22 @@ TEST(AdmissionTest, ThePerAddressLimitCountsIpv4AndItsMappedIpv6FormAsOneHost) {
   EXPECT_EQ(admission.admit(make_address("192.0.2.7"), &b), Verdict::kAdmitted);
 }
 
+TEST(AdmissionTest, NewLimitsApplyToLaterAdmissionsAndAdmittedClientsStay) {
+  Admission admission(3, 0);
+  Admission::Ticket a, b, c, d;
+  EXPECT_EQ(admission.admit(make_address("10.0.0.1"), &a), Verdict::kAdmitted);
+  EXPECT_EQ(admission.admit(make_address("10.0.0.1"), &b), Verdict::kAdmitted);
+  admission.setLimits(1, 0);  // a reload lowers the node limit below the clients it holds
+  EXPECT_TRUE(a.valid() && b.valid());
+  EXPECT_EQ(admission.admit(make_address("10.0.0.2"), &c), Verdict::kServerFull);
+  a.release();
+  b.release();
+  admission.setLimits(10, 1);  // and turns per-address counting on
+  EXPECT_EQ(admission.admit(make_address("10.0.0.3"), &c), Verdict::kAdmitted);
+  EXPECT_EQ(admission.admit(make_address("10.0.0.3"), &d), Verdict::kTooManyFromAddress);
+  EXPECT_EQ(admission.connectionsFrom(make_address("10.0.0.3")), 1u);
+}
+
 TEST(AdmissionTest, AMovedTicketIsReleasedOnceAndMayOutliveItsAdmission) {
   Admission::Ticket kept;
   {

@@ -223,6 +223,50 @@ TEST_F(EventDispatcherTest, EventsAreRetriedWithTheConfiguredDelays) {
   EXPECT_TRUE(outcomes[0].succeeded());
 }
 
+// A reload (setSettings): an event in flight finishes with the handler and retry schedule it
+// started with; the next one uses the new handler, and is signed with the new keys only.
+TEST_F(EventDispatcherTest, ANewGenerationAppliesToTheNextEventAndTheOneInFlightFinishes) {
+  settings.accessKeys = {"old-key-0123456789abcdefghijklmnopqrstu"};
+  settings.upstream.retryDelays = {200ms};
+  rebuild();
+  EventContext ctx = context();
+  ctx.signature = cloudevents::computeSignature(settings.accessKeys, ctx.connectionId);
+  ctx.keysGeneration = dispatcher->keysGeneration();
+  auto inFlight = dispatch(userEvent("message", "first"), "1", nullptr, ctx);
+  allowProbe(0);
+  client.respond(1, 500);  // to be retried after 200 ms
+  loop.runPending();
+
+  auto next = std::make_shared<config::ServerSettings>(makeSettings());
+  next->accessKeys = {"new-key-0123456789abcdefghijklmnopqrstu"};
+  next->hubs["chat"].eventHandlers[0].urlTemplate =
+      cloudevents::UrlTemplate::parse("http://other.example.com/{event}").value();
+  next->upstream.retryDelays = {};
+  dispatcher->setSettings(next);
+  settings = config::ServerSettings{};  // the old generation is gone: nothing may read it
+  EXPECT_EQ(ctx.keysGeneration + 1, dispatcher->keysGeneration());
+
+  loop.advance(200ms);  // the retry: same URL and signature as the first attempt
+  ASSERT_EQ(client.count(), 3u);
+  EXPECT_EQ(client.request(2).url, client.request(1).url);
+  EXPECT_EQ(findHeader(client.request(2).headers, "ce-signature"), ctx.signature);
+  client.respond(2, 200);
+  loop.runPending();
+  ASSERT_EQ(outcomes.size(), 1u);
+  EXPECT_TRUE(outcomes[0].succeeded());
+
+  auto later = dispatch(userEvent("message", "second"), "2", nullptr, ctx);
+  allowProbe(3);  // the new origin is validated first
+  ASSERT_EQ(client.count(), 5u);
+  EXPECT_EQ(client.request(4).url, "http://other.example.com/message");
+  EXPECT_EQ(findHeader(client.request(4).headers, "ce-signature"),
+            cloudevents::computeSignature(next->accessKeys, ctx.connectionId));
+  client.respond(4, 500);  // no retry delays any more: the failure is final
+  loop.runPending();
+  ASSERT_EQ(outcomes.size(), 2u);
+  EXPECT_FALSE(outcomes[1].succeeded());
+}
+
 TEST_F(EventDispatcherTest, OwnRetryDelaysNoneMeansOneAttempt) {
   dispatcher =
       std::make_unique<EventDispatcher>(settings, loop, client, abuse, std::vector<milliseconds>{});
