@@ -27,7 +27,10 @@ void addServeOptions(CLI::App& app, ServeOptions& o) {
 
 void addTokenOptions(CLI::App& app, TokenOptions& o) {
   auto* trace = app.add_flag("--trace", o.trace, "Print the live-trace page's URL (/trace)");
-  app.add_option("--hub", o.hub, "Hub name")->excludes(trace);
+  auto* reload =
+      app.add_flag("--reload", o.reload, "Print a bearer token for POST /api/admin/reload")
+          ->excludes(trace);
+  app.add_option("--hub", o.hub, "Hub name")->excludes(trace)->excludes(reload);
   app.add_option("--user", o.user, "User id (sub claim)");
   app.add_option("--role", o.roles, "Role, e.g. webpubsub.joinLeaveGroup (repeatable)");
   app.add_option("--group", o.groups, "Group to join on connect (repeatable)");

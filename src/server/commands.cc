@@ -7,12 +7,14 @@
 #include <optional>
 
 #include "auth/access_key.h"
+#include "auth/jwt.h"
 #include "common/log.h"
 #include "common/strings.h"
 #include "config/loader.h"
 #include "core/tokens.h"
 #include "core/trace_token.h"
 #include "protocol/names.h"
+#include "server/admin_routes.h"
 #include "server/reloader.h"
 #include "server/server.h"
 #include "transport/self_signed.h"
@@ -254,6 +256,18 @@ int printTraceUrl(const config::ServerSettings& settings, const TokenOptions& o)
   return 0;
 }
 
+// `webpubsubd token --reload`: the bearer token of POST /api/admin/reload.
+int printReloadToken(const config::ServerSettings& settings, const TokenOptions& o) {
+  std::string base = core::publicBaseUrl(
+      settings,
+      core::listenOrigin(settings.listenHost, settings.listenPort, settings.tls.enabled()));
+  std::string payload =
+      auth::buildClientTokenPayload(base + std::string(kReloadPath), WallClock::now(),
+                                    std::chrono::minutes(o.minutes), std::nullopt, {}, {});
+  std::printf("%s\n", auth::signJwt(payload, settings.accessKeys.front()).c_str());
+  return 0;
+}
+
 }  // namespace
 
 int runToken(const ServeOptions& serve, const TokenOptions& o) {
@@ -272,8 +286,9 @@ int runToken(const ServeOptions& serve, const TokenOptions& o) {
     return 1;
   }
   if (o.trace) return printTraceUrl(*settings, o);
+  if (o.reload) return printReloadToken(*settings, o);
   if (o.hub.empty()) {
-    std::fprintf(stderr, "webpubsubd token: give --hub (a client URL) or --trace\n");
+    std::fprintf(stderr, "webpubsubd token: give --hub (a client URL), --trace or --reload\n");
     return 1;
   }
   if (!protocol::isValidHubName(o.hub)) {

@@ -33,7 +33,8 @@ struct TokenOptions {
   std::vector<std::string> roles;
   std::vector<std::string> groups;
   int minutes = 60;
-  bool trace = false;  // a live-trace URL instead of a client URL (--hub not needed)
+  bool trace = false;   // a live-trace URL instead of a client URL (--hub not needed)
+  bool reload = false;  // a bearer token for POST /api/admin/reload instead (--hub not needed)
 };
 
 // The environment variable holding comma-separated access keys.
@@ -70,8 +71,9 @@ int runCheckConfig(const ServeOptions& options);
 // server these options describe. Its key must come from one of the sources of
 // loadEffectiveSettings but the generated one: without a key it prints an error on stderr and
 // signs nothing. With options.trace it prints "<public base>/trace?access_token=<token>" (the
-// live-trace page, audience "<public base>/trace") instead. Exit codes: 0, or 1 for bad options
-// or no access key.
+// live-trace page, audience "<public base>/trace") instead; with options.reload only the token
+// of POST /api/admin/reload (audience "<public base>/api/admin/reload"), for an
+// "Authorization: Bearer" header. Exit codes: 0, or 1 for bad options or no access key.
 int runToken(const ServeOptions& serve, const TokenOptions& options);
 
 }  // namespace wps::server

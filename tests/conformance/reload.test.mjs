@@ -5,6 +5,7 @@
 // changes nothing.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
@@ -13,6 +14,7 @@ import { WebPubSubClient, WebPubSubJsonProtocol } from "@azure/web-pubsub-client
 import { WebPubSubEventHandler } from "@azure/web-pubsub-express";
 import {
   ACCESS_KEY, startUpstream, startServer, hubToml, openWebSocket, eventually, releaseProcess,
+  serverBinary,
 } from "./harness.mjs";
 
 const NEW_KEY = "conformance-rotated-key-0123456789abcdefghij";
@@ -126,5 +128,21 @@ test("a client stays connected across a handler change, a key rotation, a new hu
     assert.equal(disconnected, false, "the client never lost its connection");
   } finally {
     client.stop();
+  }
+});
+
+test("webpubsubd token --reload prints the endpoint's bearer token; one of another key is refused", async () => {
+  const own = await startServer("");
+  try {
+    const url = `http://127.0.0.1:${own.port}/api/admin/reload`;
+    const token = (key) => execFileSync(serverBinary, ["token", "--reload", "--access-key", key,
+      "--listen", `127.0.0.1:${own.port}`]).toString().trim();
+    const ok = await fetch(url, { method: "POST", headers: { Authorization: `Bearer ${token(ACCESS_KEY)}` } });
+    assert.equal(ok.status, 200);
+    assert.deepEqual(await ok.json(), { changed: [], restartRequired: [] });
+    const refused = await fetch(url, { method: "POST", headers: { Authorization: `Bearer ${token(NEW_KEY)}` } });
+    assert.equal(refused.status, 401);
+  } finally {
+    assert.equal(await own.stop(), 0);
   }
 });
