@@ -5,8 +5,8 @@
 //   refused  what the service client and a client say about a certificate they must refuse
 //   recover  a json.reliable client whose socket is killed twice recovers without loss
 import net from "node:net";
-import { once } from "node:events";
 import { WebPubSubServiceClient } from "@azure/web-pubsub";
+import { startProxy } from "./tcp-proxy.mjs";
 import { WebPubSubClient } from "@azure/web-pubsub-client";
 import { WebPubSubClient as WebPubSubClient11 } from "web-pubsub-client-1.1";
 
@@ -79,30 +79,9 @@ async function refused() {
   return out;
 }
 
-// A TCP proxy to `port`; kill() resets the connections through it.
-async function tcpProxy(port) {
-  const pairs = new Set();
-  const server = net.createServer((c) => {
-    const u = net.connect(port, "127.0.0.1");
-    const pair = { c, u };
-    pairs.add(pair);
-    c.pipe(u);
-    u.pipe(c);
-    const drop = () => { c.destroy(); u.destroy(); pairs.delete(pair); };
-    for (const s of [c, u]) { s.on("error", drop); s.on("close", drop); }
-  });
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  return {
-    port: server.address().port,
-    kill() { for (const p of [...pairs]) { p.c.resetAndDestroy(); p.u.destroy(); pairs.delete(p); } },
-    close() { server.close(); },
-  };
-}
-
 async function recover() {
   const port = Number(new URL(connectionString.split(";")[0].slice("Endpoint=".length)).port);
-  const proxy = await tcpProxy(port);
+  const proxy = await startProxy(port);
   const receiver = makeClient(WebPubSubClient, "receiver", (u) => u.replace(`:${port}/`, `:${proxy.port}/`));
   const sender = makeClient(WebPubSubClient, "sender");
   let connections = 0;
