@@ -262,10 +262,10 @@ asio::awaitable<Next> answer(const ServerContext& ctx, WorkerIo& w, Stream& stre
 // Routes one request: client endpoints upgrade to WebSocket, the rest goes to the HttpHandler.
 template <class Stream>
 asio::awaitable<Next> serve(const ServerContext& ctx, WorkerIo& w, Stream& stream,
-                            beast::flat_buffer& buffer, BeastRequest req) {
-  const config::SettingsPtr settings = ctx.settingsOn(w.index);  // held across the waits below
-  AccessLogLine access(*settings, "http request", req.method_string(), req.target(),
-                       AccessLogLine::enabled(*settings) ? remoteAddress(stream) : "");
+                            beast::flat_buffer& buffer, BeastRequest req,
+                            const config::ServerSettings& settings) {
+  AccessLogLine access(settings, "http request", req.method_string(), req.target(),
+                       AccessLogLine::enabled(settings) ? remoteAddress(stream) : "");
   ParsedTarget target = splitTarget(req.target());
   if (countQueryParameters(target.query) > kMaxQueryParameters) {
     access.setStatus(400);
@@ -312,7 +312,7 @@ asio::awaitable<bool> keepAlive(const ServerContext& ctx, WorkerIo& w, Stream& s
     std::optional<BeastRequest> req = co_await readRequest(limits, stream, buffer);
     if (!req) co_return false;
     tcpStream.expires_never();
-    Next next = co_await serve(ctx, w, stream, buffer, std::move(*req));
+    Next next = co_await serve(ctx, w, stream, buffer, std::move(*req), *settings);
     if (next == Next::kRelease) co_return false;
     if (next == Next::kClose) break;
   }
